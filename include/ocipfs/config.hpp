@@ -1,0 +1,52 @@
+// The daemon's configuration: one aggregate with defaults, and the command line that fills it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ocipfs/expected.hpp"
+#include "ocipfs/http_url.hpp"
+
+namespace ocipfs {
+
+inline constexpr std::string_view default_gateway = "https://ipfs.io";
+
+struct Config {
+  std::string listen_host = "0.0.0.0";
+  std::uint16_t listen_port = 8080;
+  unsigned threads = 1;
+  std::vector<HttpUrl> gateways;  // where layer manifests are fetched
+  HttpUrl redirect_gateway;       // where clients are sent for layer bytes
+  std::chrono::milliseconds gateway_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};     // a kept-alive connection with no request
+  std::chrono::milliseconds request_timeout{30'000};  // reading one request's header
+  std::size_t max_header_size = 16 * 1024;
+  std::string log_level = "info";
+};
+
+enum class Command { run, help, version };
+
+struct CommandLine {
+  Command command = Command::run;
+  Config config;
+};
+
+// Reads an environment variable; empty when unset.
+using Environment = std::function<std::optional<std::string>(std::string_view name)>;
+
+// Parses the arguments after the program name. $PORT sets the default listen port.
+// The error is one line saying which flag is wrong and why.
+Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
+                                         const Environment& environment);
+
+// Parses "30s", "500ms", "2m" or a bare number of seconds.
+Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+std::string usage();
+
+}  // namespace ocipfs

@@ -1,0 +1,29 @@
+// SHA-256 and the `sha256:<hex>` digest strings that OCI uses.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ocipfs {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+Sha256 sha256(std::string_view bytes);
+
+// Lowercase hex of any bytes.
+std::string to_hex(std::string_view bytes);
+std::string to_hex(const Sha256& hash);
+
+// "sha256:" followed by the lowercase hex SHA-256 of `bytes`.
+std::string sha256_digest(std::string_view bytes);
+
+// True for exactly "sha256:" followed by 64 lowercase hex digits.
+bool is_sha256_digest(std::string_view text);
+
+// True when `text` looks like a digest of the OCI grammar
+// (algorithm ":" encoded, algorithm [a-z0-9]+([+._-][a-z0-9]+)*, encoded [a-zA-Z0-9=_-]+).
+bool is_digest_grammar(std::string_view text);
+
+}  // namespace ocipfs

@@ -1,0 +1,31 @@
+// The HTTP server: an acceptor, one io_context per thread, and a coroutine per connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "ocipfs/config.hpp"
+
+namespace ocipfs {
+
+class Server {
+ public:
+  // Binds the listening socket; throws std::runtime_error with a one-line reason on failure.
+  explicit Server(const Config& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const;
+
+  // Serves on config.threads threads (the caller's among them) until stop().
+  void run();
+  // Stops serving; callable from any thread or a signal handler's executor.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ocipfs

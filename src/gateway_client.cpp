@@ -1,0 +1,302 @@
+#include "ocipfs/gateway_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <map>
+#include <optional>
+#include <variant>
+#include <vector>
+
+namespace ocipfs {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+struct Connection {
+  std::variant<beast::tcp_stream, TlsStream> stream;
+  Clock::time_point idle_since{};
+
+  beast::tcp_stream& tcp() {
+    if (auto* plain = std::get_if<beast::tcp_stream>(&stream)) return *plain;
+    return beast::get_lowest_layer(std::get<TlsStream>(stream));
+  }
+};
+
+FetchFailure failure(FetchFault fault, std::string message, unsigned status = 0) {
+  return {fault, std::move(message), status, std::chrono::seconds{0}};
+}
+
+std::string seconds_text(std::chrono::milliseconds duration) {
+  auto ms = duration.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+FetchFailure io_failure(const error_code& ec, const HttpUrl& url, std::string_view step,
+                        std::chrono::milliseconds timeout) {
+  if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
+    return failure(FetchFault::timeout,
+                   url.origin() + " did not answer within " + seconds_text(timeout));
+  if (ec == http::error::body_limit)
+    return failure(FetchFault::too_large, url.origin() + " sent a response over the size limit");
+  if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message)
+    return failure(FetchFault::garbage,
+                   url.origin() + " sent an invalid HTTP response (" + ec.message() + ")");
+  return failure(FetchFault::unreachable,
+                 url.origin() + " failed during " + std::string(step) + ": " + ec.message());
+}
+
+std::chrono::seconds parse_retry_after(std::string_view value) {
+  unsigned long seconds = 0;
+  if (value.empty() || value.size() > 9) return std::chrono::seconds{0};
+  for (char c : value) {
+    if (c < '0' || c > '9') return std::chrono::seconds{0};
+    seconds = seconds * 10 + static_cast<unsigned long>(c - '0');
+  }
+  return std::chrono::seconds{seconds};
+}
+
+bool is_redirect(unsigned status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+}  // namespace
+
+struct GatewayClient::Impl {
+  asio::any_io_executor executor;
+  GatewayClientOptions options;
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+
+  Impl(asio::any_io_executor ex, GatewayClientOptions opts)
+      : executor(std::move(ex)), options(std::move(opts)) {
+    tls.set_default_verify_paths();
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+  }
+
+  static std::string pool_key(const HttpUrl& url) { return url.origin(); }
+
+  std::unique_ptr<Connection> take_idle(const HttpUrl& url) {
+    auto it = idle.find(pool_key(url));
+    if (it == idle.end()) return nullptr;
+    auto& connections = it->second;
+    while (!connections.empty()) {
+      auto connection = std::move(connections.back());
+      connections.pop_back();
+      if (Clock::now() - connection->idle_since < options.max_idle_age) return connection;
+    }
+    return nullptr;
+  }
+
+  void give_back(const HttpUrl& url, std::unique_ptr<Connection> connection) {
+    auto& connections = idle[pool_key(url)];
+    if (connections.size() >= options.max_idle_per_origin) return;
+    connection->tcp().expires_never();
+    connection->idle_since = Clock::now();
+    connections.push_back(std::move(connection));
+  }
+
+  // Resolves with a deadline. Asio's resolver cannot cancel a single lookup, so the lookup owns
+  // its state and the caller stops waiting at the deadline.
+  asio::awaitable<Expected<tcp::resolver::results_type, FetchFailure>> resolve(
+      const HttpUrl& url, Clock::time_point deadline) {
+    error_code ec;
+    auto address = asio::ip::make_address(url.host, ec);
+    if (!ec)
+      co_return tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
+                                                    std::to_string(url.port));
+
+    struct Lookup {
+      explicit Lookup(const asio::any_io_executor& ex) : resolver(ex), done(ex) {}
+      tcp::resolver resolver;
+      asio::steady_timer done;
+      std::optional<std::pair<error_code, tcp::resolver::results_type>> result;
+    };
+    auto lookup = std::make_shared<Lookup>(executor);
+    lookup->done.expires_at(deadline);
+    lookup->resolver.async_resolve(url.host, std::to_string(url.port),
+                                   [lookup](error_code ec, tcp::resolver::results_type results) {
+                                     lookup->result.emplace(ec, std::move(results));
+                                     lookup->done.cancel();
+                                   });
+    co_await lookup->done.async_wait(use_tuple);
+    if (!lookup->result) {
+      lookup->resolver.cancel();
+      co_return Unexpected{
+          failure(FetchFault::timeout,
+                  url.origin() + " could not be resolved within " + seconds_text(options.timeout))};
+    }
+    auto& [resolve_error, results] = *lookup->result;
+    if (resolve_error)
+      co_return Unexpected{failure(FetchFault::unreachable, "cannot resolve " + url.origin() +
+                                                                ": " + resolve_error.message())};
+    co_return results;
+  }
+
+  asio::awaitable<Expected<std::unique_ptr<Connection>, FetchFailure>> connect(
+      const HttpUrl& url, Clock::time_point deadline) {
+    auto endpoints = co_await resolve(url, deadline);
+    if (!endpoints) co_return Unexpected{std::move(endpoints).error()};
+
+    beast::tcp_stream tcp_stream(executor);
+    tcp_stream.expires_at(deadline);
+    auto [connect_error, endpoint] = co_await tcp_stream.async_connect(*endpoints, use_tuple);
+    if (connect_error)
+      co_return Unexpected{io_failure(connect_error, url, "connect", options.timeout)};
+    tcp_stream.socket().set_option(tcp::no_delay(true));
+
+    if (!url.https) {
+      co_return std::make_unique<Connection>(Connection{std::move(tcp_stream)});
+    }
+    TlsStream tls_stream(std::move(tcp_stream), tls);
+    error_code ec;
+    asio::ip::make_address(url.host, ec);
+    if (ec && !SSL_set_tlsext_host_name(tls_stream.native_handle(), url.host.c_str()))
+      co_return Unexpected{failure(FetchFault::unreachable, url.origin() + ": cannot set TLS SNI")};
+    tls_stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+    auto [handshake_error] =
+        co_await tls_stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (handshake_error)
+      co_return Unexpected{io_failure(handshake_error, url, "the TLS handshake", options.timeout)};
+    co_return std::make_unique<Connection>(Connection{std::move(tls_stream)});
+  }
+
+  template <class Stream>
+  static asio::awaitable<error_code> write_and_read(
+      Stream& stream, const http::request<http::empty_body>& request, beast::flat_buffer& buffer,
+      http::response_parser<http::string_body>& parser) {
+    auto [write_error, written] = co_await http::async_write(stream, request, use_tuple);
+    if (write_error) co_return write_error;
+    auto [read_error, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    co_return read_error;
+  }
+
+  struct Exchange {
+    http::response<http::string_body> response;
+    bool reusable = false;
+  };
+
+  asio::awaitable<Expected<Exchange, error_code>> exchange(
+      Connection& connection, const http::request<http::empty_body>& request,
+      Clock::time_point deadline) {
+    connection.tcp().expires_at(deadline);
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_size));
+    parser.body_limit(options.max_body_size);
+    beast::flat_buffer buffer(options.max_header_size + options.max_body_size);
+    error_code ec;
+    if (auto* plain = std::get_if<beast::tcp_stream>(&connection.stream)) {
+      ec = co_await write_and_read(*plain, request, buffer, parser);
+    } else {
+      ec = co_await write_and_read(std::get<TlsStream>(connection.stream), request, buffer, parser);
+    }
+    if (ec) co_return Unexpected{ec};
+    Exchange out;
+    out.reusable = parser.keep_alive() && buffer.size() == 0;
+    out.response = parser.release();
+    co_return out;
+  }
+
+  asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url, std::string accept) {
+    const auto deadline = Clock::now() + options.timeout;
+    for (unsigned redirects = 0;; ++redirects) {
+      http::request<http::empty_body> request{http::verb::get, url.path, 11};
+      request.set(http::field::host, url.origin().substr(url.https ? 8 : 7));
+      request.set(http::field::user_agent, options.user_agent);
+      if (!accept.empty()) request.set(http::field::accept, accept);
+      request.keep_alive(true);
+
+      std::optional<Exchange> exchanged;
+      std::unique_ptr<Connection> connection = take_idle(url);
+      for (int attempt = 0; !exchanged; ++attempt) {
+        bool reused = connection != nullptr;
+        if (!connection) {
+          auto connected = co_await connect(url, deadline);
+          if (!connected) co_return Unexpected{std::move(connected).error()};
+          connection = std::move(*connected);
+        }
+        auto result = co_await exchange(*connection, request, deadline);
+        if (result) {
+          exchanged = std::move(*result);
+          break;
+        }
+        connection.reset();
+        auto ec = result.error();
+        // A kept-alive connection may have been closed by the gateway meanwhile: retry once.
+        bool stale = reused && ec != beast::error::timeout && Clock::now() < deadline;
+        if (!stale || attempt > 0)
+          co_return Unexpected{io_failure(ec, url, "the exchange", options.timeout)};
+      }
+      auto& response = exchanged->response;
+      if (exchanged->reusable) give_back(url, std::move(connection));
+
+      unsigned status = response.result_int();
+      if (status >= 200 && status < 300) {
+        FetchResponse out{status, std::move(response.body()),
+                          std::string(response[http::field::content_type])};
+        co_return out;
+      }
+      if (is_redirect(status)) {
+        auto location = response[http::field::location];
+        if (location.empty())
+          co_return Unexpected{failure(
+              FetchFault::garbage, url.origin() + " sent a redirect without a Location", status)};
+        if (redirects >= options.max_redirects)
+          co_return Unexpected{failure(FetchFault::bad_redirect,
+                                       url.origin() + " redirected more than " +
+                                           std::to_string(options.max_redirects) + " times",
+                                       status)};
+        auto next = resolve_location(url, location);
+        if (!next)
+          co_return Unexpected{failure(
+              FetchFault::bad_redirect,
+              url.origin() + " redirected to an unusable location: " + next.error(), status)};
+        url = std::move(*next);
+        continue;
+      }
+      std::string what = url.origin() + " answered " + std::to_string(status);
+      if (status == 404 || status == 410)
+        co_return Unexpected{failure(FetchFault::not_found, what, status)};
+      if (status == 429) {
+        auto limited = failure(FetchFault::rate_limited, what + " (rate limited)", status);
+        limited.retry_after = parse_retry_after(response[http::field::retry_after]);
+        co_return Unexpected{limited};
+      }
+      co_return Unexpected{failure(FetchFault::bad_status, what, status)};
+    }
+  }
+};
+
+GatewayClient::GatewayClient(asio::any_io_executor executor, GatewayClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(executor), std::move(options))) {}
+
+GatewayClient::~GatewayClient() = default;
+
+asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUrl url,
+                                                                          std::string accept) {
+  return impl_->get(std::move(url), std::move(accept));
+}
+
+}  // namespace ocipfs

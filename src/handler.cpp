@@ -1,0 +1,210 @@
+#include "ocipfs/handler.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "ocipfs/resolver.hpp"
+
+namespace ocipfs {
+
+namespace {
+
+constexpr std::string_view json_media_type = "application/json";
+
+Response blob_response(unsigned status, std::string_view content_type, std::string body,
+                       std::string_view digest, bool head) {
+  Response response;
+  response.status = status;
+  response.content_type = std::string(content_type);
+  response.content_length = body.size();
+  response.body = std::move(body);
+  response.head = head;
+  response.add("Docker-Content-Digest", std::string(digest));
+  return response;
+}
+
+Response json_response(std::string body, std::string_view content_type, bool head) {
+  Response response;
+  response.content_type = std::string(content_type);
+  response.content_length = body.size();
+  response.body = std::move(body);
+  response.head = head;
+  return response;
+}
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// The value of `key` in an application/x-www-form-urlencoded query, if present.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+Response tags_list(const Route& route, std::string_view query, const Image& image, bool head) {
+  std::vector<std::string> tags = image.tags;
+  if (auto last = query_value(query, "last")) {
+    std::erase_if(tags, [&](const std::string& tag) { return tag <= *last; });
+  }
+  bool truncated = false;
+  if (auto n = query_value(query, "n")) {
+    std::size_t limit = 0;
+    bool numeric = !n->empty() && n->size() <= 6 &&
+                   std::all_of(n->begin(), n->end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (numeric) limit = std::stoul(std::string(*n));
+    if (numeric && limit < tags.size()) {
+      tags.resize(limit);
+      truncated = true;
+    }
+  }
+  nlohmann::json body = {{"name", route.name}, {"tags", tags}};
+  Response response = json_response(body.dump(), json_media_type, head);
+  if (truncated && !tags.empty())
+    response.add("Link", "</v2/" + route.name + "/tags/list?n=" + std::to_string(tags.size()) +
+                             "&last=" + tags.back() + ">; rel=\"next\"");
+  return response;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+}  // namespace
+
+Response error_response(const RegistryError& error, bool head) {
+  Response response;
+  response.status = error.status;
+  response.content_type = std::string(json_media_type);
+  response.body = error_body(error);
+  response.content_length = response.body.size();
+  response.head = head;
+  if (error.status == 405) response.add("Allow", "GET, HEAD");
+  return response;
+}
+
+bool accepts_index(std::string_view accept) {
+  if (trim(accept).empty()) return true;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto item = accept.substr(0, comma);
+    auto type = lowercase(trim(item.substr(0, item.find(';'))));
+    if (type == oci_index_media_type || type == "*/*" || type == "application/*") return true;
+    if (comma == std::string_view::npos) break;
+    accept.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string layer_location(const HttpUrl& redirect_gateway, const IpfsPath& path) {
+  return redirect_gateway.origin() + std::string(redirect_gateway.base_path()) + "/ipfs/" +
+         path.encoded();
+}
+
+Response answer(const Route& route, const Request& request, std::string_view query,
+                const Image& image, const HttpUrl& redirect_gateway) {
+  const bool head = request.method == "HEAD";
+  switch (route.kind) {
+    case RouteKind::manifest: {
+      const Blob* blob = nullptr;
+      if (route.by_digest()) {
+        blob = image.manifest_by_digest(route.reference);
+        if (!blob)
+          return error_response(
+              manifest_unknown("manifest " + route.reference + " is not part of " + route.name),
+              head);
+      } else if (!image.has_tag(route.reference)) {
+        return error_response(
+            manifest_unknown("tag \"" + route.reference + "\" is not in " + route.name +
+                             "; its tags are: " + joined(image.tags)),
+            head);
+      } else {
+        blob = accepts_index(request.accept) ? &image.index : &image.default_platform().manifest;
+      }
+      auto type = blob == &image.index ? oci_index_media_type : oci_manifest_media_type;
+      return blob_response(200, type, blob->bytes, blob->digest, head);
+    }
+    case RouteKind::blob: {
+      const auto& digest = route.reference;
+      if (digest == image.layer.digest) {
+        if (head) {
+          Response response = blob_response(200, image.layer.media_type, {}, digest, true);
+          response.content_length = image.layer.size;
+          return response;
+        }
+        Response response = blob_response(302, image.layer.media_type, {}, digest, false);
+        response.add("Location", layer_location(redirect_gateway, image.layer.path));
+        return response;
+      }
+      if (const Blob* config = image.config_by_digest(digest))
+        return blob_response(200, oci_config_media_type, config->bytes, digest, head);
+      if (const Blob* manifest = image.manifest_by_digest(digest)) {
+        auto type = manifest == &image.index ? oci_index_media_type : oci_manifest_media_type;
+        return blob_response(200, type, manifest->bytes, digest, head);
+      }
+      return error_response(blob_unknown("blob " + digest + " is not part of " + route.name), head);
+    }
+    case RouteKind::tags_list:
+      return tags_list(route, query, image, head);
+    default:
+      return error_response(internal_error(), head);
+  }
+}
+
+Handler::Handler(Resolver& resolver, HttpUrl redirect_gateway)
+    : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
+
+boost::asio::awaitable<Response> Handler::handle(const Request& request) {
+  const bool head = request.method == "HEAD";
+  std::string_view path = request.target.substr(0, request.target.find('?'));
+  std::string_view query;
+  if (auto mark = request.target.find('?'); mark != std::string_view::npos)
+    query = request.target.substr(mark + 1);
+
+  if (request.method != "GET" && !head) {
+    co_return error_response(
+        unsupported("this registry is read-only: " + std::string(request.method.substr(0, 16)) +
+                    " is not supported, only GET and HEAD"),
+        false);
+  }
+  auto route = parse_route(path);
+  if (!route) co_return error_response(route.error(), head);
+
+  switch (route->kind) {
+    case RouteKind::base: {
+      Response response = json_response("{}", json_media_type, head);
+      co_return response;
+    }
+    case RouteKind::referrers: {
+      nlohmann::json index = {{"schemaVersion", 2},
+                              {"mediaType", oci_index_media_type},
+                              {"manifests", nlohmann::json::array()}};
+      co_return json_response(index.dump(), oci_index_media_type, head);
+    }
+    default:
+      break;
+  }
+  auto image = co_await resolver_.resolve(route->cid);
+  if (!image) co_return error_response(image.error(), head);
+  co_return answer(*route, request, query, **image, redirect_gateway_);
+}
+
+}  // namespace ocipfs

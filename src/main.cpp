@@ -1,0 +1,55 @@
+// ocipfsd: parse the configuration, install signal handling, serve.
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "ocipfs/config.hpp"
+#include "ocipfs/server.hpp"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed =
+      ocipfs::parse_command_line(args, [](std::string_view name) -> std::optional<std::string> {
+        const char* value = std::getenv(std::string(name).c_str());
+        return value ? std::optional<std::string>(value) : std::nullopt;
+      });
+  if (!parsed) {
+    std::cerr << "ocipfsd: " << parsed.error() << "\n";
+    return 2;
+  }
+  if (parsed->command == ocipfs::Command::help) {
+    std::cout << ocipfs::usage();
+    return 0;
+  }
+  if (parsed->command == ocipfs::Command::version) {
+    std::cout << "ocipfsd " OCIPFS_VERSION "\n";
+    return 0;
+  }
+  const ocipfs::Config& config = parsed->config;
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  try {
+    ocipfs::Server server(config);
+    boost::asio::io_context signals_context;
+    boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("signal {}: stopping", signal);
+      server.stop();
+    });
+    std::thread signal_thread([&] { signals_context.run(); });
+    spdlog::info("ocipfsd {} listening on {}:{} with {} threads; gateway {}, redirects to {}",
+                 OCIPFS_VERSION, config.listen_host, server.port(), config.threads,
+                 config.gateways.front().to_string(), config.redirect_gateway.to_string());
+    server.run();
+    signals_context.stop();
+    signal_thread.join();
+  } catch (const std::exception& error) {
+    std::cerr << "ocipfsd: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

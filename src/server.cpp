@@ -1,0 +1,221 @@
+#include "ocipfs/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "ocipfs/gateway_client.hpp"
+#include "ocipfs/handler.hpp"
+#include "ocipfs/resolver.hpp"
+
+namespace ocipfs {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+GatewayClientOptions client_options(const Config& config) {
+  GatewayClientOptions options;
+  options.timeout = config.gateway_timeout;
+  options.user_agent = "ocipfsd/" OCIPFS_VERSION;
+  return options;
+}
+
+// Everything one thread serves with. Members are destroyed bottom-up, so the io_context (and the
+// coroutine frames it still holds) goes last.
+struct Worker {
+  explicit Worker(const Config& config)
+      : client(ioc.get_executor(), client_options(config)),
+        resolver(client, config.gateways.front()),
+        handler(resolver, config.redirect_gateway) {}
+
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  GatewayClient client;
+  GatewayResolver resolver;
+  Handler handler;
+};
+
+std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text.substr(0, 512)) out += (c < 0x20 || c >= 0x7f) ? '?' : char(c);
+  return out;
+}
+
+http::response<http::string_body> to_beast(Response&& response, bool keep_alive) {
+  http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
+  out.set(http::field::server, "ocipfsd");
+  out.set("Docker-Distribution-API-Version", "registry/2.0");
+  if (!response.content_type.empty()) out.set(http::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) out.set(name, value);
+  if (!response.head) out.body() = std::move(response.body);
+  out.content_length(response.content_length);
+  out.keep_alive(keep_alive);
+  return out;
+}
+
+Response bad_request(unsigned status, std::string message) {
+  Response response = error_response({status, ErrorCode::unsupported, std::move(message)}, false);
+  return response;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Config config;
+  std::vector<std::unique_ptr<Worker>> workers;
+  tcp::acceptor acceptor;
+  std::size_t next_worker = 0;
+
+  explicit Impl(const Config& cfg)
+      : config(cfg), workers(make_workers(cfg)), acceptor(workers[0]->ioc) {
+    error_code ec;
+    auto address = asio::ip::make_address(config.listen_host, ec);
+    if (ec)
+      throw std::runtime_error("cannot listen on " + config.listen_host + ": not an IP address");
+    tcp::endpoint endpoint(address, config.listen_port);
+    auto where = [&] {
+      return "cannot listen on " + config.listen_host + ":" + std::to_string(config.listen_port);
+    };
+    if (acceptor.open(endpoint.protocol(), ec); ec)
+      throw std::runtime_error(where() + ": " + ec.message());
+    acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (acceptor.bind(endpoint, ec); ec) throw std::runtime_error(where() + ": " + ec.message());
+    if (acceptor.listen(asio::socket_base::max_listen_connections, ec); ec)
+      throw std::runtime_error(where() + ": " + ec.message());
+  }
+
+  static std::vector<std::unique_ptr<Worker>> make_workers(const Config& config) {
+    std::vector<std::unique_ptr<Worker>> out;
+    for (unsigned i = 0; i < std::max(1u, config.threads); ++i)
+      out.push_back(std::make_unique<Worker>(config));
+    return out;
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      Worker& worker = *workers[next_worker++ % workers.size()];
+      auto [ec, socket] = co_await acceptor.async_accept(worker.ioc, use_tuple);
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      if (ec) {
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      asio::co_spawn(worker.ioc, session(worker, std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> session(Worker& worker, tcp::socket socket) {
+    error_code ignored;
+    auto remote = socket.remote_endpoint(ignored);
+    socket.set_option(tcp::no_delay(true), ignored);
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer(config.max_header_size);
+    for (;;) {
+      // Waiting for a request may last the idle timeout; its header must then arrive in time.
+      if (buffer.size() == 0) {
+        stream.expires_after(config.idle_timeout);
+        auto [ec, n] =
+            co_await stream.async_read_some(buffer.prepare(config.max_header_size), use_tuple);
+        if (ec) break;
+        buffer.commit(n);
+      }
+      stream.expires_after(config.request_timeout);
+      http::request_parser<http::empty_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(config.max_header_size));
+      auto [read_error, read] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+      auto started = std::chrono::steady_clock::now();
+      if (read_error) {
+        if (read_error == http::error::header_limit) {
+          co_await reply(stream, bad_request(431, "request header too large"), false, "-", "-",
+                         started);
+        } else if (read_error.category() ==
+                       http::make_error_code(http::error::bad_target).category() &&
+                   read_error != http::error::end_of_stream &&
+                   read_error != http::error::partial_message) {
+          co_await reply(stream, bad_request(400, "malformed HTTP request"), false, "-", "-",
+                         started);
+        }
+        break;
+      }
+      const auto& header = parser.get();
+      bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
+      bool keep_alive = header.keep_alive() && !has_body;
+      Response response;
+      std::string_view method = header.method_string();
+      if (has_body && (method == "GET" || method == "HEAD")) {
+        response = bad_request(400, "GET and HEAD requests must not have a body");
+      } else {
+        Request request{method, header.target(), header[http::field::accept]};
+        try {
+          response = co_await worker.handler.handle(request);
+        } catch (const std::exception& error) {
+          spdlog::error("internal error on {} {}: {}", method, printable(header.target()),
+                        error.what());
+          response = error_response(internal_error(), method == "HEAD");
+        }
+      }
+      bool ok =
+          co_await reply(stream, std::move(response), keep_alive, method, header.target(), started);
+      if (!ok || !keep_alive) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    (void)remote;
+  }
+
+  asio::awaitable<bool> reply(beast::tcp_stream& stream, Response response, bool keep_alive,
+                              std::string_view method, std::string_view target,
+                              std::chrono::steady_clock::time_point started) {
+    unsigned status = response.status;
+    auto bytes = response.head ? 0 : response.body.size();
+    auto message = to_beast(std::move(response), keep_alive);
+    stream.expires_after(config.request_timeout);
+    auto [ec, written] = co_await http::async_write(stream, message, use_tuple);
+    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - started)
+                      .count();
+    spdlog::info("{} {} {} {} {:.3f}ms", printable(method), printable(target), status, bytes,
+                 static_cast<double>(micros) / 1000.0);
+    co_return !ec;
+  }
+};
+
+Server::Server(const Config& config) : impl_(std::make_unique<Impl>(config)) {}
+
+Server::~Server() = default;
+
+std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void Server::run() {
+  asio::co_spawn(impl_->workers[0]->ioc, impl_->accept_loop(), asio::detached);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < impl_->workers.size(); ++i)
+    threads.emplace_back([this, i] { impl_->workers[i]->ioc.run(); });
+  impl_->workers[0]->ioc.run();
+  for (auto& thread : threads) thread.join();
+}
+
+void Server::stop() {
+  for (auto& worker : impl_->workers) worker->ioc.stop();
+}
+
+}  // namespace ocipfs

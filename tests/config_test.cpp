@@ -1,0 +1,110 @@
+#include "ocipfs/config.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace ocipfs {
+namespace {
+
+using ::testing::HasSubstr;
+
+Expected<CommandLine> parse(std::vector<std::string> args,
+                            std::map<std::string, std::string> env = {}) {
+  return parse_command_line(args, [env](std::string_view name) -> std::optional<std::string> {
+    auto it = env.find(std::string(name));
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+TEST(Config, Defaults) {
+  auto parsed = parse({});
+  ASSERT_TRUE(parsed);
+  const Config& config = parsed->config;
+  EXPECT_EQ(parsed->command, Command::run);
+  EXPECT_EQ(config.listen_host, "0.0.0.0");
+  EXPECT_EQ(config.listen_port, 8080);
+  EXPECT_GE(config.threads, 1u);
+  ASSERT_EQ(config.gateways.size(), 1u);
+  EXPECT_EQ(config.gateways[0].to_string(), "https://ipfs.io/");
+  EXPECT_EQ(config.redirect_gateway.to_string(), "https://ipfs.io/");
+  EXPECT_EQ(config.gateway_timeout, std::chrono::seconds(30));
+}
+
+TEST(Config, PortFromTheEnvironment) {
+  EXPECT_EQ(parse({}, {{"PORT", "9090"}})->config.listen_port, 9090);
+  EXPECT_EQ(parse({"--listen=127.0.0.1:0"}, {{"PORT", "9090"}})->config.listen_port, 0);
+  EXPECT_THAT(parse({}, {{"PORT", "http"}}).error(), HasSubstr("$PORT"));
+}
+
+TEST(Config, Flags) {
+  auto parsed = parse({"--gateway=http://127.0.0.1:5001/prefix/", "--listen=[::1]:7000",
+                       "--threads=3", "--gateway-timeout=500ms", "--log-level=debug",
+                       "--redirect-gateway=https://dweb.example"});
+  ASSERT_TRUE(parsed) << parsed.error();
+  const Config& config = parsed->config;
+  EXPECT_EQ(config.gateways[0].origin(), "http://127.0.0.1:5001");
+  EXPECT_EQ(config.gateways[0].base_path(), "/prefix");
+  EXPECT_EQ(config.redirect_gateway.origin(), "https://dweb.example");
+  EXPECT_EQ(config.listen_host, "::1");
+  EXPECT_EQ(config.listen_port, 7000);
+  EXPECT_EQ(config.threads, 3u);
+  EXPECT_EQ(config.gateway_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(config.log_level, "debug");
+  EXPECT_EQ(parse({"--gateway=http://a.example"})->config.redirect_gateway.origin(),
+            "http://a.example");
+}
+
+TEST(Config, HelpAndVersion) {
+  EXPECT_EQ(parse({"--help"})->command, Command::help);
+  EXPECT_EQ(parse({"--version"})->command, Command::version);
+  EXPECT_THAT(usage(), HasSubstr("--gateway=URL"));
+}
+
+TEST(Config, BadFlagsSayWhatIsWrong) {
+  EXPECT_THAT(parse({"--nope=1"}).error(), HasSubstr("unknown flag --nope"));
+  EXPECT_THAT(parse({"stray"}).error(), HasSubstr("unknown argument \"stray\""));
+  EXPECT_THAT(parse({"--threads"}).error(), HasSubstr("unknown argument"));
+  EXPECT_THAT(parse({"--threads=0"}).error(), HasSubstr("--threads: must be a whole number"));
+  EXPECT_THAT(parse({"--threads=x"}).error(), HasSubstr("--threads"));
+  EXPECT_THAT(parse({"--gateway=ftp://x"}).error(), HasSubstr("not http or https"));
+  EXPECT_THAT(parse({"--gateway=http://user:pw@x"}).error(), HasSubstr("credentials"));
+  EXPECT_THAT(parse({"--gateway=not a url"}).error(), HasSubstr("--gateway: invalid URL"));
+  EXPECT_THAT(parse({"--listen=8080"}).error(), HasSubstr("HOST:PORT"));
+  EXPECT_THAT(parse({"--listen=x:99999"}).error(), HasSubstr("HOST:PORT"));
+  EXPECT_THAT(parse({"--gateway-timeout=soon"}).error(), HasSubstr("not a duration"));
+  EXPECT_THAT(parse({"--log-level=loud"}).error(), HasSubstr("--log-level"));
+}
+
+TEST(Config, Durations) {
+  EXPECT_EQ(*parse_duration("30s"), std::chrono::seconds(30));
+  EXPECT_EQ(*parse_duration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(*parse_duration("2m"), std::chrono::minutes(2));
+  EXPECT_EQ(*parse_duration("5"), std::chrono::seconds(5));
+  EXPECT_FALSE(parse_duration("0s"));
+  EXPECT_FALSE(parse_duration("-1s"));
+  EXPECT_FALSE(parse_duration("1h"));
+  EXPECT_FALSE(parse_duration("99999999999999999999s"));
+}
+
+TEST(HttpUrl, ParsesAndResolves) {
+  auto url = parse_http_url("HTTP://Example.COM:8080/a/b?c=d");
+  ASSERT_TRUE(url) << url.error();
+  EXPECT_EQ(url->host, "example.com");
+  EXPECT_EQ(url->port, 8080);
+  EXPECT_EQ(url->path, "/a/b?c=d");
+  EXPECT_EQ(url->origin(), "http://example.com:8080");
+  EXPECT_EQ(resolve_location(*url, "/x")->to_string(), "http://example.com:8080/x");
+  EXPECT_EQ(resolve_location(*url, "https://other.example/y")->to_string(),
+            "https://other.example/y");
+  EXPECT_EQ(resolve_location(*url, "z")->to_string(), "http://example.com:8080/a/z");
+  EXPECT_FALSE(resolve_location(*url, "file:///etc/passwd"));
+  EXPECT_FALSE(parse_http_url("http://x#frag"));
+  EXPECT_FALSE(parse_http_url("http:///path"));
+  EXPECT_EQ(parse_http_url("http://[::1]:80/")->host, "::1");
+}
+
+}  // namespace
+}  // namespace ocipfs

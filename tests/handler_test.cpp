@@ -1,0 +1,157 @@
+#include "ocipfs/handler.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_data.hpp"
+
+namespace ocipfs {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+struct Fixture : ::testing::Test {
+  Image image = synthesize_image(testing::manifest_cid,
+                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  HttpUrl redirect = *parse_http_url("https://gateway.example/prefix/");
+
+  Response get(const std::string& target, const std::string& method = "GET",
+               const std::string& accept = "") {
+    auto path = target.substr(0, target.find('?'));
+    auto query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
+    auto route = parse_route(path);
+    EXPECT_TRUE(route) << target;
+    Request request{method, target, accept};
+    return answer(*route, request, query, image, redirect);
+  }
+  std::string header(const Response& response, const std::string& name) {
+    for (const auto& [key, value] : response.headers)
+      if (key == name) return value;
+    return "";
+  }
+  std::string base() { return "/v2/layer/" + testing::manifest_cid; }
+};
+
+TEST_F(Fixture, TagServesTheIndexToClientsThatTakeIt) {
+  auto response = get(base() + "/manifests/latest", "GET",
+                      "application/vnd.oci.image.manifest.v1+json, "
+                      "application/vnd.oci.image.index.v1+json");
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.content_type, oci_index_media_type);
+  EXPECT_EQ(response.body, image.index.bytes);
+  EXPECT_EQ(header(response, "Docker-Content-Digest"), image.index.digest);
+  EXPECT_EQ(response.content_length, image.index.bytes.size());
+}
+
+TEST_F(Fixture, TagServesTheManifestToClientsThatTakeNoIndex) {
+  auto response =
+      get(base() + "/manifests/hello.tar.gz", "GET", "application/vnd.oci.image.manifest.v1+json");
+  EXPECT_EQ(response.content_type, oci_manifest_media_type);
+  EXPECT_EQ(response.body, image.default_platform().manifest.bytes);
+  EXPECT_EQ(header(response, "Docker-Content-Digest"), image.default_platform().manifest.digest);
+}
+
+TEST_F(Fixture, AcceptParsing) {
+  EXPECT_TRUE(accepts_index(""));
+  EXPECT_TRUE(accepts_index("*/*"));
+  EXPECT_TRUE(accepts_index("application/vnd.oci.image.manifest.v1+json, */*"));
+  EXPECT_TRUE(accepts_index("application/VND.OCI.IMAGE.INDEX.V1+JSON;q=0.5"));
+  EXPECT_FALSE(accepts_index("application/vnd.oci.image.manifest.v1+json"));
+  EXPECT_FALSE(accepts_index("application/vnd.docker.distribution.manifest.v2+json"));
+}
+
+TEST_F(Fixture, HeadHasTheLengthButNoBody) {
+  auto response = get(base() + "/manifests/latest", "HEAD");
+  EXPECT_TRUE(response.head);
+  EXPECT_EQ(response.content_length, image.index.bytes.size());
+}
+
+TEST_F(Fixture, UnknownTagListsTheValidOnes) {
+  auto response = get(base() + "/manifests/other");
+  EXPECT_EQ(response.status, 404u);
+  EXPECT_THAT(response.body, HasSubstr("MANIFEST_UNKNOWN"));
+  EXPECT_THAT(response.body, HasSubstr("its tags are: hello.tar.gz, latest"));
+}
+
+TEST_F(Fixture, ManifestByDigest) {
+  for (const auto& platform : image.platforms) {
+    auto response = get(base() + "/manifests/" + platform.manifest.digest, "GET",
+                        "application/vnd.oci.image.manifest.v1+json");
+    EXPECT_EQ(response.status, 200u);
+    EXPECT_EQ(response.body, platform.manifest.bytes);
+    EXPECT_EQ(response.content_type, oci_manifest_media_type);
+  }
+  auto index = get(base() + "/manifests/" + image.index.digest);
+  EXPECT_EQ(index.body, image.index.bytes);
+  EXPECT_EQ(index.content_type, oci_index_media_type);
+  auto unknown = get(base() + "/manifests/sha256:" + std::string(64, 'f'));
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_THAT(unknown.body, HasSubstr("MANIFEST_UNKNOWN"));
+}
+
+TEST_F(Fixture, ConfigBlob) {
+  const auto& config = image.default_platform().config;
+  auto response = get(base() + "/blobs/" + config.digest);
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(response.content_type, oci_config_media_type);
+  EXPECT_EQ(response.body, config.bytes);
+  EXPECT_EQ(header(response, "Docker-Content-Digest"), config.digest);
+}
+
+TEST_F(Fixture, LayerBlobRedirectsOnGetAndAnswersHead) {
+  auto get_response = get(base() + "/blobs/" + testing::layer_digest);
+  EXPECT_EQ(get_response.status, 302u);
+  EXPECT_EQ(header(get_response, "Location"),
+            "https://gateway.example/prefix/ipfs/" + testing::layer_dir_cid + "/hello.tar.gz");
+  EXPECT_EQ(header(get_response, "Docker-Content-Digest"), testing::layer_digest);
+
+  auto head = get(base() + "/blobs/" + testing::layer_digest, "HEAD");
+  EXPECT_EQ(head.status, 200u);
+  EXPECT_EQ(head.content_length, 1234u);
+  EXPECT_EQ(head.content_type, "application/vnd.oci.image.layer.v1.tar+gzip");
+  EXPECT_EQ(header(head, "Docker-Content-Digest"), testing::layer_digest);
+}
+
+TEST_F(Fixture, LocationPercentEncodesEverySegment) {
+  auto path = parse_ipfs_path(testing::layer_dir_cid + "/dir one/ü%x;y");
+  ASSERT_TRUE(path);
+  EXPECT_EQ(layer_location(redirect, *path), "https://gateway.example/prefix/ipfs/" +
+                                                 testing::layer_dir_cid +
+                                                 "/dir%20one/%C3%BC%25x%3By");
+}
+
+TEST_F(Fixture, UnknownBlob) {
+  auto response = get(base() + "/blobs/sha256:" + std::string(64, 'e'));
+  EXPECT_EQ(response.status, 404u);
+  EXPECT_THAT(response.body, HasSubstr("BLOB_UNKNOWN"));
+}
+
+TEST_F(Fixture, TagsList) {
+  auto response = get(base() + "/tags/list");
+  EXPECT_EQ(response.status, 200u);
+  EXPECT_EQ(json::parse(response.body), json::parse(R"({"name":"layer/)" + testing::manifest_cid +
+                                                    R"(","tags":["hello.tar.gz","latest"]})"));
+  auto page = get(base() + "/tags/list?n=1");
+  EXPECT_EQ(json::parse(page.body)["tags"], json::array({"hello.tar.gz"}));
+  EXPECT_THAT(header(page, "Link"), HasSubstr("last=hello.tar.gz>; rel=\"next\""));
+  auto rest = get(base() + "/tags/list?n=1&last=hello.tar.gz");
+  EXPECT_EQ(json::parse(rest.body)["tags"], json::array({"latest"}));
+}
+
+TEST(ErrorResponse, IsAnOciErrorBody) {
+  auto response = error_response(manifest_unknown("nope \"quoted\""), false);
+  EXPECT_EQ(response.status, 404u);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(json::parse(response.body),
+            json::parse(R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"nope \"quoted\""}]})"));
+  auto method = error_response(unsupported("read-only"), false);
+  EXPECT_EQ(method.status, 405u);
+  ASSERT_EQ(method.headers.size(), 1u);
+  EXPECT_EQ(method.headers[0], (std::pair<std::string, std::string>{"Allow", "GET, HEAD"}));
+}
+
+}  // namespace
+}  // namespace ocipfs

@@ -1,0 +1,318 @@
+// The server on 127.0.0.1:0 against an in-process fake gateway: every endpoint and gateway fault.
+#include "ocipfs/server.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ocipfs/image.hpp"
+#include "support/fake_gateway.hpp"
+#include "support/http_client.hpp"
+#include "test_data.hpp"
+
+namespace ocipfs {
+namespace {
+
+using nlohmann::json;
+using testing::FakeGateway;
+using testing::FakeReply;
+using ::testing::HasSubstr;
+using testing::http_request;
+using testing::HttpResult;
+
+constexpr const char* accept_all =
+    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json";
+
+class ServerTest : public ::testing::Test {
+ protected:
+  FakeGateway gateway;
+  std::unique_ptr<Server> server;
+  std::thread thread;
+  std::string cid = testing::manifest_cid;
+  std::string repo = "/v2/layer/" + testing::manifest_cid;
+  Image image = synthesize_image(testing::manifest_cid,
+                                 *parse_layer_manifest(testing::layer_manifest_json()));
+
+  void SetUp() override {
+    gateway.serve_cid(cid, testing::layer_manifest_json());
+    start({});
+  }
+
+  void start(std::vector<std::string> extra) {
+    stop();
+    std::vector<std::string> args = {"--listen=127.0.0.1:0", "--threads=2", "--gateway-timeout=1s",
+                                     "--redirect-gateway=https://public.example/base"};
+    bool own_gateway = std::any_of(extra.begin(), extra.end(), [](const std::string& arg) {
+      return arg.starts_with("--gateway=");
+    });
+    if (!own_gateway) args.push_back("--gateway=" + gateway.url());
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto parsed = parse_command_line(args, [](std::string_view) { return std::nullopt; });
+    ASSERT_TRUE(parsed) << parsed.error();
+    server = std::make_unique<Server>(parsed->config);
+    thread = std::thread([this] { server->run(); });
+  }
+
+  void stop() {
+    if (!server) return;
+    server->stop();
+    thread.join();
+    server.reset();
+  }
+
+  void TearDown() override { stop(); }
+
+  HttpResult get(const std::string& target, const std::string& method = "GET",
+                 const testing::Headers& headers = {}) {
+    return http_request(server->port(), method, target, headers);
+  }
+
+  // Serves a faulty gateway answer for the manifest CID and returns the registry's answer.
+  HttpResult with_gateway_reply(FakeReply reply) {
+    gateway.set("/ipfs/" + cid, std::move(reply));
+    return get(repo + "/manifests/latest");
+  }
+
+  static std::string error_code(const HttpResult& result) {
+    return json::parse(result.body)["errors"][0]["code"];
+  }
+  static std::string error_message(const HttpResult& result) {
+    return json::parse(result.body)["errors"][0]["message"];
+  }
+};
+
+TEST_F(ServerTest, BaseEndpoint) {
+  for (const char* method : {"GET", "HEAD"}) {
+    auto result = get("/v2/", method);
+    EXPECT_EQ(result.status, 200u);
+    EXPECT_EQ(result.header("docker-distribution-api-version"), "registry/2.0");
+    EXPECT_EQ(result.header("content-type"), "application/json");
+    EXPECT_EQ(result.header("content-length"), "2");
+    EXPECT_EQ(result.body, std::string(method) == "GET" ? "{}" : "");
+  }
+}
+
+TEST_F(ServerTest, ManifestByTagAndDigestAgree) {
+  auto head = get(repo + "/manifests/latest", "HEAD", {{"Accept", accept_all}});
+  EXPECT_EQ(head.status, 200u);
+  EXPECT_EQ(head.header("content-type"), oci_index_media_type);
+  EXPECT_EQ(head.header("content-length"), std::to_string(image.index.bytes.size()));
+  EXPECT_EQ(head.header("docker-content-digest"), image.index.digest);
+  EXPECT_TRUE(head.body.empty());
+
+  auto by_digest = get(repo + "/manifests/" + head.header("docker-content-digest"), "GET",
+                       {{"Accept", accept_all}});
+  EXPECT_EQ(by_digest.status, 200u);
+  EXPECT_EQ(by_digest.body, image.index.bytes);
+  EXPECT_EQ(by_digest.header("docker-content-digest"), image.index.digest);
+
+  auto file_tag = get(repo + "/manifests/hello.tar.gz", "GET",
+                      {{"Accept", "application/vnd.oci.image.manifest.v1+json"}});
+  EXPECT_EQ(file_tag.status, 200u);
+  EXPECT_EQ(file_tag.header("content-type"), "application/vnd.oci.image.manifest.v1+json");
+  EXPECT_EQ(file_tag.body, image.default_platform().manifest.bytes);
+}
+
+TEST_F(ServerTest, UnknownTagAndDigest) {
+  auto tag = get(repo + "/manifests/v1.0");
+  EXPECT_EQ(tag.status, 404u);
+  EXPECT_EQ(error_code(tag), "MANIFEST_UNKNOWN");
+  EXPECT_THAT(error_message(tag), HasSubstr("its tags are: hello.tar.gz, latest"));
+
+  for (const char* method : {"GET", "HEAD"}) {
+    EXPECT_EQ(get(repo + "/manifests/.INVALID_MANIFEST_NAME", method).status, 404u);
+    EXPECT_EQ(get(repo + "/manifests/sha256:" + std::string(64, '0'), method).status, 404u);
+  }
+  auto malformed = get(repo + "/manifests/sha256:totallywrong");
+  EXPECT_EQ(malformed.status, 400u);
+  EXPECT_EQ(error_code(malformed), "DIGEST_INVALID");
+}
+
+TEST_F(ServerTest, Blobs) {
+  const auto& config = image.default_platform().config;
+  for (const char* method : {"GET", "HEAD"}) {
+    auto result = get(repo + "/blobs/" + config.digest, method);
+    EXPECT_EQ(result.status, 200u);
+    EXPECT_EQ(result.header("content-type"), oci_config_media_type);
+    EXPECT_EQ(result.header("docker-content-digest"), config.digest);
+    EXPECT_EQ(result.header("content-length"), std::to_string(config.bytes.size()));
+  }
+  auto layer = get(repo + "/blobs/" + testing::layer_digest);
+  EXPECT_EQ(layer.status, 302u);
+  EXPECT_EQ(layer.header("location"),
+            "https://public.example/base/ipfs/" + testing::layer_dir_cid + "/hello.tar.gz");
+  EXPECT_EQ(layer.header("docker-content-digest"), testing::layer_digest);
+
+  auto layer_head = get(repo + "/blobs/" + testing::layer_digest, "HEAD");
+  EXPECT_EQ(layer_head.status, 200u);
+  EXPECT_EQ(layer_head.header("content-length"), "1234");
+  EXPECT_EQ(layer_head.header("docker-content-digest"), testing::layer_digest);
+  EXPECT_FALSE(layer_head.has_header("location"));
+
+  auto unknown = get(repo + "/blobs/sha256:" + std::string(64, 'a'));
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_EQ(error_code(unknown), "BLOB_UNKNOWN");
+  EXPECT_EQ(get(repo + "/blobs/sha256:nothex").status, 400u);
+}
+
+TEST_F(ServerTest, TagsList) {
+  auto result = get(repo + "/tags/list");
+  EXPECT_EQ(result.status, 200u);
+  EXPECT_EQ(json::parse(result.body),
+            json({{"name", "layer/" + cid}, {"tags", {"hello.tar.gz", "latest"}}}));
+}
+
+TEST_F(ServerTest, WritesAreRefused) {
+  for (const char* method : {"POST", "PUT", "PATCH", "DELETE"}) {
+    for (std::string target : std::vector<std::string>{
+             repo + "/blobs/uploads/", repo + "/manifests/latest", std::string("/v2/")}) {
+      auto result = get(target, method);
+      EXPECT_EQ(result.status, 405u) << method << " " << target;
+      EXPECT_EQ(result.header("allow"), "GET, HEAD");
+      EXPECT_EQ(error_code(result), "UNSUPPORTED");
+    }
+  }
+}
+
+TEST_F(ServerTest, Names) {
+  auto unknown = get("/v2/library/ubuntu/manifests/latest");
+  EXPECT_EQ(unknown.status, 404u);
+  EXPECT_EQ(error_code(unknown), "NAME_UNKNOWN");
+  auto invalid = get("/v2/layer/Bafy/manifests/latest");
+  EXPECT_EQ(invalid.status, 400u);
+  EXPECT_EQ(error_code(invalid), "NAME_INVALID");
+}
+
+TEST_F(ServerTest, InvalidLayerManifestSaysWhatAndWhere) {
+  auto missing = with_gateway_reply(
+      {FakeReply::Kind::respond,
+       200,
+       R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json","layer":{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" +
+           testing::layer_digest + R"(","size":1,"annotations":{"io.ocipfs.layer.ipfs.cid":")" +
+           testing::layer_dir_cid + R"("}}})",
+       {},
+       {}});
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_EQ(error_code(missing), "MANIFEST_INVALID");
+  EXPECT_THAT(error_message(missing), HasSubstr(cid));
+  EXPECT_THAT(error_message(missing),
+              HasSubstr("layer.annotations.io.ocipfs.layer.fs.digest is missing"));
+
+  auto not_json = with_gateway_reply({FakeReply::Kind::respond, 200, "\x1f\x8b binary", {}, {}});
+  EXPECT_EQ(not_json.status, 404u);
+  EXPECT_THAT(error_message(not_json), HasSubstr("not valid JSON"));
+}
+
+TEST_F(ServerTest, GatewayNotFound) {
+  for (unsigned status : {404u, 410u}) {
+    auto result = with_gateway_reply({FakeReply::Kind::respond, status, "gone", {}, {}});
+    EXPECT_EQ(result.status, 404u);
+    EXPECT_EQ(error_code(result), "MANIFEST_UNKNOWN");
+    EXPECT_THAT(error_message(result), HasSubstr("answered " + std::to_string(status)));
+  }
+}
+
+TEST_F(ServerTest, GatewayErrorsAreBadGateway) {
+  std::vector<FakeReply> faults = {
+      {FakeReply::Kind::respond, 500, "boom", {}, {}},
+      {FakeReply::Kind::respond, 503, "", {}, {}},
+      {FakeReply::Kind::respond, 429, "", {{"Retry-After", "5"}}, {}},
+      {FakeReply::Kind::raw, 0, "this is not HTTP\r\n\r\n", {}, {}},
+      {FakeReply::Kind::close, 0, "", {}, {}},
+      {FakeReply::Kind::respond, 200, std::string(2 * 1024 * 1024, '{'), {}, {}},
+      {FakeReply::Kind::endless, 0, "", {}, {}},
+      {FakeReply::Kind::respond, 302, "", {}, {}},  // a redirect without Location
+  };
+  for (auto& fault : faults) {
+    auto result = with_gateway_reply(fault);
+    EXPECT_EQ(result.status, 502u) << result.body;
+    EXPECT_EQ(error_code(result), "UNAVAILABLE");
+    EXPECT_THAT(error_message(result), HasSubstr(gateway.url()));
+    EXPECT_THAT(error_message(result), HasSubstr(cid));
+  }
+}
+
+TEST_F(ServerTest, GatewayThatNeverAnswersTimesOut) {
+  auto started = std::chrono::steady_clock::now();
+  auto result = with_gateway_reply({FakeReply::Kind::never_answer, 0, "", {}, {}});
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(result.status, 504u);
+  EXPECT_THAT(error_message(result), HasSubstr("did not answer within 1s"));
+  EXPECT_LT(elapsed, std::chrono::seconds(10));  // bounded by the 1 s deadline, generously
+}
+
+TEST_F(ServerTest, SlowGatewayWithinTheDeadlineIsFine) {
+  auto result = with_gateway_reply({FakeReply::Kind::respond,
+                                    200,
+                                    testing::layer_manifest_json(),
+                                    {},
+                                    std::chrono::milliseconds(200)});
+  EXPECT_EQ(result.status, 200u);
+}
+
+TEST_F(ServerTest, UnreachableGateway) {
+  stop();
+  start({"--gateway=http://127.0.0.1:1"});
+  auto result = get(repo + "/manifests/latest");
+  EXPECT_EQ(result.status, 502u);
+  EXPECT_THAT(error_message(result), HasSubstr("connect"));
+}
+
+TEST_F(ServerTest, GatewayRedirectsAreFollowedUpToFive) {
+  gateway.set("/ipfs/" + cid, {FakeReply::Kind::respond, 301, "", {{"Location", "/hop1"}}, {}});
+  gateway.set("/hop1", {FakeReply::Kind::respond, 302, "", {{"Location", "/hop2"}}, {}});
+  gateway.set("/hop2", {FakeReply::Kind::respond, 200, testing::layer_manifest_json(), {}, {}});
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+
+  gateway.set("/loop", {FakeReply::Kind::respond, 307, "", {{"Location", "/loop"}}, {}});
+  auto loop = with_gateway_reply({FakeReply::Kind::respond, 302, "", {{"Location", "/loop"}}, {}});
+  EXPECT_EQ(loop.status, 502u);
+  EXPECT_THAT(error_message(loop), HasSubstr("redirected more than 5 times"));
+
+  auto scheme = with_gateway_reply(
+      {FakeReply::Kind::respond, 302, "", {{"Location", "ftp://127.0.0.1/x"}}, {}});
+  EXPECT_EQ(scheme.status, 502u);
+  EXPECT_THAT(error_message(scheme), HasSubstr("not http or https"));
+}
+
+TEST_F(ServerTest, GatewayConnectionsAreKeptAlive) {
+  stop();
+  start({"--threads=1"});
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  EXPECT_EQ(gateway.connection_count(), 1u);
+  EXPECT_EQ(gateway.request_count("/ipfs/" + cid), 5u);
+}
+
+TEST_F(ServerTest, BadRequestsAreAnsweredAndClosed) {
+  auto body = testing::raw_exchange(server->port(),
+                                    "GET /v2/ HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+  EXPECT_THAT(body, HasSubstr("HTTP/1.1 400"));
+  auto huge = testing::raw_exchange(server->port(), "GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                                        std::string(64 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_THAT(huge, HasSubstr("HTTP/1.1 431"));
+  auto garbage = testing::raw_exchange(server->port(), "\x01\x02 nonsense\r\n\r\n");
+  EXPECT_THAT(garbage, HasSubstr("HTTP/1.1 400"));
+  // Still serving.
+  EXPECT_EQ(get("/v2/").status, 200u);
+}
+
+TEST_F(ServerTest, KeepAliveAndPipelining) {
+  std::string request = "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto answers = testing::raw_exchange(
+      server->port(),
+      request + request + "GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::size_t count = 0;
+  for (auto at = answers.find("HTTP/1.1 200"); at != std::string::npos;
+       at = answers.find("HTTP/1.1 200", at + 1))
+    ++count;
+  EXPECT_EQ(count, 3u);
+}
+
+}  // namespace
+}  // namespace ocipfs

@@ -1,0 +1,176 @@
+#include "fake_gateway.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace ocipfs::testing {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+struct FakeGateway::Impl {
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  mutable std::mutex mutex;
+  std::map<std::string, FakeReply> replies;
+  FakeReply fallback{FakeReply::Kind::respond, 404, "not found", {}, {}};
+  std::map<std::string, std::size_t> counts;
+  std::vector<std::string> log;
+  std::vector<std::string> accepts;
+  std::size_t connections = 0;
+  std::thread thread;
+
+  FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept) {
+    std::lock_guard lock(mutex);
+    ++counts[path];
+    log.push_back(method + " " + path);
+    accepts.push_back(accept);
+    auto it = replies.find(path);
+    return it == replies.end() ? fallback : it->second;
+  }
+
+  static std::string render(const FakeReply& reply, bool head) {
+    std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " Fake\r\n";
+    bool has_length = false;
+    for (const auto& [name, value] : reply.headers) {
+      out += name + ": " + value + "\r\n";
+      if (name == "Content-Length") has_length = true;
+    }
+    if (!has_length) out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
+    out += "\r\n";
+    if (!head) out += reply.body;
+    return out;
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    asio::streambuf buffer(64 * 1024);
+    for (;;) {
+      auto [ec, n] = co_await asio::async_read_until(socket, buffer, "\r\n\r\n", use_tuple);
+      if (ec) co_return;
+      std::string head(asio::buffers_begin(buffer.data()), asio::buffers_begin(buffer.data()) + n);
+      buffer.consume(n);
+      auto first_space = head.find(' ');
+      auto second_space = head.find(' ', first_space + 1);
+      std::string method = head.substr(0, first_space);
+      std::string path = head.substr(first_space + 1, second_space - first_space - 1);
+      std::string accept;
+      for (const char* name : {"\r\nAccept: ", "\r\naccept: "}) {
+        auto at = head.find(name);
+        if (at != std::string::npos) {
+          auto start = at + std::string(name).size();
+          accept = head.substr(start, head.find("\r\n", start) - start);
+        }
+      }
+      FakeReply reply = lookup(method, path, accept);
+      if (reply.delay.count() > 0) {
+        asio::steady_timer timer(socket.get_executor(), reply.delay);
+        co_await timer.async_wait(use_tuple);
+      }
+      switch (reply.kind) {
+        case FakeReply::Kind::never_answer: {
+          asio::steady_timer timer(socket.get_executor(), std::chrono::hours(1));
+          co_await timer.async_wait(use_tuple);
+          co_return;
+        }
+        case FakeReply::Kind::close:
+          co_return;
+        case FakeReply::Kind::raw:
+          co_await asio::async_write(socket, asio::buffer(reply.body), use_tuple);
+          co_return;
+        case FakeReply::Kind::endless: {
+          std::string header = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+          auto [write_error, w] =
+              co_await asio::async_write(socket, asio::buffer(header), use_tuple);
+          std::string chunk = "4000\r\n" + std::string(0x4000, 'x') + "\r\n";
+          while (!write_error) {
+            std::tie(write_error, w) =
+                co_await asio::async_write(socket, asio::buffer(chunk), use_tuple);
+          }
+          co_return;
+        }
+        case FakeReply::Kind::respond: {
+          std::string out = render(reply, method == "HEAD");
+          auto [write_error, w] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
+          if (write_error) co_return;
+          break;
+        }
+      }
+    }
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      if (ec) co_return;
+      {
+        std::lock_guard lock(mutex);
+        ++connections;
+      }
+      asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+FakeGateway::FakeGateway() : impl_(std::make_unique<Impl>()) {
+  asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
+  impl_->thread = std::thread([this] { impl_->ioc.run(); });
+}
+
+FakeGateway::~FakeGateway() {
+  impl_->ioc.stop();
+  impl_->thread.join();
+}
+
+std::uint16_t FakeGateway::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::string FakeGateway::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+void FakeGateway::set(const std::string& path, FakeReply reply) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->replies[path] = std::move(reply);
+}
+
+void FakeGateway::set_default(FakeReply reply) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->fallback = std::move(reply);
+}
+
+void FakeGateway::serve_cid(const std::string& cid, std::string body) {
+  FakeReply reply;
+  reply.body = std::move(body);
+  set("/ipfs/" + cid, std::move(reply));
+}
+
+std::size_t FakeGateway::request_count(const std::string& path) const {
+  std::lock_guard lock(impl_->mutex);
+  auto it = impl_->counts.find(path);
+  return it == impl_->counts.end() ? 0 : it->second;
+}
+
+std::size_t FakeGateway::connection_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->connections;
+}
+
+std::vector<std::string> FakeGateway::requests() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->log;
+}
+
+std::vector<std::string> FakeGateway::accept_headers() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->accepts;
+}
+
+}  // namespace ocipfs::testing

@@ -1,0 +1,53 @@
+// An in-process HTTP server that plays an IPFS gateway, including one that misbehaves.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ocipfs::testing {
+
+struct FakeReply {
+  enum class Kind {
+    respond,       // an HTTP answer built from the fields below
+    never_answer,  // read the request, then keep the connection open and silent
+    raw,           // send `body` as raw bytes, then close
+    close,         // close the connection without a word
+    endless,       // a 200 whose chunked body never ends
+  };
+  Kind kind = Kind::respond;
+  unsigned status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds delay{0};  // before answering
+};
+
+class FakeGateway {
+ public:
+  FakeGateway();
+  ~FakeGateway();
+
+  std::string url() const;  // "http://127.0.0.1:<port>"
+  std::uint16_t port() const;
+
+  // What to answer for a request path (exact match, query included); thread-safe.
+  void set(const std::string& path, FakeReply reply);
+  // What to answer for paths with no reply set (default: 404).
+  void set_default(FakeReply reply);
+  // Shorthand: serve `body` with 200 at /ipfs/<cid>.
+  void serve_cid(const std::string& cid, std::string body);
+
+  std::size_t request_count(const std::string& path) const;
+  std::size_t connection_count() const;
+  std::vector<std::string> requests() const;  // "METHOD path", in order
+  std::vector<std::string> accept_headers() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ocipfs::testing

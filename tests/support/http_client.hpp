@@ -1,0 +1,34 @@
+// A blocking HTTP/1.1 client for tests: one request per connection, or several on one.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ocipfs::testing {
+
+struct HttpResult {
+  unsigned status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  bool has_header(const std::string& name) const { return headers.count(name) != 0; }
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Sends one request to 127.0.0.1:port and reads the answer (HEAD-aware).
+HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                        const Headers& headers = {});
+
+// Sends raw bytes to 127.0.0.1:port and returns everything read until the server closes or
+// `timeout_ms` passes.
+std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 5000);
+
+}  // namespace ocipfs::testing
