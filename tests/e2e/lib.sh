@@ -1,0 +1,78 @@
+# Shared helpers for the end-to-end tests: sourced, not run.
+# shellcheck shell=bash
+
+E2E_LIB_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
+REPO_DIR="$(cd -- "$E2E_LIB_DIR/../.." && pwd -P)"
+
+log() { printf '[%s] %s\n' "${E2E_NAME:-e2e}" "$*" >&2; }
+fail() {
+  log "FAILED: $*"
+  exit 1
+}
+
+# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
+wait_until() {
+  local limit=$1
+  shift
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL.
+stop_pid() {
+  local pid=$1 limit=${2:-10}
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + limit))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# start_ocipfsd STATE_DIR ARGS...: runs ocipfsd on 127.0.0.1 with a port chosen by the OS and
+# sets OCIPFSD_PID and OCIPFSD_ADDR (host:port).
+start_ocipfsd() {
+  local state=$1
+  shift
+  local binary=${OCIPFSD:-$REPO_DIR/build/ocipfsd}
+  [[ -x $binary ]] || fail "no ocipfsd binary at $binary (build first)"
+  "$binary" --listen=127.0.0.1:0 "$@" >"$state/ocipfsd.log" 2>&1 &
+  export OCIPFSD_PID=$!
+  wait_until 20 grep -q "listening on" "$state/ocipfsd.log" ||
+    fail "ocipfsd did not start: $(tail -5 "$state/ocipfsd.log")"
+  local port
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$state/ocipfsd.log" | head -1)
+  [[ -n $port ]] || fail "cannot read ocipfsd's port from its log"
+  export OCIPFSD_ADDR=127.0.0.1:$port
+}
+
+# start_dockerd DIR: a private dockerd with no bridge and no iptables changes; sets DOCKER_HOST.
+start_dockerd() {
+  local dir=$1
+  mkdir -p "$dir"
+  dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none --ip-masq=false \
+    --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" \
+    --host "unix://$dir/docker.sock" >"$dir/dockerd.log" 2>&1 &
+  echo $! >"$dir/dockerd.pid"
+  export DOCKER_HOST="unix://$dir/docker.sock"
+  wait_until 60 /usr/bin/docker version || fail "dockerd did not start: $(tail -5 "$dir/dockerd.log")"
+}
+
+# The state written by the e2e setup.
+load_state() {
+  local state=${E2E_STATE:?E2E_STATE must point at the e2e state directory}
+  [[ -f $state/env ]] || fail "no e2e state in $state (did e2e.setup run?)"
+  # shellcheck disable=SC1091
+  source "$state/env"
+}
+
+# expect_example_files DIR: the example layer's files arrived with the right content.
+expect_example_files() {
+  local dir=$1
+  [[ -f $dir/hello.txt ]] || fail "hello.txt is missing in $dir: $(find "$dir" | head -20)"
+  cmp -s "$dir/hello.txt" "$E2E_STATE/expected/hello.txt" || fail "hello.txt differs"
+  cmp -s "$dir/usr/share/ocipfs-example/README" "$E2E_STATE/expected/usr/share/ocipfs-example/README" ||
+    fail "usr/share/ocipfs-example/README differs or is missing"
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what ocipfs needs on Debian 12, skipping what is already there.
+#   install-deps.sh build   compilers and libraries
+#   install-deps.sh run     build, plus what the quick start's local IPFS node needs
+#   install-deps.sh test    run, plus the real clients the end-to-end tests drive
+set -euo pipefail
+mode=${1:-test}
+
+build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev
+  libspdlog-dev libssl-dev libgtest-dev libgmock-dev ca-certificates)
+run=(curl jq)
+test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2)
+
+case $mode in
+  build) wanted=("${build[@]}") ;;
+  run) wanted=("${build[@]}" "${run[@]}") ;;
+  test) wanted=("${build[@]}" "${run[@]}" "${test[@]}") ;;
+  *)
+    echo "usage: install-deps.sh build|run|test" >&2
+    exit 2
+    ;;
+esac
+# Node.js runs the local IPFS node; any distribution's node 18+ with npm will do.
+if [[ $mode != build ]] && ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
+
+missing=()
+for package in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: everything for '$mode' is installed" >&2
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=()
+((EUID == 0)) || sudo=(sudo)
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+  "${missing[@]}" >/dev/null
