@@ -264,6 +264,18 @@ TEST_F(ServerTest, UnreachableGateway) {
   EXPECT_THAT(error_message(result), HasSubstr("connect"));
 }
 
+TEST_F(ServerTest, HttpsGatewayWithAnUntrustedCertificateIsRefused) {
+  FakeGateway tls_gateway(FakeGateway::Transport::https_self_signed);
+  tls_gateway.serve_cid(cid, testing::layer_manifest_json());
+  stop();
+  start({"--gateway=" + tls_gateway.url()});
+  auto result = get(repo + "/manifests/latest");
+  EXPECT_EQ(result.status, 502u);
+  EXPECT_THAT(error_message(result), HasSubstr("TLS handshake"));
+  EXPECT_THAT(error_message(result), HasSubstr("certificate verify failed"));
+  EXPECT_EQ(tls_gateway.request_count("/ipfs/" + cid), 0u);
+}
+
 TEST_F(ServerTest, GatewayRedirectsAreFollowedUpToFive) {
   gateway.set("/ipfs/" + cid, {FakeReply::Kind::respond, 301, "", {{"Location", "/hop1"}}, {}});
   gateway.set("/hop1", {FakeReply::Kind::respond, 302, "", {{"Location", "/hop2"}}, {}});
@@ -300,6 +312,17 @@ TEST_F(ServerTest, BadRequestsAreAnsweredAndClosed) {
   EXPECT_THAT(garbage, HasSubstr("HTTP/1.1 400"));
   // Still serving.
   EXPECT_EQ(get("/v2/").status, 200u);
+}
+
+TEST_F(ServerTest, IdleConnectionsAreClosed) {
+  stop();
+  start({"--idle-timeout=200ms", "--request-timeout=300ms"});
+  auto started = std::chrono::steady_clock::now();
+  // Nothing sent: closed by the idle timeout, long before the client's own 10 s limit.
+  EXPECT_EQ(testing::raw_exchange(server->port(), "", 10'000), "");
+  // A header that never ends: closed by the request timeout.
+  EXPECT_EQ(testing::raw_exchange(server->port(), "GET /v2/ HTTP/1.1\r\nHost: x\r\n", 10'000), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8));
 }
 
 TEST_F(ServerTest, KeepAliveAndPipelining) {

@@ -1,11 +1,16 @@
 #include "fake_gateway.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,7 +25,51 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
+namespace {
+
+// A fresh self-signed certificate for 127.0.0.1, as PEM: trusted by nobody.
+std::pair<std::string, std::string> self_signed_pem() {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  auto to_pem = [](auto write) {
+    BIO* bio = BIO_new(BIO_s_mem());
+    write(bio);
+    char* data = nullptr;
+    long size = BIO_get_mem_data(bio, &data);
+    std::string out(data, static_cast<std::size_t>(size));
+    BIO_free(bio);
+    return out;
+  };
+  std::string cert_pem = to_pem([&](BIO* bio) { PEM_write_bio_X509(bio, cert); });
+  std::string key_pem = to_pem(
+      [&](BIO* bio) { PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr); });
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return {cert_pem, key_pem};
+}
+
+}  // namespace
+
 struct FakeGateway::Impl {
+  explicit Impl(Transport t) : transport(t) {
+    if (transport == Transport::https_self_signed) {
+      auto [cert, key] = self_signed_pem();
+      tls.use_certificate_chain(asio::buffer(cert));
+      tls.use_private_key(asio::buffer(key), asio::ssl::context::pem);
+    }
+  }
+
+  Transport transport;
+  asio::ssl::context tls{asio::ssl::context::tls_server};
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
   mutable std::mutex mutex;
@@ -54,7 +103,16 @@ struct FakeGateway::Impl {
     return out;
   }
 
-  asio::awaitable<void> serve(tcp::socket socket) {
+  asio::awaitable<void> serve_plain(tcp::socket socket) { co_await serve(socket); }
+
+  asio::awaitable<void> serve_tls(tcp::socket socket) {
+    asio::ssl::stream<tcp::socket> stream(std::move(socket), tls);
+    auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
+    if (!ec) co_await serve(stream);
+  }
+
+  template <class Stream>
+  asio::awaitable<void> serve(Stream& socket) {
     asio::streambuf buffer(64 * 1024);
     for (;;) {
       auto [ec, n] = co_await asio::async_read_until(socket, buffer, "\r\n\r\n", use_tuple);
@@ -118,12 +176,16 @@ struct FakeGateway::Impl {
         std::lock_guard lock(mutex);
         ++connections;
       }
-      asio::co_spawn(ioc, serve(std::move(socket)), asio::detached);
+      if (transport == Transport::https_self_signed) {
+        asio::co_spawn(ioc, serve_tls(std::move(socket)), asio::detached);
+      } else {
+        asio::co_spawn(ioc, serve_plain(std::move(socket)), asio::detached);
+      }
     }
   }
 };
 
-FakeGateway::FakeGateway() : impl_(std::make_unique<Impl>()) {
+FakeGateway::FakeGateway(Transport transport) : impl_(std::make_unique<Impl>(transport)) {
   asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
@@ -134,7 +196,10 @@ FakeGateway::~FakeGateway() {
 }
 
 std::uint16_t FakeGateway::port() const { return impl_->acceptor.local_endpoint().port(); }
-std::string FakeGateway::url() const { return "http://127.0.0.1:" + std::to_string(port()); }
+std::string FakeGateway::url() const {
+  bool https = impl_->transport == Transport::https_self_signed;
+  return (https ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port());
+}
 
 void FakeGateway::set(const std::string& path, FakeReply reply) {
   std::lock_guard lock(impl_->mutex);

@@ -27,10 +27,11 @@ struct FakeReply {
 
 class FakeGateway {
  public:
-  FakeGateway();
+  enum class Transport { http, https_self_signed };
+  explicit FakeGateway(Transport transport = Transport::http);
   ~FakeGateway();
 
-  std::string url() const;  // "http://127.0.0.1:<port>"
+  std::string url() const;  // "http://127.0.0.1:<port>" (https for a TLS gateway)
   std::uint16_t port() const;
 
   // What to answer for a request path (exact match, query included); thread-safe.
