@@ -4,42 +4,38 @@
 #include <boost/url/url.hpp>
 #include <cctype>
 
+#include "ocipfs/text.hpp"
+
 namespace ocipfs {
 
 namespace {
-
-std::string shown(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, 200)) out += (c < 0x20 || c >= 0x7f) ? '?' : char(c);
-  return "\"" + out + "\"";
-}
 
 Expected<HttpUrl> from_url(const boost::urls::url_view& url, std::string_view text) {
   HttpUrl out;
   if (url.scheme_id() == boost::urls::scheme::https) {
     out.https = true;
   } else if (url.scheme_id() != boost::urls::scheme::http) {
-    return Unexpected{"URL " + shown(text) + " is not http or https"};
+    return Unexpected{"URL " + in_quotes(text) + " is not http or https"};
   }
   if (url.has_userinfo())
-    return Unexpected{"URL " + shown(text) + " has credentials, which are not supported"};
-  if (url.has_fragment()) return Unexpected{"URL " + shown(text) + " has a fragment"};
+    return Unexpected{"URL " + in_quotes(text) + " has credentials, which are not supported"};
+  if (url.has_fragment()) return Unexpected{"URL " + in_quotes(text) + " has a fragment"};
   out.host = url.encoded_host_address();
-  if (out.host.empty()) return Unexpected{"URL " + shown(text) + " has no host"};
+  if (out.host.empty()) return Unexpected{"URL " + in_quotes(text) + " has no host"};
   if (url.host_type() == boost::urls::host_type::name) {
     for (char& c : out.host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (out.host.find('%') != std::string::npos)
-      return Unexpected{"URL " + shown(text) + " has an encoded host name"};
+      return Unexpected{"URL " + in_quotes(text) + " has an encoded host name"};
   }
   out.port = out.https ? 443 : 80;
   if (url.has_port()) {
     if (url.port().empty() || url.port_number() == 0)
-      return Unexpected{"URL " + shown(text) + " has an invalid port"};
+      return Unexpected{"URL " + in_quotes(text) + " has an invalid port"};
     out.port = url.port_number();
   }
   out.path = url.encoded_path();
   if (out.path.empty()) out.path = "/";
-  if (out.path.front() != '/') return Unexpected{"URL " + shown(text) + " has a relative path"};
+  if (out.path.front() != '/') return Unexpected{"URL " + in_quotes(text) + " has a relative path"};
   if (url.has_query()) {
     out.path += '?';
     out.path += url.encoded_query();
@@ -65,20 +61,20 @@ std::string_view HttpUrl::base_path() const {
 Expected<HttpUrl> parse_http_url(std::string_view text) {
   if (text.size() > 2048) return Unexpected{std::string("URL is longer than 2048 characters")};
   auto url = boost::urls::parse_absolute_uri(text);
-  if (!url) return Unexpected{"invalid URL " + shown(text)};
+  if (!url) return Unexpected{"invalid URL " + in_quotes(text)};
   return from_url(*url, text);
 }
 
 Expected<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location) {
   if (location.size() > 4096) return Unexpected{std::string("redirect location is too long")};
   auto reference = boost::urls::parse_uri_reference(location);
-  if (!reference) return Unexpected{"invalid redirect location " + shown(location)};
+  if (!reference) return Unexpected{"invalid redirect location " + in_quotes(location)};
   const std::string base_text = base.to_string();
   auto base_url = boost::urls::parse_absolute_uri(base_text);
-  if (!base_url) return Unexpected{"invalid base URL " + shown(base_text)};
+  if (!base_url) return Unexpected{"invalid base URL " + in_quotes(base_text)};
   boost::urls::url resolved;
   auto result = boost::urls::resolve(*base_url, *reference, resolved);
-  if (!result) return Unexpected{"cannot resolve redirect location " + shown(location)};
+  if (!result) return Unexpected{"cannot resolve redirect location " + in_quotes(location)};
   return from_url(resolved, location);
 }
 

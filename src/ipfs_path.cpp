@@ -2,25 +2,14 @@
 
 #include <optional>
 
+#include "ocipfs/text.hpp"
+
 namespace ocipfs {
 
 namespace {
 
 constexpr std::size_t max_path_length = 4096;
 constexpr std::size_t max_segment_length = 255;
-
-std::string quoted_prefix(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, 64)) {
-    if (c < 0x20 || c == 0x7f) {
-      out += '?';
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (text.size() > 64) out += "...";
-  return "\"" + out + "\"";
-}
 
 std::optional<std::string> segment_problem(std::string_view segment) {
   if (segment.empty()) return "an empty path segment";
@@ -73,17 +62,17 @@ Expected<IpfsPath> parse_ipfs_path(std::string_view text) {
   if (text.size() > max_path_length)
     return Unexpected{std::string("the IPFS path is longer than 4096 bytes")};
   if (text.front() == '/')
-    return Unexpected{"the IPFS path " + quoted_prefix(text) +
+    return Unexpected{"the IPFS path " + in_quotes(text, 64) +
                       " is absolute; it must start with a CID"};
   if (text.find("://") != std::string_view::npos)
-    return Unexpected{"the IPFS path " + quoted_prefix(text) +
+    return Unexpected{"the IPFS path " + in_quotes(text, 64) +
                       " is a URL; it must start with a CID"};
 
   auto slash = text.find('/');
   std::string_view root = text.substr(0, slash);
   auto cid = parse_cid(root);
   if (!cid)
-    return Unexpected{"the IPFS path " + quoted_prefix(text) +
+    return Unexpected{"the IPFS path " + in_quotes(text, 64) +
                       " does not start with a CID: " + cid.error()};
 
   IpfsPath path{std::string(root), std::move(*cid), {}};

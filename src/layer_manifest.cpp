@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ocipfs/digest.hpp"
+#include "ocipfs/text.hpp"
 
 namespace ocipfs {
 
@@ -19,13 +20,6 @@ constexpr std::array<std::string_view, 4> layer_media_types = {
     "application/vnd.oci.image.layer.v1.tar+zstd",
     "application/vnd.docker.image.rootfs.diff.tar.gzip",
 };
-
-std::string shown(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, 80)) out += (c < 0x20 || c == 0x7f) ? '?' : char(c);
-  if (text.size() > 80) out += "...";
-  return "\"" + out + "\"";
-}
 
 struct Invalid {
   std::string message;
@@ -53,7 +47,7 @@ std::string digest_member(const json& object, const char* key, const std::string
   const std::string& value = string_member(object, key, where);
   if (!is_sha256_digest(value))
     throw Invalid{where + key + " must be \"sha256:\" followed by 64 lowercase hex digits, not " +
-                  shown(value)};
+                  in_quotes(value)};
   return value;
 }
 
@@ -74,7 +68,7 @@ Platform parse_platform(const json& value) {
   for (const auto* word : {&platform.os, &platform.architecture, &platform.variant}) {
     if (word == &platform.variant && word->empty()) continue;
     if (!is_platform_word(*word))
-      throw Invalid{"platform has an invalid value " + shown(*word) +
+      throw Invalid{"platform has an invalid value " + in_quotes(*word) +
                     " (lowercase letters, digits, '_', '-', '.'; at most 32)"};
   }
   return platform;
@@ -85,19 +79,20 @@ LayerManifest validate(const json& document) {
   const std::string& media_type = string_member(document, "mediaType", "");
   if (media_type != layer_manifest_media_type)
     throw Invalid{"mediaType must be \"" + std::string(layer_manifest_media_type) + "\", not " +
-                  shown(media_type)};
+                  in_quotes(media_type)};
 
   const json& layer = object_member(document, "layer", "");
   LayerManifest manifest;
   manifest.media_type = string_member(layer, "mediaType", "layer.");
   if (!is_layer_media_type(manifest.media_type))
-    throw Invalid{"layer.mediaType " + shown(manifest.media_type) + " is not an OCI layer type"};
+    throw Invalid{"layer.mediaType " + in_quotes(manifest.media_type) +
+                  " is not an OCI layer type"};
   manifest.digest = digest_member(layer, "digest", "layer.");
 
   const json& size = member(layer, "size", "layer.");
   if (!size.is_number_unsigned() || size.get<std::uint64_t>() > max_exact_json_integer)
     throw Invalid{"layer.size must be a non-negative integer below 2^53, not " +
-                  shown(size.dump())};
+                  in_quotes(size.dump())};
   manifest.size = size.get<std::uint64_t>();
 
   const json& annotations = object_member(layer, "annotations", "layer.");

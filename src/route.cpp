@@ -5,6 +5,7 @@
 
 #include "ocipfs/digest.hpp"
 #include "ocipfs/image.hpp"
+#include "ocipfs/text.hpp"
 
 namespace ocipfs {
 
@@ -37,26 +38,20 @@ bool is_name_component(std::string_view component) {
   return true;
 }
 
-std::string shown(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, 100)) out += (c < 0x20 || c >= 0x7f) ? '?' : char(c);
-  if (text.size() > 100) out += "...";
-  return out;
-}
-
 RegistryError not_found(std::string_view path) {
-  return {404, ErrorCode::name_unknown, "no such registry path: " + shown(path)};
+  return {404, ErrorCode::name_unknown, "no such registry path: " + printable(path)};
 }
 
 // Checks a digest reference: a well-formed sha256 digest, or an error.
 std::optional<RegistryError> digest_problem(std::string_view digest, RouteKind kind) {
   if (is_sha256_digest(digest)) return std::nullopt;
   if (!is_digest_grammar(digest))
-    return digest_invalid("invalid digest " + shown(digest) + ": expected algorithm:hex");
+    return digest_invalid("invalid digest " + in_quotes(digest) + ": expected algorithm:hex");
   if (digest.starts_with("sha256:"))
-    return digest_invalid("invalid digest " + shown(digest) +
+    return digest_invalid("invalid digest " + in_quotes(digest) +
                           ": sha256 needs 64 lowercase hex digits");
-  std::string message = "unknown digest " + shown(digest) + ": this registry addresses by sha256";
+  std::string message =
+      "unknown digest " + in_quotes(digest) + ": this registry addresses by sha256";
   return kind == RouteKind::blob ? blob_unknown(message) : manifest_unknown(message);
 }
 
@@ -108,17 +103,17 @@ Expected<Route, RegistryError> parse_route(std::string_view path) {
   if (!matched) return Unexpected{not_found(path)};
 
   if (!is_repository_name(name))
-    return Unexpected{name_invalid("invalid repository name \"" + shown(name) + "\"")};
+    return Unexpected{name_invalid("invalid repository name " + in_quotes(name))};
   constexpr std::string_view prefix = "layer/";
   auto cid_text = name.substr(name.starts_with(prefix) ? prefix.size() : name.size());
   if (!name.starts_with(prefix) || cid_text.find('/') != std::string_view::npos)
-    return Unexpected{name_unknown("repository \"" + shown(name) +
-                                   "\" is not served here: names are layer/<CID of a layer "
+    return Unexpected{name_unknown("repository " + in_quotes(name) +
+                                   " is not served here: names are layer/<CID of a layer "
                                    "manifest, CIDv1 in lowercase base32 or base36>")};
   auto cid = parse_cid(cid_text);
   if (!cid || !is_lowercase_cid(cid_text))
-    return Unexpected{name_unknown("repository \"" + shown(name) +
-                                   "\" does not name a CID (CIDv1 in lowercase base32 or base36)" +
+    return Unexpected{name_unknown("repository " + in_quotes(name) +
+                                   " does not name a CID (CIDv1 in lowercase base32 or base36)" +
                                    (cid ? std::string() : ": " + cid.error()))};
   route.name = std::string(name);
   route.cid = std::move(*cid);
@@ -128,8 +123,8 @@ Expected<Route, RegistryError> parse_route(std::string_view path) {
       if (route.reference.find(':') != std::string::npos) {
         if (auto problem = digest_problem(route.reference, route.kind)) return Unexpected{*problem};
       } else if (!is_tag(route.reference)) {
-        return Unexpected{manifest_unknown("\"" + shown(route.reference) +
-                                           "\" is neither a valid tag nor a digest")};
+        return Unexpected{
+            manifest_unknown(in_quotes(route.reference) + " is neither a valid tag nor a digest")};
       }
       break;
     case RouteKind::blob:

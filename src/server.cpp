@@ -20,6 +20,7 @@
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/handler.hpp"
 #include "ocipfs/resolver.hpp"
+#include "ocipfs/text.hpp"
 
 namespace ocipfs {
 
@@ -54,12 +55,6 @@ struct Worker {
   GatewayResolver resolver;
   Handler handler;
 };
-
-std::string printable(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, 512)) out += (c < 0x20 || c >= 0x7f) ? '?' : char(c);
-  return out;
-}
 
 http::response<http::string_body> to_beast(Response&& response, bool keep_alive) {
   http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
@@ -169,7 +164,7 @@ struct Server::Impl {
         try {
           response = co_await worker.handler.handle(request);
         } catch (const std::exception& error) {
-          spdlog::error("internal error on {} {}: {}", method, printable(header.target()),
+          spdlog::error("internal error on {} {}: {}", method, printable(header.target(), 512),
                         error.what());
           response = error_response(internal_error(), method == "HEAD");
         }
@@ -193,7 +188,7 @@ struct Server::Impl {
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();
-    spdlog::info("{} {} {} {} {:.3f}ms", printable(method), printable(target), status, bytes,
+    spdlog::info("{} {} {} {} {:.3f}ms", printable(method), printable(target, 512), status, bytes,
                  static_cast<double>(micros) / 1000.0);
     co_return !ec;
   }

@@ -1,0 +1,17 @@
+// Quoting untrusted text (request targets, gateway answers, layer manifests) in messages and logs.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ocipfs {
+
+// `text` with every byte outside printable ASCII replaced by '?', cut to `max_length` bytes
+// with "..." appended when longer. Safe in error bodies, headers and log lines.
+std::string printable(std::string_view text, std::size_t max_length = 100);
+
+// printable(text) in double quotes.
+std::string in_quotes(std::string_view text, std::size_t max_length = 100);
+
+}  // namespace ocipfs
