@@ -72,7 +72,7 @@ cmd_install() {
   local stage
   stage="$(mktemp -d "$NODE_HOME.new.XXXXXX")"
   chmod 755 "$stage"
-  log "installing js-ipfs into $NODE_HOME (npm install, a few minutes when cold)"
+  log "installing js-ipfs into $NODE_HOME (npm install: about 1 min with an empty npm cache)"
   cp -- "$SCRIPT_DIR/package.json" "$SCRIPT_DIR/package-lock.json" "$stage/"
   local t0=$SECONDS
   # npm ci does not work with this tree: an optional dependency
@@ -80,11 +80,14 @@ cmd_install() {
   # lock cannot record. npm install with the committed lock gives the same
   # versions; it tries that tarball, and the short retry back-off keeps its
   # failure (no internet but the npm registry) from costing ~70 s.
-  if ! (cd -- "$stage" && npm install --no-audit --no-fund --prefer-offline \
-    --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=5000 >&2); then
+  # TMPDIR: the (failing) electron postinstall leaves an empty directory there.
+  mkdir -- "$stage/.tmp"
+  if ! (cd -- "$stage" && TMPDIR="$stage/.tmp" npm install --no-audit --no-fund \
+    --prefer-offline --fetch-retry-mintimeout=2000 --fetch-retry-maxtimeout=5000 >&2); then
     rm -rf -- "$stage"
     die "npm install failed"
   fi
+  rm -rf -- "$stage/.tmp"
   [[ -x "$stage/node_modules/.bin/jsipfs" ]] || {
     rm -rf -- "$stage"
     die "npm install did not produce node_modules/.bin/jsipfs"
