@@ -1,0 +1,93 @@
+#include "ocipfs/verify.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "ocipfs/digest.hpp"
+
+namespace ocipfs {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string hello = "hello world\n";
+// The UnixFS file block of "hello world\n": PBNode{Data: Data{Type: File, Data, filesize: 12}}.
+const std::string hello_block = std::string("\x0a\x12\x08\x02\x12\x0c", 6) + hello + "\x18\x0c";
+
+Cid cid(const std::string& text) {
+  auto parsed = parse_cid(text);
+  EXPECT_TRUE(parsed) << text;
+  return *parsed;
+}
+
+// A dag-pb CIDv1 for any block.
+Cid dag_pb_cid_of(const std::string& block) {
+  auto hash = sha256(block);
+  return Cid{1, multicodec::dag_pb, multihash::sha2_256,
+             std::string(reinterpret_cast<const char*>(hash.data()), hash.size())};
+}
+
+TEST(Verify, EncodesTheUnixfsFileBlockAsJsIpfsAndKuboDo) {
+  EXPECT_EQ(encode_unixfs_file_block(hello), hello_block);
+  EXPECT_EQ(dag_pb_cid_of(hello_block).to_string(),
+            "bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby");
+}
+
+TEST(Verify, RawCids) {
+  auto raw = cid("bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4");
+  EXPECT_EQ(*verify_content(raw, hello, Payload::file), hello);
+  EXPECT_EQ(*verify_content(raw, hello, Payload::block), hello);
+  EXPECT_THAT(verify_content(raw, "hello world?", Payload::file).error(),
+              HasSubstr("does not match the CID"));
+  EXPECT_THAT(verify_content(raw, "", Payload::file).error(), HasSubstr("does not match"));
+}
+
+TEST(Verify, DagPbFromAPlainGateway) {
+  for (const char* text : {"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o",
+                           "bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby"}) {
+    EXPECT_EQ(*verify_content(cid(text), hello, Payload::file), hello);
+    EXPECT_THAT(verify_content(cid(text), "hello world!\n", Payload::file).error(),
+                HasSubstr("does not match the CID"));
+  }
+}
+
+TEST(Verify, DagPbFromATrustlessGateway) {
+  auto v0 = cid("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o");
+  EXPECT_EQ(*verify_content(v0, hello_block, Payload::block), hello);
+  // A truncated block, and a block for another CID.
+  EXPECT_THAT(verify_content(v0, hello_block.substr(0, 10), Payload::block).error(),
+              HasSubstr("does not match"));
+  EXPECT_THAT(verify_content(v0, encode_unixfs_file_block("other"), Payload::block).error(),
+              HasSubstr("does not match"));
+}
+
+TEST(Verify, DagPbNodesWithLinksAreRefused) {
+  // PBNode{Links: [PBLink{Hash: <QmT78 bytes>, Name: "a", Tsize: 20}], Data: Data{Type: File}}
+  auto child = cid("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o");
+  std::string multihash = std::string("\x12\x20", 2) + child.digest;
+  std::string link = "\x0a" + std::string(1, char(multihash.size())) + multihash + "\x12\x01" "a" "\x18\x14";
+  std::string node = "\x12" + std::string(1, char(link.size())) + link + "\x0a\x02\x08\x02";
+  auto error = verify_content(dag_pb_cid_of(node), node, Payload::block).error();
+  EXPECT_THAT(error, HasSubstr("spans 1 blocks"));
+  EXPECT_THAT(error, HasSubstr("must fit in one block"));
+}
+
+TEST(Verify, DirectoriesAndGarbageAreNotFiles) {
+  // The empty directory (UnixFS spec): PBNode{Data: Data{Type: Directory}}.
+  auto empty_dir = cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
+  EXPECT_THAT(verify_content(empty_dir, std::string("\x0a\x02\x08\x01", 4), Payload::block).error(),
+              HasSubstr("not a file"));
+  for (std::string garbage : {std::string("\xff\xff\xff"), std::string("\x0a\x7f"), std::string()}) {
+    auto result = verify_content(dag_pb_cid_of(garbage), garbage, Payload::block);
+    EXPECT_FALSE(result) << garbage.size();
+  }
+}
+
+TEST(Verify, IdentityCids) {
+  auto empty = cid("bafkqaaa");  // raw, identity hash of no bytes
+  EXPECT_EQ(*verify_content(empty, "", Payload::file), "");
+  EXPECT_FALSE(verify_content(empty, "x", Payload::file));
+}
+
+}  // namespace
+}  // namespace ocipfs
