@@ -15,8 +15,11 @@ A pull-only OCI registry that serves one-layer images from IPFS:
 
 Flags:
   --gateway=URL            IPFS HTTP gateway for layer manifests (http or https, optional path
-                           prefix). Default: https://ipfs.io
-  --redirect-gateway=URL   public gateway that clients download layers from. Default: the gateway
+                           prefix). Repeat it to fall back on others. Default: https://ipfs.io
+  --redirect-gateway=URL   public gateway that clients download layers from: a path gateway, or
+                           a subdomain template like https://{cid}.ipfs.dweb.link.
+                           Default: the first gateway
+  --verify=strict|off      prove that gateway content is what the CID names. Default: strict
   --listen=HOST:PORT       address to listen on. Default: 0.0.0.0:$PORT, PORT defaulting to 8080
   --threads=N              server threads. Default: the number of cores
   --gateway-timeout=DUR    deadline for one gateway fetch, e.g. 30s, 500ms. Default: 30s
@@ -81,7 +84,7 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
     if (!parsed) return Unexpected{"$PORT=\"" + port->substr(0, 16) + "\" is not a port number"};
     config.listen_port = *parsed;
   }
-  std::optional<HttpUrl> redirect;
+  std::optional<RedirectGateway> redirect;
 
   for (const auto& arg : args) {
     if (arg == "--help" || arg == "-h") {
@@ -101,15 +104,18 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
     std::string_view value = std::string_view(arg).substr(eq + 1);
     auto fail = [&](const std::string& why) { return Unexpected{name + ": " + why}; };
 
-    if (name == "--gateway" || name == "--redirect-gateway") {
+    if (name == "--gateway") {
       auto url = parse_http_url(value);
       if (!url) return fail(url.error());
-      if (name == "--gateway") {
-        if (!config.gateways.empty()) return fail("give one gateway");
-        config.gateways.push_back(std::move(*url));
-      } else {
-        redirect = std::move(*url);
-      }
+      if (config.gateways.size() >= 16) return fail("at most 16 gateways");
+      config.gateways.push_back(std::move(*url));
+    } else if (name == "--redirect-gateway") {
+      auto gateway = parse_redirect_gateway(value);
+      if (!gateway) return fail(gateway.error());
+      redirect = std::move(*gateway);
+    } else if (name == "--verify") {
+      if (value != "strict" && value != "off") return fail("must be strict or off");
+      config.verify = value == "strict";
     } else if (name == "--listen") {
       auto listen = parse_listen(value);
       if (!listen) return Unexpected{listen.error()};
@@ -137,7 +143,8 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
     }
   }
   if (config.gateways.empty()) config.gateways.push_back(*parse_http_url(default_gateway));
-  config.redirect_gateway = redirect ? *redirect : config.gateways.front();
+  config.redirect_gateway =
+      redirect ? *redirect : RedirectGateway{config.gateways.front(), false, {}};
   return result;
 }
 

@@ -114,13 +114,8 @@ bool accepts_index(std::string_view accept) {
   return false;
 }
 
-std::string layer_location(const HttpUrl& redirect_gateway, const IpfsPath& path) {
-  return redirect_gateway.origin() + std::string(redirect_gateway.base_path()) + "/ipfs/" +
-         path.encoded();
-}
-
 Response answer(const Route& route, const Request& request, std::string_view query,
-                const Image& image, const HttpUrl& redirect_gateway) {
+                const Image& image, const RedirectGateway& redirect_gateway) {
   const bool head = request.method == "HEAD";
   switch (route.kind) {
     case RouteKind::manifest: {
@@ -169,7 +164,7 @@ Response answer(const Route& route, const Request& request, std::string_view que
   }
 }
 
-Handler::Handler(Resolver& resolver, HttpUrl redirect_gateway)
+Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
     : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
 
 boost::asio::awaitable<Response> Handler::handle(const Request& request) {

@@ -41,9 +41,17 @@ int main(int argc, char** argv) {
       server.stop();
     });
     std::thread signal_thread([&] { signals_context.run(); });
-    spdlog::info("ocipfsd {} listening on {}:{} with {} threads; gateway {}, redirects to {}",
-                 OCIPFS_VERSION, config.listen_host, server.port(), config.threads,
-                 config.gateways.front().to_string(), config.redirect_gateway.to_string());
+    std::string gateways;
+    for (const auto& gateway : config.gateways)
+      gateways += (gateways.empty() ? "" : ", ") + gateway.to_string();
+    if (!config.verify)
+      spdlog::warn(
+          "--verify=off: layer manifests are NOT checked against their CIDs. Whoever controls "
+          "the gateways ({}) decides what every image contains.",
+          gateways);
+    spdlog::info("ocipfsd {} listening on {}:{} with {} threads; gateways {}; redirects to {}",
+                 OCIPFS_VERSION, config.listen_host, server.port(), config.threads, gateways,
+                 config.redirect_gateway.to_string());
     server.run();
     signals_context.stop();
     signal_thread.join();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ocipfs/gateway_client.hpp"
+#include "ocipfs/gateway_health.hpp"
 #include "ocipfs/handler.hpp"
 #include "ocipfs/resolver.hpp"
 #include "ocipfs/text.hpp"
@@ -44,9 +45,9 @@ GatewayClientOptions client_options(const Config& config) {
 // Everything one thread serves with. Members are destroyed bottom-up, so the io_context (and the
 // coroutine frames it still holds) goes last.
 struct Worker {
-  explicit Worker(const Config& config)
+  Worker(const Config& config, GatewayHealth& health)
       : client(ioc.get_executor(), client_options(config)),
-        resolver(client, config.gateways.front()),
+        resolver(client, config.gateways, health, config.verify),
         handler(resolver, config.redirect_gateway) {}
 
   asio::io_context ioc{1};
@@ -77,12 +78,16 @@ Response bad_request(unsigned status, std::string message) {
 
 struct Server::Impl {
   Config config;
+  GatewayHealth health;
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::acceptor acceptor;
   std::size_t next_worker = 0;
 
   explicit Impl(const Config& cfg)
-      : config(cfg), workers(make_workers(cfg)), acceptor(workers[0]->ioc) {
+      : config(cfg),
+        health(cfg.gateways.size()),
+        workers(make_workers(cfg, health)),
+        acceptor(workers[0]->ioc) {
     error_code ec;
     auto address = asio::ip::make_address(config.listen_host, ec);
     if (ec)
@@ -99,10 +104,11 @@ struct Server::Impl {
       throw std::runtime_error(where() + ": " + ec.message());
   }
 
-  static std::vector<std::unique_ptr<Worker>> make_workers(const Config& config) {
+  static std::vector<std::unique_ptr<Worker>> make_workers(const Config& config,
+                                                           GatewayHealth& health) {
     std::vector<std::unique_ptr<Worker>> out;
     for (unsigned i = 0; i < std::max(1u, config.threads); ++i)
-      out.push_back(std::make_unique<Worker>(config));
+      out.push_back(std::make_unique<Worker>(config, health));
     return out;
   }
 

@@ -117,16 +117,22 @@ Expected<std::string> decode_unixfs_file_block(std::string_view block) {
   return std::string(content);
 }
 
-Expected<std::string> verify_content(const Cid& cid, std::string_view bytes, Payload payload) {
+Expected<std::string, VerifyFailure> verify_content(const Cid& cid, std::string_view bytes,
+                                                    Payload payload) {
+  const VerifyFailure mismatched{VerifyFailure::Kind::mismatch, mismatch};
+  auto unusable = [](std::string message) {
+    return Unexpected{VerifyFailure{VerifyFailure::Kind::unusable, std::move(message)}};
+  };
   if (cid.codec == multicodec::raw) {
-    if (!digest_matches(cid, bytes)) return Unexpected{std::string(mismatch)};
+    if (!digest_matches(cid, bytes)) return Unexpected{mismatched};
     return std::string(bytes);
   }
-  if (cid.codec != multicodec::dag_pb)
-    return Unexpected{std::string("only raw and dag-pb CIDs can be verified")};
+  if (cid.codec != multicodec::dag_pb) return unusable("only raw and dag-pb CIDs can be verified");
   if (payload == Payload::block) {
-    if (!digest_matches(cid, bytes)) return Unexpected{std::string(mismatch)};
-    return decode_unixfs_file_block(bytes);
+    if (!digest_matches(cid, bytes)) return Unexpected{mismatched};
+    auto content = decode_unixfs_file_block(bytes);
+    if (!content) return unusable(content.error());
+    return std::move(*content);
   }
   if (digest_matches(cid, encode_unixfs_file_block(bytes))) return std::string(bytes);
   // The bytes may be an inlined block, or the file of a node we cannot rebuild (several blocks).
@@ -134,8 +140,10 @@ Expected<std::string> verify_content(const Cid& cid, std::string_view bytes, Pay
     auto content = decode_unixfs_file_block(cid.digest);
     if (content && *content == bytes) return std::string(bytes);
   }
-  return Unexpected{std::string(mismatch) +
-                    " (or the content spans several blocks; a layer manifest must fit in one)"};
+  return Unexpected{VerifyFailure{
+      VerifyFailure::Kind::mismatch,
+      std::string(mismatch) + " (or the content spans several blocks; a layer manifest must fit "
+                              "in one)"}};
 }
 
 }  // namespace ocipfs

@@ -47,14 +47,37 @@ TEST(Config, Flags) {
   const Config& config = parsed->config;
   EXPECT_EQ(config.gateways[0].origin(), "http://127.0.0.1:5001");
   EXPECT_EQ(config.gateways[0].base_path(), "/prefix");
-  EXPECT_EQ(config.redirect_gateway.origin(), "https://dweb.example");
+  EXPECT_EQ(config.redirect_gateway.url.origin(), "https://dweb.example");
   EXPECT_EQ(config.listen_host, "::1");
   EXPECT_EQ(config.listen_port, 7000);
   EXPECT_EQ(config.threads, 3u);
   EXPECT_EQ(config.gateway_timeout, std::chrono::milliseconds(500));
   EXPECT_EQ(config.log_level, "debug");
-  EXPECT_EQ(parse({"--gateway=http://a.example"})->config.redirect_gateway.origin(),
+  EXPECT_EQ(parse({"--gateway=http://a.example"})->config.redirect_gateway.url.origin(),
             "http://a.example");
+}
+
+TEST(Config, SeveralGatewaysAndVerification) {
+  auto parsed =
+      parse({"--gateway=http://a.example", "--gateway=https://b.example/x", "--verify=off"});
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_EQ(parsed->config.gateways.size(), 2u);
+  EXPECT_EQ(parsed->config.gateways[1].to_string(), "https://b.example/x");
+  EXPECT_FALSE(parsed->config.verify);
+  EXPECT_TRUE(parse({})->config.verify);
+  EXPECT_THAT(parse({"--verify=maybe"}).error(), HasSubstr("--verify: must be strict or off"));
+}
+
+TEST(Config, RedirectTemplates) {
+  auto parsed = parse({"--redirect-gateway=https://{cid}.ipfs.dweb.link"});
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_TRUE(parsed->config.redirect_gateway.subdomain);
+  EXPECT_EQ(parsed->config.redirect_gateway.host_suffix, "ipfs.dweb.link");
+  EXPECT_EQ(parsed->config.redirect_gateway.to_string(), "https://{cid}.ipfs.dweb.link");
+  for (const char* bad : {"https://ipfs.io/{cid}", "https://x.{cid}.link", "https://{cid}.a/{cid}",
+                          "https://{cid}.ipfs.dweb.link/path", "https://{cid}"}) {
+    EXPECT_FALSE(parse({std::string("--redirect-gateway=") + bad})) << bad;
+  }
 }
 
 TEST(Config, HelpAndVersion) {

@@ -16,7 +16,7 @@ using ::testing::HasSubstr;
 struct Fixture : ::testing::Test {
   Image image = synthesize_image(testing::manifest_cid,
                                  *parse_layer_manifest(testing::layer_manifest_json()));
-  HttpUrl redirect = *parse_http_url("https://gateway.example/prefix/");
+  RedirectGateway redirect = *parse_redirect_gateway("https://gateway.example/prefix/");
 
   Response get(const std::string& target, const std::string& method = "GET",
                const std::string& accept = "") {
@@ -121,6 +121,20 @@ TEST_F(Fixture, LocationPercentEncodesEverySegment) {
   EXPECT_EQ(layer_location(redirect, *path), "https://gateway.example/prefix/ipfs/" +
                                                  testing::layer_dir_cid +
                                                  "/dir%20one/%C3%BC%25x%3By");
+}
+
+TEST_F(Fixture, SubdomainGatewaysGetTheRootAsCidv1) {
+  auto subdomain = *parse_redirect_gateway("https://{cid}.ipfs.dweb.link");
+  auto path = parse_ipfs_path(testing::layer_dir_cid + "/a b.tar");
+  ASSERT_TRUE(path);
+  // QmUNLL... (CIDv0) is bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354 in CIDv1.
+  EXPECT_EQ(layer_location(subdomain, *path),
+            "https://bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354.ipfs.dweb.link/"
+            "a%20b.tar");
+  auto with_port = *parse_redirect_gateway("http://{cid}.ipfs.localhost:8080");
+  EXPECT_EQ(
+      layer_location(with_port, *parse_ipfs_path(testing::layer_dir_cid)),
+      "http://bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354.ipfs.localhost:8080/");
 }
 
 TEST_F(Fixture, UnknownBlob) {

@@ -22,11 +22,11 @@ Image example_image(const std::string& extra = "") {
 TEST(Image, GoldenDigests) {
   Image image = example_image();
   EXPECT_EQ(image.index.digest,
-            "sha256:5898ca547e43f6da64dd0ee46c2c96991592d29adf03e1697d8b27d52d77df8c");
+            "sha256:24c95bc84df7d13180450c8ebafa84309ea7e16963032a65e4d1880770357f2d");
   EXPECT_EQ(image.default_platform().manifest.digest,
-            "sha256:c4c30cdce31aa391f4057bfc03df6c4f8e179d3426b5f5b9aa7cdc754b74c4c0");
+            "sha256:56e9e7226b2c330fa9eb6f92e5bd77507bbbf4582abe70df872e321a7c758b25");
   EXPECT_EQ(image.default_platform().config.digest,
-            "sha256:1c8a01bdea44315b5c30fa7677b0ffe2aca4a518f2d7a80a74656baeb9b38165");
+            "sha256:f55e05c6feb6e9d1007525d30a22b73407b36c95009d0df5613e709184ba5277");
 }
 
 TEST(Image, ConfigIsCanonical) {

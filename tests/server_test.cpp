@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "ocipfs/image.hpp"
+#include "ocipfs/verify.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
 #include "test_data.hpp"
@@ -77,6 +78,13 @@ class ServerTest : public ::testing::Test {
   HttpResult with_gateway_reply(FakeReply reply) {
     gateway.set("/ipfs/" + cid, std::move(reply));
     return get(repo + "/manifests/latest");
+  }
+
+  // Serves `content` at /ipfs/<its raw CID> and returns the CID.
+  std::string publish(const std::string& content) {
+    std::string content_cid = testing::raw_cid_of(content);
+    gateway.serve_cid(content_cid, content);
+    return content_cid;
   }
 
   static std::string error_code(const HttpResult& result) {
@@ -190,23 +198,38 @@ TEST_F(ServerTest, Names) {
 }
 
 TEST_F(ServerTest, InvalidLayerManifestSaysWhatAndWhere) {
-  auto missing = with_gateway_reply(
-      {FakeReply::Kind::respond,
-       200,
-       R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json","layer":{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" +
-           testing::layer_digest + R"(","size":1,"annotations":{"io.ocipfs.layer.ipfs.cid":")" +
-           testing::layer_dir_cid + R"("}}})",
-       {},
-       {}});
+  std::string broken = R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json","layer":)"
+                       R"({"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" +
+                       testing::layer_digest +
+                       R"(","size":1,"annotations":{"io.ocipfs.layer.ipfs.cid":")" +
+                       testing::layer_dir_cid + R"("}}})";
+  std::string broken_cid = publish(broken);
+  auto missing = get("/v2/layer/" + broken_cid + "/manifests/latest");
   EXPECT_EQ(missing.status, 404u);
   EXPECT_EQ(error_code(missing), "MANIFEST_INVALID");
-  EXPECT_THAT(error_message(missing), HasSubstr(cid));
+  EXPECT_THAT(error_message(missing), HasSubstr(broken_cid));
   EXPECT_THAT(error_message(missing),
               HasSubstr("layer.annotations.io.ocipfs.layer.fs.digest is missing"));
 
-  auto not_json = with_gateway_reply({FakeReply::Kind::respond, 200, "\x1f\x8b binary", {}, {}});
+  std::string binary = "\x1f\x8b binary";
+  auto not_json = get("/v2/layer/" + publish(binary) + "/manifests/latest");
   EXPECT_EQ(not_json.status, 404u);
   EXPECT_THAT(error_message(not_json), HasSubstr("not valid JSON"));
+}
+
+TEST_F(ServerTest, HostileAnnotationsNeverBecomeRedirects) {
+  for (std::string path : std::vector<std::string>{
+           "https://evil.example/x.tar", "/etc/passwd", testing::layer_dir_cid + "/a\r\nX: y",
+           testing::layer_dir_cid + "/a\\b", testing::layer_dir_cid + "/x?y",
+           testing::layer_dir_cid + "/x#y", testing::layer_dir_cid + "/../x", "//evil.example/x"}) {
+    json document = json::parse(testing::layer_manifest_json());
+    document["layer"]["annotations"]["io.ocipfs.layer.ipfs.cid"] = path;
+    std::string hostile_cid = publish(document.dump());
+    auto blob = get("/v2/layer/" + hostile_cid + "/blobs/" + testing::layer_digest);
+    EXPECT_EQ(blob.status, 404u) << path;
+    EXPECT_EQ(error_code(blob), "MANIFEST_INVALID") << path;
+    EXPECT_FALSE(blob.has_header("location")) << path;
+  }
 }
 
 TEST_F(ServerTest, GatewayNotFound) {
@@ -335,6 +358,142 @@ TEST_F(ServerTest, KeepAliveAndPipelining) {
        at = answers.find("HTTP/1.1 200", at + 1))
     ++count;
   EXPECT_EQ(count, 3u);
+}
+
+// --- Trust: what a gateway returns must be what the CID names. ---
+
+std::string dag_pb_cid_of(const std::string& block) {
+  auto hash = sha256(block);
+  return Cid{1, multicodec::dag_pb, multihash::sha2_256,
+             std::string(reinterpret_cast<const char*>(hash.data()), hash.size())}
+      .to_string();
+}
+
+const testing::Headers raw_block = {{"Content-Type", "application/vnd.ipld.raw"}};
+
+TEST_F(ServerTest, AsksForTrustlessBlocks) {
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  auto accepts = gateway.accept_headers();
+  ASSERT_FALSE(accepts.empty());
+  EXPECT_EQ(accepts.back(), "application/vnd.ipld.raw");
+}
+
+TEST_F(ServerTest, LyingGatewayRightStatusWrongBytes) {
+  json other = json::parse(testing::layer_manifest_json());
+  other["layer"]["annotations"]["io.ocipfs.layer.ipfs.cid"] = testing::layer_dir_cid + "/evil.tar";
+  gateway.serve_cid(cid, other.dump());
+  auto result = get(repo + "/manifests/latest");
+  EXPECT_EQ(result.status, 502u);
+  EXPECT_EQ(error_code(result), "UNAVAILABLE");
+  EXPECT_THAT(error_message(result),
+              HasSubstr("the gateway returned content that does not match the CID"));
+  EXPECT_EQ(get(repo + "/blobs/" + testing::layer_digest).status, 502u);
+
+  stop();
+  start({"--verify=off"});
+  auto trusting = get(repo + "/manifests/hello.tar.gz");
+  EXPECT_EQ(trusting.status, 404u);  // the lie is served as is: its file name is evil.tar
+  EXPECT_THAT(error_message(trusting), HasSubstr("evil.tar"));
+}
+
+TEST_F(ServerTest, DagPbManifestFromAPlainGateway) {
+  std::string content = testing::layer_manifest_json();
+  std::string dag_pb_cid = dag_pb_cid_of(encode_unixfs_file_block(content));
+  gateway.serve_cid(dag_pb_cid, content);  // a plain gateway sends the file, not the block
+  auto result = get("/v2/layer/" + dag_pb_cid + "/manifests/latest");
+  EXPECT_EQ(result.status, 200u) << result.body;
+}
+
+TEST_F(ServerTest, DagPbManifestFromATrustlessGateway) {
+  std::string block = encode_unixfs_file_block(testing::layer_manifest_json());
+  std::string dag_pb_cid = dag_pb_cid_of(block);
+  gateway.set("/ipfs/" + dag_pb_cid, {FakeReply::Kind::respond, 200, block, raw_block, {}});
+  EXPECT_EQ(get("/v2/layer/" + dag_pb_cid + "/manifests/latest").status, 200u);
+
+  // A truncated block, and a block for another CID.
+  gateway.set("/ipfs/" + dag_pb_cid,
+              {FakeReply::Kind::respond, 200, block.substr(0, block.size() / 2), raw_block, {}});
+  std::string fresh = dag_pb_cid;  // still uncached: nothing is cached yet
+  auto truncated = get("/v2/layer/" + fresh + "/manifests/latest");
+  EXPECT_EQ(truncated.status, 502u);
+  EXPECT_THAT(error_message(truncated), HasSubstr("does not match the CID"));
+  gateway.set("/ipfs/" + dag_pb_cid,
+              {FakeReply::Kind::respond, 200, encode_unixfs_file_block("{}"), raw_block, {}});
+  EXPECT_EQ(get("/v2/layer/" + dag_pb_cid + "/manifests/latest").status, 502u);
+}
+
+TEST_F(ServerTest, DagPbNodeWithLinksIsRefused) {
+  auto child = parse_cid("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o");
+  std::string multihash = std::string("\x12\x20", 2) + child->digest;
+  std::string link = "\x0a" + std::string(1, char(multihash.size())) + multihash;
+  std::string node = "\x12" + std::string(1, char(link.size())) + link + "\x0a\x02\x08\x02";
+  std::string node_cid = dag_pb_cid_of(node);
+  gateway.set("/ipfs/" + node_cid, {FakeReply::Kind::respond, 200, node, raw_block, {}});
+  auto result = get("/v2/layer/" + node_cid + "/manifests/latest");
+  EXPECT_EQ(result.status, 404u);
+  EXPECT_EQ(error_code(result), "MANIFEST_INVALID");
+  EXPECT_THAT(error_message(result), HasSubstr("must fit in one block"));
+}
+
+TEST_F(ServerTest, Base36AndBase32NameTheSameImage) {
+  auto base32 = get(repo + "/manifests/latest", "GET", {{"Accept", accept_all}});
+  auto parsed = parse_cid(cid);
+  std::string base36 = "k" + base36_lower_encode(parsed->v1_bytes());
+  auto by_base36 =
+      get("/v2/layer/" + base36 + "/manifests/latest", "GET", {{"Accept", accept_all}});
+  EXPECT_EQ(by_base36.status, 200u);
+  EXPECT_EQ(by_base36.body, base32.body);
+  EXPECT_EQ(by_base36.header("docker-content-digest"), base32.header("docker-content-digest"));
+}
+
+TEST_F(ServerTest, SecondGatewayWhenTheFirstIsDown) {
+  stop();
+  start({"--gateway=http://127.0.0.1:1", "--gateway=" + gateway.url()});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+}
+
+TEST_F(ServerTest, SecondGatewayWhenTheFirstHangsThenNoDelay) {
+  FakeGateway hanging;
+  hanging.set_default({FakeReply::Kind::never_answer, 0, "", {}, {}});
+  stop();
+  start({"--gateway=" + hanging.url(), "--gateway=" + gateway.url(), "--gateway-timeout=1s"});
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  auto first = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(first, std::chrono::milliseconds(900));  // it did wait for the hanging gateway
+  EXPECT_LT(first, std::chrono::seconds(10));
+  // The hanging gateway now backs off: the next requests go straight to the good one.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  EXPECT_EQ(hanging.requests().size(), 1u);
+}
+
+TEST_F(ServerTest, RateLimitedGatewayIsLeftAlone) {
+  FakeGateway limited;
+  limited.set_default({FakeReply::Kind::respond, 429, "slow down", {{"Retry-After", "120"}}, {}});
+  stop();
+  start({"--gateway=" + limited.url(), "--gateway=" + gateway.url()});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  EXPECT_EQ(limited.requests().size(), 1u);
+}
+
+TEST_F(ServerTest, EveryGatewayFailingSaysWhatEachDid) {
+  FakeGateway broken;
+  broken.set_default({FakeReply::Kind::respond, 500, "", {}, {}});
+  stop();
+  start({"--gateway=" + broken.url(), "--gateway=http://127.0.0.1:1"});
+  auto result = get(repo + "/manifests/latest");
+  EXPECT_EQ(result.status, 502u);
+  EXPECT_THAT(error_message(result), HasSubstr(broken.url() + " answered 500"));
+  EXPECT_THAT(error_message(result), HasSubstr("127.0.0.1:1"));
+}
+
+TEST_F(ServerTest, NotFoundEverywhereIsNotFound) {
+  FakeGateway empty;
+  stop();
+  start({"--gateway=" + empty.url(), "--gateway=" + gateway.url()});
+  auto result = get("/v2/layer/" + testing::raw_cid_of("nowhere") + "/manifests/latest");
+  EXPECT_EQ(result.status, 404u);
+  EXPECT_EQ(error_code(result), "MANIFEST_UNKNOWN");
 }
 
 }  // namespace

@@ -37,16 +37,16 @@ TEST(Verify, RawCids) {
   auto raw = cid("bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4");
   EXPECT_EQ(*verify_content(raw, hello, Payload::file), hello);
   EXPECT_EQ(*verify_content(raw, hello, Payload::block), hello);
-  EXPECT_THAT(verify_content(raw, "hello world?", Payload::file).error(),
+  EXPECT_THAT(verify_content(raw, "hello world?", Payload::file).error().message,
               HasSubstr("does not match the CID"));
-  EXPECT_THAT(verify_content(raw, "", Payload::file).error(), HasSubstr("does not match"));
+  EXPECT_THAT(verify_content(raw, "", Payload::file).error().message, HasSubstr("does not match"));
 }
 
 TEST(Verify, DagPbFromAPlainGateway) {
   for (const char* text : {"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o",
                            "bafybeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby"}) {
     EXPECT_EQ(*verify_content(cid(text), hello, Payload::file), hello);
-    EXPECT_THAT(verify_content(cid(text), "hello world!\n", Payload::file).error(),
+    EXPECT_THAT(verify_content(cid(text), "hello world!\n", Payload::file).error().message,
                 HasSubstr("does not match the CID"));
   }
 }
@@ -55,9 +55,9 @@ TEST(Verify, DagPbFromATrustlessGateway) {
   auto v0 = cid("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o");
   EXPECT_EQ(*verify_content(v0, hello_block, Payload::block), hello);
   // A truncated block, and a block for another CID.
-  EXPECT_THAT(verify_content(v0, hello_block.substr(0, 10), Payload::block).error(),
+  EXPECT_THAT(verify_content(v0, hello_block.substr(0, 10), Payload::block).error().message,
               HasSubstr("does not match"));
-  EXPECT_THAT(verify_content(v0, encode_unixfs_file_block("other"), Payload::block).error(),
+  EXPECT_THAT(verify_content(v0, encode_unixfs_file_block("other"), Payload::block).error().message,
               HasSubstr("does not match"));
 }
 
@@ -65,19 +65,28 @@ TEST(Verify, DagPbNodesWithLinksAreRefused) {
   // PBNode{Links: [PBLink{Hash: <QmT78 bytes>, Name: "a", Tsize: 20}], Data: Data{Type: File}}
   auto child = cid("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o");
   std::string multihash = std::string("\x12\x20", 2) + child.digest;
-  std::string link = "\x0a" + std::string(1, char(multihash.size())) + multihash + "\x12\x01" "a" "\x18\x14";
+  std::string link = "\x0a" + std::string(1, char(multihash.size())) + multihash +
+                     "\x12\x01"
+                     "a"
+                     "\x18\x14";
   std::string node = "\x12" + std::string(1, char(link.size())) + link + "\x0a\x02\x08\x02";
-  auto error = verify_content(dag_pb_cid_of(node), node, Payload::block).error();
+  auto error = verify_content(dag_pb_cid_of(node), node, Payload::block).error().message;
   EXPECT_THAT(error, HasSubstr("spans 1 blocks"));
   EXPECT_THAT(error, HasSubstr("must fit in one block"));
+  EXPECT_EQ(verify_content(dag_pb_cid_of(node), node, Payload::block).error().kind,
+            VerifyFailure::Kind::unusable);
+  EXPECT_EQ(verify_content(dag_pb_cid_of(node), "x", Payload::block).error().kind,
+            VerifyFailure::Kind::mismatch);
 }
 
 TEST(Verify, DirectoriesAndGarbageAreNotFiles) {
   // The empty directory (UnixFS spec): PBNode{Data: Data{Type: Directory}}.
   auto empty_dir = cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
-  EXPECT_THAT(verify_content(empty_dir, std::string("\x0a\x02\x08\x01", 4), Payload::block).error(),
-              HasSubstr("not a file"));
-  for (std::string garbage : {std::string("\xff\xff\xff"), std::string("\x0a\x7f"), std::string()}) {
+  EXPECT_THAT(
+      verify_content(empty_dir, std::string("\x0a\x02\x08\x01", 4), Payload::block).error().message,
+      HasSubstr("not a file"));
+  for (std::string garbage :
+       {std::string("\xff\xff\xff"), std::string("\x0a\x7f"), std::string()}) {
     auto result = verify_content(dag_pb_cid_of(garbage), garbage, Payload::block);
     EXPECT_FALSE(result) << garbage.size();
   }

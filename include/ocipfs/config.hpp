@@ -11,6 +11,7 @@
 
 #include "ocipfs/expected.hpp"
 #include "ocipfs/http_url.hpp"
+#include "ocipfs/redirect.hpp"
 
 namespace ocipfs {
 
@@ -20,8 +21,9 @@ struct Config {
   std::string listen_host = "0.0.0.0";
   std::uint16_t listen_port = 8080;
   unsigned threads = 1;
-  std::vector<HttpUrl> gateways;  // where layer manifests are fetched
-  HttpUrl redirect_gateway;       // where clients are sent for layer bytes
+  std::vector<HttpUrl> gateways;     // where layer manifests are fetched, in order of preference
+  RedirectGateway redirect_gateway;  // where clients are sent for layer bytes
+  bool verify = true;                // --verify=strict: prove gateway content against the CID
   std::chrono::milliseconds gateway_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};     // a kept-alive connection with no request
   std::chrono::milliseconds request_timeout{30'000};  // reading one request's header

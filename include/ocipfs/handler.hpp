@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "ocipfs/http_url.hpp"
 #include "ocipfs/image.hpp"
+#include "ocipfs/redirect.hpp"
 #include "ocipfs/registry_error.hpp"
 #include "ocipfs/route.hpp"
 
@@ -39,13 +39,13 @@ struct Response {
 class Handler {
  public:
   // `redirect_gateway` is the public gateway base that layer downloads are sent to.
-  Handler(Resolver& resolver, HttpUrl redirect_gateway);
+  Handler(Resolver& resolver, RedirectGateway redirect_gateway);
 
   boost::asio::awaitable<Response> handle(const Request& request);
 
  private:
   Resolver& resolver_;
-  HttpUrl redirect_gateway_;
+  RedirectGateway redirect_gateway_;
 };
 
 // The pure parts, exposed for tests.
@@ -56,11 +56,8 @@ Response error_response(const RegistryError& error, bool head);
 // True when a client with this Accept header takes an OCI image index.
 bool accepts_index(std::string_view accept);
 
-// Where a layer download is sent: the redirect gateway's /ipfs/<percent-encoded path>.
-std::string layer_location(const HttpUrl& redirect_gateway, const IpfsPath& path);
-
 // The answer to a routed request for an image that resolved.
 Response answer(const Route& route, const Request& request, std::string_view query,
-                const Image& image, const HttpUrl& redirect_gateway);
+                const Image& image, const RedirectGateway& redirect_gateway);
 
 }  // namespace ocipfs

@@ -3,6 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "ocipfs/cid.hpp"
@@ -14,6 +15,7 @@
 namespace ocipfs {
 
 class GatewayClient;
+class GatewayHealth;
 struct FetchFailure;
 
 using ImagePtr = std::shared_ptr<const Image>;
@@ -26,15 +28,20 @@ class Resolver {
   virtual boost::asio::awaitable<Resolution> resolve(const Cid& cid) = 0;
 };
 
-// Fetches the layer manifest from a gateway's /ipfs/<cid>, validates it and synthesizes the image.
+// Fetches the layer manifest from the gateways (healthiest first, the next one when one fails
+// or lies), verifies it against the CID, validates it and synthesizes the image.
 class GatewayResolver final : public Resolver {
  public:
-  GatewayResolver(GatewayClient& client, HttpUrl gateway);
+  // `client` and `health` must outlive the resolver; `health` is indexed like `gateways`.
+  GatewayResolver(GatewayClient& client, std::vector<HttpUrl> gateways, GatewayHealth& health,
+                  bool verify);
   boost::asio::awaitable<Resolution> resolve(const Cid& cid) override;
 
  private:
   GatewayClient& client_;
-  HttpUrl gateway_;
+  std::vector<HttpUrl> gateways_;
+  GatewayHealth& health_;
+  bool verify_;
 };
 
 // The registry answer for a failed gateway fetch of `cid`: 404 for content that is not there,
