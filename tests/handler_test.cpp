@@ -123,6 +123,14 @@ TEST_F(Fixture, LocationPercentEncodesEverySegment) {
                                                  "/dir%20one/%C3%BC%25x%3By");
 }
 
+TEST_F(Fixture, CidV1LayerPaths) {
+  auto path = parse_ipfs_path("bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/l.tar");
+  ASSERT_TRUE(path);
+  EXPECT_EQ(layer_location(redirect, *path),
+            "https://gateway.example/prefix/ipfs/"
+            "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/l.tar");
+}
+
 TEST_F(Fixture, SubdomainGatewaysGetTheRootAsCidv1) {
   auto subdomain = *parse_redirect_gateway("https://{cid}.ipfs.dweb.link");
   auto path = parse_ipfs_path(testing::layer_dir_cid + "/a b.tar");
