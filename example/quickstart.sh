@@ -11,7 +11,8 @@ node="$repo/tests/ipfs-node/ipfs-node.sh"
 
 bash "$repo/tests/install-deps.sh" run
 bash "$node" install
-cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+[[ -f $build/CMakeCache.txt ]] ||
+  cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" --target ocipfsd
 
 ocipfsd_pid=""

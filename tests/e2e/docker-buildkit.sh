@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # BuildKit (docker build) with COPY --from=HOST/layer/<cid>:<file>, tagged and tagless, for
-# linux/amd64 and linux/arm64: the layer's files land in the build, with no platform warning.
+# linux/amd64 and linux/arm64: the layer's files land in the build, with no platform warning. Also
+# with the layer manifest stored as dag-pb, and with a layer path in a CIDv1 directory.
 set -euo pipefail
 E2E_NAME=docker-buildkit
 # shellcheck source=tests/e2e/lib.sh
@@ -10,27 +11,45 @@ export DOCKER_HOST="unix://$E2E_STATE/docker/docker.sock"
 export DOCKER_BUILDKIT=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+layer_digest=$(jq -r .layer.digest "$REPO_DIR/example/layer.json")
+# log_mark: how many lines ocipfsd has logged so far.
+log_mark() { wc -l <"$E2E_STATE/ocipfsd.log"; }
+# expect_redirect MARK CID WHAT: after line MARK, ocipfsd redirected a GET of layer/CID's layer blob;
+# so the layer came from IPFS, not from a cache of dockerd or BuildKit.
+expect_redirect() {
+  tail -n +"$(($1 + 1))" "$E2E_STATE/ocipfsd.log" |
+    grep -q "GET /v2/layer/$2/blobs/$layer_digest 302 " ||
+    fail "$3: ocipfsd did not redirect a GET of layer/$2's layer blob (was the layer cached?)"
+}
 
 # build NAME PLATFORM FROM: builds `FROM scratch` + `COPY --from=FROM / /` and checks the files.
 build() {
-  local name=$1 platform=$2 from=$3
+  local name=$1 platform=$2 from=$3 mark repo
   mkdir -p "$work/$name"
   printf 'FROM scratch\nCOPY --from=%s / /\n' "$from" >"$work/$name/Dockerfile"
+  # Without BuildKit's cache, the layer is fetched again.
+  timeout 300 /usr/bin/docker builder prune --all --force >/dev/null ||
+    fail "BuildKit ($name): docker builder prune failed"
+  mark=$(log_mark)
   log "$name: docker build --platform $platform with COPY --from=$from"
   if ! timeout 300 /usr/bin/docker build --progress=plain --platform "$platform" \
     -o "type=local,dest=$work/$name/out" "$work/$name" >"$work/$name/log" 2>&1; then
     cat "$work/$name/log" >&2
-    fail "$name: docker build failed"
+    fail "BuildKit ($name): docker build failed"
   fi
   if grep -Eiq 'platform.*(does not match|mismatch)' "$work/$name/log"; then
     cat "$work/$name/log" >&2
-    fail "$name: BuildKit warned about the platform"
+    fail "BuildKit ($name): BuildKit warned about the platform"
   fi
   expect_example_files "$work/$name/out"
+  repo=${from#*/layer/}
+  expect_redirect "$mark" "${repo%%:*}" "BuildKit ($name)"
 }
 
 build tagged-amd64 linux/amd64 "$OCIPFSD_ADDR/layer/$EXAMPLE_CID:$EXAMPLE_FILE"
 build tagged-arm64 linux/arm64 "$OCIPFSD_ADDR/layer/$EXAMPLE_CID:$EXAMPLE_FILE"
 build tagless-amd64 linux/amd64 "$OCIPFSD_ADDR/layer/$EXAMPLE_CID"
 build tagless-arm64 linux/arm64 "$OCIPFSD_ADDR/layer/$EXAMPLE_CID"
+build dagpb-amd64 linux/amd64 "$OCIPFSD_ADDR/layer/$EXAMPLE_CID_DAGPB:$EXAMPLE_FILE"
+build v1dir-amd64 linux/amd64 "$OCIPFSD_ADDR/layer/$V1DIR_CID:$EXAMPLE_FILE"
 log "passed"

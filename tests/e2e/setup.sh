@@ -46,7 +46,7 @@ broken_cid=$(add_manifest "$state/fixtures/broken.json" raw)
 # A valid CID of content the node does not have: hashed, never stored.
 printf 'not stored anywhere %s\n' "$RANDOM$RANDOM" >"$state/fixtures/unknown.txt"
 unknown_cid=$(curl -fsS --max-time 60 -X POST -F "file=@$state/fixtures/unknown.txt" \
-  "$IPFS_API/api/v0/add?cid-version=1&only-hash=true" | jq -r .Hash)
+  "$IPFS_API/api/v0/add?cid-version=1&cid-base=base32&only-hash=true" | jq -r .Hash)
 
 grep -q "layer/$example_cid:$example_file" "$REPO_DIR/example/Dockerfile" ||
   fail "example/Dockerfile does not name layer/$example_cid:$example_file"

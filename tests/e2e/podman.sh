@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# podman pull HOST/layer/<cid>:<file> and podman build with COPY --from=HOST/layer/<cid>:<file> (a
+# layer path in a CIDv1 directory): the files of both images, through podman image mount. Private
+# storage (vfs), state and network configuration in the work directory.
+set -euo pipefail
+E2E_NAME=podman
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+load_state
+work=$(mktemp -d)
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp" # podman's temporary image copies
+podman() {
+  timeout 300 /usr/bin/podman --root "$work/root" --runroot "$work/runroot" --storage-driver vfs \
+    --tmpdir "$work/libpod" --network-config-dir "$work/networks" --volumepath "$work/volumes" \
+    --cgroup-manager cgroupfs --events-backend file "$@"
+}
+cleanup() {
+  podman image unmount --all >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$work/policy.json"
+
+# check_image NAME IMAGE: mounts IMAGE and checks its files.
+check_image() {
+  local name=$1 image=$2 mountpoint
+  mountpoint=$(podman image mount "$image") || fail "podman ($name): podman image mount $image failed"
+  [[ -d $mountpoint ]] || fail "podman ($name): podman image mount gave '$mountpoint'"
+  expect_example_files "$mountpoint"
+  podman image unmount "$image" >/dev/null || fail "podman ($name): podman image unmount failed"
+}
+
+ref="$OCIPFSD_ADDR/layer/$EXAMPLE_CID:$EXAMPLE_FILE"
+log "podman pull $ref"
+if ! podman pull --tls-verify=false --signature-policy "$work/policy.json" "$ref" \
+  >"$work/pull.log" 2>&1; then
+  cat "$work/pull.log" >&2
+  fail "podman pull: pulling $ref failed"
+fi
+check_image pull "$ref"
+
+ref="$OCIPFSD_ADDR/layer/$V1DIR_CID:$EXAMPLE_FILE"
+mkdir -p "$work/context"
+printf 'FROM scratch\nCOPY --from=%s / /\n' "$ref" >"$work/context/Dockerfile"
+log "podman build with COPY --from=$ref"
+if ! podman build --tls-verify=false --isolation chroot --signature-policy "$work/policy.json" \
+  -t localhost/ocipfs-e2e-build "$work/context" >"$work/build.log" 2>&1; then
+  cat "$work/build.log" >&2
+  fail "podman build: the build with COPY --from=$ref failed"
+fi
+check_image build localhost/ocipfs-e2e-build
+log "passed"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The README's quick start: example/quickstart.sh serves the example, the `docker pull` line it
+# prints works, and SIGTERM (as Ctrl-C) stops everything it started.
+set -euo pipefail
+E2E_NAME=quickstart
+# shellcheck source=tests/e2e/lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+load_state
+export DOCKER_HOST="unix://$E2E_STATE/docker/docker.sock"
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  [[ -n $pid ]] && stop_pid "$pid" 20
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BUILD_DIR=$(dirname -- "${OCIPFSD:?}") OCIPFS_QUICKSTART_DIR="$work/state" PORT=$port \
+  setsid bash "$REPO_DIR/example/quickstart.sh" >"$work/out" 2>&1 &
+pid=$!
+wait_until 300 grep -q "Ctrl-C stops" "$work/out" || {
+  cat "$work/out" >&2
+  fail "the quick start did not come up"
+}
+pull=$(grep -o 'docker pull .*' "$work/out" | head -1)
+[[ $pull == "docker pull 127.0.0.1:$port/layer/$EXAMPLE_CID:$EXAMPLE_FILE" ]] ||
+  fail "unexpected pull line: $pull"
+log "running the printed line: $pull"
+read -ra words <<<"$pull"
+timeout 300 /usr/bin/docker "${words[@]:1}" >"$work/pull.log" 2>&1 || {
+  cat "$work/pull.log" >&2
+  fail "the printed docker pull failed"
+}
+copy=$(grep -o 'COPY --from=.*' "$work/out" | head -1)
+[[ $copy == "COPY --from=127.0.0.1:$port/layer/$EXAMPLE_CID:$EXAMPLE_FILE / /" ]] ||
+  fail "unexpected COPY line: $copy"
+
+ipfs_pid=$(sed -n 's/^IPFS_PID=//p' "$work/state/ipfs/env")
+kill -TERM "$pid"
+wait_until 30 bash -c "! kill -0 $pid 2>/dev/null" || fail "the quick start did not stop on SIGTERM"
+pid=""
+# Gone, or a zombie that init has not reaped yet.
+gone() { ! kill -0 "$1" 2>/dev/null || [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
+wait_until 15 gone "$ipfs_pid" || fail "the IPFS node outlived the quick start"
+! pgrep -f -- "--listen=127.0.0.1:$port" >/dev/null || fail "ocipfsd outlived the quick start"
+log "passed"
