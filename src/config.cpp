@@ -25,6 +25,7 @@ Flags:
   --gateway-timeout=DUR    deadline for one gateway fetch, e.g. 30s, 500ms. Default: 30s
   --idle-timeout=DUR       close kept-alive connections idle this long. Default: 60s
   --request-timeout=DUR    deadline for reading a request header. Default: 30s
+  --cache-size=SIZE        memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB
   --log-level=LEVEL        trace, debug, info, warn, error, critical or off. Default: info
   --help                   print this help and exit
   --version                print the version and exit
@@ -54,6 +55,27 @@ Expected<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view te
 }  // namespace
 
 std::string usage() { return help_text; }
+
+Expected<std::size_t> parse_size(std::string_view text) {
+  static const std::pair<std::string_view, std::size_t> units[] = {
+      {"GiB", 1u << 30}, {"MiB", 1u << 20}, {"KiB", 1u << 10}, {"GB", 1'000'000'000},
+      {"MB", 1'000'000}, {"KB", 1'000},     {"kB", 1'000},     {"B", 1}};
+  std::string_view number = text;
+  std::size_t scale = 1;
+  for (const auto& [suffix, factor] : units) {
+    if (text.ends_with(suffix)) {
+      number.remove_suffix(suffix.size());
+      scale = factor;
+      break;
+    }
+  }
+  auto value = parse_int<std::size_t>(number);
+  constexpr std::size_t limit = std::size_t{1} << 40;
+  if (!value || *value > limit / scale)
+    return Unexpected{"\"" + std::string(text.substr(0, 32)) +
+                      "\" is not a size like 128MiB, 64MB or 1048576 (at most 1TiB)"};
+  return *value * scale;
+}
 
 Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::string_view number = text;
@@ -132,6 +154,10 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
       (name == "--gateway-timeout" ? config.gateway_timeout
        : name == "--idle-timeout"  ? config.idle_timeout
                                    : config.request_timeout) = *duration;
+    } else if (name == "--cache-size") {
+      auto size = parse_size(value);
+      if (!size) return fail(size.error());
+      config.cache_size = *size;
     } else if (name == "--log-level") {
       static const char* const levels[] = {"trace", "debug",    "info", "warn",
                                            "error", "critical", "off"};

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "ocipfs/caching_resolver.hpp"
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/handler.hpp"
@@ -45,15 +46,22 @@ GatewayClientOptions client_options(const Config& config) {
 // Everything one thread serves with. Members are destroyed bottom-up, so the io_context (and the
 // coroutine frames it still holds) goes last.
 struct Worker {
-  Worker(const Config& config, GatewayHealth& health)
+  Worker(const Config& config, GatewayHealth& health, ResolverShared& shared)
       : client(ioc.get_executor(), client_options(config)),
-        resolver(client, config.gateways, health, config.verify),
+        fetcher(client, config.gateways, health, config.verify),
+        resolver(fetcher, shared, wait_limit(config)),
         handler(resolver, config.redirect_gateway) {}
+
+  static std::chrono::milliseconds wait_limit(const Config& config) {
+    return config.gateway_timeout * static_cast<int>(config.gateways.size()) +
+           std::chrono::seconds(10);
+  }
 
   asio::io_context ioc{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   GatewayClient client;
-  GatewayResolver resolver;
+  GatewayResolver fetcher;
+  CachingResolver resolver;
   Handler handler;
 };
 
@@ -69,6 +77,17 @@ http::response<http::string_body> to_beast(Response&& response, bool keep_alive)
   return out;
 }
 
+// Every value of a header that may be sent on several lines, joined with ", " (RFC 9110 5.3).
+std::string joined_field(const http::fields& fields, http::field name) {
+  std::string out;
+  auto [begin, end] = fields.equal_range(name);
+  for (auto it = begin; it != end; ++it) {
+    if (!out.empty()) out += ", ";
+    out += it->value();
+  }
+  return out;
+}
+
 Response bad_request(unsigned status, std::string message) {
   Response response = error_response({status, ErrorCode::unsupported, std::move(message)}, false);
   return response;
@@ -79,6 +98,7 @@ Response bad_request(unsigned status, std::string message) {
 struct Server::Impl {
   Config config;
   GatewayHealth health;
+  ResolverShared shared;
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::acceptor acceptor;
   std::size_t next_worker = 0;
@@ -86,7 +106,8 @@ struct Server::Impl {
   explicit Impl(const Config& cfg)
       : config(cfg),
         health(cfg.gateways.size()),
-        workers(make_workers(cfg, health)),
+        shared(cfg.cache_size),
+        workers(make_workers(cfg, health, shared)),
         acceptor(workers[0]->ioc) {
     error_code ec;
     auto address = asio::ip::make_address(config.listen_host, ec);
@@ -105,10 +126,11 @@ struct Server::Impl {
   }
 
   static std::vector<std::unique_ptr<Worker>> make_workers(const Config& config,
-                                                           GatewayHealth& health) {
+                                                           GatewayHealth& health,
+                                                           ResolverShared& shared) {
     std::vector<std::unique_ptr<Worker>> out;
     for (unsigned i = 0; i < std::max(1u, config.threads); ++i)
-      out.push_back(std::make_unique<Worker>(config, health));
+      out.push_back(std::make_unique<Worker>(config, health, shared));
     return out;
   }
 
@@ -166,7 +188,8 @@ struct Server::Impl {
       if (has_body && (method == "GET" || method == "HEAD")) {
         response = bad_request(400, "GET and HEAD requests must not have a body");
       } else {
-        Request request{method, header.target(), header[http::field::accept]};
+        std::string accept = joined_field(header, http::field::accept);
+        Request request{method, header.target(), accept};
         try {
           response = co_await worker.handler.handle(request);
         } catch (const std::exception& error) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -305,6 +306,8 @@ TEST_F(ServerTest, GatewayRedirectsAreFollowedUpToFive) {
   gateway.set("/hop2", {FakeReply::Kind::respond, 200, testing::layer_manifest_json(), {}, {}});
   EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
 
+  stop();
+  start({});  // forget the cached image
   gateway.set("/loop", {FakeReply::Kind::respond, 307, "", {{"Location", "/loop"}}, {}});
   auto loop = with_gateway_reply({FakeReply::Kind::respond, 302, "", {{"Location", "/loop"}}, {}});
   EXPECT_EQ(loop.status, 502u);
@@ -319,9 +322,11 @@ TEST_F(ServerTest, GatewayRedirectsAreFollowedUpToFive) {
 TEST_F(ServerTest, GatewayConnectionsAreKeptAlive) {
   stop();
   start({"--threads=1"});
-  for (int i = 0; i < 5; ++i) EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  for (int i = 0; i < 5; ++i) {
+    std::string other = publish(testing::layer_manifest_json("file" + std::to_string(i) + ".tar"));
+    EXPECT_EQ(get("/v2/layer/" + other + "/manifests/latest").status, 200u);
+  }
   EXPECT_EQ(gateway.connection_count(), 1u);
-  EXPECT_EQ(gateway.request_count("/ipfs/" + cid), 5u);
 }
 
 TEST_F(ServerTest, BadRequestsAreAnsweredAndClosed) {
@@ -411,10 +416,11 @@ TEST_F(ServerTest, DagPbManifestFromATrustlessGateway) {
   EXPECT_EQ(get("/v2/layer/" + dag_pb_cid + "/manifests/latest").status, 200u);
 
   // A truncated block, and a block for another CID.
+  stop();
+  start({});  // forget the cached image
   gateway.set("/ipfs/" + dag_pb_cid,
               {FakeReply::Kind::respond, 200, block.substr(0, block.size() / 2), raw_block, {}});
-  std::string fresh = dag_pb_cid;  // still uncached: nothing is cached yet
-  auto truncated = get("/v2/layer/" + fresh + "/manifests/latest");
+  auto truncated = get("/v2/layer/" + dag_pb_cid + "/manifests/latest");
   EXPECT_EQ(truncated.status, 502u);
   EXPECT_THAT(error_message(truncated), HasSubstr("does not match the CID"));
   gateway.set("/ipfs/" + dag_pb_cid,
@@ -494,6 +500,45 @@ TEST_F(ServerTest, NotFoundEverywhereIsNotFound) {
   auto result = get("/v2/layer/" + testing::raw_cid_of("nowhere") + "/manifests/latest");
   EXPECT_EQ(result.status, 404u);
   EXPECT_EQ(error_code(result), "MANIFEST_UNKNOWN");
+}
+
+// --- Caching and coalescing ---
+
+TEST_F(ServerTest, ImagesAreCachedAfterTheFirstFetch) {
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  EXPECT_EQ(gateway.request_count("/ipfs/" + cid), 1u);
+}
+
+TEST_F(ServerTest, ConcurrentColdRequestsCauseOneFetch) {
+  gateway.set("/ipfs/" + cid, {FakeReply::Kind::respond,
+                               200,
+                               testing::layer_manifest_json(),
+                               {},
+                               std::chrono::milliseconds(300)});
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 40; ++i)
+    clients.emplace_back([&] { ok += get(repo + "/manifests/latest").status == 200u; });
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(ok.load(), 40);
+  EXPECT_EQ(gateway.request_count("/ipfs/" + cid), 1u);
+}
+
+TEST_F(ServerTest, FailuresAreNotCached) {
+  gateway.set("/ipfs/" + cid, {FakeReply::Kind::respond, 500, "", {}, {}});
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 502u);
+  gateway.set("/ipfs/" + cid, {FakeReply::Kind::respond, 404, "", {}, {}});
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 404u);
+  gateway.serve_cid(cid, testing::layer_manifest_json());
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  EXPECT_EQ(gateway.request_count("/ipfs/" + cid), 3u);
+}
+
+TEST_F(ServerTest, ProvenInvalidManifestsAreCached) {
+  std::string invalid = publish(R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json"})");
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(get("/v2/layer/" + invalid + "/manifests/latest").status, 404u);
+  EXPECT_EQ(gateway.request_count("/ipfs/" + invalid), 1u);
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60'000};     // a kept-alive connection with no request
   std::chrono::milliseconds request_timeout{30'000};  // reading one request's header
   std::size_t max_header_size = 16 * 1024;
+  std::size_t cache_size = 128 * 1024 * 1024;  // bytes of resolved images kept in memory
   std::string log_level = "info";
 };
 
@@ -45,6 +46,9 @@ using Environment = std::function<std::optional<std::string>(std::string_view na
 // The error is one line saying which flag is wrong and why.
 Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
                                          const Environment& environment);
+
+// Parses "128MiB", "64MB", "512KiB", "1GiB" or a bare number of bytes.
+Expected<std::size_t> parse_size(std::string_view text);
 
 // Parses "30s", "500ms", "2m" or a bare number of seconds.
 Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
