@@ -10,11 +10,13 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 state=${1:?usage: setup.sh STATE_DIR}
 node="$REPO_DIR/tests/ipfs-node/ipfs-node.sh"
 "$node" stop "$state/ipfs" 2>/dev/null || true
+# shellcheck disable=SC1091
 [[ -f $state/env ]] && { source "$state/env"; stop_pid "${OCIPFSD_PID:-0}"; }
 rm -rf "$state"
 mkdir -p "$state/expected" "$state/fixtures"
 
 "$node" start "$state/ipfs"
+# shellcheck disable=SC1091
 source "$state/ipfs/env"
 tar -xzf "$REPO_DIR/example/hello.tar.gz" -C "$state/expected"
 

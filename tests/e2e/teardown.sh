@@ -7,6 +7,7 @@ E2E_NAME=teardown
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 state=${1:?usage: teardown.sh STATE_DIR}
 if [[ -f $state/env ]]; then
+  # shellcheck disable=SC1091
   source "$state/env"
   stop_pid "$OCIPFSD_PID"
 fi
