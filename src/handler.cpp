@@ -3,23 +3,30 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "ocipfs/resolver.hpp"
-
 namespace ocipfs {
 
 namespace {
 
 constexpr std::string_view json_media_type = "application/json";
 
-Response blob_response(unsigned status, std::string_view content_type, std::string body,
-                       std::string_view digest, bool head) {
+// A content-addressed answer: prebuilt bytes from the image, immutable, revalidated by digest.
+Response blob_response(unsigned status, std::string_view content_type, const ImagePtr& image,
+                       std::string_view bytes, std::string_view digest, const Request& request) {
   Response response;
   response.status = status;
   response.content_type = std::string(content_type);
-  response.content_length = body.size();
-  response.body = std::move(body);
-  response.head = head;
+  response.body_owner = image;
+  response.shared_body = bytes;
+  response.content_length = bytes.size();
+  response.head = request.method == "HEAD";
   response.add("Docker-Content-Digest", std::string(digest));
+  response.add("ETag", "\"" + std::string(digest) + "\"");
+  response.add("Cache-Control", std::string(immutable_cache_control));
+  if (status == 200 && matches_etag(request.if_none_match, digest)) {
+    response.status = 304;
+    response.shared_body = {};
+    response.content_length = 0;
+  }
   return response;
 }
 
@@ -98,6 +105,7 @@ Response error_response(const RegistryError& error, bool head) {
   response.content_length = response.body.size();
   response.head = head;
   if (error.status == 405) response.add("Allow", "GET, HEAD");
+  response.add("Cache-Control", "no-store");
   return response;
 }
 
@@ -114,8 +122,23 @@ bool accepts_index(std::string_view accept) {
   return false;
 }
 
+bool matches_etag(std::string_view if_none_match, std::string_view digest) {
+  while (!if_none_match.empty()) {
+    auto comma = if_none_match.find(',');
+    auto tag = trim(if_none_match.substr(0, comma));
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"')
+      tag = tag.substr(1, tag.size() - 2);
+    if (tag == "*" || (!tag.empty() && tag == digest)) return true;
+    if (comma == std::string_view::npos) break;
+    if_none_match.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 Response answer(const Route& route, const Request& request, std::string_view query,
-                const Image& image, const RedirectGateway& redirect_gateway) {
+                const ImagePtr& image_ptr, const RedirectGateway& redirect_gateway) {
+  const Image& image = *image_ptr;
   const bool head = request.method == "HEAD";
   switch (route.kind) {
     case RouteKind::manifest: {
@@ -135,30 +158,38 @@ Response answer(const Route& route, const Request& request, std::string_view que
         blob = accepts_index(request.accept) ? &image.index : &image.default_platform().manifest;
       }
       auto type = blob == &image.index ? oci_index_media_type : oci_manifest_media_type;
-      return blob_response(200, type, blob->bytes, blob->digest, head);
+      Response response = blob_response(200, type, image_ptr, blob->bytes, blob->digest, request);
+      // By tag, the answer depends on what the client accepts.
+      if (!route.by_digest()) response.add("Vary", "Accept");
+      return response;
     }
     case RouteKind::blob: {
       const auto& digest = route.reference;
       if (digest == image.layer.digest) {
         if (head) {
-          Response response = blob_response(200, image.layer.media_type, {}, digest, true);
-          response.content_length = image.layer.size;
+          Response response =
+              blob_response(200, image.layer.media_type, image_ptr, {}, digest, request);
+          if (response.status == 200) response.content_length = image.layer.size;
           return response;
         }
-        Response response = blob_response(302, image.layer.media_type, {}, digest, false);
+        Response response =
+            blob_response(302, image.layer.media_type, image_ptr, {}, digest, request);
         response.add("Location", layer_location(redirect_gateway, image.layer.path));
         return response;
       }
       if (const Blob* config = image.config_by_digest(digest))
-        return blob_response(200, oci_config_media_type, config->bytes, digest, head);
+        return blob_response(200, oci_config_media_type, image_ptr, config->bytes, digest, request);
       if (const Blob* manifest = image.manifest_by_digest(digest)) {
         auto type = manifest == &image.index ? oci_index_media_type : oci_manifest_media_type;
-        return blob_response(200, type, manifest->bytes, digest, head);
+        return blob_response(200, type, image_ptr, manifest->bytes, digest, request);
       }
       return error_response(blob_unknown("blob " + digest + " is not part of " + route.name), head);
     }
-    case RouteKind::tags_list:
-      return tags_list(route, query, image, head);
+    case RouteKind::tags_list: {
+      Response response = tags_list(route, query, image, head);
+      response.add("Cache-Control", std::string(immutable_cache_control));
+      return response;
+    }
     default:
       return error_response(internal_error(), head);
   }
@@ -199,7 +230,7 @@ boost::asio::awaitable<Response> Handler::handle(const Request& request) {
   }
   auto image = co_await resolver_.resolve(route->cid);
   if (!image) co_return error_response(image.error(), head);
-  co_return answer(*route, request, query, **image, redirect_gateway_);
+  co_return answer(*route, request, query, *image, redirect_gateway_);
 }
 
 }  // namespace ocipfs

@@ -65,14 +65,18 @@ struct Worker {
   Handler handler;
 };
 
-http::response<http::string_body> to_beast(Response&& response, bool keep_alive) {
-  http::response<http::string_body> out{static_cast<http::status>(response.status), 11};
+using Message = http::response<http::span_body<const char>>;
+
+// The wire form of a response. Its body views `response`, which must outlive it.
+Message to_beast(const Response& response, bool keep_alive) {
+  Message out{static_cast<http::status>(response.status), 11};
   out.set(http::field::server, "ocipfsd");
   out.set("Docker-Distribution-API-Version", "registry/2.0");
   if (!response.content_type.empty()) out.set(http::field::content_type, response.content_type);
-  for (auto& [name, value] : response.headers) out.set(name, value);
-  if (!response.head) out.body() = std::move(response.body);
-  out.content_length(response.content_length);
+  for (const auto& [name, value] : response.headers) out.set(name, value);
+  auto payload = response.payload();
+  if (!response.head) out.body() = {payload.data(), payload.size()};
+  if (response.status != 304) out.content_length(response.content_length);
   out.keep_alive(keep_alive);
   return out;
 }
@@ -189,7 +193,8 @@ struct Server::Impl {
         response = bad_request(400, "GET and HEAD requests must not have a body");
       } else {
         std::string accept = joined_field(header, http::field::accept);
-        Request request{method, header.target(), accept};
+        std::string if_none_match = joined_field(header, http::field::if_none_match);
+        Request request{method, header.target(), accept, if_none_match};
         try {
           response = co_await worker.handler.handle(request);
         } catch (const std::exception& error) {
@@ -210,8 +215,8 @@ struct Server::Impl {
                               std::string_view method, std::string_view target,
                               std::chrono::steady_clock::time_point started) {
     unsigned status = response.status;
-    auto bytes = response.head ? 0 : response.body.size();
-    auto message = to_beast(std::move(response), keep_alive);
+    auto bytes = response.head ? 0 : response.payload().size();
+    auto message = to_beast(response, keep_alive);
     stream.expires_after(config.request_timeout);
     auto [ec, written] = co_await http::async_write(stream, message, use_tuple);
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(

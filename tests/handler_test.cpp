@@ -14,18 +14,19 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 
 struct Fixture : ::testing::Test {
-  Image image = synthesize_image(testing::manifest_cid,
-                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  ImagePtr image_ptr = std::make_shared<const Image>(synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json())));
+  const Image& image = *image_ptr;
   RedirectGateway redirect = *parse_redirect_gateway("https://gateway.example/prefix/");
 
   Response get(const std::string& target, const std::string& method = "GET",
-               const std::string& accept = "") {
+               const std::string& accept = "", const std::string& if_none_match = "") {
     auto path = target.substr(0, target.find('?'));
     auto query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
     auto route = parse_route(path);
     EXPECT_TRUE(route) << target;
-    Request request{method, target, accept};
-    return answer(*route, request, query, image, redirect);
+    Request request{method, target, accept, if_none_match};
+    return answer(*route, request, query, image_ptr, redirect);
   }
   std::string header(const Response& response, const std::string& name) {
     for (const auto& [key, value] : response.headers)
@@ -41,7 +42,7 @@ TEST_F(Fixture, TagServesTheIndexToClientsThatTakeIt) {
                       "application/vnd.oci.image.index.v1+json");
   EXPECT_EQ(response.status, 200u);
   EXPECT_EQ(response.content_type, oci_index_media_type);
-  EXPECT_EQ(response.body, image.index.bytes);
+  EXPECT_EQ(response.payload(), image.index.bytes);
   EXPECT_EQ(header(response, "Docker-Content-Digest"), image.index.digest);
   EXPECT_EQ(response.content_length, image.index.bytes.size());
 }
@@ -50,7 +51,7 @@ TEST_F(Fixture, TagServesTheManifestToClientsThatTakeNoIndex) {
   auto response =
       get(base() + "/manifests/hello.tar.gz", "GET", "application/vnd.oci.image.manifest.v1+json");
   EXPECT_EQ(response.content_type, oci_manifest_media_type);
-  EXPECT_EQ(response.body, image.default_platform().manifest.bytes);
+  EXPECT_EQ(response.payload(), image.default_platform().manifest.bytes);
   EXPECT_EQ(header(response, "Docker-Content-Digest"), image.default_platform().manifest.digest);
 }
 
@@ -72,8 +73,8 @@ TEST_F(Fixture, HeadHasTheLengthButNoBody) {
 TEST_F(Fixture, UnknownTagListsTheValidOnes) {
   auto response = get(base() + "/manifests/other");
   EXPECT_EQ(response.status, 404u);
-  EXPECT_THAT(response.body, HasSubstr("MANIFEST_UNKNOWN"));
-  EXPECT_THAT(response.body, HasSubstr("its tags are: hello.tar.gz, latest"));
+  EXPECT_THAT(response.payload(), HasSubstr("MANIFEST_UNKNOWN"));
+  EXPECT_THAT(response.payload(), HasSubstr("its tags are: hello.tar.gz, latest"));
 }
 
 TEST_F(Fixture, ManifestByDigest) {
@@ -81,11 +82,11 @@ TEST_F(Fixture, ManifestByDigest) {
     auto response = get(base() + "/manifests/" + platform.manifest.digest, "GET",
                         "application/vnd.oci.image.manifest.v1+json");
     EXPECT_EQ(response.status, 200u);
-    EXPECT_EQ(response.body, platform.manifest.bytes);
+    EXPECT_EQ(response.payload(), platform.manifest.bytes);
     EXPECT_EQ(response.content_type, oci_manifest_media_type);
   }
   auto index = get(base() + "/manifests/" + image.index.digest);
-  EXPECT_EQ(index.body, image.index.bytes);
+  EXPECT_EQ(index.payload(), image.index.bytes);
   EXPECT_EQ(index.content_type, oci_index_media_type);
   auto unknown = get(base() + "/manifests/sha256:" + std::string(64, 'f'));
   EXPECT_EQ(unknown.status, 404u);
@@ -97,7 +98,7 @@ TEST_F(Fixture, ConfigBlob) {
   auto response = get(base() + "/blobs/" + config.digest);
   EXPECT_EQ(response.status, 200u);
   EXPECT_EQ(response.content_type, oci_config_media_type);
-  EXPECT_EQ(response.body, config.bytes);
+  EXPECT_EQ(response.payload(), config.bytes);
   EXPECT_EQ(header(response, "Docker-Content-Digest"), config.digest);
 }
 
@@ -145,34 +146,70 @@ TEST_F(Fixture, SubdomainGatewaysGetTheRootAsCidv1) {
       "http://bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354.ipfs.localhost:8080/");
 }
 
+TEST_F(Fixture, ImmutableAnswersCarryEtagAndCacheControl) {
+  const auto& config = image.default_platform().config;
+  for (const auto& target :
+       {base() + "/manifests/" + image.index.digest, base() + "/blobs/" + config.digest,
+        base() + "/blobs/" + testing::layer_digest}) {
+    auto response = get(target);
+    EXPECT_EQ(header(response, "Cache-Control"), "public, max-age=31536000, immutable") << target;
+    EXPECT_EQ(header(response, "ETag"), "\"" + header(response, "Docker-Content-Digest") + "\"");
+  }
+  auto by_tag = get(base() + "/manifests/latest");
+  EXPECT_EQ(header(by_tag, "Vary"), "Accept");
+  EXPECT_EQ(header(by_tag, "Cache-Control"), "public, max-age=31536000, immutable");
+  auto error = get(base() + "/manifests/nope");
+  EXPECT_EQ(header(error, "Cache-Control"), "no-store");
+  EXPECT_EQ(header(error, "ETag"), "");
+}
+
+TEST_F(Fixture, IfNoneMatchGets304) {
+  const auto& digest = image.index.digest;
+  for (const auto& value : {"\"" + digest + "\"", "W/\"" + digest + "\"", digest,
+                            "\"sha256:other\", \"" + digest + "\"", std::string("*")}) {
+    auto response = get(base() + "/manifests/" + digest, "GET", "", value);
+    EXPECT_EQ(response.status, 304u) << value;
+    EXPECT_TRUE(response.payload().empty());
+    EXPECT_EQ(header(response, "ETag"), "\"" + digest + "\"");
+  }
+  EXPECT_EQ(get(base() + "/manifests/" + digest, "GET", "", "\"sha256:other\"").status, 200u);
+  EXPECT_EQ(get(base() + "/blobs/" + image.default_platform().config.digest, "HEAD", "",
+                "\"" + image.default_platform().config.digest + "\"")
+                .status,
+            304u);
+  EXPECT_FALSE(matches_etag("", digest));
+}
+
 TEST_F(Fixture, UnknownBlob) {
   auto response = get(base() + "/blobs/sha256:" + std::string(64, 'e'));
   EXPECT_EQ(response.status, 404u);
-  EXPECT_THAT(response.body, HasSubstr("BLOB_UNKNOWN"));
+  EXPECT_THAT(response.payload(), HasSubstr("BLOB_UNKNOWN"));
 }
 
 TEST_F(Fixture, TagsList) {
   auto response = get(base() + "/tags/list");
   EXPECT_EQ(response.status, 200u);
-  EXPECT_EQ(json::parse(response.body), json::parse(R"({"name":"layer/)" + testing::manifest_cid +
-                                                    R"(","tags":["hello.tar.gz","latest"]})"));
+  EXPECT_EQ(json::parse(response.payload()),
+            json::parse(R"({"name":"layer/)" + testing::manifest_cid +
+                        R"(","tags":["hello.tar.gz","latest"]})"));
   auto page = get(base() + "/tags/list?n=1");
-  EXPECT_EQ(json::parse(page.body)["tags"], json::array({"hello.tar.gz"}));
+  EXPECT_EQ(json::parse(page.payload())["tags"], json::array({"hello.tar.gz"}));
   EXPECT_THAT(header(page, "Link"), HasSubstr("last=hello.tar.gz>; rel=\"next\""));
   auto rest = get(base() + "/tags/list?n=1&last=hello.tar.gz");
-  EXPECT_EQ(json::parse(rest.body)["tags"], json::array({"latest"}));
+  EXPECT_EQ(json::parse(rest.payload())["tags"], json::array({"latest"}));
 }
 
 TEST(ErrorResponse, IsAnOciErrorBody) {
   auto response = error_response(manifest_unknown("nope \"quoted\""), false);
   EXPECT_EQ(response.status, 404u);
   EXPECT_EQ(response.content_type, "application/json");
-  EXPECT_EQ(json::parse(response.body),
+  EXPECT_EQ(json::parse(response.payload()),
             json::parse(R"({"errors":[{"code":"MANIFEST_UNKNOWN","message":"nope \"quoted\""}]})"));
   auto method = error_response(unsupported("read-only"), false);
   EXPECT_EQ(method.status, 405u);
-  ASSERT_EQ(method.headers.size(), 1u);
+  ASSERT_EQ(method.headers.size(), 2u);
   EXPECT_EQ(method.headers[0], (std::pair<std::string, std::string>{"Allow", "GET, HEAD"}));
+  EXPECT_EQ(method.headers[1], (std::pair<std::string, std::string>{"Cache-Control", "no-store"}));
 }
 
 }  // namespace

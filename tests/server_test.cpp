@@ -541,5 +541,22 @@ TEST_F(ServerTest, ProvenInvalidManifestsAreCached) {
   EXPECT_EQ(gateway.request_count("/ipfs/" + invalid), 1u);
 }
 
+TEST_F(ServerTest, ConditionalRequestsOverHttp) {
+  auto first = get(repo + "/manifests/latest", "GET", {{"Accept", accept_all}});
+  ASSERT_EQ(first.status, 200u);
+  EXPECT_EQ(first.header("etag"), "\"" + first.header("docker-content-digest") + "\"");
+  EXPECT_EQ(first.header("cache-control"), "public, max-age=31536000, immutable");
+  auto again = get(repo + "/manifests/latest", "GET",
+                   {{"Accept", accept_all}, {"If-None-Match", first.header("etag")}});
+  EXPECT_EQ(again.status, 304u);
+  EXPECT_TRUE(again.body.empty());
+  EXPECT_FALSE(again.has_header("content-length"));
+  auto layer = get(repo + "/blobs/" + testing::layer_digest);
+  EXPECT_EQ(layer.status, 302u);
+  EXPECT_EQ(layer.header("cache-control"), "public, max-age=31536000, immutable");
+  auto missing = get(repo + "/manifests/nope");
+  EXPECT_EQ(missing.header("cache-control"), "no-store");
+}
+
 }  // namespace
 }  // namespace ocipfs
