@@ -84,16 +84,24 @@ bool is_redirect(unsigned status) {
 struct GatewayClient::Impl {
   asio::any_io_executor executor;
   GatewayClientOptions options;
-  asio::ssl::context tls{asio::ssl::context::tls_client};
+  std::optional<asio::ssl::context> tls;  // made at the first https connection
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
 
   Impl(asio::any_io_executor ex, GatewayClientOptions opts)
-      : executor(std::move(ex)), options(std::move(opts)) {
-    tls.set_default_verify_paths();
-    tls.set_verify_mode(asio::ssl::verify_peer);
-    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                    asio::ssl::context::no_tlsv1_1);
+      : executor(std::move(ex)), options(std::move(opts)) {}
+
+  // Loading the system trust store takes milliseconds: only when https is used, so that an
+  // http-only deployment starts at once.
+  asio::ssl::context& tls_context() {
+    if (!tls) {
+      tls.emplace(asio::ssl::context::tls_client);
+      tls->set_default_verify_paths();
+      tls->set_verify_mode(asio::ssl::verify_peer);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+    }
+    return *tls;
   }
 
   static std::string pool_key(const HttpUrl& url) { return url.origin(); }
@@ -170,7 +178,7 @@ struct GatewayClient::Impl {
     if (!url.https) {
       co_return std::make_unique<Connection>(Connection{std::move(tcp_stream)});
     }
-    TlsStream tls_stream(std::move(tcp_stream), tls);
+    TlsStream tls_stream(std::move(tcp_stream), tls_context());
     error_code ec;
     asio::ip::make_address(url.host, ec);
     if (ec && !SSL_set_tlsext_host_name(tls_stream.native_handle(), url.host.c_str()))
