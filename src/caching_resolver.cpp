@@ -27,18 +27,39 @@ struct ResolverShared::Flight {
   std::vector<std::shared_ptr<Waiter>> waiters;
 };
 
+namespace {
+constexpr std::size_t max_hot_bytes = 32u << 20;
+}
+
+ResolverShared::ResolverShared(std::size_t cache_bytes)
+    : images(std::min(cache_bytes / 8, max_hot_bytes)),
+      manifests(cache_bytes - std::min(cache_bytes / 8, max_hot_bytes)) {}
+
 std::uint64_t ResolverShared::fetches() const {
   std::lock_guard lock(mutex_);
   return fetches_;
 }
 
-CachingResolver::CachingResolver(Resolver& inner, ResolverShared& shared,
+CachingResolver::CachingResolver(ContentSource& inner, ResolverShared& shared,
                                  std::chrono::milliseconds wait_limit)
     : inner_(inner), shared_(shared), wait_limit_(wait_limit) {}
 
+std::optional<Resolution> CachingResolver::cached(const Cid& cid, const std::string& key) {
+  if (auto image = shared_.images.find(key)) return image;
+  auto content = shared_.manifests.find(key);
+  if (!content) return std::nullopt;
+  Resolution rebuilt = build_image(cid, std::move(*content));
+  if (is_cacheable(rebuilt)) shared_.images.insert(key, rebuilt);
+  return rebuilt;
+}
+
+std::optional<Resolution> CachingResolver::cached(const Cid& cid) {
+  return cached(cid, cid.v1_bytes());
+}
+
 asio::awaitable<Resolution> CachingResolver::resolve(const Cid& cid) {
   std::string key = cid.v1_bytes();
-  if (auto hit = shared_.cache.find(key)) co_return std::move(*hit);
+  if (auto hit = cached(cid, key)) co_return std::move(*hit);
 
   auto executor = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<Waiter>(executor);
@@ -50,7 +71,7 @@ asio::awaitable<Resolution> CachingResolver::resolve(const Cid& cid) {
     auto& slot = shared_.flights_[key];
     if (!slot) {
       // The fetch that filled the cache may have ended since our miss.
-      if (auto hit = shared_.cache.find(key)) {
+      if (auto hit = cached(cid, key)) {
         shared_.flights_.erase(key);
         co_return std::move(*hit);
       }
@@ -73,12 +94,14 @@ asio::awaitable<Resolution> CachingResolver::resolve(const Cid& cid) {
 
 asio::awaitable<void> CachingResolver::fetch(Cid cid, std::string key,
                                              std::shared_ptr<ResolverShared::Flight> flight) {
-  Resolution result = Unexpected{internal_error()};
+  Content content = Unexpected{internal_error()};
   try {
-    result = co_await inner_.resolve(cid);
+    content = co_await inner_.fetch(cid);
   } catch (const std::exception&) {
   }
-  if (is_cacheable(result)) shared_.cache.insert(key, result);
+  if (content) shared_.manifests.insert(key, *content);
+  Resolution result = build_image(cid, content);
+  if (is_cacheable(result)) shared_.images.insert(key, result);
   std::vector<std::shared_ptr<Waiter>> waiters;
   {
     std::lock_guard lock(shared_.mutex_);

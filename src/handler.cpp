@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "ocipfs/text.hpp"
+
 namespace ocipfs {
 
 namespace {
@@ -198,38 +200,46 @@ Response answer(const Route& route, const Request& request, std::string_view que
 Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
     : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
 
-boost::asio::awaitable<Response> Handler::handle(const Request& request) {
+std::optional<Response> Handler::answer_now(const Request& request) {
   const bool head = request.method == "HEAD";
-  std::string_view path = request.target.substr(0, request.target.find('?'));
-  std::string_view query;
-  if (auto mark = request.target.find('?'); mark != std::string_view::npos)
-    query = request.target.substr(mark + 1);
+  auto mark = request.target.find('?');
+  std::string_view path = request.target.substr(0, mark);
+  std::string_view query = mark == std::string_view::npos ? "" : request.target.substr(mark + 1);
 
   if (request.method != "GET" && !head) {
-    co_return error_response(
-        unsupported("this registry is read-only: " + std::string(request.method.substr(0, 16)) +
+    return error_response(
+        unsupported("this registry is read-only: " + printable(request.method, 16) +
                     " is not supported, only GET and HEAD"),
         false);
   }
   auto route = parse_route(path);
-  if (!route) co_return error_response(route.error(), head);
-
+  if (!route) return error_response(route.error(), head);
   switch (route->kind) {
-    case RouteKind::base: {
-      Response response = json_response("{}", json_media_type, head);
-      co_return response;
-    }
+    case RouteKind::base:
+      return json_response("{}", json_media_type, head);
     case RouteKind::referrers: {
       nlohmann::json index = {{"schemaVersion", 2},
                               {"mediaType", oci_index_media_type},
                               {"manifests", nlohmann::json::array()}};
-      co_return json_response(index.dump(), oci_index_media_type, head);
+      return json_response(index.dump(), oci_index_media_type, head);
     }
     default:
       break;
   }
+  auto image = resolver_.cached(route->cid);
+  if (!image) return std::nullopt;
+  if (!*image) return error_response(image->error(), head);
+  return answer(*route, request, query, image->value(), redirect_gateway_);
+}
+
+boost::asio::awaitable<Response> Handler::handle(const Request& request) {
+  if (auto now = answer_now(request)) co_return std::move(*now);
+  // Not at hand: a route that needs an image that is not cached.
+  auto mark = request.target.find('?');
+  std::string_view query = mark == std::string_view::npos ? "" : request.target.substr(mark + 1);
+  auto route = parse_route(request.target.substr(0, mark));
   auto image = co_await resolver_.resolve(route->cid);
-  if (!image) co_return error_response(image.error(), head);
+  if (!image) co_return error_response(image.error(), request.method == "HEAD");
   co_return answer(*route, request, query, *image, redirect_gateway_);
 }
 

@@ -3,8 +3,8 @@
 namespace ocipfs {
 
 namespace {
-// Per-entry bookkeeping: a list node, a hash node, the key and the shared image's control block.
-constexpr std::size_t entry_overhead = 160;
+// Per entry: a list node, a hash node and allocator slack.
+constexpr std::size_t entry_overhead = 128;
 
 std::size_t blob_cost(const Blob& blob) { return blob.bytes.capacity() + blob.digest.capacity(); }
 }  // namespace
@@ -21,48 +21,12 @@ std::size_t cache_cost(const std::string& key, const Resolution& value) {
   return cost;
 }
 
+std::size_t cache_cost(const std::string& key, const std::string& value) {
+  return entry_overhead + sizeof(std::string) * 2 + key.capacity() + value.capacity();
+}
+
 bool is_cacheable(const Resolution& value) {
   return value.has_value() || value.error().code == ErrorCode::manifest_invalid;
-}
-
-ImageCache::ImageCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
-
-std::optional<Resolution> ImageCache::find(const std::string& key) {
-  std::lock_guard lock(mutex_);
-  auto it = index_.find(key);
-  if (it == index_.end()) {
-    ++misses_;
-    return std::nullopt;
-  }
-  ++hits_;
-  entries_.splice(entries_.begin(), entries_, it->second);
-  return it->second->value;
-}
-
-void ImageCache::insert(const std::string& key, Resolution value) {
-  std::size_t cost = cache_cost(key, value);
-  std::lock_guard lock(mutex_);
-  if (auto it = index_.find(key); it != index_.end()) {
-    auto node = it->second;
-    bytes_ -= node->cost;
-    index_.erase(it);  // before the node: the index's key views the node's
-    entries_.erase(node);
-  }
-  if (cost > max_bytes_) return;
-  while (bytes_ + cost > max_bytes_ && !entries_.empty()) {
-    const Entry& victim = entries_.back();
-    bytes_ -= victim.cost;
-    index_.erase(victim.key);
-    entries_.pop_back();
-  }
-  entries_.push_front(Entry{key, std::move(value), cost});
-  index_.emplace(entries_.front().key, entries_.begin());
-  bytes_ += cost;
-}
-
-CacheStats ImageCache::stats() const {
-  std::lock_guard lock(mutex_);
-  return {hits_, misses_, entries_.size(), bytes_};
 }
 
 }  // namespace ocipfs

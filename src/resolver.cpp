@@ -55,20 +55,28 @@ GatewayResolver::GatewayResolver(GatewayClient& client, std::vector<HttpUrl> gat
                                  GatewayHealth& health, bool verify)
     : client_(client), gateways_(std::move(gateways)), health_(health), verify_(verify) {}
 
+Resolution build_image(const Cid& cid, const Content& content) {
+  if (!content) return Unexpected{content.error()};
+  std::string cid_text = cid.to_string();
+  auto layer = parse_layer_manifest(*content);
+  if (!layer) return Unexpected{invalid_layer_manifest(cid_text, layer.error())};
+  return std::make_shared<const Image>(synthesize_image(std::move(cid_text), std::move(*layer)));
+}
+
 boost::asio::awaitable<Resolution> GatewayResolver::resolve(const Cid& cid) {
+  Content content = co_await fetch(cid);
+  co_return build_image(cid, content);
+}
+
+boost::asio::awaitable<Content> GatewayResolver::fetch(const Cid& cid) {
   const std::string cid_text = cid.to_string();
-  auto finish = [&](std::string content) -> Resolution {
-    auto layer = parse_layer_manifest(content);
-    if (!layer) return Unexpected{invalid_layer_manifest(cid_text, layer.error())};
-    return std::make_shared<const Image>(synthesize_image(cid_text, std::move(*layer)));
-  };
 
   // An identity CID carries its content: nothing to fetch.
   if (cid.hash == multihash::identity) {
     auto content = cid.codec == multicodec::raw ? Expected<std::string>(cid.digest)
                                                 : decode_unixfs_file_block(cid.digest);
     if (!content) co_return Unexpected{invalid_layer_manifest(cid_text, content.error())};
-    co_return finish(std::move(*content));
+    co_return std::move(*content);
   }
 
   Severity worst = Severity::not_found;
@@ -111,7 +119,7 @@ boost::asio::awaitable<Resolution> GatewayResolver::resolve(const Cid& cid) {
     }
     if (content) {
       health_.succeeded(index);
-      co_return finish(std::move(*content));
+      co_return std::move(*content);
     }
     unsigned in_a_row = health_.failed(index, GatewayHealth::Clock::now(), retry_after);
     spdlog::warn("gateway {} failed for {} ({} in a row): {}", gateway.origin(), cid_text, in_a_row,

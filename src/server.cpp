@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -65,20 +67,34 @@ struct Worker {
   Handler handler;
 };
 
-using Message = http::response<http::span_body<const char>>;
-
-// The wire form of a response. Its body views `response`, which must outlive it.
-Message to_beast(const Response& response, bool keep_alive) {
-  Message out{static_cast<http::status>(response.status), 11};
-  out.set(http::field::server, "ocipfsd");
-  out.set("Docker-Distribution-API-Version", "registry/2.0");
-  if (!response.content_type.empty()) out.set(http::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) out.set(name, value);
-  auto payload = response.payload();
-  if (!response.head) out.body() = {payload.data(), payload.size()};
-  if (response.status != 304) out.content_length(response.content_length);
-  out.keep_alive(keep_alive);
-  return out;
+// The status line and header block of `response`, written into `out` (reused between requests).
+// The invariants every answer shares are set here. Header values come from our own code: names
+// are fixed, and values hold no CR or LF (locations are percent-encoded, digests are checked).
+void serialize_head(const Response& response, bool keep_alive, std::string& out) {
+  out.clear();
+  out += "HTTP/1.1 ";
+  out += std::to_string(response.status);
+  out += ' ';
+  out += http::obsolete_reason(static_cast<http::status>(response.status));
+  out += "\r\nServer: ocipfsd\r\nDocker-Distribution-API-Version: registry/2.0\r\n";
+  if (!response.content_type.empty()) {
+    out += "Content-Type: ";
+    out += response.content_type;
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : response.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (response.status != 304) {
+    out += "Content-Length: ";
+    out += std::to_string(response.content_length);
+    out += "\r\n";
+  }
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
 }
 
 // Every value of a header that may be sent on several lines, joined with ", " (RFC 9110 5.3).
@@ -157,6 +173,7 @@ struct Server::Impl {
     socket.set_option(tcp::no_delay(true), ignored);
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(config.max_header_size);
+    std::string head_buffer;
     for (;;) {
       // Waiting for a request may last the idle timeout; its header must then arrive in time.
       if (buffer.size() == 0) {
@@ -173,14 +190,14 @@ struct Server::Impl {
       auto started = std::chrono::steady_clock::now();
       if (read_error) {
         if (read_error == http::error::header_limit) {
-          co_await reply(stream, bad_request(431, "request header too large"), false, "-", "-",
-                         started);
+          Response refusal = bad_request(431, "request header too large");
+          co_await reply(stream, refusal, false, "-", "-", started, head_buffer);
         } else if (read_error.category() ==
                        http::make_error_code(http::error::bad_target).category() &&
                    read_error != http::error::end_of_stream &&
                    read_error != http::error::partial_message) {
-          co_await reply(stream, bad_request(400, "malformed HTTP request"), false, "-", "-",
-                         started);
+          Response refusal = bad_request(400, "malformed HTTP request");
+          co_await reply(stream, refusal, false, "-", "-", started, head_buffer);
         }
         break;
       }
@@ -196,29 +213,35 @@ struct Server::Impl {
         std::string if_none_match = joined_field(header, http::field::if_none_match);
         Request request{method, header.target(), accept, if_none_match};
         try {
-          response = co_await worker.handler.handle(request);
+          if (auto now = worker.handler.answer_now(request)) {
+            response = std::move(*now);
+          } else {
+            response = co_await worker.handler.handle(request);
+          }
         } catch (const std::exception& error) {
           spdlog::error("internal error on {} {}: {}", method, printable(header.target(), 512),
                         error.what());
           response = error_response(internal_error(), method == "HEAD");
         }
       }
-      bool ok =
-          co_await reply(stream, std::move(response), keep_alive, method, header.target(), started);
+      bool ok = co_await reply(stream, response, keep_alive, method, header.target(), started,
+                               head_buffer);
       if (!ok || !keep_alive) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     (void)remote;
   }
 
-  asio::awaitable<bool> reply(beast::tcp_stream& stream, Response response, bool keep_alive,
+  asio::awaitable<bool> reply(beast::tcp_stream& stream, const Response& response, bool keep_alive,
                               std::string_view method, std::string_view target,
-                              std::chrono::steady_clock::time_point started) {
+                              std::chrono::steady_clock::time_point started, std::string& head) {
     unsigned status = response.status;
-    auto bytes = response.head ? 0 : response.payload().size();
-    auto message = to_beast(response, keep_alive);
+    auto payload = response.head ? std::string_view() : response.payload();
+    auto bytes = payload.size();
+    serialize_head(response, keep_alive, head);
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(payload)};
     stream.expires_after(config.request_timeout);
-    auto [ec, written] = co_await http::async_write(stream, message, use_tuple);
+    auto [ec, written] = co_await asio::async_write(stream, buffers, use_tuple);
     auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - started)
                       .count();

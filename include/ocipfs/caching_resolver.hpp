@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "ocipfs/image_cache.hpp"
@@ -14,11 +15,14 @@
 
 namespace ocipfs {
 
-// What all threads share: the cache and the fetches in flight.
+// What all threads share: the caches and the fetches in flight.
 class ResolverShared {
  public:
-  explicit ResolverShared(std::size_t cache_bytes) : cache(cache_bytes) {}
-  ImageCache cache;
+  // `cache_bytes` is split: an eighth (at most 32 MiB) for hot images with prebuilt bytes, the
+  // rest for verified layer manifests, from which an image is rebuilt in microseconds.
+  explicit ResolverShared(std::size_t cache_bytes);
+  ImageCache images;
+  ManifestCache manifests;
 
   std::uint64_t fetches() const;  // fetches started by any resolver, since start
 
@@ -35,14 +39,18 @@ class CachingResolver final : public Resolver {
  public:
   // `wait_limit` bounds how long a request waits for a fetch in flight (the fetch itself is
   // bounded by the gateway deadlines; this is a safety net).
-  CachingResolver(Resolver& inner, ResolverShared& shared, std::chrono::milliseconds wait_limit);
+  CachingResolver(ContentSource& inner, ResolverShared& shared,
+                  std::chrono::milliseconds wait_limit);
   boost::asio::awaitable<Resolution> resolve(const Cid& cid) override;
+  std::optional<Resolution> cached(const Cid& cid) override;
 
  private:
   boost::asio::awaitable<void> fetch(Cid cid, std::string key,
                                      std::shared_ptr<ResolverShared::Flight> flight);
 
-  Resolver& inner_;
+  std::optional<Resolution> cached(const Cid& cid, const std::string& key);
+
+  ContentSource& inner_;
   ResolverShared& shared_;
   std::chrono::milliseconds wait_limit_;
 };

@@ -50,6 +50,8 @@ class Handler {
   Handler(Resolver& resolver, RedirectGateway redirect_gateway);
 
   boost::asio::awaitable<Response> handle(const Request& request);
+  // The answer when no waiting is needed (errors, cached images): the fast path, no coroutine.
+  std::optional<Response> answer_now(const Request& request);
 
  private:
   Resolver& resolver_;

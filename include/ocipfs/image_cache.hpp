@@ -1,4 +1,5 @@
-// An in-memory LRU cache of resolved images, bounded by bytes and safe to share between threads.
+// In-memory LRU caches bounded by bytes, safe to share between threads: resolved images (hot,
+// prebuilt bytes) and verified layer manifests (compact, rebuilt into images on demand).
 #pragma once
 
 #include <cstddef>
@@ -20,29 +21,64 @@ struct CacheStats {
   std::size_t bytes = 0;
 };
 
-// What an entry costs: its image's bytes, or its error message, plus bookkeeping.
+// What an entry costs in memory: the value, its key and the bookkeeping around them.
 std::size_t cache_cost(const std::string& key, const Resolution& value);
+std::size_t cache_cost(const std::string& key, const std::string& value);
 
 // True for what may be cached: images, and layer manifests proven invalid (immutable too).
 // Gateway failures never are.
 bool is_cacheable(const Resolution& value);
 
-class ImageCache {
+template <class Value>
+class LruCache {
  public:
-  explicit ImageCache(std::size_t max_bytes);
+  explicit LruCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
   // A hit marks the entry as recently used.
-  std::optional<Resolution> find(const std::string& key);
+  std::optional<Value> find(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = index_.find(key);
+    if (it == index_.end()) {
+      ++misses_;
+      return std::nullopt;
+    }
+    ++hits_;
+    entries_.splice(entries_.begin(), entries_, it->second);
+    return it->second->value;
+  }
+
   // Inserts or replaces; evicts least recently used entries until the total fits. An entry larger
   // than the whole cache is not kept.
-  void insert(const std::string& key, Resolution value);
+  void insert(const std::string& key, Value value) {
+    std::size_t cost = cache_cost(key, value);
+    std::lock_guard lock(mutex_);
+    if (auto it = index_.find(key); it != index_.end()) {
+      auto node = it->second;
+      bytes_ -= node->cost;
+      index_.erase(it);  // before the node: the index's key views the node's
+      entries_.erase(node);
+    }
+    if (cost > max_bytes_) return;
+    while (bytes_ + cost > max_bytes_ && !entries_.empty()) {
+      const Entry& victim = entries_.back();
+      bytes_ -= victim.cost;
+      index_.erase(victim.key);
+      entries_.pop_back();
+    }
+    entries_.push_front(Entry{key, std::move(value), cost});
+    index_.emplace(entries_.front().key, entries_.begin());
+    bytes_ += cost;
+  }
 
-  CacheStats stats() const;
+  CacheStats stats() const {
+    std::lock_guard lock(mutex_);
+    return {hits_, misses_, entries_.size(), bytes_};
+  }
 
  private:
   struct Entry {
     std::string key;
-    Resolution value;
+    Value value;
     std::size_t cost;
   };
   using List = std::list<Entry>;
@@ -53,7 +89,12 @@ class ImageCache {
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
   List entries_;  // most recently used first
-  std::unordered_map<std::string_view, List::iterator> index_;
+  std::unordered_map<std::string_view, typename List::iterator> index_;
 };
+
+// Synthesized images and proven-invalid answers, ready to send.
+using ImageCache = LruCache<Resolution>;
+// Verified layer manifest bytes: a few hundred bytes per image.
+using ManifestCache = LruCache<std::string>;
 
 }  // namespace ocipfs

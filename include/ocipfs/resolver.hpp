@@ -3,6 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,16 +27,32 @@ class Resolver {
   virtual ~Resolver() = default;
   // Resolves `cid` to its image. Errors are ready-made registry answers.
   virtual boost::asio::awaitable<Resolution> resolve(const Cid& cid) = 0;
+  // The answer if it is at hand (cached), without waiting; nullopt otherwise.
+  virtual std::optional<Resolution> cached(const Cid&) { return std::nullopt; }
 };
 
+// Verified layer manifest bytes, or a ready-made registry error.
+using Content = Expected<std::string, RegistryError>;
+
+// Where verified layer manifests come from.
+class ContentSource {
+ public:
+  virtual ~ContentSource() = default;
+  virtual boost::asio::awaitable<Content> fetch(const Cid& cid) = 0;
+};
+
+// Validates verified layer manifest bytes and synthesizes the image (pure).
+Resolution build_image(const Cid& cid, const Content& content);
+
 // Fetches the layer manifest from the gateways (healthiest first, the next one when one fails
-// or lies), verifies it against the CID, validates it and synthesizes the image.
-class GatewayResolver final : public Resolver {
+// or lies) and verifies it against the CID. As a Resolver, it also builds the image (uncached).
+class GatewayResolver final : public Resolver, public ContentSource {
  public:
   // `client` and `health` must outlive the resolver; `health` is indexed like `gateways`.
   GatewayResolver(GatewayClient& client, std::vector<HttpUrl> gateways, GatewayHealth& health,
                   bool verify);
   boost::asio::awaitable<Resolution> resolve(const Cid& cid) override;
+  boost::asio::awaitable<Content> fetch(const Cid& cid) override;
 
  private:
   GatewayClient& client_;
