@@ -26,6 +26,7 @@ Flags:
   --idle-timeout=DUR       close kept-alive connections idle this long. Default: 60s
   --request-timeout=DUR    deadline for reading a request header. Default: 30s
   --cache-size=SIZE        memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB
+  --ready-check            /readyz is ready only once a gateway has answered in the last 5 min
   --log-level=LEVEL        trace, debug, info, warn, error, critical or off. Default: info
   --help                   print this help and exit
   --version                print the version and exit
@@ -111,6 +112,10 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
   for (const auto& arg : args) {
     if (arg == "--help" || arg == "-h") {
       result.command = Command::help;
+      continue;
+    }
+    if (arg == "--ready-check") {
+      config.ready_check = true;
       continue;
     }
     if (arg == "--version") {

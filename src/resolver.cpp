@@ -5,6 +5,7 @@
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/metrics.hpp"
 #include "ocipfs/verify.hpp"
 
 namespace ocipfs {
@@ -15,6 +16,28 @@ constexpr std::string_view raw_block_type = "application/vnd.ipld.raw";
 
 // How bad a failed attempt was, for choosing the answer when every gateway failed.
 enum class Severity { not_found, bad_gateway, mismatch, timeout };
+
+FetchOutcome fetch_outcome(FetchFault fault) {
+  switch (fault) {
+    case FetchFault::not_found:
+      return FetchOutcome::not_found;
+    case FetchFault::rate_limited:
+      return FetchOutcome::rate_limited;
+    case FetchFault::bad_status:
+      return FetchOutcome::bad_status;
+    case FetchFault::timeout:
+      return FetchOutcome::timeout;
+    case FetchFault::unreachable:
+      return FetchOutcome::unreachable;
+    case FetchFault::garbage:
+      return FetchOutcome::garbage;
+    case FetchFault::too_large:
+      return FetchOutcome::too_large;
+    case FetchFault::bad_redirect:
+      return FetchOutcome::bad_redirect;
+  }
+  return FetchOutcome::bad_status;
+}
 
 Severity severity_of(FetchFault fault) {
   switch (fault) {
@@ -52,8 +75,12 @@ RegistryError invalid_layer_manifest(const std::string& cid, const std::string& 
 }
 
 GatewayResolver::GatewayResolver(GatewayClient& client, std::vector<HttpUrl> gateways,
-                                 GatewayHealth& health, bool verify)
-    : client_(client), gateways_(std::move(gateways)), health_(health), verify_(verify) {}
+                                 GatewayHealth& health, bool verify, Metrics* metrics)
+    : client_(client),
+      gateways_(std::move(gateways)),
+      health_(health),
+      verify_(verify),
+      metrics_(metrics) {}
 
 Resolution build_image(const Cid& cid, const Content& content) {
   if (!content) return Unexpected{content.error()};
@@ -90,13 +117,19 @@ boost::asio::awaitable<Content> GatewayResolver::fetch(const Cid& cid) {
     // (No conditional temporaries in a co_await expression: GCC 12 destroys them twice.)
     std::string accept;
     if (verify_) accept = raw_block_type;
+    auto started = std::chrono::steady_clock::now();
     auto fetched = co_await client_.get(url, std::move(accept));
+    auto record = [&](FetchOutcome outcome) {
+      if (metrics_)
+        metrics_->fetch_done(index, outcome, std::chrono::steady_clock::now() - started);
+    };
 
     std::optional<std::string> content;
     std::string problem;
     Severity severity = Severity::bad_gateway;
     std::chrono::seconds retry_after{0};
     if (!fetched) {
+      record(fetch_outcome(fetched.error().fault));
       problem = fetched.error().message;
       severity = severity_of(fetched.error().fault);
       retry_after = fetched.error().retry_after;
@@ -109,15 +142,18 @@ boost::asio::awaitable<Content> GatewayResolver::fetch(const Cid& cid) {
       if (verified) {
         content = std::move(*verified);
       } else if (verified.error().kind == VerifyFailure::Kind::unusable) {
+        record(FetchOutcome::ok);
         // Proven content that cannot be a layer manifest: immutable, no other gateway can help.
         health_.succeeded(index);
         co_return Unexpected{invalid_layer_manifest(cid_text, verified.error().message)};
       } else {
+        record(FetchOutcome::mismatch);
         problem = gateway.origin() + ": " + verified.error().message;
         severity = Severity::mismatch;
       }
     }
     if (content) {
+      record(FetchOutcome::ok);
       health_.succeeded(index);
       co_return std::move(*content);
     }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -15,6 +16,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -23,6 +25,7 @@
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/handler.hpp"
+#include "ocipfs/metrics.hpp"
 #include "ocipfs/resolver.hpp"
 #include "ocipfs/text.hpp"
 
@@ -48,9 +51,9 @@ GatewayClientOptions client_options(const Config& config) {
 // Everything one thread serves with. Members are destroyed bottom-up, so the io_context (and the
 // coroutine frames it still holds) goes last.
 struct Worker {
-  Worker(const Config& config, GatewayHealth& health, ResolverShared& shared)
+  Worker(const Config& config, GatewayHealth& health, ResolverShared& shared, Metrics& metrics)
       : client(ioc.get_executor(), client_options(config)),
-        fetcher(client, config.gateways, health, config.verify),
+        fetcher(client, config.gateways, health, config.verify, &metrics),
         resolver(fetcher, shared, wait_limit(config)),
         handler(resolver, config.redirect_gateway) {}
 
@@ -119,6 +122,8 @@ struct Server::Impl {
   Config config;
   GatewayHealth health;
   ResolverShared shared;
+  Metrics metrics;
+  std::atomic<bool> probing{false};
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::acceptor acceptor;
   std::size_t next_worker = 0;
@@ -127,7 +132,8 @@ struct Server::Impl {
       : config(cfg),
         health(cfg.gateways.size()),
         shared(cfg.cache_size),
-        workers(make_workers(cfg, health, shared)),
+        metrics(gateway_names(cfg)),
+        workers(make_workers(cfg, health, shared, metrics)),
         acceptor(workers[0]->ioc) {
     error_code ec;
     auto address = asio::ip::make_address(config.listen_host, ec);
@@ -147,10 +153,11 @@ struct Server::Impl {
 
   static std::vector<std::unique_ptr<Worker>> make_workers(const Config& config,
                                                            GatewayHealth& health,
-                                                           ResolverShared& shared) {
+                                                           ResolverShared& shared,
+                                                           Metrics& metrics) {
     std::vector<std::unique_ptr<Worker>> out;
     for (unsigned i = 0; i < std::max(1u, config.threads); ++i)
-      out.push_back(std::make_unique<Worker>(config, health, shared));
+      out.push_back(std::make_unique<Worker>(config, health, shared, metrics));
     return out;
   }
 
@@ -171,6 +178,11 @@ struct Server::Impl {
     error_code ignored;
     auto remote = socket.remote_endpoint(ignored);
     socket.set_option(tcp::no_delay(true), ignored);
+    metrics.connections.fetch_add(1, std::memory_order_relaxed);
+    struct Closed {
+      Metrics& metrics;
+      ~Closed() { metrics.connections.fetch_sub(1, std::memory_order_relaxed); }
+    } closed{metrics};
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(config.max_header_size);
     std::string head_buffer;
@@ -212,8 +224,11 @@ struct Server::Impl {
         std::string accept = joined_field(header, http::field::accept);
         std::string if_none_match = joined_field(header, http::field::if_none_match);
         Request request{method, header.target(), accept, if_none_match};
+        metrics.in_flight.fetch_add(1, std::memory_order_relaxed);
         try {
-          if (auto now = worker.handler.answer_now(request)) {
+          if (auto operational = operational_answer(request)) {
+            response = std::move(*operational);
+          } else if (auto now = worker.handler.answer_now(request)) {
             response = std::move(*now);
           } else {
             response = co_await worker.handler.handle(request);
@@ -223,13 +238,62 @@ struct Server::Impl {
                         error.what());
           response = error_response(internal_error(), method == "HEAD");
         }
+        metrics.in_flight.fetch_sub(1, std::memory_order_relaxed);
       }
+      // Counted before the answer leaves, so a client that reads /metrics next sees it.
+      metrics.request_done(route_label(header.target()), response.status,
+                           std::chrono::steady_clock::now() - started);
       bool ok = co_await reply(stream, response, keep_alive, method, header.target(), started,
                                head_buffer);
       if (!ok || !keep_alive) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     (void)remote;
+  }
+
+  // Asks each gateway for the empty identity CID, which any gateway answers without a network
+  // lookup: a cheap sign of life for --ready-check.
+  asio::awaitable<void> probe_gateways(Worker& worker) {
+    for (std::size_t i = 0; i < config.gateways.size(); ++i) {
+      HttpUrl url = config.gateways[i];
+      url.path = std::string(url.base_path()) + "/ipfs/bafkqaaa";
+      auto answer = co_await worker.client.get(url);
+      if (answer) health.succeeded(i);
+    }
+    probing = false;
+  }
+
+  static std::vector<std::string> gateway_names(const Config& config) {
+    std::vector<std::string> names;
+    for (const auto& gateway : config.gateways) names.push_back(gateway.to_string());
+    return names;
+  }
+
+  // /healthz, /readyz and /metrics: outside /v2/, so never mistaken for registry paths.
+  std::optional<Response> operational_answer(const Request& request) {
+    std::string_view path = request.target.substr(0, request.target.find('?'));
+    if (path != "/healthz" && path != "/readyz" && path != "/metrics") return std::nullopt;
+    if (request.method != "GET" && request.method != "HEAD")
+      return error_response(unsupported("only GET and HEAD"), false);
+    Response response;
+    response.head = request.method == "HEAD";
+    response.content_type = "text/plain; charset=utf-8";
+    response.add("Cache-Control", "no-store");
+    if (path == "/healthz") {
+      response.body = "ok\n";
+    } else if (path == "/readyz") {
+      bool ready = !config.ready_check ||
+                   health.answered_since(std::chrono::steady_clock::now() - config.ready_window);
+      if (!ready && !probing.exchange(true))
+        asio::co_spawn(workers[0]->ioc, probe_gateways(*workers[0]), asio::detached);
+      response.status = ready ? 200 : 503;
+      response.body = ready ? "ready\n" : "not ready: no gateway answered recently\n";
+    } else {
+      response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      response.body = metrics.render(shared.images.stats(), shared.manifests.stats());
+    }
+    response.content_length = response.body.size();
+    return response;
   }
 
   asio::awaitable<bool> reply(beast::tcp_stream& stream, const Response& response, bool keep_alive,

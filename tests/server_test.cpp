@@ -558,5 +558,59 @@ TEST_F(ServerTest, ConditionalRequestsOverHttp) {
   EXPECT_EQ(missing.header("cache-control"), "no-store");
 }
 
+// --- Operations: health, readiness, metrics ---
+
+TEST_F(ServerTest, HealthAndReadiness) {
+  auto health = get("/healthz");
+  EXPECT_EQ(health.status, 200u);
+  EXPECT_EQ(health.body, "ok\n");
+  EXPECT_EQ(get("/readyz").status, 200u);
+  EXPECT_EQ(get("/healthz", "POST").status, 405u);
+}
+
+TEST_F(ServerTest, ReadinessWaitsForAGatewayWithReadyCheck) {
+  gateway.set("/ipfs/bafkqaaa", {FakeReply::Kind::respond, 200, "", {}, {}});
+  stop();
+  start({"--ready-check"});
+  // Not ready at first; the answer starts a probe of the gateways.
+  EXPECT_EQ(get("/readyz").status, 503u);
+  bool ready = false;
+  for (int i = 0; i < 100 && !ready; ++i) {
+    ready = get("/readyz").status == 200u;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(ready);
+  EXPECT_GE(gateway.request_count("/ipfs/bafkqaaa"), 1u);
+}
+
+TEST_F(ServerTest, ReadinessStaysOffWhileTheGatewayIsDown) {
+  stop();
+  start({"--ready-check", "--gateway=http://127.0.0.1:1"});
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(get("/readyz").status, 503u);
+}
+
+TEST_F(ServerTest, MetricsCountWhatHappened) {
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  EXPECT_EQ(get(repo + "/manifests/nope").status, 404u);
+  EXPECT_EQ(get(repo + "/blobs/" + testing::layer_digest).status, 302u);
+  auto metrics = get("/metrics");
+  EXPECT_EQ(metrics.status, 200u);
+  EXPECT_THAT(metrics.header("content-type"), HasSubstr("text/plain; version=0.0.4"));
+  const std::string& text = metrics.body;
+  EXPECT_THAT(text, HasSubstr("ocipfs_requests_total{route=\"manifest\",status=\"200\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("ocipfs_requests_total{route=\"manifest\",status=\"404\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("ocipfs_requests_total{route=\"blob\",status=\"302\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("ocipfs_gateway_fetches_total{gateway=\"" + gateway.url() +
+                              "/\",outcome=\"ok\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("ocipfs_request_duration_seconds_count{route=\"manifest\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("ocipfs_gateway_fetch_duration_seconds_count{gateway=\""));
+  EXPECT_THAT(text, HasSubstr("ocipfs_cache_hits_total{tier=\"images\"}"));
+  EXPECT_THAT(text, HasSubstr("ocipfs_cache_entries{tier=\"images\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("ocipfs_requests_in_flight 1\n"));  // this very request
+  EXPECT_THAT(text, HasSubstr("ocipfs_open_connections "));
+  EXPECT_THAT(text, HasSubstr("ocipfs_build_info{version=\""));
+}
+
 }  // namespace
 }  // namespace ocipfs

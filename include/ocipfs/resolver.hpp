@@ -17,6 +17,7 @@ namespace ocipfs {
 
 class GatewayClient;
 class GatewayHealth;
+class Metrics;
 struct FetchFailure;
 
 using ImagePtr = std::shared_ptr<const Image>;
@@ -50,7 +51,7 @@ class GatewayResolver final : public Resolver, public ContentSource {
  public:
   // `client` and `health` must outlive the resolver; `health` is indexed like `gateways`.
   GatewayResolver(GatewayClient& client, std::vector<HttpUrl> gateways, GatewayHealth& health,
-                  bool verify);
+                  bool verify, Metrics* metrics = nullptr);
   boost::asio::awaitable<Resolution> resolve(const Cid& cid) override;
   boost::asio::awaitable<Content> fetch(const Cid& cid) override;
 
@@ -59,6 +60,7 @@ class GatewayResolver final : public Resolver, public ContentSource {
   std::vector<HttpUrl> gateways_;
   GatewayHealth& health_;
   bool verify_;
+  Metrics* metrics_;
 };
 
 // The registry answer for a failed gateway fetch of `cid`: 404 for content that is not there,

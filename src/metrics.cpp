@@ -1,0 +1,171 @@
+#include "ocipfs/metrics.hpp"
+
+#include <cstdio>
+
+namespace ocipfs {
+
+namespace {
+
+constexpr std::array<const char*, static_cast<std::size_t>(RouteLabel::count)> route_names = {
+    "base", "manifest", "blob", "tags", "referrers", "health", "metrics", "other"};
+constexpr std::array<const char*, static_cast<std::size_t>(FetchOutcome::count)> outcome_names = {
+    "ok",           "not_found", "timeout",   "unreachable",  "bad_status",
+    "rate_limited", "garbage",   "too_large", "bad_redirect", "mismatch"};
+
+std::string number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", value);
+  return buffer;
+}
+
+// Label values are ours (routes, outcomes) or configured gateway origins: escape \ " and newline.
+std::string label_value(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+void header(std::string& out, const char* name, const char* type, const char* help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+void sample(std::string& out, const std::string& name, const std::string& labels, double value) {
+  out += name;
+  if (!labels.empty()) out += "{" + labels + "}";
+  out += ' ';
+  out += number(value);
+  out += '\n';
+}
+
+}  // namespace
+
+RouteLabel route_label(std::string_view path) {
+  path = path.substr(0, path.find('?'));
+  if (path == "/v2/" || path == "/v2") return RouteLabel::base;
+  if (path == "/healthz" || path == "/readyz") return RouteLabel::health;
+  if (path == "/metrics") return RouteLabel::metrics;
+  if (!path.starts_with("/v2/")) return RouteLabel::other;
+  if (path.find("/manifests/") != std::string_view::npos) return RouteLabel::manifest;
+  if (path.find("/blobs/") != std::string_view::npos) return RouteLabel::blob;
+  if (path.ends_with("/tags/list")) return RouteLabel::tags;
+  if (path.find("/referrers/") != std::string_view::npos) return RouteLabel::referrers;
+  return RouteLabel::other;
+}
+
+void Histogram::observe(std::chrono::nanoseconds duration) {
+  double seconds = std::chrono::duration<double>(duration).count();
+  std::size_t i = 0;
+  while (i < bounds.size() && seconds > bounds[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_nanos_.fetch_add(static_cast<std::uint64_t>(duration.count()), std::memory_order_relaxed);
+}
+
+void Histogram::render(std::string& out, const std::string& name, const std::string& labels) const {
+  std::uint64_t cumulative = 0;
+  std::string prefix = labels.empty() ? "" : labels + ",";
+  for (std::size_t i = 0; i <= bounds.size(); ++i) {
+    cumulative += buckets_[i].load(std::memory_order_relaxed);
+    std::string le = i < bounds.size() ? number(bounds[i]) : "+Inf";
+    sample(out, name + "_bucket", prefix + "le=\"" + le + "\"", static_cast<double>(cumulative));
+  }
+  sample(out, name + "_sum", labels,
+         static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9);
+  sample(out, name + "_count", labels, static_cast<double>(count_.load(std::memory_order_relaxed)));
+}
+
+Metrics::Metrics(std::vector<std::string> gateways)
+    : gateways_(std::move(gateways)),
+      fetches_(gateways_.size()),
+      fetch_durations_(gateways_.size()) {}
+
+std::size_t Metrics::status_index(unsigned status) {
+  for (std::size_t i = 0; i + 1 < statuses.size(); ++i)
+    if (statuses[i] == status) return i;
+  return statuses.size() - 1;
+}
+
+void Metrics::request_done(RouteLabel route, unsigned status, std::chrono::nanoseconds duration) {
+  auto r = static_cast<std::size_t>(route);
+  requests_[r][status_index(status)].fetch_add(1, std::memory_order_relaxed);
+  durations_[r].observe(duration);
+}
+
+void Metrics::fetch_done(std::size_t gateway, FetchOutcome outcome,
+                         std::chrono::nanoseconds duration) {
+  if (gateway >= fetches_.size()) return;
+  fetches_[gateway][static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+  fetch_durations_[gateway].observe(duration);
+}
+
+std::string Metrics::render(const CacheStats& images, const CacheStats& manifests) const {
+  std::string out;
+  out.reserve(16 * 1024);
+  header(out, "ocipfs_build_info", "gauge", "Version of this ocipfsd.");
+  sample(out, "ocipfs_build_info", "version=\"" OCIPFS_VERSION "\"", 1);
+
+  header(out, "ocipfs_requests_total", "counter", "HTTP requests answered, by route and status.");
+  for (std::size_t r = 0; r < requests_.size(); ++r)
+    for (std::size_t s = 0; s < statuses.size(); ++s) {
+      auto value = requests_[r][s].load(std::memory_order_relaxed);
+      if (value == 0) continue;
+      std::string status = statuses[s] ? std::to_string(statuses[s]) : "other";
+      sample(out, "ocipfs_requests_total",
+             std::string("route=\"") + route_names[r] + "\",status=\"" + status + "\"",
+             static_cast<double>(value));
+    }
+  header(out, "ocipfs_request_duration_seconds", "histogram", "Time to answer a request.");
+  for (std::size_t r = 0; r < durations_.size(); ++r)
+    if (durations_[r].count() > 0)
+      durations_[r].render(out, "ocipfs_request_duration_seconds",
+                           std::string("route=\"") + route_names[r] + "\"");
+
+  header(out, "ocipfs_gateway_fetches_total", "counter",
+         "Layer manifest fetches, by gateway and outcome.");
+  for (std::size_t g = 0; g < fetches_.size(); ++g)
+    for (std::size_t o = 0; o < outcome_names.size(); ++o)
+      sample(out, "ocipfs_gateway_fetches_total",
+             "gateway=\"" + label_value(gateways_[g]) + "\",outcome=\"" + outcome_names[o] + "\"",
+             static_cast<double>(fetches_[g][o].load(std::memory_order_relaxed)));
+  header(out, "ocipfs_gateway_fetch_duration_seconds", "histogram", "Time of one gateway fetch.");
+  for (std::size_t g = 0; g < fetch_durations_.size(); ++g)
+    fetch_durations_[g].render(out, "ocipfs_gateway_fetch_duration_seconds",
+                               "gateway=\"" + label_value(gateways_[g]) + "\"");
+
+  header(out, "ocipfs_cache_hits_total", "counter", "Cache lookups that found an entry.");
+  sample(out, "ocipfs_cache_hits_total", "tier=\"images\"", static_cast<double>(images.hits));
+  sample(out, "ocipfs_cache_hits_total", "tier=\"manifests\"", static_cast<double>(manifests.hits));
+  header(out, "ocipfs_cache_misses_total", "counter", "Cache lookups that found nothing.");
+  sample(out, "ocipfs_cache_misses_total", "tier=\"images\"", static_cast<double>(images.misses));
+  sample(out, "ocipfs_cache_misses_total", "tier=\"manifests\"",
+         static_cast<double>(manifests.misses));
+  header(out, "ocipfs_cache_entries", "gauge", "Entries in the cache.");
+  sample(out, "ocipfs_cache_entries", "tier=\"images\"", static_cast<double>(images.entries));
+  sample(out, "ocipfs_cache_entries", "tier=\"manifests\"", static_cast<double>(manifests.entries));
+  header(out, "ocipfs_cache_bytes", "gauge", "Bytes held by the cache.");
+  sample(out, "ocipfs_cache_bytes", "tier=\"images\"", static_cast<double>(images.bytes));
+  sample(out, "ocipfs_cache_bytes", "tier=\"manifests\"", static_cast<double>(manifests.bytes));
+
+  header(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.");
+  sample(out, "ocipfs_requests_in_flight", "", static_cast<double>(in_flight.load()));
+  header(out, "ocipfs_open_connections", "gauge", "Client connections open now.");
+  sample(out, "ocipfs_open_connections", "", static_cast<double>(connections.load()));
+  return out;
+}
+
+}  // namespace ocipfs
