@@ -25,6 +25,7 @@ Flags:
   --gateway-timeout=DUR    deadline for one gateway fetch, e.g. 30s, 500ms. Default: 30s
   --idle-timeout=DUR       close kept-alive connections idle this long. Default: 60s
   --request-timeout=DUR    deadline for reading a request header. Default: 30s
+  --shutdown-grace=DUR     on SIGTERM, time for requests in flight. Default: 10s
   --cache-size=SIZE        memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB
   --ready-check            /readyz is ready only once a gateway has answered in the last 5 min
   --log-level=LEVEL        trace, debug, info, warn, error, critical or off. Default: info
@@ -153,12 +154,13 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
         return fail("must be a whole number from 1 to 256");
       config.threads = *threads;
     } else if (name == "--gateway-timeout" || name == "--idle-timeout" ||
-               name == "--request-timeout") {
+               name == "--request-timeout" || name == "--shutdown-grace") {
       auto duration = parse_duration(value);
       if (!duration) return fail(duration.error());
-      (name == "--gateway-timeout" ? config.gateway_timeout
-       : name == "--idle-timeout"  ? config.idle_timeout
-                                   : config.request_timeout) = *duration;
+      (name == "--gateway-timeout"  ? config.gateway_timeout
+       : name == "--idle-timeout"   ? config.idle_timeout
+       : name == "--shutdown-grace" ? config.shutdown_grace
+                                    : config.request_timeout) = *duration;
     } else if (name == "--cache-size") {
       auto size = parse_size(value);
       if (!size) return fail(size.error());

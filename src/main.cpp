@@ -35,10 +35,15 @@ int main(int argc, char** argv) {
     ocipfs::Server server(config);
     boost::asio::io_context signals_context;
     boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+    // The first SIGTERM or SIGINT drains; a second one exits at once.
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
       if (ec) return;
-      spdlog::info("signal {}: stopping", signal);
-      server.stop();
+      spdlog::info("signal {}: draining for up to {} ms (send it again to exit at once)", signal,
+                   config.shutdown_grace.count());
+      server.shutdown(config.shutdown_grace);
+      signals.async_wait([](const boost::system::error_code& again, int) {
+        if (!again) std::_Exit(1);
+      });
     });
     std::thread signal_thread([&] { signals_context.run(); });
     std::string gateways;
@@ -53,6 +58,7 @@ int main(int argc, char** argv) {
                  OCIPFS_VERSION, config.listen_host, server.port(), config.threads, gateways,
                  config.redirect_gateway.to_string());
     server.run();
+    spdlog::info("stopped");
     signals_context.stop();
     signal_thread.join();
   } catch (const std::exception& error) {

@@ -10,12 +10,15 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <list>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -64,6 +67,13 @@ struct Worker {
 
   asio::io_context ioc{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
+  // The connections of this thread, touched only from it: what a drain must close or let finish.
+  struct Connection {
+    beast::tcp_stream* stream;
+    bool busy = false;
+  };
+  std::list<Connection> connections;
+  bool draining = false;
   GatewayClient client;
   GatewayResolver fetcher;
   CachingResolver resolver;
@@ -124,6 +134,7 @@ struct Server::Impl {
   ResolverShared shared;
   Metrics metrics;
   std::atomic<bool> probing{false};
+  std::atomic<std::int64_t> active_connections{0};
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::acceptor acceptor;
   std::size_t next_worker = 0;
@@ -161,6 +172,19 @@ struct Server::Impl {
     return out;
   }
 
+  // Waits until every connection has closed, or the grace period is over, then stops.
+  asio::awaitable<void> drain(std::chrono::milliseconds grace) {
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    asio::steady_timer tick(workers[0]->ioc);
+    while (active_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      tick.expires_after(std::chrono::milliseconds(20));
+      co_await tick.async_wait(use_tuple);
+    }
+    auto left = active_connections.load();
+    if (left > 0) spdlog::warn("shutdown: {} connections still busy after the grace period", left);
+    for (auto& worker : workers) worker->ioc.stop();
+  }
+
   asio::awaitable<void> accept_loop() {
     for (;;) {
       Worker& worker = *workers[next_worker++ % workers.size()];
@@ -186,7 +210,20 @@ struct Server::Impl {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(config.max_header_size);
     std::string head_buffer;
+    worker.connections.push_front({&stream});
+    auto self = worker.connections.begin();
+    struct Unregister {
+      Worker& worker;
+      std::list<Worker::Connection>::iterator self;
+      Server::Impl& server;
+      ~Unregister() {
+        worker.connections.erase(self);
+        server.active_connections.fetch_sub(1);
+      }
+    } unregister{worker, self, *this};
+    active_connections.fetch_add(1);
     for (;;) {
+      if (worker.draining) break;
       // Waiting for a request may last the idle timeout; its header must then arrive in time.
       if (buffer.size() == 0) {
         stream.expires_after(config.idle_timeout);
@@ -195,6 +232,7 @@ struct Server::Impl {
         if (ec) break;
         buffer.commit(n);
       }
+      self->busy = true;
       stream.expires_after(config.request_timeout);
       http::request_parser<http::empty_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(config.max_header_size));
@@ -215,7 +253,7 @@ struct Server::Impl {
       }
       const auto& header = parser.get();
       bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
-      bool keep_alive = header.keep_alive() && !has_body;
+      bool keep_alive = header.keep_alive() && !has_body && !worker.draining;
       Response response;
       std::string_view method = header.method_string();
       if (has_body && (method == "GET" || method == "HEAD")) {
@@ -245,7 +283,8 @@ struct Server::Impl {
                            std::chrono::steady_clock::now() - started);
       bool ok = co_await reply(stream, response, keep_alive, method, header.target(), started,
                                head_buffer);
-      if (!ok || !keep_alive) break;
+      self->busy = false;
+      if (!ok || !keep_alive || worker.draining) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     (void)remote;
@@ -332,6 +371,23 @@ void Server::run() {
 
 void Server::stop() {
   for (auto& worker : impl_->workers) worker->ioc.stop();
+}
+
+void Server::shutdown(std::chrono::milliseconds grace) {
+  auto& impl = *impl_;
+  asio::post(impl.workers[0]->ioc, [&impl] {
+    error_code ignored;
+    impl.acceptor.close(ignored);
+  });
+  for (auto& worker : impl.workers) {
+    asio::post(worker->ioc, [&w = *worker] {
+      w.draining = true;
+      // Idle connections close now; busy ones after their answer.
+      for (auto& connection : w.connections)
+        if (!connection.busy) connection.stream->socket().cancel();
+    });
+  }
+  asio::co_spawn(impl.workers[0]->ioc, impl.drain(grace), asio::detached);
 }
 
 }  // namespace ocipfs

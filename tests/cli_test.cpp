@@ -1,14 +1,20 @@
 // The ocipfsd executable: exit codes and messages for flags and start-up errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include "support/fake_gateway.hpp"
+#include "support/http_client.hpp"
+#include "test_data.hpp"
 
 namespace {
 
@@ -68,6 +74,98 @@ TEST(Cli, BadPortEnvironmentExitsTwo) {
   int status = pclose(pipe);
   EXPECT_EQ(WEXITSTATUS(status), 2);
   EXPECT_THAT(output, HasSubstr("$PORT"));
+}
+
+// Starts ocipfsd as a child process on a free port; returns its pid once it answers.
+pid_t start_ocipfsd(std::uint16_t port, const std::string& gateway) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::string listen = "--listen=127.0.0.1:" + std::to_string(port);
+    std::string gateway_flag = "--gateway=" + gateway;
+    execl(OCIPFSD_PATH, OCIPFSD_PATH, listen.c_str(), gateway_flag.c_str(), "--log-level=warn",
+          "--shutdown-grace=5s", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && !ocipfs::testing::can_connect(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -2;  // did not exit within 10 s
+}
+
+TEST(Cli, SigtermLetsTheRequestInFlightFinishAndRefusesNewOnes) {
+  ocipfs::testing::FakeGateway gateway;
+  std::string content = ocipfs::testing::layer_manifest_json();
+  std::string cid = ocipfs::testing::raw_cid_of(content);
+  gateway.set("/ipfs/" + cid, {ocipfs::testing::FakeReply::Kind::respond,
+                               200,
+                               content,
+                               {},
+                               std::chrono::milliseconds(1500)});
+  auto port = ocipfs::testing::free_port();
+  pid_t pid = start_ocipfsd(port, gateway.url());
+  ASSERT_TRUE(ocipfs::testing::can_connect(port));
+
+  unsigned status = 0;
+  std::thread slow([&] {
+    status =
+        ocipfs::testing::http_request(port, "GET", "/v2/layer/" + cid + "/manifests/latest").status;
+  });
+  for (int i = 0; i < 500 && gateway.request_count("/ipfs/" + cid) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(gateway.request_count("/ipfs/" + cid), 1u);  // the request is in flight
+
+  kill(pid, SIGTERM);
+  bool refused = false;
+  for (int i = 0; i < 100 && !refused; ++i) {
+    refused = !ocipfs::testing::can_connect(port);
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(refused) << "new connections are still accepted after SIGTERM";
+  slow.join();
+  EXPECT_EQ(status, 200u);
+  EXPECT_EQ(wait_exit_code(pid), 0);
+}
+
+TEST(Cli, SigtermWithNothingInFlightExitsAtOnce) {
+  ocipfs::testing::FakeGateway gateway;
+  auto port = ocipfs::testing::free_port();
+  pid_t pid = start_ocipfsd(port, gateway.url());
+  ASSERT_TRUE(ocipfs::testing::can_connect(port));
+  auto started = std::chrono::steady_clock::now();
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(4));
+}
+
+TEST(Cli, PortFromTheEnvironment) {
+  auto port = ocipfs::testing::free_port();
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("PORT", std::to_string(port).c_str(), 1);
+    execl(OCIPFSD_PATH, OCIPFSD_PATH, "--log-level=warn", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool up = false;
+  for (int i = 0; i < 500 && !up; ++i) {
+    up = ocipfs::testing::can_connect(port);
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(up);
+  if (up) {
+    EXPECT_EQ(ocipfs::testing::http_request(port, "GET", "/v2/").status, 200u);
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 0);
 }
 
 }  // namespace

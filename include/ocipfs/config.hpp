@@ -30,6 +30,7 @@ struct Config {
   std::size_t max_header_size = 16 * 1024;
   std::size_t cache_size = 128 * 1024 * 1024;  // bytes of resolved images kept in memory
   std::string log_level = "info";
+  std::chrono::milliseconds shutdown_grace{10'000};  // SIGTERM: time for requests in flight
   bool ready_check = false;  // /readyz also needs a gateway that answered within ready_window
   std::chrono::milliseconds ready_window{5 * 60 * 1000};
 };

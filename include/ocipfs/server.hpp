@@ -1,6 +1,7 @@
 // The HTTP server: an acceptor, one io_context per thread, and a coroutine per connection.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -20,8 +21,11 @@ class Server {
 
   // Serves on config.threads threads (the caller's among them) until stop().
   void run();
-  // Stops serving; callable from any thread or a signal handler's executor.
+  // Stops serving at once; callable from any thread.
   void stop();
+  // Stops accepting, closes idle connections, lets requests in flight finish within `grace`,
+  // then stops: run() returns. Callable from any thread.
+  void shutdown(std::chrono::milliseconds grace);
 
  private:
   struct Impl;

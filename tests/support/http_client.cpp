@@ -46,6 +46,20 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   return result;
 }
 
+bool can_connect(std::uint16_t port) {
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  boost::system::error_code ec;
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+  return !ec;
+}
+
+std::uint16_t free_port() {
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);

@@ -27,6 +27,12 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
                         const Headers& headers = {});
 
+// True when a TCP connection to 127.0.0.1:port is accepted.
+bool can_connect(std::uint16_t port);
+
+// A port that was free a moment ago (for starting a separate process on it).
+std::uint16_t free_port();
+
 // Sends raw bytes to 127.0.0.1:port and returns everything read until the server closes or
 // `timeout_ms` passes.
 std::string raw_exchange(std::uint16_t port, const std::string& bytes, int timeout_ms = 5000);
