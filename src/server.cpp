@@ -51,8 +51,9 @@ GatewayClientOptions client_options(const Config& config) {
   return options;
 }
 
-// Everything one thread serves with. Members are destroyed bottom-up, so the io_context (and the
-// coroutine frames it still holds) goes last.
+// Everything one thread serves with. Members are destroyed bottom-up: the gateway client closes
+// its sockets while the io_context lives; the io_context then destroys the coroutine frames it
+// still holds, which unregister from `connections`.
 struct Worker {
   Worker(const Config& config, GatewayHealth& health, ResolverShared& shared, Metrics& metrics)
       : client(ioc.get_executor(), client_options(config)),
@@ -65,15 +66,16 @@ struct Worker {
            std::chrono::seconds(10);
   }
 
-  asio::io_context ioc{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   // The connections of this thread, touched only from it: what a drain must close or let finish.
+  // Declared before the io_context: the coroutine frames it destroys last unregister here.
   struct Connection {
     beast::tcp_stream* stream;
     bool busy = false;
   };
   std::list<Connection> connections;
   bool draining = false;
+  asio::io_context ioc{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{ioc.get_executor()};
   GatewayClient client;
   GatewayResolver fetcher;
   CachingResolver resolver;
