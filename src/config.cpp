@@ -28,6 +28,8 @@ Flags:
   --shutdown-grace=DUR     on SIGTERM, time for requests in flight. Default: 10s
   --cache-size=SIZE        memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB
   --ready-check            /readyz is ready only once a gateway has answered in the last 5 min
+  --log-format=json|text   JSON lines for Cloud Logging, or text. Default: json when $K_SERVICE
+                           is set (Cloud Run), else text
   --log-level=LEVEL        trace, debug, info, warn, error, critical or off. Default: info
   --help                   print this help and exit
   --version                print the version and exit
@@ -109,6 +111,8 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
     config.listen_port = *parsed;
   }
   std::optional<RedirectGateway> redirect;
+  if (auto service = environment("K_SERVICE"); service && !service->empty()) config.log_json = true;
+  if (auto project = environment("GOOGLE_CLOUD_PROJECT")) config.project = *project;
 
   for (const auto& arg : args) {
     if (arg == "--help" || arg == "-h") {
@@ -165,6 +169,9 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
       auto size = parse_size(value);
       if (!size) return fail(size.error());
       config.cache_size = *size;
+    } else if (name == "--log-format") {
+      if (value != "json" && value != "text") return fail("must be json or text");
+      config.log_json = value == "json";
     } else if (name == "--log-level") {
       static const char* const levels[] = {"trace", "debug",    "info", "warn",
                                            "error", "critical", "off"};

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ocipfs/config.hpp"
+#include "ocipfs/log.hpp"
 #include "ocipfs/server.hpp"
 
 int main(int argc, char** argv) {
@@ -30,7 +31,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   const ocipfs::Config& config = parsed->config;
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  ocipfs::setup_logging(config.log_json ? ocipfs::LogFormat::json : ocipfs::LogFormat::text,
+                        config.log_level, config.project);
   try {
     ocipfs::Server server(config);
     boost::asio::io_context signals_context;

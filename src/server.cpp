@@ -28,6 +28,7 @@
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/handler.hpp"
+#include "ocipfs/log.hpp"
 #include "ocipfs/metrics.hpp"
 #include "ocipfs/resolver.hpp"
 #include "ocipfs/text.hpp"
@@ -203,6 +204,7 @@ struct Server::Impl {
   asio::awaitable<void> session(Worker& worker, tcp::socket socket) {
     error_code ignored;
     auto remote = socket.remote_endpoint(ignored);
+    const std::string remote_ip = remote.address().to_string();
     socket.set_option(tcp::no_delay(true), ignored);
     metrics.connections.fetch_add(1, std::memory_order_relaxed);
     struct Closed {
@@ -243,13 +245,13 @@ struct Server::Impl {
       if (read_error) {
         if (read_error == http::error::header_limit) {
           Response refusal = bad_request(431, "request header too large");
-          co_await reply(stream, refusal, false, "-", "-", started, head_buffer);
+          co_await reply(stream, refusal, false, refused_record(remote_ip, started), head_buffer);
         } else if (read_error.category() ==
                        http::make_error_code(http::error::bad_target).category() &&
                    read_error != http::error::end_of_stream &&
                    read_error != http::error::partial_message) {
           Response refusal = bad_request(400, "malformed HTTP request");
-          co_await reply(stream, refusal, false, "-", "-", started, head_buffer);
+          co_await reply(stream, refusal, false, refused_record(remote_ip, started), head_buffer);
         }
         break;
       }
@@ -283,13 +285,20 @@ struct Server::Impl {
       // Counted before the answer leaves, so a client that reads /metrics next sees it.
       metrics.request_done(route_label(header.target()), response.status,
                            std::chrono::steady_clock::now() - started);
-      bool ok = co_await reply(stream, response, keep_alive, method, header.target(), started,
-                               head_buffer);
+      AccessRecord record{method,
+                          header.target(),
+                          0,
+                          0,
+                          std::chrono::steady_clock::now() - started,
+                          header[http::field::user_agent],
+                          remote_ip,
+                          header["X-Cloud-Trace-Context"],
+                          header["traceparent"]};
+      bool ok = co_await reply(stream, response, keep_alive, record, head_buffer);
       self->busy = false;
       if (!ok || !keep_alive || worker.draining) break;
     }
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    (void)remote;
   }
 
   // Asks each gateway for the empty identity CID, which any gateway answers without a network
@@ -337,21 +346,28 @@ struct Server::Impl {
     return response;
   }
 
+  static AccessRecord refused_record(std::string_view remote_ip,
+                                     std::chrono::steady_clock::time_point started) {
+    AccessRecord record;
+    record.method = "-";
+    record.url = "-";
+    record.remote_ip = remote_ip;
+    record.latency = std::chrono::steady_clock::now() - started;
+    return record;
+  }
+
   asio::awaitable<bool> reply(beast::tcp_stream& stream, const Response& response, bool keep_alive,
-                              std::string_view method, std::string_view target,
-                              std::chrono::steady_clock::time_point started, std::string& head) {
-    unsigned status = response.status;
+                              AccessRecord record, std::string& head) {
+    auto started = std::chrono::steady_clock::now() - record.latency;
     auto payload = response.head ? std::string_view() : response.payload();
-    auto bytes = payload.size();
     serialize_head(response, keep_alive, head);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(payload)};
     stream.expires_after(config.request_timeout);
     auto [ec, written] = co_await asio::async_write(stream, buffers, use_tuple);
-    auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                      std::chrono::steady_clock::now() - started)
-                      .count();
-    spdlog::info("{} {} {} {} {:.3f}ms", printable(method), printable(target, 512), status, bytes,
-                 static_cast<double>(micros) / 1000.0);
+    record.status = response.status;
+    record.response_size = payload.size();
+    record.latency = std::chrono::steady_clock::now() - started;
+    log_access(record);
     co_return !ec;
   }
 };

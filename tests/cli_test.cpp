@@ -9,6 +9,8 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
@@ -166,6 +168,65 @@ TEST(Cli, PortFromTheEnvironment) {
   }
   kill(pid, SIGTERM);
   EXPECT_EQ(wait_exit_code(pid), 0);
+}
+
+TEST(Cli, JsonLogsOneObjectPerLine) {
+  ocipfs::testing::FakeGateway gateway;
+  std::string content = ocipfs::testing::layer_manifest_json();
+  std::string cid = ocipfs::testing::raw_cid_of(content);
+  gateway.serve_cid(cid, content);
+  auto port = ocipfs::testing::free_port();
+  std::string log_path = ::testing::TempDir() + "ocipfsd-json.log";
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* log = std::fopen(log_path.c_str(), "w");
+    dup2(fileno(log), 2);
+    setenv("K_SERVICE", "ocipfs", 1);  // Cloud Run: JSON by default
+    setenv("GOOGLE_CLOUD_PROJECT", "proj", 1);
+    std::string listen = "--listen=127.0.0.1:" + std::to_string(port);
+    std::string gateway_flag = "--gateway=" + gateway.url();
+    execl(OCIPFSD_PATH, OCIPFSD_PATH, listen.c_str(), gateway_flag.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 500 && !ocipfs::testing::can_connect(port); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto result = ocipfs::testing::http_request(
+      port, "GET", "/v2/layer/" + cid + "/manifests/latest",
+      {{"User-Agent", "test-agent"},
+       {"X-Cloud-Trace-Context", "105445aa7843bc8bf206b12000100000/7;o=1"},
+       {"Authorization", "Bearer secret-token"}});
+  EXPECT_EQ(result.status, 200u);
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 0);
+
+  std::ifstream log(log_path);
+  std::string line, text;
+  int lines = 0;
+  bool saw_request = false;
+  while (std::getline(log, line)) {
+    ++lines;
+    text += line;
+    auto object = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(object.is_discarded()) << line;
+    ASSERT_TRUE(object.is_object()) << line;
+    EXPECT_TRUE(object.contains("severity")) << line;
+    EXPECT_TRUE(object.contains("message")) << line;
+    if (object.contains("httpRequest")) {
+      saw_request = true;
+      const auto& request = object["httpRequest"];
+      for (const char* field : {"requestMethod", "requestUrl", "status", "responseSize", "latency",
+                                "userAgent", "remoteIp"})
+        EXPECT_TRUE(request.contains(field)) << field;
+      EXPECT_EQ(request["userAgent"], "test-agent");
+      EXPECT_EQ(request["remoteIp"], "127.0.0.1");
+      EXPECT_EQ(object["logging.googleapis.com/trace"],
+                "projects/proj/traces/105445aa7843bc8bf206b12000100000");
+    }
+  }
+  EXPECT_GE(lines, 3);  // start, the request, stop
+  EXPECT_TRUE(saw_request);
+  EXPECT_EQ(text.find("secret-token"), std::string::npos);
 }
 
 }  // namespace

@@ -30,6 +30,8 @@ struct Config {
   std::size_t max_header_size = 16 * 1024;
   std::size_t cache_size = 128 * 1024 * 1024;  // bytes of resolved images kept in memory
   std::string log_level = "info";
+  bool log_json = false;  // --log-format=json; the default on Cloud Run ($K_SERVICE set)
+  std::string project;    // $GOOGLE_CLOUD_PROJECT, for trace correlation in JSON logs
   std::chrono::milliseconds shutdown_grace{10'000};  // SIGTERM: time for requests in flight
   bool ready_check = false;  // /readyz also needs a gateway that answered within ready_window
   std::chrono::milliseconds ready_window{5 * 60 * 1000};

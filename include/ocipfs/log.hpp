@@ -1,0 +1,43 @@
+// Logging: human-readable text, or JSON lines in Cloud Logging's structured format.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace ocipfs {
+
+enum class LogFormat { text, json };
+
+// Configures the process-wide loggers (spdlog) once, at start. `project` names the Google Cloud
+// project for trace correlation ("" when unknown).
+void setup_logging(LogFormat format, std::string_view level, std::string project = {});
+
+// One answered request.
+struct AccessRecord {
+  std::string_view method;
+  std::string_view url;
+  unsigned status = 0;
+  std::uint64_t response_size = 0;
+  std::chrono::nanoseconds latency{0};
+  std::string_view user_agent;
+  std::string_view remote_ip;
+  std::string_view cloud_trace_context;  // X-Cloud-Trace-Context, as sent
+  std::string_view traceparent;          // W3C traceparent, as sent
+};
+
+// Logs one line for a request (at info level).
+void log_access(const AccessRecord& record);
+
+// The trace and span ids in X-Cloud-Trace-Context ("TRACE/SPAN;o=1") or traceparent
+// ("00-TRACE-SPAN-FLAGS"); empty when absent or malformed.
+struct TraceIds {
+  std::string trace;
+  std::string span;
+};
+TraceIds parse_trace(std::string_view cloud_trace_context, std::string_view traceparent);
+
+// The JSON line for an access record (exposed for tests).
+std::string access_json(const AccessRecord& record, std::string_view project);
+
+}  // namespace ocipfs
