@@ -292,7 +292,8 @@ TEST_F(ServerTest, HttpsGatewayWithAnUntrustedCertificateIsRefused) {
   FakeGateway tls_gateway(FakeGateway::Transport::https_self_signed);
   tls_gateway.serve_cid(cid, testing::layer_manifest_json());
   stop();
-  start({"--gateway=" + tls_gateway.url()});
+  // Loading the system trust store is slow under sanitizers: a generous deadline.
+  start({"--gateway=" + tls_gateway.url(), "--gateway-timeout=20s"});
   auto result = get(repo + "/manifests/latest");
   EXPECT_EQ(result.status, 502u);
   EXPECT_THAT(error_message(result), HasSubstr("TLS handshake"));
