@@ -385,7 +385,11 @@ std::string Cid::v1_bytes() const {
   return out;
 }
 
-std::string Cid::to_string() const { return "b" + base32_lower_encode(v1_bytes()); }
+std::string Cid::to_string() const {
+  std::string out = "b";
+  out += base32_lower_encode(v1_bytes());
+  return out;
+}
 
 Expected<Cid> parse_cid(std::string_view text) {
   if (text.empty()) return Unexpected{std::string("empty cid")};

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <thread>
 
+#include "ocipfs/text.hpp"
+
 namespace ocipfs {
 
 namespace {
@@ -76,8 +78,8 @@ Expected<std::size_t> parse_size(std::string_view text) {
   auto value = parse_int<std::size_t>(number);
   constexpr std::size_t limit = std::size_t{1} << 40;
   if (!value || *value > limit / scale)
-    return Unexpected{"\"" + std::string(text.substr(0, 32)) +
-                      "\" is not a size like 128MiB, 64MB or 1048576 (at most 1TiB)"};
+    return Unexpected{in_quotes(text, 32) +
+                      " is not a size like 128MiB, 64MB or 1048576 (at most 1TiB)"};
   return *value * scale;
 }
 
@@ -95,8 +97,8 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
   }
   auto value = parse_int<long long>(number);
   if (!value || *value <= 0 || *value > 86'400'000 / scale)
-    return Unexpected{"\"" + std::string(text.substr(0, 32)) +
-                      "\" is not a duration like 30s, 500ms or 2m (at most a day)"};
+    return Unexpected{in_quotes(text, 32) +
+                      " is not a duration like 30s, 500ms or 2m (at most a day)"};
   return std::chrono::milliseconds(*value * scale);
 }
 

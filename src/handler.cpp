@@ -22,7 +22,10 @@ Response blob_response(unsigned status, std::string_view content_type, const Ima
   response.content_length = bytes.size();
   response.head = request.method == "HEAD";
   response.add("Docker-Content-Digest", std::string(digest));
-  response.add("ETag", "\"" + std::string(digest) + "\"");
+  std::string etag = "\"";
+  etag += digest;
+  etag += '"';
+  response.add("ETag", std::move(etag));
   response.add("Cache-Control", std::string(immutable_cache_control));
   if (status == 200 && matches_etag(request.if_none_match, digest)) {
     response.status = 304;

@@ -48,7 +48,10 @@ Expected<HttpUrl> from_url(const boost::urls::url_view& url, std::string_view te
 std::string HttpUrl::origin() const {
   std::string out = https ? "https://" : "http://";
   out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  if (port != (https ? 443 : 80)) out += ":" + std::to_string(port);
+  if (port != (https ? 443 : 80)) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
 }
 

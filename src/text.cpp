@@ -12,7 +12,10 @@ std::string printable(std::string_view text, std::size_t max_length) {
 }
 
 std::string in_quotes(std::string_view text, std::size_t max_length) {
-  return "\"" + printable(text, max_length) + "\"";
+  std::string out = "\"";
+  out += printable(text, max_length);
+  out += '"';
+  return out;
 }
 
 }  // namespace ocipfs
