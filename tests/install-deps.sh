@@ -9,7 +9,7 @@ mode=${1:-test}
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev
   libspdlog-dev libssl-dev libgtest-dev libgmock-dev ca-certificates)
 run=(curl jq)
-test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2)
+test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3)
 
 case $mode in
   build) wanted=("${build[@]}") ;;

@@ -16,7 +16,10 @@ case $action in
     log "dockerd ready at $DOCKER_HOST"
     ;;
   stop)
-    [[ -f $dir/dockerd.pid ]] && stop_pid "$(cat "$dir/dockerd.pid")" 20
+    [[ -f $dir/dockerd.pid ]] && stop_pid "$(cat "$dir/dockerd.pid")" 60
+    # dockerd may leave mounts behind (a network namespace, vfs layers): unmount, deepest first.
+    awk -v root="$dir/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
+      while read -r mount; do umount -l "$mount" || true; done
     rm -rf "$dir/data" "$dir/exec"
     ;;
   *) fail "unknown action $action" ;;
