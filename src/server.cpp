@@ -86,7 +86,10 @@ struct Worker {
 // The status line and header block of `response`, written into `out` (reused between requests).
 // The invariants every answer shares are set here. Header values come from our own code: names
 // are fixed, and values hold no CR or LF (locations are percent-encoded, digests are checked).
-void serialize_head(const Response& response, bool keep_alive, std::string& out) {
+// HTTP/1.1 keeps connections open unless told; HTTP/1.0 closes them unless told (RFC 9112 9.3).
+enum class Persistence { close, keep_alive_1_1, keep_alive_1_0 };
+
+void serialize_head(const Response& response, Persistence persistence, std::string& out) {
   out.clear();
   out += "HTTP/1.1 ";
   out += std::to_string(response.status);
@@ -109,7 +112,8 @@ void serialize_head(const Response& response, bool keep_alive, std::string& out)
     out += std::to_string(response.content_length);
     out += "\r\n";
   }
-  if (!keep_alive) out += "Connection: close\r\n";
+  if (persistence == Persistence::close) out += "Connection: close\r\n";
+  if (persistence == Persistence::keep_alive_1_0) out += "Connection: keep-alive\r\n";
   out += "\r\n";
 }
 
@@ -294,7 +298,8 @@ struct Server::Impl {
                           remote_ip,
                           header["X-Cloud-Trace-Context"],
                           header["traceparent"]};
-      bool ok = co_await reply(stream, response, keep_alive, record, head_buffer);
+      bool ok =
+          co_await reply(stream, response, keep_alive, record, head_buffer, header.version() == 10);
       self->busy = false;
       if (!ok || !keep_alive || worker.draining) break;
     }
@@ -357,10 +362,14 @@ struct Server::Impl {
   }
 
   asio::awaitable<bool> reply(beast::tcp_stream& stream, const Response& response, bool keep_alive,
-                              AccessRecord record, std::string& head) {
+                              AccessRecord record, std::string& head, bool http10 = false) {
     auto started = std::chrono::steady_clock::now() - record.latency;
     auto payload = response.head ? std::string_view() : response.payload();
-    serialize_head(response, keep_alive, head);
+    serialize_head(response,
+                   !keep_alive ? Persistence::close
+                   : http10    ? Persistence::keep_alive_1_0
+                               : Persistence::keep_alive_1_1,
+                   head);
     std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(payload)};
     stream.expires_after(config.request_timeout);
     auto [ec, written] = co_await asio::async_write(stream, buffers, use_tuple);

@@ -354,6 +354,17 @@ TEST_F(ServerTest, IdleConnectionsAreClosed) {
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8));
 }
 
+TEST_F(ServerTest, Http10KeepAliveIsAnnounced) {
+  // The second request closes the connection, so the exchange ends.
+  auto answers = testing::raw_exchange(
+      server->port(),
+      "GET /v2/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /v2/ HTTP/1.0\r\n\r\n");
+  auto second = answers.find("HTTP/1.1 200", 1);
+  ASSERT_NE(second, std::string::npos) << answers;
+  EXPECT_THAT(answers.substr(0, second), HasSubstr("Connection: keep-alive\r\n"));
+  EXPECT_THAT(answers.substr(second), HasSubstr("Connection: close\r\n"));
+}
+
 TEST_F(ServerTest, KeepAliveAndPipelining) {
   std::string request = "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n";
   auto answers = testing::raw_exchange(

@@ -1,0 +1,734 @@
+#!/usr/bin/env bash
+# The benchmark: not part of the test run. One run measures, side by side on this machine:
+#   - warm requests to ocipfsd (manifest GET by digest, manifest HEAD by tag, config blob GET,
+#     layer blob GET = 302) and nginx answering the same bytes as static files, with wrk (HEAD with
+#     hey: wrk 4.1 waits for a body after a HEAD answer that has a Content-Length);
+#   - the CNCF reference registry (docker-registry, distribution 2.8) serving the same manifest
+#     from its filesystem store;
+#   - the cold path: 1,000 concurrent requests for one uncached CID, gateway latency 100 ms;
+#   - memory: resident set idle and with 100,000 images cached;
+#   - start-up: exec to the first accepted connection.
+# Each server gets one core (CPU 0); wrk, hey, the fake gateway and the cold/fill clients run on
+# CPU 1. Loopback only, ports chosen by the OS. It reports ratios, and each server's CPU time per
+# request: absolute rates are noise on a shared machine.
+#
+#   bash tests/bench/run.sh
+#     BUILD_DIR      build directory with ocipfsd and tests/bench/ocipfs_bench (default ./build)
+#     BENCH_SECONDS  seconds per wrk measurement (default 10; the whole run is then ~2-3 minutes)
+#     BENCH_IMAGES   images cached for the memory measurement (default 100000)
+#     BENCH_KEEP=1   keep the work directory (logs, wrk outputs, configs)
+# Exit status: 0 when everything ran, whatever the targets say; 1 when a part could not run.
+set -euo pipefail
+
+bench_dir="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
+repo="$(cd -- "$bench_dir/../.." && pwd -P)"
+build=${BUILD_DIR:-$repo/build}
+seconds=${BENCH_SECONDS:-10}
+connections=64
+ocipfsd=$build/ocipfsd
+tool=$build/tests/bench/ocipfs_bench
+server_cpu=0
+client_cpu=1
+cache_count=${BENCH_IMAGES:-100000}
+cold_concurrency=1000
+
+oci_index=application/vnd.oci.image.index.v1+json
+oci_manifest=application/vnd.oci.image.manifest.v1+json
+# What docker and BuildKit send when they resolve a tag.
+accept_all="$oci_index, $oci_manifest, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+  log "ERROR: $*"
+  exit 1
+}
+
+# --- set-up ---------------------------------------------------------------------------------
+
+install_missing() {
+  local wanted=(wrk hey nginx docker-registry curl jq python3 iproute2 procps util-linux)
+  local missing=() package
+  for package in "${wanted[@]}"; do
+    if [[ $package == nginx ]] && dpkg-query -W -f='${Status}' nginx-light 2>/dev/null |
+      grep -q "install ok installed"; then
+      continue
+    fi
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$package")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  log "installing ${missing[*]}"
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+[[ $seconds =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a whole number of seconds"
+[[ $cache_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGES must be a positive whole number"
+install_missing
+for binary in "$ocipfsd" "$tool"; do
+  [[ -x $binary ]] || die "$binary is missing: build first (cmake --build ${BUILD_DIR:-build})"
+done
+for command in wrk hey nginx docker-registry curl jq python3 ss taskset; do
+  command -v "$command" >/dev/null || die "$command is not installed"
+done
+taskset -c "$server_cpu,$client_cpu" true 2>/dev/null ||
+  die "needs CPUs $server_cpu and $client_cpu (one for the servers, one for the clients)"
+# 1,000 concurrent connections need more than the usual 1,024 descriptors on both ends.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ocipfs-bench.XXXXXX")
+# nginx's worker drops root privileges: it must be able to read the files it serves.
+chmod 755 "$work"
+results=$work/results
+started=$work/started
+: >"$results"
+: >"$started"
+
+# --- processes ------------------------------------------------------------------------------
+# Every process this script starts is recorded with its start time, so that clean-up never
+# signals a process that merely reused one of their ids.
+
+start_time() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $20}'; }
+proc_state() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $1}'; }
+running() {
+  local state
+  state=$(proc_state "$1")
+  [[ -n $state && $state != Z ]]
+}
+
+# spawn VAR LOG COMMAND...: starts COMMAND in the background; VAR gets its process id.
+spawn() {
+  local -n spawned_pid=$1
+  local output=$2
+  shift 2
+  "$@" >"$output" 2>&1 </dev/null &
+  spawned_pid=$!
+  owned+=("$spawned_pid")
+  printf '%s %s\n' "$spawned_pid" "$(start_time "$spawned_pid")" >>"$started"
+}
+
+# stop_pid PID [START_TIME]: SIGTERM, up to 5 s, then SIGKILL.
+stop_pid() {
+  local pid=$1 expected=${2:-} deadline
+  running "$pid" || {
+    wait "$pid" 2>/dev/null || true
+    return 0
+  }
+  [[ -z $expected || $(start_time "$pid") == "$expected" ]] || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  deadline=$((SECONDS + 5))
+  while running "$pid" && ((SECONDS < deadline)); do sleep 0.05; done
+  if running "$pid"; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_owned() {
+  local i
+  for ((i = ${#owned[@]} - 1; i >= 0; i--)); do stop_pid "${owned[i]}"; done
+  owned=()
+}
+
+# descendants PID: the ids of PID's children, their children, and so on.
+descendants() {
+  local child
+  # shellcheck disable=SC2013 # the file holds ids separated by spaces
+  for child in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+cleanup() {
+  local pid time
+  # A part still running (interrupted): its tools (wrk, hey, ocipfs_bench) and the part itself.
+  if [[ -n ${part_pid:-} ]] && running "$part_pid"; then
+    # shellcheck disable=SC2046 # ids are words
+    kill -TERM $(descendants "$part_pid") "$part_pid" 2>/dev/null || true
+  fi
+  while read -r pid time; do stop_pid "$pid" "$time"; done <"$started"
+  if [[ ${BENCH_KEEP:-} == 1 ]]; then log "kept $work"; else rm -rf "$work"; fi
+}
+owned=()
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# part NAME FUNCTION: runs FUNCTION in a subshell with errexit, stopping what it started when it
+# ends. A part that fails is reported and the run goes on with the next one. The subshell runs in
+# the background so that a signal to this script is handled at once, not after the part.
+part_pid=
+part() {
+  local name=$1 status=0
+  shift
+  log "--- $name"
+  (
+    set -e
+    owned=()
+    part_pid=
+    trap stop_owned EXIT
+    "$@"
+  ) &
+  part_pid=$!
+  wait "$part_pid" || status=$?
+  part_pid=
+  if ((status != 0)); then
+    log "$name FAILED (exit $status)"
+    echo "$name" >>"$work/failed"
+  fi
+  return 0
+}
+
+record() { printf '%s=%s\n' "$1" "$2" >>"$results"; }
+result() { sed -n "s/^$1=//p" "$results" | tail -1; }
+
+# wait_for SECONDS PID WHAT COMMAND...: polls COMMAND every 0.05 s until it succeeds; fails if
+# PID exits or SECONDS pass.
+wait_for() {
+  local limit=$1 pid=$2 what=$3 deadline
+  shift 3
+  deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    running "$pid" || {
+      log "$what exited"
+      return 1
+    }
+    ((SECONDS < deadline)) || {
+      log "timed out after ${limit}s waiting for $what"
+      return 1
+    }
+    sleep 0.05
+  done
+}
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# http_code URL CURL_ARGS...: prints the status code of a request (10 s at most).
+http_code() {
+  local url=$1
+  shift
+  curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$@" "$url"
+}
+# answers URL CODE [CURL_ARGS...]: the request gets CODE.
+answers() {
+  local url=$1 code=$2
+  shift 2
+  [[ $(http_code "$url" "$@" 2>/dev/null) == "$code" ]]
+}
+# header NAME FILE: the value of a response header saved with curl -D.
+header() { grep -i "^$1:" "$2" | head -1 | sed 's/^[^:]*:[[:space:]]*//' | tr -d '\r'; }
+sha256_of() { sha256sum "$1" | cut -c1-64; }
+vmrss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# --- servers --------------------------------------------------------------------------------
+
+# gateway_ready PORT_FILE: the gateway wrote its port and answers.
+gateway_ready() {
+  local port
+  port=$(cat "$1") && [[ $port =~ ^[0-9]+$ ]] && curl -sf --max-time 2 "http://127.0.0.1:$port/_stats"
+}
+
+# start_gateway PORT_VAR NAME COUNT LATENCY_MS: the fake IPFS gateway, on the client CPU.
+start_gateway() {
+  local name=$2 count=$3 latency=$4 pid
+  spawn pid "$work/$name.log" taskset -c "$client_cpu" "$tool" gateway --count="$count" \
+    --latency-ms="$latency" --port-file="$work/$name.port"
+  wait_for 60 "$pid" "gateway $name" gateway_ready "$work/$name.port" ||
+    die "gateway $name did not start: $(tail -3 "$work/$name.log")"
+  printf -v "$1" '%s' "$(<"$work/$name.port")"
+}
+
+gateway_fetches() { curl -sS --max-time 10 "http://127.0.0.1:$1/_stats" | awk '/^fetches/ {print $2}'; }
+
+# ocipfsd_port PID LOG: its port, from its start-up line or else from the socket it listens on.
+ocipfsd_port() {
+  local port
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$2" | head -1)
+  [[ -n $port ]] || port=$(ss -Hltnp 2>/dev/null |
+    awk -v owner="pid=$1," 'index($0, owner) { n = split($4, a, ":"); print a[n]; exit }')
+  [[ -n $port ]] && printf '%s\n' "$port"
+}
+
+# start_ocipfsd PID_VAR PORT_VAR NAME GATEWAY_PORT: ocipfsd on one core.
+start_ocipfsd() {
+  local -n ocipfsd_pid=$1 ocipfsd_listen_port=$2
+  local name=$3 gateway=$4
+  spawn ocipfsd_pid "$work/$name.log" taskset -c "$server_cpu" "$ocipfsd" --threads=1 \
+    --log-level=warn --listen=127.0.0.1:0 --gateway="http://127.0.0.1:$gateway" --cache-size=1GiB
+  wait_for 10 "$ocipfsd_pid" "$name" ocipfsd_port "$ocipfsd_pid" "$work/$name.log" ||
+    die "$name did not start: $(tail -3 "$work/$name.log")"
+  ocipfsd_listen_port=$(ocipfsd_port "$ocipfsd_pid" "$work/$name.log")
+  wait_for 10 "$ocipfsd_pid" "$name" answers "http://127.0.0.1:$ocipfsd_listen_port/v2/" 200 ||
+    die "$name does not answer /v2/: $(tail -3 "$work/$name.log")"
+}
+
+# --- load -------------------------------------------------------------------------------
+
+# field KEY LINE: the value of KEY=value in LINE.
+field() {
+  awk -v key="$1" '{ for (i = 1; i <= NF; i++) if (index($i, key "=") == 1) {
+    print substr($i, length(key) + 2); exit } }' <<<"$2"
+}
+
+ms() { awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'; }
+
+clock_ticks=$(getconf CLK_TCK)
+# cpu_ticks PID: user + system CPU time of PID and its children (nginx's worker), in clock ticks.
+cpu_ticks() {
+  local pid total=0 ticks
+  # shellcheck disable=SC2046 # the children's ids are words
+  for pid in "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}')
+    total=$((total + ${ticks:-0}))
+  done
+  echo "$total"
+}
+
+# core_times: "busy total steal" clock ticks of the server core and the client core, from /proc/stat.
+core_times() {
+  awk -v s="cpu$server_cpu" -v c="cpu$client_cpu" '$1 == s || $1 == c {
+    busy = $2 + $3 + $4 + $7 + $8; steal = $9; total = busy + $5 + $6 + steal
+    printf "%s %s %s ", busy, total, steal } END { print "" }' /proc/stat
+}
+
+# measure KEY LABEL SERVER_PID URL METHOD ACCEPT [SECONDS]: loads URL from the client CPU, with
+# wrk, or with hey for HEAD. Records KEY.rps, KEY.p50 and KEY.p99 (ms), KEY.errors, and KEY.cpu:
+# the server's CPU time per request in microseconds (steadier than wall-clock rates on a busy
+# machine).
+measure() {
+  local key=$1 label=$2 server=$3 url=$4 method=$5 accept=$6 duration=${7:-$seconds}
+  local out=$work/load-$key.txt requests rps p50 p99 errors before after
+  local cores_before cores_after
+  before=$(cpu_ticks "$server")
+  cores_before=$(core_times)
+  if [[ $method == HEAD ]]; then
+    local accept_flag=()
+    [[ -z $accept ]] || accept_flag=(-A "$accept")
+    if ! timeout $((duration + 30)) taskset -c "$client_cpu" hey -z "${duration}s" -c "$connections" \
+      -t 5 -m HEAD "${accept_flag[@]}" -disable-compression -disable-redirects "$url" >"$out" 2>&1; then
+      log "hey failed for $label: $(tail -3 "$out")"
+      return 1
+    fi
+    rps=$(awk '/Requests\/sec:/ { printf "%.0f", $2 }' "$out")
+    # hey prints seconds with 4 decimals.
+    p50=$(awk '$1 == "50%" && $2 == "in" { printf "%.1f", $3 * 1e6 }' "$out")
+    p99=$(awk '$1 == "99%" && $2 == "in" { printf "%.1f", $3 * 1e6 }' "$out")
+    # Status code distribution: "[200] N responses"; error distribution: "[N] message".
+    local counts
+    counts=$(awk '/^Status code distribution/ { section = "status"; next }
+      /^Error distribution/ { section = "error"; next }
+      /^ *\[[0-9]+\]/ { n = substr($1, 2, length($1) - 2) + 0
+        if (section == "status") { done += $2; if (n >= 400) bad += $2 }
+        if (section == "error") bad += n }
+      END { print done + 0, bad + 0 }' "$out")
+    requests=${counts% *}
+    errors=${counts#* }
+    [[ -n $rps && -n $p50 && -n $p99 ]] || {
+      log "no result from hey for $label: $(tail -3 "$out")"
+      return 1
+    }
+  else
+    if ! BENCH_METHOD=$method BENCH_ACCEPT=$accept timeout $((duration + 30)) \
+      taskset -c "$client_cpu" wrk -t1 -c"$connections" -d"${duration}s" --timeout 5s --latency \
+      -s "$bench_dir/wrk.lua" "$url" >"$out" 2>&1; then
+      log "wrk failed for $label: $(tail -3 "$out")"
+      return 1
+    fi
+    local line
+    line=$(grep '^wrk-result ' "$out") || {
+      log "no result from wrk for $label: $(tail -3 "$out")"
+      return 1
+    }
+    requests=$(field requests "$line")
+    rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r / (d / 1e6) }')
+    p50=$(field p50_us "$line")
+    p99=$(field p99_us "$line")
+    errors=$(($(field connect "$line") + $(field read "$line") + $(field write "$line") +
+      $(field status "$line") + $(field timeout "$line")))
+  fi
+  after=$(cpu_ticks "$server")
+  cores_after=$(core_times)
+  [[ $key == warmup* ]] && return 0
+  ((requests > 0)) || {
+    log "$label: no request completed against ${key%%.*}"
+    return 1
+  }
+  local cpu cores
+  cpu=$(awk -v t=$((after - before)) -v hz="$clock_ticks" -v n="$requests" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+  # How busy the server was on its core, how busy the whole server core and the client core were,
+  # and how much the hypervisor took: a server well under 100% was not what set the pace.
+  cores=$(awk -v t=$((after - before)) -v a="$cores_before" -v b="$cores_after" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); total = y[2] - x[2]
+    if (total <= 0) { print "n/a"; exit }
+    printf "server %.0f%%, server core %.0f%% busy, client core %.0f%% busy, steal %.0f%%/%.0f%%",
+      100 * t / total, 100 * (y[1] - x[1]) / total, 100 * (y[4] - x[4]) / (y[5] - x[5]),
+      100 * (y[3] - x[3]) / total, 100 * (y[6] - x[6]) / (y[5] - x[5]) }')
+  record "$key.busy" "$(awk -v t=$((after - before)) -v a="$cores_before" -v b="$cores_after" \
+    'BEGIN { split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * t / (y[2] - x[2]) }')"
+  record "$key.rps" "$rps"
+  record "$key.p50" "$(ms "$p50")"
+  record "$key.p99" "$(ms "$p99")"
+  record "$key.cpu" "$cpu"
+  record "$key.errors" "$errors"
+  printf '%-14s %-8s %-3s %6s req/s  p50 %7s ms  p99 %8s ms  CPU %6s us/req  (%s)%s\n' \
+    "$label" "${key%%.*}" "$([[ $method == HEAD ]] && echo hey || echo wrk)" "$rps" "$(ms "$p50")" \
+    "$(ms "$p99")" "$cpu" "$cores" "$( ((errors == 0)) || echo "   ERRORS: $errors")"
+}
+
+# --- parts ----------------------------------------------------------------------------------
+
+# Expect STATUS from a curl request, saving the body and headers under NAME.
+fetch() {
+  local name=$1 expected=$2 url=$3 code
+  shift 3
+  code=$(curl -sS --max-time 30 -o "$work/$name.body" -D "$work/$name.headers" -w '%{http_code}' \
+    "$@" "$url")
+  [[ $code == "$expected" ]] || die "$url answered $code, not $expected: $(head -c 300 "$work/$name.body")"
+}
+
+# Lay out the reference registry's filesystem store by hand, as a push would have left it:
+# blobs under blobs/sha256/<2>/<hex>/data, and the repository's links to them. A GET by digest
+# needs only the manifest's blob and its _manifests/revisions link (2.8 checks the referenced
+# blobs on push, not on pull); the config's _layers link and the tag are there for completeness.
+# The layer's bytes do not exist, so it gets no link.
+populate_registry() {
+  local cid=$1 root hex
+  root=$work/registry/docker/registry/v2
+  local repo=$root/repositories/layer/$cid
+  blob() {
+    hex=$(sha256_of "$1")
+    mkdir -p "$root/blobs/sha256/${hex:0:2}/$hex"
+    cp "$1" "$root/blobs/sha256/${hex:0:2}/$hex/data"
+  }
+  link() {
+    mkdir -p "$(dirname "$1")"
+    printf 'sha256:%s' "$2" >"$1"
+  }
+  blob "$work/www/config.json"
+  link "$repo/_layers/sha256/$hex/link" "$hex"
+  blob "$work/www/manifest.json"
+  link "$repo/_manifests/revisions/sha256/$hex/link" "$hex"
+  link "$repo/_manifests/tags/latest/current/link" "$hex"
+  link "$repo/_manifests/tags/latest/index/sha256/$hex/link" "$hex"
+}
+
+# The registry must answer the manifest by digest with exactly ocipfsd's bytes.
+registry_serves() {
+  local url=$1 digest=$2 code
+  code=$(curl -sS --max-time 10 -o "$work/registry-manifest.body" -D "$work/registry-manifest.headers" \
+    -w '%{http_code}' -H "Accept: $oci_manifest" "$url") || return 1
+  [[ $code == 200 ]] || {
+    log "registry answered $code: $(head -c 300 "$work/registry-manifest.body")"
+    return 1
+  }
+  cmp -s "$work/registry-manifest.body" "$work/www/manifest.json" || {
+    log "registry served other bytes than ocipfsd"
+    return 1
+  }
+  [[ $(header Docker-Content-Digest "$work/registry-manifest.headers") == "$digest" ]] || {
+    log "registry's Docker-Content-Digest is not $digest"
+    return 1
+  }
+}
+
+warm() {
+  local gateway pid port cid base
+  start_gateway gateway gateway 1 0
+  cid=$("$tool" cid --index=0)
+  start_ocipfsd pid port ocipfsd-warm "$gateway"
+  base=http://127.0.0.1:$port/v2/layer/$cid
+
+  # Warm the CID, then learn the digests and check every answer once.
+  fetch index 200 "$base/manifests/latest" -H "Accept: $accept_all"
+  local index_digest manifest_digest config_digest layer_digest location
+  index_digest=$(header Docker-Content-Digest "$work/index.headers")
+  [[ $index_digest == "sha256:$(sha256_of "$work/index.body")" ]] ||
+    die "the index's Docker-Content-Digest ($index_digest) is not its sha256"
+  manifest_digest=$(jq -er 'first(.manifests[] | select(.platform.os == "linux" and
+    .platform.architecture == "amd64") | .digest) // .manifests[0].digest' "$work/index.body")
+  fetch manifest 200 "$base/manifests/$manifest_digest" -H "Accept: $oci_manifest"
+  [[ $(sha256_of "$work/manifest.body") == "${manifest_digest#sha256:}" ]] ||
+    die "manifest $manifest_digest has other bytes"
+  [[ $(header Content-Type "$work/manifest.headers") == "$oci_manifest" ]] ||
+    die "manifest Content-Type is $(header Content-Type "$work/manifest.headers")"
+  config_digest=$(jq -er .config.digest "$work/manifest.body")
+  layer_digest=$(jq -er '.layers[0].digest' "$work/manifest.body")
+  fetch config 200 "$base/blobs/$config_digest"
+  [[ $(sha256_of "$work/config.body") == "${config_digest#sha256:}" ]] ||
+    die "config $config_digest has other bytes"
+  fetch layer 302 "$base/blobs/$layer_digest"
+  location=$(header Location "$work/layer.headers")
+  [[ -n $location ]] || die "the layer's 302 has no Location"
+  fetch head 200 "$base/manifests/latest" -I -H "Accept: $accept_all"
+  [[ $(header Docker-Content-Digest "$work/head.headers") == "$index_digest" ]] ||
+    die "HEAD by tag does not name the index"
+  log "ocipfsd on :$port, CID $cid"
+  log "index $index_digest, manifest $manifest_digest, config $config_digest, layer 302 to $location"
+
+  # nginx: the same bytes as static files, the same Location.
+  local www=$work/www nginx_port nginx_pid conf
+  mkdir -p "$www" "$work/tmp"
+  cp "$work/index.body" "$www/index.json"
+  cp "$work/manifest.body" "$www/manifest.json"
+  cp "$work/config.body" "$www/config.json"
+  chmod 755 "$www" && chmod 644 "$www"/*.json
+  nginx_port=$(free_port)
+  conf=$(<"$bench_dir/nginx.conf.in")
+  conf=${conf//@DIR@/"$work"}
+  conf=${conf//@PORT@/"$nginx_port"}
+  conf=${conf//@LOCATION@/"$location"}
+  printf '%s\n' "$conf" >"$work/nginx.conf"
+  spawn nginx_pid "$work/nginx.log" taskset -c "$server_cpu" nginx -p "$work/" -e "$work/nginx-error.log" \
+    -c "$work/nginx.conf"
+  local nginx=http://127.0.0.1:$nginx_port
+  wait_for 10 "$nginx_pid" nginx answers "$nginx/manifest" 200 ||
+    die "nginx did not start: $(tail -3 "$work/nginx.log" "$work/nginx-error.log" 2>/dev/null)"
+  fetch nginx-manifest 200 "$nginx/manifest" -H "Accept: $oci_manifest"
+  cmp -s "$work/nginx-manifest.body" "$work/manifest.body" || die "nginx serves other manifest bytes"
+  [[ $(header Content-Type "$work/nginx-manifest.headers") == "$oci_manifest" ]] ||
+    die "nginx's manifest Content-Type is $(header Content-Type "$work/nginx-manifest.headers")"
+  fetch nginx-head 200 "$nginx/index" -I
+  fetch nginx-config 200 "$nginx/config"
+  fetch nginx-layer 302 "$nginx/layer"
+  [[ $(header Location "$work/nginx-layer.headers") == "$location" ]] || die "nginx's Location differs"
+  log "nginx on :$nginx_port ($(nginx -v 2>&1 | sed 's/.*: //'))"
+
+  # The reference registry, if it can be made to serve the manifest.
+  local registry_pid registry_port registry=""
+  part registry-store populate_registry "$cid"
+  if ! grep -qsx registry-store "$work/failed"; then
+    registry_port=$(free_port)
+    conf=$(<"$bench_dir/registry.yml.in")
+    conf=${conf//@DIR@/"$work"}
+    conf=${conf//@PORT@/"$registry_port"}
+    printf '%s\n' "$conf" >"$work/registry.yml"
+    spawn registry_pid "$work/registry.log" taskset -c "$server_cpu" docker-registry serve "$work/registry.yml"
+    local registry_url=http://127.0.0.1:$registry_port/v2/layer/$cid/manifests/$manifest_digest
+    if wait_for 20 "$registry_pid" docker-registry answers "http://127.0.0.1:$registry_port/v2/" 200 &&
+      registry_serves "$registry_url" "$manifest_digest"; then
+      registry=$registry_url
+      log "docker-registry on :$registry_port ($(docker-registry --version | awk '{print $NF}'))"
+    else
+      log "docker-registry could not serve the manifest: $(tail -3 "$work/registry.log")"
+      echo registry >>"$work/failed"
+    fi
+  fi
+
+  log "warm-up: 1 s each"
+  measure warmup.ocipfsd warmup "$pid" "$base/manifests/$manifest_digest" GET "$oci_manifest" 1
+  measure warmup.nginx warmup "$nginx_pid" "$nginx/manifest" GET "$oci_manifest" 1
+  [[ -z $registry ]] || measure warmup.registry warmup "$registry_pid" "$registry" GET "$oci_manifest" 1
+
+  log "wrk -t1 -c$connections -d${seconds}s --latency (HEAD: hey -c$connections -z ${seconds}s)," \
+    "servers on CPU $server_cpu, clients on CPU $client_cpu"
+  # Alternate who goes first, so that neither always meets a warmer or cooler machine.
+  measure ocipfsd.manifest_get "manifest GET" "$pid" "$base/manifests/$manifest_digest" GET "$oci_manifest"
+  measure nginx.manifest_get "manifest GET" "$nginx_pid" "$nginx/manifest" GET "$oci_manifest"
+  [[ -z $registry ]] ||
+    measure registry.manifest_get "manifest GET" "$registry_pid" "$registry" GET "$oci_manifest"
+  measure nginx.manifest_head "manifest HEAD" "$nginx_pid" "$nginx/index" HEAD "$accept_all"
+  measure ocipfsd.manifest_head "manifest HEAD" "$pid" "$base/manifests/latest" HEAD "$accept_all"
+  measure ocipfsd.config_get "config GET" "$pid" "$base/blobs/$config_digest" GET ""
+  measure nginx.config_get "config GET" "$nginx_pid" "$nginx/config" GET ""
+  measure nginx.layer_302 "layer 302" "$nginx_pid" "$nginx/layer" GET ""
+  measure ocipfsd.layer_302 "layer 302" "$pid" "$base/blobs/$layer_digest" GET ""
+  record ocipfsd.warm_rss_kib "$(vmrss_kib "$pid")"
+}
+
+cold() {
+  local gateway pid port cid out status=0
+  start_gateway gateway gateway-slow 2 100
+  cid=$("$tool" cid --index=1)
+  start_ocipfsd pid port ocipfsd-cold "$gateway"
+  out=$work/cold.txt
+  timeout 120 taskset -c "$client_cpu" "$tool" cold --port="$port" --cid="$cid" \
+    --concurrency="$cold_concurrency" >"$out" 2>&1 || status=$?
+  cat "$out"
+  local line fetches
+  line=$(grep '^cold ' "$out") || die "ocipfs_bench cold printed no result (exit $status)"
+  fetches=$(gateway_fetches "$gateway")
+  echo "gateway fetches=$fetches"
+  record cold.ok "$(field ok "$line")"
+  record cold.p50 "$(field p50_ms "$line")"
+  record cold.p99 "$(field p99_ms "$line")"
+  record cold.fetches "$fetches"
+  ((status == 0)) || die "ocipfs_bench cold failed (exit $status)"
+  # The same burst again, now cached: what 1,000 connections at once cost without the gateway.
+  timeout 120 taskset -c "$client_cpu" "$tool" cold --port="$port" --cid="$cid" \
+    --concurrency="$cold_concurrency" >"$out" 2>&1 || status=$?
+  sed 's/^cold /cached, the same burst: /' "$out"
+  line=$(grep '^cold ' "$out") || die "ocipfs_bench cold printed no result (exit $status)"
+  record cold.cached_p50 "$(field p50_ms "$line")"
+  record cold.cached_p99 "$(field p99_ms "$line")"
+  ((status == 0)) || die "ocipfs_bench cold failed on the cached CID (exit $status)"
+  fetches=$(gateway_fetches "$gateway")
+  ((fetches == 1)) || log "the cached CID was fetched again: $fetches fetches in all"
+}
+
+memory() {
+  local gateway pid port idle after out status=0 line
+  start_gateway gateway gateway-100k "$cache_count" 0
+  start_ocipfsd pid port ocipfsd-memory "$gateway"
+  idle=$(vmrss_kib "$pid")
+  out=$work/fill.txt
+  timeout 600 taskset -c "$client_cpu" "$tool" fill --port="$port" --count="$cache_count" \
+    --concurrency=64 >"$out" 2>&1 || status=$?
+  cat "$out"
+  line=$(grep '^fill ' "$out") || die "ocipfs_bench fill printed no result (exit $status)"
+  ((status == 0)) || die "ocipfs_bench fill failed (exit $status)"
+  after=$(vmrss_kib "$pid")
+  # The least recently used image is the first one: if it is still cached, they all are.
+  local fetches again
+  fetches=$(gateway_fetches "$gateway")
+  [[ $(http_code "http://127.0.0.1:$port/v2/layer/$("$tool" cid --index=0)/manifests/latest") == 200 ]] ||
+    die "image 0 no longer resolves"
+  again=$(gateway_fetches "$gateway")
+  echo "idle VmRSS=${idle} KiB; after ${cache_count} images VmRSS=${after} KiB; gateway fetches=$fetches"
+  ((again == fetches)) || log "image 0 was evicted: the cache did not keep all $cache_count images"
+  record memory.idle_kib "$idle"
+  record memory.after_kib "$after"
+  record memory.evicted "$((again != fetches))"
+  record memory.per_image "$(((after - idle) * 1024 / cache_count))"
+}
+
+startup() {
+  local out=$work/startup.txt status=0 line
+  # ocipfs_bench adds --listen=127.0.0.1:<free port> itself.
+  timeout 120 "$tool" startup --runs=20 -- "$ocipfsd" --gateway=http://127.0.0.1:9 --threads=1 \
+    --log-level=warn >"$out" 2>&1 || status=$?
+  cat "$out"
+  line=$(grep '^startup ' "$out") || die "ocipfs_bench startup printed no result (exit $status)"
+  record startup.median "$(field median_ms "$line")"
+  record startup.max "$(field max_ms "$line")"
+}
+
+# --- report ---------------------------------------------------------------------------------
+
+# ratio A B: A/B with two decimals, or n/a.
+ratio() {
+  if [[ -n $1 && -n $2 && $1 != n/a && $2 != n/a ]]; then
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'
+  else
+    echo n/a
+  fi
+}
+# verdict VALUE OP LIMIT: PASS or MISS (awk comparison), or NOT RUN when VALUE is missing.
+verdict() {
+  if [[ -z $1 || $1 == n/a ]]; then
+    echo "NOT RUN"
+  elif awk -v v="$1" -v l="$3" "BEGIN { exit !(v $2 l) }"; then
+    echo PASS
+  else
+    echo MISS
+  fi
+}
+or_na() { if [[ -n $1 ]]; then echo "$1"; else echo n/a; fi; }
+
+# One line of the summary table.
+row() { printf '%-14s %8s %7s %7s %7s   %8s %7s %7s %7s   %7s %7s\n' "$@"; }
+
+summary() {
+  local scenario label o n
+  echo
+  echo "== ocipfs benchmark: each server on one core (CPU $server_cpu); wrk -t1 -c$connections" \
+    "-d${seconds}s on CPU $client_cpu (HEAD: hey -c$connections) =="
+  printf '%-14s %-32s   %-32s   %s\n' "" "------------ ocipfsd -----------" \
+    "------------- nginx ------------" "ocipfsd/nginx"
+  row scenario "req/s" "p50 ms" "p99 ms" "CPU us" "req/s" "p50 ms" "p99 ms" "CPU us" \
+    "req/s" "CPU us"
+  for scenario in manifest_get:"manifest GET" manifest_head:"manifest HEAD" config_get:"config GET" \
+    layer_302:"layer 302"; do
+    label=${scenario#*:}
+    scenario=${scenario%%:*}
+    o=ocipfsd.$scenario
+    n=nginx.$scenario
+    row "$label" \
+      "$(or_na "$(result "$o.rps")")" "$(or_na "$(result "$o.p50")")" "$(or_na "$(result "$o.p99")")" \
+      "$(or_na "$(result "$o.cpu")")" \
+      "$(or_na "$(result "$n.rps")")" "$(or_na "$(result "$n.p50")")" "$(or_na "$(result "$n.p99")")" \
+      "$(or_na "$(result "$n.cpu")")" \
+      "$(ratio "$(result "$o.rps")" "$(result "$n.rps")")x" "$(ratio "$(result "$o.cpu")" "$(result "$n.cpu")")x"
+  done
+  printf '%-14s %-32s   %-32s   %s\n' "" "" "------ docker-registry 2.8 -----" "ocipfsd/registry"
+  row "manifest GET" "" "" "" "" \
+    "$(or_na "$(result registry.manifest_get.rps)")" "$(or_na "$(result registry.manifest_get.p50)")" \
+    "$(or_na "$(result registry.manifest_get.p99)")" "$(or_na "$(result registry.manifest_get.cpu)")" \
+    "$(ratio "$(result ocipfsd.manifest_get.rps)" "$(result registry.manifest_get.rps)")x" \
+    "$(ratio "$(result ocipfsd.manifest_get.cpu)" "$(result registry.manifest_get.cpu)")x"
+  echo "CPU us: the server's CPU time per request; a CPU ratio below 1 means ocipfsd spends less."
+  local busy_o busy_n
+  busy_o=$(result ocipfsd.manifest_get.busy)
+  busy_n=$(result nginx.manifest_get.busy)
+  if [[ -n $busy_o && -n $busy_n ]]; then
+    echo "During manifest GET, ocipfsd used ${busy_o}% of its core and nginx ${busy_n}%."
+    if ((busy_o < 90 || busy_n < 90)); then
+      echo "A server under 90% was not what set the pace (the client's core and the rest of the" \
+        "machine were): its req/s understates it, and the CPU column compares them better."
+    fi
+  fi
+  local errors
+  errors=$(grep -E '\.errors=[1-9]' "$results" | tr '\n' ' ' || true)
+  [[ -z $errors ]] || echo "ERRORS during the load: $errors"
+  echo "cold: $cold_concurrency concurrent requests for one uncached CID, gateway latency 100 ms:" \
+    "ok=$(or_na "$(result cold.ok)") gateway fetches=$(or_na "$(result cold.fetches)")" \
+    "p50=$(or_na "$(result cold.p50)") ms p99=$(or_na "$(result cold.p99)") ms"
+  echo "      the same burst once cached: p50=$(or_na "$(result cold.cached_p50)") ms" \
+    "p99=$(or_na "$(result cold.cached_p99)") ms"
+  local idle after per idle_mib after_mib warm_mib=n/a
+  [[ -z $(result ocipfsd.warm_rss_kib) ]] ||
+    warm_mib=$(awk -v k="$(result ocipfsd.warm_rss_kib)" 'BEGIN { printf "%.1f", k / 1024 }')
+  idle=$(result memory.idle_kib)
+  after=$(result memory.after_kib)
+  per=$(result memory.per_image)
+  idle_mib=n/a
+  after_mib=n/a
+  [[ -z $idle ]] || idle_mib=$(awk -v k="$idle" 'BEGIN { printf "%.1f", k / 1024 }')
+  [[ -z $after ]] || after_mib=$(awk -v k="$after" 'BEGIN { printf "%.1f", k / 1024 }')
+  echo "memory: VmRSS idle $idle_mib MiB, with $cache_count images cached $after_mib MiB:" \
+    "$(or_na "$per") bytes/image$([[ $(result memory.evicted) != 1 ]] || echo " (SOME WERE EVICTED)");" \
+    "after the warm runs ($connections connections, 1 image) $warm_mib MiB"
+  echo "start-up, exec to first accepted connection (20 runs): median $(or_na "$(result startup.median)") ms," \
+    "max $(or_na "$(result startup.max)") ms"
+
+  local throughput p99_o p99_n registry_ratio
+  throughput=$(ratio "$(result ocipfsd.manifest_get.rps)" "$(result nginx.manifest_get.rps)")
+  p99_o=$(result ocipfsd.manifest_get.p99)
+  p99_n=$(result nginx.manifest_get.p99)
+  registry_ratio=$(ratio "$(result ocipfsd.manifest_get.rps)" "$(result registry.manifest_get.rps)")
+  echo
+  echo "targets:"
+  printf '  %-54s %-22s %s\n' \
+    "warm manifest GET throughput >= 1.0x nginx" "${throughput}x" "$(verdict "$throughput" '>=' 1.0)" \
+    "warm manifest GET p99 <= nginx's" "$(or_na "$p99_o") vs $(or_na "$p99_n") ms" \
+    "$(verdict "$(ratio "$p99_o" "$p99_n")" '<=' 1.0)" \
+    "warm manifest GET throughput >= 20x registry 2.8" "${registry_ratio}x" \
+    "$(verdict "$registry_ratio" '>=' 20)" \
+    "idle RSS < 10 MiB" "$idle_mib MiB" "$(verdict "$idle_mib" '<' 10)" \
+    "<= 2 KiB (2048 bytes) per cached image" "$(or_na "$per") bytes" "$(verdict "$per" '<=' 2048)" \
+    "exactly 1 gateway fetch for $cold_concurrency cold requests" "$(or_na "$(result cold.fetches)")" \
+    "$(verdict "$(result cold.fetches)" '==' 1)" \
+    "start-up, exec to serving: median < 50 ms" "$(or_na "$(result startup.median)") ms" \
+    "$(verdict "$(result startup.median)" '<' 50)"
+}
+
+echo "ocipfs benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); $(git -C "$repo" rev-parse --short HEAD 2>/dev/null ||
+  echo "no git")$(git -C "$repo" diff --quiet HEAD 2>/dev/null || echo " (with local changes)")"
+echo "$(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); Linux $(uname -r);" \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$("$ocipfsd" --version); $(nginx -v 2>&1 | sed 's/.*: //'); docker-registry $(docker-registry --version |
+  awk '{print $NF}'); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
+
+part warm warm
+part cold cold
+part memory memory
+part startup startup
+summary
+if [[ -s $work/failed ]]; then
+  log "could not run: $(sort -u "$work/failed" | tr '\n' ' ')(BENCH_KEEP=1 keeps the logs)"
+  exit 1
+fi
