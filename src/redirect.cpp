@@ -44,8 +44,10 @@ std::string layer_location(const RedirectGateway& gateway, const IpfsPath& path)
   }
   std::string out = gateway.url.https ? "https://" : "http://";
   out += path.root_cid.to_string() + "." + gateway.host_suffix;
-  if (gateway.url.port != (gateway.url.https ? 443 : 80)) out += ':';
-  out += std::to_string(gateway.url.port);
+  if (gateway.url.port != (gateway.url.https ? 443 : 80)) {
+    out += ':';
+    out += std::to_string(gateway.url.port);
+  }
   std::string segments = path.encoded().substr(path.root.size());
   out += segments.empty() ? "/" : segments;
   return out;

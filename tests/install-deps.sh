@@ -7,9 +7,10 @@ set -euo pipefail
 mode=${1:-test}
 
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev
-  libspdlog-dev libssl-dev libgtest-dev libgmock-dev ca-certificates)
+  libspdlog-dev libssl-dev libgtest-dev libgmock-dev ca-certificates libarchive-dev zlib1g-dev
+  libzstd-dev)
 run=(curl jq)
-test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3)
+test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3 zstd)
 
 case $mode in
   build) wanted=("${build[@]}") ;;

@@ -11,7 +11,9 @@ docker() { timeout 1800 /usr/bin/docker "$@"; }
 
 cache=${OCIPFS_DEBOOTSTRAP_CACHE:-${HOME:-/root}/.cache/ocipfs/debootstrap}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-base_tar="$cache/bookworm-build.tar"
+# The packages of the Dockerfile's build stage; the cached root is remade when they change.
+packages=cmake,ninja-build,g++,pkg-config,libboost1.81-dev,libboost-url1.81-dev,nlohmann-json3-dev,libspdlog-dev,libssl-dev,libarchive-dev,zlib1g-dev,libzstd-dev,ca-certificates
+base_tar="$cache/bookworm-build-$(printf '%s' "$packages" | sha256sum | cut -c1-12).tar"
 image=ocipfsd:e2e
 name=ocipfsd-e2e-$$
 work=$(mktemp -d)
@@ -26,9 +28,7 @@ if [[ ! -s $base_tar ]]; then
   mkdir -p "$cache"
   root="$cache/root.$$"
   log "debootstrap bookworm from $mirror (once; cached in $cache)"
-  timeout 1800 debootstrap --variant=minbase \
-    --include=cmake,ninja-build,g++,libboost1.81-dev,libboost-url1.81-dev,nlohmann-json3-dev,libspdlog-dev,libssl-dev,ca-certificates \
-    bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
+  timeout 1800 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
     tail -20 "$work/debootstrap.log" >&2
     rm -rf "$root"
     fail "debootstrap failed"

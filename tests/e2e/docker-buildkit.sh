@@ -11,16 +11,6 @@ export DOCKER_HOST="unix://$E2E_STATE/docker/docker.sock"
 export DOCKER_BUILDKIT=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-layer_digest=$(jq -r .layer.digest "$REPO_DIR/example/layer.json")
-# log_mark: how many lines ocipfsd has logged so far.
-log_mark() { wc -l <"$E2E_STATE/ocipfsd.log"; }
-# expect_redirect MARK CID WHAT: after line MARK, ocipfsd redirected a GET of layer/CID's layer blob;
-# so the layer came from IPFS, not from a cache of dockerd or BuildKit.
-expect_redirect() {
-  tail -n +"$(($1 + 1))" "$E2E_STATE/ocipfsd.log" |
-    grep -q "GET /v2/layer/$2/blobs/$layer_digest 302 " ||
-    fail "$3: ocipfsd did not redirect a GET of layer/$2's layer blob (was the layer cached?)"
-}
 
 # build NAME PLATFORM FROM: builds `FROM scratch` + `COPY --from=FROM / /` and checks the files.
 build() {

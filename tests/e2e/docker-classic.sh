@@ -26,16 +26,6 @@ forget() {
 }
 trap 'forget; rm -rf "$work"' EXIT
 
-layer_digest=$(jq -r .layer.digest "$REPO_DIR/example/layer.json")
-# log_mark: how many lines ocipfsd has logged so far.
-log_mark() { wc -l <"$E2E_STATE/ocipfsd.log"; }
-# expect_redirect MARK CID WHAT: after line MARK, ocipfsd redirected a GET of layer/CID's layer blob;
-# so the layer came from IPFS, not from a cache of dockerd or BuildKit.
-expect_redirect() {
-  tail -n +"$(($1 + 1))" "$E2E_STATE/ocipfsd.log" |
-    grep -q "GET /v2/layer/$2/blobs/$layer_digest 302 " ||
-    fail "$3: ocipfsd did not redirect a GET of layer/$2's layer blob (was the layer cached?)"
-}
 
 # build NAME DOCKERFILE_TEXT: builds image $prefix-NAME, exports a container of it to
 # $work/NAME/rootfs and checks the files.

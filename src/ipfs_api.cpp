@@ -1,0 +1,404 @@
+#include "ocipfs/ipfs_api.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+
+#include "ocipfs/digest.hpp"
+#include "ocipfs/ipfs_path.hpp"
+#include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/text.hpp"
+#include "ocipfs/verify.hpp"
+
+namespace ocipfs {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t chunk_size = 64 * 1024;
+
+// The file part of the multipart body, handed out in chunks.
+struct Content {
+  std::uint64_t size = 0;
+  // The next chunk, empty at the end; an error when the content cannot be read.
+  std::function<Expected<std::string_view>()> next;
+};
+
+std::string duration_text(std::chrono::milliseconds duration) {
+  auto ms = duration.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string random_boundary() {
+  std::random_device random;
+  std::string boundary = "ocipfs-";
+  for (int i = 0; i < 4; ++i) {
+    auto word = random();
+    boundary += to_hex(std::string_view(reinterpret_cast<const char*>(&word), sizeof word));
+  }
+  return boundary;
+}
+
+// The node's own message in an error answer ({"Message": ...}), or the body, quoted.
+std::string node_message(std::string_view body) {
+  auto document = nlohmann::json::parse(body, nullptr, false);
+  if (document.is_object()) {
+    auto it = document.find("Message");
+    if (it != document.end() && it->is_string()) return printable(it->get<std::string>(), 300);
+  }
+  return in_quotes(body, 300);
+}
+
+class AddCall {
+ public:
+  AddCall(const HttpUrl& api, std::string target, std::string_view name, Content& content,
+          const IpfsApiOptions& options)
+      : api_(api), target_(std::move(target)), name_(name), content_(content), options_(options) {}
+
+  asio::awaitable<Expected<std::string>> run() {
+    auto executor = co_await asio::this_coro::executor;
+    auto endpoints = co_await resolve(executor);
+    if (!endpoints) co_return Unexpected{std::move(endpoints).error()};
+
+    beast::tcp_stream stream(executor);
+    stream.expires_after(options_.timeout);
+    auto [connect_error, endpoint] = co_await stream.async_connect(*endpoints, use_tuple);
+    if (connect_error) {
+      if (connect_error == beast::error::timeout)
+        co_return Unexpected{where() + " did not accept a connection within " + timeout_text()};
+      co_return Unexpected{"cannot connect to " + where() + ": " + connect_error.message()};
+    }
+
+    auto sent = co_await send(stream);
+    if (!sent) {
+      // A node that answers early (an error) may close the connection under our write: its
+      // answer says more than the broken pipe.
+      if (write_error_ && write_error_ != beast::error::timeout) {
+        auto answer = co_await receive(stream);
+        if (answer && answer->first != 200) co_return Unexpected{refusal(*answer)};
+      }
+      co_return Unexpected{sent.error()};
+    }
+    auto answer = co_await receive(stream);
+    if (!answer) co_return Unexpected{answer.error()};
+    if (answer->first != 200) co_return Unexpected{refusal(*answer)};
+    co_return std::move(answer->second);
+  }
+
+ private:
+  using Answer = std::pair<unsigned, std::string>;  // status, body
+
+  std::string refusal(const Answer& answer) const {
+    return where() + " answered " + std::to_string(answer.first) + " to POST " +
+           printable(target_) + ": " + node_message(answer.second);
+  }
+
+  std::string where() const { return "the IPFS API at " + api_.origin(); }
+  std::string timeout_text() const { return duration_text(options_.timeout); }
+
+  std::string failure(const error_code& ec, std::string_view step) const {
+    if (ec == beast::error::timeout)
+      return where() + " made no progress " + std::string(step) + " within " + timeout_text();
+    return where() + " failed " + std::string(step) + ": " + ec.message();
+  }
+
+  asio::awaitable<Expected<tcp::resolver::results_type>> resolve(asio::any_io_executor executor) {
+    error_code ec;
+    auto address = asio::ip::make_address(api_.host, ec);
+    if (!ec)
+      co_return tcp::resolver::results_type::create(tcp::endpoint(address, api_.port), api_.host,
+                                                    std::to_string(api_.port));
+    // Asio cannot cancel one lookup: the lookup owns its state and we stop waiting at the
+    // deadline.
+    struct Lookup {
+      explicit Lookup(const asio::any_io_executor& ex) : resolver(ex), done(ex) {}
+      tcp::resolver resolver;
+      asio::steady_timer done;
+      std::optional<std::pair<error_code, tcp::resolver::results_type>> result;
+    };
+    auto lookup = std::make_shared<Lookup>(executor);
+    lookup->done.expires_after(options_.timeout);
+    lookup->resolver.async_resolve(api_.host, std::to_string(api_.port),
+                                   [lookup](error_code error, tcp::resolver::results_type found) {
+                                     lookup->result.emplace(error, std::move(found));
+                                     lookup->done.cancel();
+                                   });
+    co_await lookup->done.async_wait(use_tuple);
+    if (!lookup->result) {
+      lookup->resolver.cancel();
+      co_return Unexpected{"cannot resolve " + api_.host + " (the IPFS API's host) within " +
+                           timeout_text()};
+    }
+    auto& [resolve_error, results] = *lookup->result;
+    if (resolve_error)
+      co_return Unexpected{"cannot resolve " + api_.host +
+                           " (the IPFS API's host): " + resolve_error.message()};
+    co_return results;
+  }
+
+  asio::awaitable<Expected<bool>> write(beast::tcp_stream& stream, std::string_view bytes) {
+    stream.expires_after(options_.timeout);
+    auto [ec, written] = co_await asio::async_write(stream, asio::buffer(bytes), use_tuple);
+    if (ec) {
+      write_error_ = ec;
+      co_return Unexpected{failure(ec, "taking the request")};
+    }
+    co_return true;
+  }
+
+  asio::awaitable<Expected<bool>> send(beast::tcp_stream& stream) {
+    std::string boundary = random_boundary();
+    std::string preamble =
+        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+        percent_encode(name_) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+    std::string epilogue = "\r\n--" + boundary + "--\r\n";
+    std::uint64_t length = preamble.size() + content_.size + epilogue.size();
+    std::string head = "POST " + target_ + " HTTP/1.1\r\nHost: " + api_.host +
+                       (api_.port == 80 ? "" : ":" + std::to_string(api_.port)) +
+                       "\r\nUser-Agent: " + options_.user_agent +
+                       "\r\nAccept: application/json"
+                       "\r\nContent-Type: multipart/form-data; boundary=" +
+                       boundary + "\r\nContent-Length: " + std::to_string(length) +
+                       "\r\nConnection: close\r\n\r\n" + preamble;
+    auto written = co_await write(stream, head);
+    if (!written) co_return written;
+    std::uint64_t sent = 0;
+    for (;;) {
+      auto chunk = content_.next();
+      if (!chunk) co_return Unexpected{std::move(chunk).error()};
+      if (chunk->empty()) break;
+      sent += chunk->size();
+      if (sent > content_.size) break;
+      written = co_await write(stream, *chunk);
+      if (!written) co_return written;
+    }
+    if (sent != content_.size)
+      co_return Unexpected{"the file to add changed while it was being sent"};
+    co_return co_await write(stream, epilogue);
+  }
+
+  asio::awaitable<Expected<Answer>> receive(beast::tcp_stream& stream) {
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(options_.max_answer_size);
+    while (!parser.is_done()) {
+      stream.expires_after(options_.timeout);
+      auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+      if (ec == http::error::body_limit)
+        co_return Unexpected{where() + " sent an answer over " +
+                             std::to_string(options_.max_answer_size) + " bytes"};
+      if (ec) co_return Unexpected{failure(ec, "answering")};
+    }
+    auto& response = parser.get();
+    // Kubo reports an error in the middle of a streamed answer in a trailer.
+    if (auto stream_error = response["X-Stream-Error"]; !stream_error.empty())
+      co_return Unexpected{where() + " failed while adding: " + printable(stream_error, 300)};
+    co_return Answer{response.result_int(), std::move(response.body())};
+  }
+
+  const HttpUrl& api_;
+  std::string target_;
+  std::string name_;
+  Content& content_;
+  const IpfsApiOptions& options_;
+  error_code write_error_;
+};
+
+asio::awaitable<void> run_into(std::optional<Expected<std::string>>& out, AddCall& call) {
+  out = co_await call.run();
+}
+
+Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Content& content, std::string_view name,
+                                      bool wrap, const IpfsApiOptions& options) {
+  if (api.https)
+    return Unexpected{
+        "the IPFS API must be an http:// URL (the RPC API is not meant to be "
+        "exposed beyond a trusted network); " +
+        api.origin() + " is https"};
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
+    return Unexpected{"cannot add a file named " + in_quotes(name) + ": one path segment needed"};
+  AddCall call(api, add_target(api.base_path(), wrap), name, content, options);
+  std::optional<Expected<std::string>> answer;
+  try {
+    asio::io_context context;
+    asio::co_spawn(context, run_into(answer, call), [](std::exception_ptr error) {
+      if (error) std::rethrow_exception(error);
+    });
+    context.run();
+  } catch (const std::exception& error) {
+    return Unexpected{"the IPFS API at " + api.origin() + ": " + error.what()};
+  }
+  if (!answer) return Unexpected{"the IPFS API at " + api.origin() + ": no answer"};
+  if (!*answer) return Unexpected{answer->error()};
+  auto entries = parse_add_answer(**answer);
+  if (!entries)
+    return Unexpected{"the IPFS API at " + api.origin() +
+                      " sent an unusable answer: " + entries.error()};
+  return entries;
+}
+
+}  // namespace
+
+std::string add_target(std::string_view base_path, bool wrap_with_directory) {
+  std::string target(base_path);
+  while (!target.empty() && target.back() == '/') target.pop_back();
+  if (!target.ends_with("/api/v0")) target += "/api/v0";
+  target += "/add?cid-version=1&cid-base=base32&raw-leaves=true&wrap-with-directory=";
+  target += wrap_with_directory ? "true" : "false";
+  return target;
+}
+
+Expected<std::vector<AddedEntry>> parse_add_answer(std::string_view body) {
+  std::vector<AddedEntry> entries;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    std::string_view line = body.substr(start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (line.empty()) continue;
+    auto object = nlohmann::json::parse(line, nullptr, false);
+    if (!object.is_object()) return Unexpected{"not a JSON object: " + in_quotes(line)};
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      auto it = object.find(key);
+      if (it == object.end()) return std::nullopt;
+      if (it->is_string()) return it->get<std::string>();
+      if (it->is_number_unsigned()) return std::to_string(it->get<std::uint64_t>());
+      return std::nullopt;
+    };
+    auto hash = text("Hash");
+    auto message = text("Message");
+    if (!hash && message) return Unexpected{"the node refused: " + printable(*message, 300)};
+    if (!hash) {
+      if (object.contains("Bytes")) continue;  // a progress line
+      return Unexpected{"an entry without a Hash: " + in_quotes(line)};
+    }
+    auto name = text("Name");
+    if (!name) return Unexpected{"an entry without a Name: " + in_quotes(line)};
+    entries.push_back({std::move(*name), std::move(*hash), text("Size").value_or("")});
+  }
+  if (entries.empty()) return Unexpected{std::string("no entries in the answer")};
+  return entries;
+}
+
+Expected<std::vector<AddedEntry>> ipfs_add_file(const HttpUrl& api,
+                                                const std::filesystem::path& file,
+                                                std::string_view name, bool wrap_with_directory,
+                                                const IpfsApiOptions& options) {
+  struct Close {
+    void operator()(std::FILE* f) const { std::fclose(f); }
+  };
+  std::unique_ptr<std::FILE, Close> input(std::fopen(file.c_str(), "rb"));
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (!input || ec)
+    return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
+                      (input ? ec.message() : std::string(std::strerror(errno)))};
+  std::vector<char> buffer(chunk_size);
+  Content content{size, [&]() -> Expected<std::string_view> {
+                    std::size_t n = std::fread(buffer.data(), 1, buffer.size(), input.get());
+                    if (n == 0 && std::ferror(input.get()))
+                      return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
+                                        std::strerror(errno)};
+                    return std::string_view(buffer.data(), n);
+                  }};
+  return add(api, content, name, wrap_with_directory, options);
+}
+
+Expected<std::vector<AddedEntry>> ipfs_add_bytes(const HttpUrl& api, std::string_view bytes,
+                                                 std::string_view name, bool wrap_with_directory,
+                                                 const IpfsApiOptions& options) {
+  bool sent = false;
+  Content content{bytes.size(), [&]() -> Expected<std::string_view> {
+                    if (sent) return std::string_view();
+                    sent = true;
+                    return bytes;
+                  }};
+  return add(api, content, name, wrap_with_directory, options);
+}
+
+Expected<PublishedLayer> publish_layer(const HttpUrl& api, const PackedLayer& layer,
+                                       const IpfsApiOptions& options) {
+  auto added = ipfs_add_file(api, layer.tarball, layer.file_name, true, options);
+  if (!added) return Unexpected{added.error()};
+  const AddedEntry* file = nullptr;
+  const AddedEntry* directory = nullptr;
+  for (const auto& entry : *added) {
+    if (entry.name == layer.file_name) file = &entry;
+    if (entry.name.empty()) directory = &entry;
+  }
+  std::string origin = api.origin();
+  if (!file || !directory)
+    return Unexpected{"the IPFS API at " + origin + " did not list " +
+                      (file ? std::string("the wrapping directory (Name \"\")")
+                            : "the file " + in_quotes(layer.file_name)) +
+                      " in its answer to the add"};
+  auto directory_cid = parse_cid(directory->hash);
+  auto file_cid = parse_cid(file->hash);
+  if (!directory_cid || !file_cid)
+    return Unexpected{"the IPFS API at " + origin + " answered an unusable CID: " +
+                      (directory_cid ? file_cid.error() : directory_cid.error())};
+  // A tarball that fits one chunk is a raw leaf: its CID is the sha256 we computed.
+  if (file_cid->codec == multicodec::raw && file_cid->hash == multihash::sha2_256 &&
+      "sha256:" + to_hex(file_cid->digest) != layer.digest)
+    return Unexpected{"the IPFS API at " + origin + " stored other bytes than " +
+                      in_quotes(layer.tarball.string(), 200) + ": its CID " + file->hash +
+                      " does not name " + layer.digest};
+
+  PublishedLayer published;
+  published.directory_cid = directory->hash;
+  published.tarball_cid = file->hash;
+  published.ipfs_path = directory->hash + "/" + layer.file_name;
+  published.manifest = layer_manifest_json(layer, published.ipfs_path);
+  if (auto valid = parse_layer_manifest(published.manifest); !valid)
+    return Unexpected{"the layer manifest would be invalid: " + valid.error()};
+
+  auto stored = ipfs_add_bytes(api, published.manifest, "layer.json", false, options);
+  if (!stored) return Unexpected{stored.error()};
+  const std::string& manifest_hash = stored->back().hash;
+  auto manifest_cid = parse_cid(manifest_hash);
+  if (!manifest_cid)
+    return Unexpected{"the IPFS API at " + origin + " answered an unusable CID for the layer " +
+                      "manifest: " + manifest_cid.error()};
+  // ocipfsd will prove the layer manifest against this CID: prove it now.
+  auto proof = verify_content(*manifest_cid, published.manifest, Payload::file);
+  if (!proof)
+    return Unexpected{
+        "the IPFS API at " + origin + " answered CID " + manifest_hash +
+        " for the layer manifest, which ocipfsd cannot prove to name it: " + proof.error().message};
+  published.manifest_cid = std::move(*manifest_cid);
+  return published;
+}
+
+}  // namespace ocipfs
