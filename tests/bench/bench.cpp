@@ -51,7 +51,8 @@ std::map<std::string, std::string> parse_flags(int argc, char** argv, int first)
   return flags;
 }
 
-long number(const std::map<std::string, std::string>& flags, const std::string& name, long fallback) {
+long number(const std::map<std::string, std::string>& flags, const std::string& name,
+            long fallback) {
   auto it = flags.find(name);
   return it == flags.end() ? fallback : std::stol(it->second);
 }
@@ -288,8 +289,10 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   auto flags = parse_flags(argc, argv, 2);
   if (command == "gateway") return run_gateway(flags);
-  if (command == "cid") return std::printf("%s\n", cid_of(manifest(number(flags, "index", 0))).c_str()) < 0;
-  if (command == "manifest") return std::printf("%s\n", manifest(number(flags, "index", 0)).c_str()) < 0;
+  if (command == "cid")
+    return std::printf("%s\n", cid_of(manifest(number(flags, "index", 0))).c_str()) < 0;
+  if (command == "manifest")
+    return std::printf("%s\n", manifest(number(flags, "index", 0)).c_str()) < 0;
   if (command == "cold") return run_cold(flags);
   if (command == "fill") return run_fill(flags);
   if (command == "startup") {
