@@ -4,7 +4,6 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -14,6 +13,8 @@
 #include <optional>
 #include <variant>
 #include <vector>
+
+#include "resolve.hpp"
 
 namespace ocipfs {
 
@@ -126,41 +127,16 @@ struct GatewayClient::Impl {
     connections.push_back(std::move(connection));
   }
 
-  // Resolves with a deadline. Asio's resolver cannot cancel a single lookup, so the lookup owns
-  // its state and the caller stops waiting at the deadline.
   asio::awaitable<Expected<tcp::resolver::results_type, FetchFailure>> resolve(
       const HttpUrl& url, Clock::time_point deadline) {
-    error_code ec;
-    auto address = asio::ip::make_address(url.host, ec);
-    if (!ec)
-      co_return tcp::resolver::results_type::create(tcp::endpoint(address, url.port), url.host,
-                                                    std::to_string(url.port));
-
-    struct Lookup {
-      explicit Lookup(const asio::any_io_executor& ex) : resolver(ex), done(ex) {}
-      tcp::resolver resolver;
-      asio::steady_timer done;
-      std::optional<std::pair<error_code, tcp::resolver::results_type>> result;
-    };
-    auto lookup = std::make_shared<Lookup>(executor);
-    lookup->done.expires_at(deadline);
-    lookup->resolver.async_resolve(url.host, std::to_string(url.port),
-                                   [lookup](error_code ec, tcp::resolver::results_type results) {
-                                     lookup->result.emplace(ec, std::move(results));
-                                     lookup->done.cancel();
-                                   });
-    co_await lookup->done.async_wait(use_tuple);
-    if (!lookup->result) {
-      lookup->resolver.cancel();
+    auto found = co_await resolve_with_deadline(executor, url.host, url.port, deadline);
+    if (found) co_return std::move(*found);
+    if (found.error() == asio::error::timed_out)
       co_return Unexpected{
           failure(FetchFault::timeout,
                   url.origin() + " could not be resolved within " + seconds_text(options.timeout))};
-    }
-    auto& [resolve_error, results] = *lookup->result;
-    if (resolve_error)
-      co_return Unexpected{failure(FetchFault::unreachable, "cannot resolve " + url.origin() +
-                                                                ": " + resolve_error.message())};
-    co_return results;
+    co_return Unexpected{failure(FetchFault::unreachable, "cannot resolve " + url.origin() + ": " +
+                                                              found.error().message())};
   }
 
   asio::awaitable<Expected<std::unique_ptr<Connection>, FetchFailure>> connect(

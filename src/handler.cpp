@@ -237,10 +237,15 @@ std::optional<Response> Handler::answer_now(const Request& request) {
 
 boost::asio::awaitable<Response> Handler::handle(const Request& request) {
   if (auto now = answer_now(request)) co_return std::move(*now);
+  co_return co_await answer_later(request);
+}
+
+boost::asio::awaitable<Response> Handler::answer_later(const Request& request) {
   // Not at hand: a route that needs an image that is not cached.
   auto mark = request.target.find('?');
   std::string_view query = mark == std::string_view::npos ? "" : request.target.substr(mark + 1);
   auto route = parse_route(request.target.substr(0, mark));
+  if (!route) co_return error_response(route.error(), request.method == "HEAD");
   auto image = co_await resolver_.resolve(route->cid);
   if (!image) co_return error_response(image.error(), request.method == "HEAD");
   co_return answer(*route, request, query, *image, redirect_gateway_);

@@ -4,9 +4,7 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -31,6 +29,7 @@
 #include "ocipfs/layer_manifest.hpp"
 #include "ocipfs/text.hpp"
 #include "ocipfs/verify.hpp"
+#include "resolve.hpp"
 
 namespace ocipfs {
 
@@ -132,37 +131,14 @@ class AddCall {
   }
 
   asio::awaitable<Expected<tcp::resolver::results_type>> resolve(asio::any_io_executor executor) {
-    error_code ec;
-    auto address = asio::ip::make_address(api_.host, ec);
-    if (!ec)
-      co_return tcp::resolver::results_type::create(tcp::endpoint(address, api_.port), api_.host,
-                                                    std::to_string(api_.port));
-    // Asio cannot cancel one lookup: the lookup owns its state and we stop waiting at the
-    // deadline.
-    struct Lookup {
-      explicit Lookup(const asio::any_io_executor& ex) : resolver(ex), done(ex) {}
-      tcp::resolver resolver;
-      asio::steady_timer done;
-      std::optional<std::pair<error_code, tcp::resolver::results_type>> result;
-    };
-    auto lookup = std::make_shared<Lookup>(executor);
-    lookup->done.expires_after(options_.timeout);
-    lookup->resolver.async_resolve(api_.host, std::to_string(api_.port),
-                                   [lookup](error_code error, tcp::resolver::results_type found) {
-                                     lookup->result.emplace(error, std::move(found));
-                                     lookup->done.cancel();
-                                   });
-    co_await lookup->done.async_wait(use_tuple);
-    if (!lookup->result) {
-      lookup->resolver.cancel();
+    auto found = co_await resolve_with_deadline(
+        executor, api_.host, api_.port, std::chrono::steady_clock::now() + options_.timeout);
+    if (found) co_return std::move(*found);
+    if (found.error() == asio::error::timed_out)
       co_return Unexpected{"cannot resolve " + api_.host + " (the IPFS API's host) within " +
                            timeout_text()};
-    }
-    auto& [resolve_error, results] = *lookup->result;
-    if (resolve_error)
-      co_return Unexpected{"cannot resolve " + api_.host +
-                           " (the IPFS API's host): " + resolve_error.message()};
-    co_return results;
+    co_return Unexpected{"cannot resolve " + api_.host +
+                         " (the IPFS API's host): " + found.error().message()};
   }
 
   asio::awaitable<Expected<bool>> write(beast::tcp_stream& stream, std::string_view bytes) {

@@ -277,7 +277,7 @@ struct Server::Impl {
           } else if (auto now = worker.handler.answer_now(request)) {
             response = std::move(*now);
           } else {
-            response = co_await worker.handler.handle(request);
+            response = co_await worker.handler.answer_later(request);
           }
         } catch (const std::exception& error) {
           spdlog::error("internal error on {} {}: {}", method, printable(header.target(), 512),

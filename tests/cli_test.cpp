@@ -16,28 +16,18 @@
 
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
+#include "support/process.hpp"
 #include "test_data.hpp"
 
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
+using Run = ocipfs::testing::Outcome;
 
 Run run_ocipfsd(const std::string& args) {
-  std::string command = std::string("timeout 20 ") + OCIPFSD_PATH + " " + args + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> chunk{};
-  while (std::size_t n = fread(chunk.data(), 1, chunk.size(), pipe))
-    run.output.append(chunk.data(), n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return ocipfs::testing::run_command(std::string("timeout 20 ") + OCIPFSD_PATH + " " + args +
+                                      " 2>&1");
 }
 
 TEST(Cli, HelpAndVersion) {
@@ -68,14 +58,10 @@ TEST(Cli, PortTakenExitsOneWithOneLine) {
 }
 
 TEST(Cli, BadPortEnvironmentExitsTwo) {
-  FILE* pipe = popen((std::string("PORT=http timeout 20 ") + OCIPFSD_PATH + " 2>&1").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::array<char, 512> chunk{};
-  std::string output;
-  while (std::size_t n = fread(chunk.data(), 1, chunk.size(), pipe)) output.append(chunk.data(), n);
-  int status = pclose(pipe);
-  EXPECT_EQ(WEXITSTATUS(status), 2);
-  EXPECT_THAT(output, HasSubstr("$PORT"));
+  auto run =
+      ocipfs::testing::run_command(std::string("PORT=http timeout 20 ") + OCIPFSD_PATH + " 2>&1");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("$PORT"));
 }
 
 // Starts ocipfsd as a child process on a free port; returns its pid once it answers.

@@ -21,6 +21,7 @@
 #include "ocipfs/layer_manifest.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
+#include "support/process.hpp"
 #include "test_data.hpp"
 
 namespace ocipfs {
@@ -31,23 +32,10 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;
-};
+using testing::Outcome;
 
 // Runs a shell command; `output` holds its stdout (and stderr with 2>&1).
-Outcome shell(const std::string& command) {
-  Outcome run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> chunk{};
-  while (std::size_t n = fread(chunk.data(), 1, chunk.size(), pipe))
-    run.output.append(chunk.data(), n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
-}
+Outcome shell(const std::string& command) { return testing::run_command(command); }
 
 std::string quote(const fs::path& path) { return "'" + path.string() + "'"; }
 

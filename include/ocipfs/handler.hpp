@@ -49,9 +49,12 @@ class Handler {
   // `redirect_gateway` is the public gateway base that layer downloads are sent to.
   Handler(Resolver& resolver, RedirectGateway redirect_gateway);
 
+  // answer_now, else answer_later.
   boost::asio::awaitable<Response> handle(const Request& request);
   // The answer when no waiting is needed (errors, cached images): the fast path, no coroutine.
   std::optional<Response> answer_now(const Request& request);
+  // The answer for a request answer_now could not give: resolves the image, then answers.
+  boost::asio::awaitable<Response> answer_later(const Request& request);
 
  private:
   Resolver& resolver_;
