@@ -29,6 +29,10 @@ Flags:
   --request-timeout=DUR    deadline for reading a request header. Default: 30s
   --shutdown-grace=DUR     on SIGTERM, time for requests in flight. Default: 10s
   --cache-size=SIZE        memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB
+  --max-connections=N      open client connections at most; past it, new ones are answered
+                           503 and closed. Default: 16384, or less if the open-file limit is low
+  --gateway-ca-file=PATH   PEM file of CA certificates to trust for https gateways, besides
+                           the system's (e.g. a private gateway with its own CA)
   --ready-check            /readyz is ready only once a gateway has answered in the last 5 min
   --log-format=json|text   JSON lines for Cloud Logging, or text. Default: json when $K_SERVICE
                            is set (Cloud Run), else text
@@ -171,6 +175,14 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
       auto size = parse_size(value);
       if (!size) return fail(size.error());
       config.cache_size = *size;
+    } else if (name == "--max-connections") {
+      auto connections = parse_int<std::size_t>(value);
+      if (!connections || *connections == 0 || *connections > 1'000'000)
+        return fail("must be a whole number from 1 to 1000000");
+      config.max_connections = *connections;
+    } else if (name == "--gateway-ca-file") {
+      if (value.empty()) return fail("must name a PEM file");
+      config.gateway_ca_file = std::string(value);
     } else if (name == "--log-format") {
       if (value != "json" && value != "text") return fail("must be json or text");
       config.log_json = value == "json";

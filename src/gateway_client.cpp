@@ -11,6 +11,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <map>
 #include <optional>
+#include <stdexcept>
 #include <variant>
 #include <vector>
 
@@ -89,7 +90,9 @@ struct GatewayClient::Impl {
   std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
 
   Impl(asio::any_io_executor ex, GatewayClientOptions opts)
-      : executor(std::move(ex)), options(std::move(opts)) {}
+      : executor(std::move(ex)), options(std::move(opts)) {
+    if (!options.ca_file.empty()) tls_context();  // a bad file is a start-up error
+  }
 
   // Loading the system trust store takes milliseconds: only when https is used, so that an
   // http-only deployment starts at once.
@@ -97,6 +100,15 @@ struct GatewayClient::Impl {
     if (!tls) {
       tls.emplace(asio::ssl::context::tls_client);
       tls->set_default_verify_paths();
+      if (!options.ca_file.empty()) {
+        error_code ec;
+        tls->load_verify_file(options.ca_file, ec);
+        if (ec) {
+          tls.reset();
+          throw std::runtime_error("--gateway-ca-file=" + options.ca_file +
+                                   ": no PEM certificates could be read (" + ec.message() + ")");
+        }
+      }
       tls->set_verify_mode(asio::ssl::verify_peer);
       tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |

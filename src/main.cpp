@@ -30,9 +30,16 @@ int main(int argc, char** argv) {
     std::cout << "ocipfsd " OCIPFS_VERSION "\n";
     return 0;
   }
-  const ocipfs::Config& config = parsed->config;
+  ocipfs::Config& config = parsed->config;
   ocipfs::setup_logging(config.log_json ? ocipfs::LogFormat::json : ocipfs::LogFormat::text,
                         config.log_level, config.project);
+  auto open_file_limit = ocipfs::raise_open_file_limit();
+  if (auto budget = ocipfs::connection_budget(config.max_connections, open_file_limit);
+      budget < config.max_connections) {
+    spdlog::warn("--max-connections lowered from {} to {}: the open-file limit is {}",
+                 config.max_connections, budget, open_file_limit);
+    config.max_connections = budget;
+  }
   try {
     ocipfs::Server server(config);
     boost::asio::io_context signals_context;
@@ -56,9 +63,11 @@ int main(int argc, char** argv) {
           "--verify=off: layer manifests are NOT checked against their CIDs. Whoever controls "
           "the gateways ({}) decides what every image contains.",
           gateways);
-    spdlog::info("ocipfsd {} listening on {}:{} with {} threads; gateways {}; redirects to {}",
-                 OCIPFS_VERSION, config.listen_host, server.port(), config.threads, gateways,
-                 config.redirect_gateway.to_string());
+    spdlog::info(
+        "ocipfsd {} listening on {}:{} with {} threads, at most {} connections; gateways {}; "
+        "redirects to {}",
+        OCIPFS_VERSION, config.listen_host, server.port(), config.threads, config.max_connections,
+        gateways, config.redirect_gateway.to_string());
     server.run();
     spdlog::info("stopped");
     signals_context.stop();

@@ -165,6 +165,10 @@ std::string Metrics::render(const CacheStats& images, const CacheStats& manifest
   sample(out, "ocipfs_requests_in_flight", "", static_cast<double>(in_flight.load()));
   header(out, "ocipfs_open_connections", "gauge", "Client connections open now.");
   sample(out, "ocipfs_open_connections", "", static_cast<double>(connections.load()));
+  header(out, "ocipfs_connections_refused_total", "counter",
+         "Client connections answered 503 and closed: --max-connections were open.");
+  sample(out, "ocipfs_connections_refused_total", "",
+         static_cast<double>(refused_connections.load()));
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "ocipfs/server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <array>
 #include <atomic>
@@ -49,6 +50,7 @@ GatewayClientOptions client_options(const Config& config) {
   GatewayClientOptions options;
   options.timeout = config.gateway_timeout;
   options.user_agent = "ocipfsd/" OCIPFS_VERSION;
+  options.ca_file = config.gateway_ca_file;
   return options;
 }
 
@@ -133,6 +135,47 @@ Response bad_request(unsigned status, std::string message) {
   return response;
 }
 
+// What a connection over --max-connections is told before it is closed.
+std::string refusal_bytes(std::size_t max_connections) {
+  Response response = error_response(
+      {503, ErrorCode::unavailable,
+       "too many connections (" + std::to_string(max_connections) + " are open); try again"},
+      false);
+  response.add("Retry-After", "1");
+  std::string out;
+  serialize_head(response, Persistence::close, out);
+  out += response.body;
+  return out;
+}
+
+// Logs at most one line per `interval` (a thread's own: each caller keeps its own).
+class LogThrottle {
+ public:
+  explicit LogThrottle(std::chrono::seconds interval) : interval_(interval) {}
+  // True when it is time to log; `suppressed` is how many were skipped since the last line.
+  bool ready(std::uint64_t& suppressed) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < interval_) {
+      ++skipped_;
+      return false;
+    }
+    last_ = now;
+    suppressed = std::exchange(skipped_, 0);
+    return true;
+  }
+
+ private:
+  std::chrono::seconds interval_;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t skipped_ = 0;
+};
+
+// A refusal writes a few hundred bytes and waits briefly for the client's request, so that the
+// close does not reset the connection before the 503 is read. At most this many at once; past
+// that, a connection over the limit is closed without a word.
+constexpr int max_refusals_in_flight = 64;
+constexpr auto refusal_linger = std::chrono::seconds(1);
+
 }  // namespace
 
 struct Server::Impl {
@@ -142,15 +185,20 @@ struct Server::Impl {
   Metrics metrics;
   std::atomic<bool> probing{false};
   std::atomic<std::int64_t> active_connections{0};
+  std::atomic<int> refusals_in_flight{0};
+  const std::string refusal;
   std::vector<std::unique_ptr<Worker>> workers;
   tcp::acceptor acceptor;
   std::size_t next_worker = 0;
+  LogThrottle accept_errors{std::chrono::seconds(10)};
+  LogThrottle refusals_logged{std::chrono::seconds(10)};
 
   explicit Impl(const Config& cfg)
       : config(cfg),
         health(cfg.gateways.size()),
         shared(cfg.cache_size),
         metrics(gateway_names(cfg)),
+        refusal(refusal_bytes(cfg.max_connections)),
         workers(make_workers(cfg, health, shared, metrics)),
         acceptor(workers[0]->ioc) {
     error_code ec;
@@ -193,15 +241,54 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> accept_loop() {
+    asio::steady_timer pause(workers[0]->ioc);
     for (;;) {
       Worker& worker = *workers[next_worker++ % workers.size()];
       auto [ec, socket] = co_await acceptor.async_accept(worker.ioc, use_tuple);
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
-        spdlog::warn("accept failed: {}", ec.message());
+        // Out of descriptors or buffers: the connection waits in the backlog. Retrying at once
+        // would spin; a short pause lets connections close.
+        if (std::uint64_t skipped = 0; accept_errors.ready(skipped))
+          spdlog::warn("accept failed: {} ({} more since the last report)", ec.message(), skipped);
+        pause.expires_after(std::chrono::milliseconds(50));
+        co_await pause.async_wait(use_tuple);
         continue;
       }
+      if (active_connections.load() >= static_cast<std::int64_t>(config.max_connections)) {
+        metrics.refused_connections.fetch_add(1, std::memory_order_relaxed);
+        if (std::uint64_t skipped = 0; refusals_logged.ready(skipped))
+          spdlog::warn(
+              "{} connections open (--max-connections): refusing new ones ({} more since "
+              "the last report)",
+              config.max_connections, skipped);
+        if (refusals_in_flight.fetch_add(1) < max_refusals_in_flight)
+          asio::co_spawn(worker.ioc, refuse(std::move(socket)), asio::detached);
+        else
+          refusals_in_flight.fetch_sub(1);
+        continue;
+      }
+      active_connections.fetch_add(1);
       asio::co_spawn(worker.ioc, session(worker, std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> refuse(tcp::socket socket) {
+    struct Done {
+      std::atomic<int>& count;
+      ~Done() { count.fetch_sub(1); }
+    } done{refusals_in_flight};
+    beast::tcp_stream stream(std::move(socket));
+    stream.expires_after(refusal_linger);
+    auto [write_error, written] =
+        co_await asio::async_write(stream, asio::buffer(refusal), use_tuple);
+    if (write_error) co_return;
+    error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    std::array<char, 1024> sink;
+    for (;;) {
+      auto [read_error, read] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+      if (read_error) break;
     }
   }
 
@@ -218,6 +305,8 @@ struct Server::Impl {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(config.max_header_size);
     std::string head_buffer;
+    // An idle connection holds this much buffer; a longer header grows it on demand.
+    constexpr std::size_t first_read_size = 1024;
     worker.connections.push_front({&stream});
     auto self = worker.connections.begin();
     struct Unregister {
@@ -229,14 +318,12 @@ struct Server::Impl {
         server.active_connections.fetch_sub(1);
       }
     } unregister{worker, self, *this};
-    active_connections.fetch_add(1);
     for (;;) {
       if (worker.draining) break;
       // Waiting for a request may last the idle timeout; its header must then arrive in time.
       if (buffer.size() == 0) {
         stream.expires_after(config.idle_timeout);
-        auto [ec, n] =
-            co_await stream.async_read_some(buffer.prepare(config.max_header_size), use_tuple);
+        auto [ec, n] = co_await stream.async_read_some(buffer.prepare(first_read_size), use_tuple);
         if (ec) break;
         buffer.commit(n);
       }
@@ -248,7 +335,11 @@ struct Server::Impl {
       auto started = std::chrono::steady_clock::now();
       if (read_error) {
         if (read_error == http::error::header_limit) {
-          Response refusal = bad_request(431, "request header too large");
+          // The parser keeps the request line once it is complete: without it, that line was
+          // over the limit.
+          Response refusal = parser.get().target().empty()
+                                 ? bad_request(414, "request line too long")
+                                 : bad_request(431, "request header too large");
           co_await reply(stream, refusal, false, refused_record(remote_ip, started), head_buffer);
         } else if (read_error.category() ==
                        http::make_error_code(http::error::bad_target).category() &&
@@ -415,6 +506,23 @@ void Server::shutdown(std::chrono::milliseconds grace) {
     });
   }
   asio::co_spawn(impl.workers[0]->ioc, impl.drain(grace), asio::detached);
+}
+
+std::size_t connection_budget(std::size_t wanted, std::uint64_t open_file_limit) {
+  std::uint64_t room = open_file_limit - open_file_limit / 8;
+  room = room > 16 ? room - 16 : 1;
+  return static_cast<std::size_t>(std::min<std::uint64_t>(wanted, room));
+}
+
+std::uint64_t raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? std::uint64_t{1} << 20 : limit.rlim_cur;
 }
 
 }  // namespace ocipfs

@@ -31,6 +31,8 @@ TEST(Config, Defaults) {
   EXPECT_EQ(config.gateways[0].to_string(), "https://ipfs.io/");
   EXPECT_EQ(config.redirect_gateway.to_string(), "https://ipfs.io/");
   EXPECT_EQ(config.gateway_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(config.max_connections, 16384u);
+  EXPECT_EQ(config.gateway_ca_file, "");
 }
 
 TEST(Config, PortFromTheEnvironment) {
@@ -53,6 +55,10 @@ TEST(Config, Flags) {
   EXPECT_EQ(config.threads, 3u);
   EXPECT_EQ(config.gateway_timeout, std::chrono::milliseconds(500));
   EXPECT_EQ(config.log_level, "debug");
+  auto limits = parse({"--max-connections=100", "--gateway-ca-file=/etc/private-ca.pem"});
+  ASSERT_TRUE(limits) << limits.error();
+  EXPECT_EQ(limits->config.max_connections, 100u);
+  EXPECT_EQ(limits->config.gateway_ca_file, "/etc/private-ca.pem");
   EXPECT_EQ(parse({"--gateway=http://a.example"})->config.redirect_gateway.url.origin(),
             "http://a.example");
 }
@@ -99,6 +105,11 @@ TEST(Config, BadFlagsSayWhatIsWrong) {
   EXPECT_THAT(parse({"--listen=x:99999"}).error(), HasSubstr("HOST:PORT"));
   EXPECT_THAT(parse({"--gateway-timeout=soon"}).error(), HasSubstr("not a duration"));
   EXPECT_THAT(parse({"--log-level=loud"}).error(), HasSubstr("--log-level"));
+  for (const char* bad : {"--max-connections=0", "--max-connections=-1",
+                          "--max-connections=1000001", "--max-connections=lots"})
+    EXPECT_THAT(parse({bad}).error(), HasSubstr("--max-connections: must be a whole number"))
+        << bad;
+  EXPECT_THAT(parse({"--gateway-ca-file="}).error(), HasSubstr("--gateway-ca-file: must name"));
 }
 
 TEST(Config, Durations) {

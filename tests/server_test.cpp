@@ -1,6 +1,5 @@
-// The server on 127.0.0.1:0 against an in-process fake gateway: every endpoint and gateway fault.
-#include "ocipfs/server.hpp"
-
+// The server on 127.0.0.1:0 against an in-process fake gateway: every endpoint, verification and
+// caching. Gateway faults are in hostile_gateway_test.cpp.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +11,7 @@
 
 #include "ocipfs/image.hpp"
 #include "ocipfs/verify.hpp"
+#include "server_fixture.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
 #include "test_data.hpp"
@@ -25,76 +25,6 @@ using testing::FakeReply;
 using ::testing::HasSubstr;
 using testing::http_request;
 using testing::HttpResult;
-
-constexpr const char* accept_all =
-    "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, "
-    "application/vnd.docker.distribution.manifest.v2+json, "
-    "application/vnd.docker.distribution.manifest.list.v2+json";
-
-class ServerTest : public ::testing::Test {
- protected:
-  FakeGateway gateway;
-  std::unique_ptr<Server> server;
-  std::thread thread;
-  std::string cid = testing::manifest_cid;
-  std::string repo = "/v2/layer/" + testing::manifest_cid;
-  Image image = synthesize_image(testing::manifest_cid,
-                                 *parse_layer_manifest(testing::layer_manifest_json()));
-
-  void SetUp() override {
-    gateway.serve_cid(cid, testing::layer_manifest_json());
-    start({});
-  }
-
-  void start(std::vector<std::string> extra) {
-    stop();
-    std::vector<std::string> args = {"--listen=127.0.0.1:0", "--threads=2", "--gateway-timeout=1s",
-                                     "--redirect-gateway=https://public.example/base"};
-    bool own_gateway = std::any_of(extra.begin(), extra.end(), [](const std::string& arg) {
-      return arg.starts_with("--gateway=");
-    });
-    if (!own_gateway) args.push_back("--gateway=" + gateway.url());
-    args.insert(args.end(), extra.begin(), extra.end());
-    auto parsed = parse_command_line(args, [](std::string_view) { return std::nullopt; });
-    ASSERT_TRUE(parsed) << parsed.error();
-    server = std::make_unique<Server>(parsed->config);
-    thread = std::thread([this] { server->run(); });
-  }
-
-  void stop() {
-    if (!server) return;
-    server->stop();
-    thread.join();
-    server.reset();
-  }
-
-  void TearDown() override { stop(); }
-
-  HttpResult get(const std::string& target, const std::string& method = "GET",
-                 const testing::Headers& headers = {}) {
-    return http_request(server->port(), method, target, headers);
-  }
-
-  // Serves a faulty gateway answer for the manifest CID and returns the registry's answer.
-  HttpResult with_gateway_reply(FakeReply reply) {
-    gateway.set("/ipfs/" + cid, std::move(reply));
-    return get(repo + "/manifests/latest");
-  }
-
-  // Serves `content` at /ipfs/<its raw CID> and returns the CID.
-  std::string publish(const std::string& content) {
-    std::string content_cid = testing::raw_cid_of(content);
-    gateway.serve_cid(content_cid, content);
-    return content_cid;
-  }
-
-  static std::string error_code(const HttpResult& result) {
-    return json::parse(result.body)["errors"][0]["code"];
-  }
-  static std::string error_message(const HttpResult& result) {
-    return json::parse(result.body)["errors"][0]["message"];
-  }
-};
 
 TEST_F(ServerTest, BaseEndpoint) {
   for (const char* method : {"GET", "HEAD"}) {
@@ -233,93 +163,6 @@ TEST_F(ServerTest, HostileAnnotationsNeverBecomeRedirects) {
   }
 }
 
-TEST_F(ServerTest, GatewayNotFound) {
-  for (unsigned status : {404u, 410u}) {
-    auto result = with_gateway_reply({FakeReply::Kind::respond, status, "gone", {}, {}});
-    EXPECT_EQ(result.status, 404u);
-    EXPECT_EQ(error_code(result), "MANIFEST_UNKNOWN");
-    EXPECT_THAT(error_message(result), HasSubstr("answered " + std::to_string(status)));
-  }
-}
-
-TEST_F(ServerTest, GatewayErrorsAreBadGateway) {
-  std::vector<FakeReply> faults = {
-      {FakeReply::Kind::respond, 500, "boom", {}, {}},
-      {FakeReply::Kind::respond, 503, "", {}, {}},
-      {FakeReply::Kind::respond, 429, "", {{"Retry-After", "5"}}, {}},
-      {FakeReply::Kind::raw, 0, "this is not HTTP\r\n\r\n", {}, {}},
-      {FakeReply::Kind::close, 0, "", {}, {}},
-      {FakeReply::Kind::respond, 200, std::string(2 * 1024 * 1024, '{'), {}, {}},
-      {FakeReply::Kind::endless, 0, "", {}, {}},
-      {FakeReply::Kind::respond, 302, "", {}, {}},  // a redirect without Location
-  };
-  for (auto& fault : faults) {
-    auto result = with_gateway_reply(fault);
-    EXPECT_EQ(result.status, 502u) << result.body;
-    EXPECT_EQ(error_code(result), "UNAVAILABLE");
-    EXPECT_THAT(error_message(result), HasSubstr(gateway.url()));
-    EXPECT_THAT(error_message(result), HasSubstr(cid));
-  }
-}
-
-TEST_F(ServerTest, GatewayThatNeverAnswersTimesOut) {
-  auto started = std::chrono::steady_clock::now();
-  auto result = with_gateway_reply({FakeReply::Kind::never_answer, 0, "", {}, {}});
-  auto elapsed = std::chrono::steady_clock::now() - started;
-  EXPECT_EQ(result.status, 504u);
-  EXPECT_THAT(error_message(result), HasSubstr("did not answer within 1s"));
-  EXPECT_LT(elapsed, std::chrono::seconds(10));  // bounded by the 1 s deadline, generously
-}
-
-TEST_F(ServerTest, SlowGatewayWithinTheDeadlineIsFine) {
-  auto result = with_gateway_reply({FakeReply::Kind::respond,
-                                    200,
-                                    testing::layer_manifest_json(),
-                                    {},
-                                    std::chrono::milliseconds(200)});
-  EXPECT_EQ(result.status, 200u);
-}
-
-TEST_F(ServerTest, UnreachableGateway) {
-  stop();
-  start({"--gateway=http://127.0.0.1:1"});
-  auto result = get(repo + "/manifests/latest");
-  EXPECT_EQ(result.status, 502u);
-  EXPECT_THAT(error_message(result), HasSubstr("connect"));
-}
-
-TEST_F(ServerTest, HttpsGatewayWithAnUntrustedCertificateIsRefused) {
-  FakeGateway tls_gateway(FakeGateway::Transport::https_self_signed);
-  tls_gateway.serve_cid(cid, testing::layer_manifest_json());
-  stop();
-  // Loading the system trust store is slow under sanitizers: a generous deadline.
-  start({"--gateway=" + tls_gateway.url(), "--gateway-timeout=20s"});
-  auto result = get(repo + "/manifests/latest");
-  EXPECT_EQ(result.status, 502u);
-  EXPECT_THAT(error_message(result), HasSubstr("TLS handshake"));
-  EXPECT_THAT(error_message(result), HasSubstr("certificate verify failed"));
-  EXPECT_EQ(tls_gateway.request_count("/ipfs/" + cid), 0u);
-}
-
-TEST_F(ServerTest, GatewayRedirectsAreFollowedUpToFive) {
-  gateway.set("/ipfs/" + cid, {FakeReply::Kind::respond, 301, "", {{"Location", "/hop1"}}, {}});
-  gateway.set("/hop1", {FakeReply::Kind::respond, 302, "", {{"Location", "/hop2"}}, {}});
-  gateway.set("/hop2", {FakeReply::Kind::respond, 200, testing::layer_manifest_json(), {}, {}});
-  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
-
-  stop();
-  start({});  // forget the cached image
-  gateway.set("/loop", {FakeReply::Kind::respond, 307, "", {{"Location", "/loop"}}, {}});
-  auto loop = with_gateway_reply({FakeReply::Kind::respond, 302, "", {{"Location", "/loop"}}, {}});
-  EXPECT_EQ(loop.status, 502u);
-  EXPECT_THAT(error_message(loop), HasSubstr("redirected more than 5 times"));
-
-  auto scheme = with_gateway_reply(
-      {FakeReply::Kind::respond, 302, "", {{"Location", "ftp://127.0.0.1/x"}}, {}});
-  EXPECT_EQ(scheme.status, 502u);
-  EXPECT_THAT(error_message(scheme), HasSubstr("not http or https"));
-}
-
 TEST_F(ServerTest, GatewayConnectionsAreKeptAlive) {
   stop();
   start({"--threads=1"});
@@ -337,10 +180,38 @@ TEST_F(ServerTest, BadRequestsAreAnsweredAndClosed) {
   auto huge = testing::raw_exchange(server->port(), "GET /v2/ HTTP/1.1\r\nHost: x\r\nX-Big: " +
                                                         std::string(64 * 1024, 'a') + "\r\n\r\n");
   EXPECT_THAT(huge, HasSubstr("HTTP/1.1 431"));
+  auto long_line = testing::raw_exchange(
+      server->port(), "GET /v2/" + std::string(64 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(long_line, HasSubstr("HTTP/1.1 414"));
+  EXPECT_THAT(long_line, HasSubstr("request line too long"));
   auto garbage = testing::raw_exchange(server->port(), "\x01\x02 nonsense\r\n\r\n");
   EXPECT_THAT(garbage, HasSubstr("HTTP/1.1 400"));
   // Still serving.
   EXPECT_EQ(get("/v2/").status, 200u);
+}
+
+TEST_F(ServerTest, ConnectionsOverTheLimitAreRefusedCleanly) {
+  stop();
+  start({"--max-connections=2", "--threads=1"});
+  // Two connections that have been answered once are held open: the server counts them.
+  testing::KeptAliveClient first(server->port()), second(server->port());
+  ASSERT_EQ(first.request("/v2/").status, 200u);
+  ASSERT_EQ(second.request("/v2/").status, 200u);
+  auto refused = testing::raw_exchange(server->port(), "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_THAT(refused, HasSubstr("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_THAT(refused, HasSubstr("Retry-After: 1\r\n"));
+  EXPECT_THAT(refused, HasSubstr("Connection: close\r\n"));
+  EXPECT_THAT(refused,
+              HasSubstr(R"({"errors":[{"code":"UNAVAILABLE","message":"too many connections)"));
+  first.close();
+  // Served again once a connection has closed (the server notices within moments).
+  bool served = false;
+  for (int attempt = 0; attempt < 200 && !served; ++attempt) {
+    served = get("/v2/").status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(served);
+  EXPECT_THAT(get("/metrics").body, HasSubstr("ocipfs_connections_refused_total "));
 }
 
 TEST_F(ServerTest, IdleConnectionsAreClosed) {

@@ -28,6 +28,10 @@ struct Config {
   std::chrono::milliseconds idle_timeout{60'000};     // a kept-alive connection with no request
   std::chrono::milliseconds request_timeout{30'000};  // reading one request's header
   std::size_t max_header_size = 16 * 1024;
+  // Open client connections at most; past it, new ones get a 503 and are closed. Lowered at
+  // start to what the file-descriptor limit allows (connection_budget in server.hpp).
+  std::size_t max_connections = 16384;
+  std::string gateway_ca_file;  // PEM certificates trusted for gateway TLS besides the system's
   std::size_t cache_size = 128 * 1024 * 1024;  // bytes of resolved images kept in memory
   std::string log_level = "info";
   bool log_json = false;  // --log-format=json; the default on Cloud Run ($K_SERVICE set)

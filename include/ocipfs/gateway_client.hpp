@@ -21,6 +21,7 @@ struct GatewayClientOptions {
   std::size_t max_idle_per_origin = 16;
   std::chrono::seconds max_idle_age{30};
   std::string user_agent = "ocipfsd";
+  std::string ca_file;  // PEM certificates trusted besides the system's; loaded at construction
 };
 
 enum class FetchFault {
@@ -50,6 +51,7 @@ struct FetchResponse {
 // One client per executor (it keeps its idle connections there); use it from that executor only.
 class GatewayClient {
  public:
+  // Throws std::runtime_error when options.ca_file cannot be used.
   GatewayClient(boost::asio::any_io_executor executor, GatewayClientOptions options);
   ~GatewayClient();
   GatewayClient(const GatewayClient&) = delete;

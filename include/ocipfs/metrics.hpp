@@ -61,12 +61,13 @@ class Metrics {
 
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::int64_t> connections{0};
+  std::atomic<std::uint64_t> refused_connections{0};  // over --max-connections
 
   // The whole exposition. `images` and `manifests` are the caches' current figures.
   std::string render(const CacheStats& images, const CacheStats& manifests) const;
 
  private:
-  static constexpr std::array<unsigned, 12> statuses = {200, 302, 304, 400, 404, 405,
+  static constexpr std::array<unsigned, 13> statuses = {200, 302, 304, 400, 404, 405, 414,
                                                         431, 500, 502, 503, 504, 0};
   static std::size_t status_index(unsigned status);
 

@@ -32,4 +32,11 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
+// How many client connections fit in `open_file_limit` descriptors, at most `wanted`. An eighth
+// of the limit is kept for gateway connections, logs and the process's own descriptors.
+std::size_t connection_budget(std::size_t wanted, std::uint64_t open_file_limit);
+
+// Raises this process's soft open-file limit to its hard limit; returns the soft limit now.
+std::uint64_t raise_open_file_limit();
+
 }  // namespace ocipfs

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -27,18 +28,30 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-// A fresh self-signed certificate for 127.0.0.1, as PEM: trusted by nobody.
-std::pair<std::string, std::string> self_signed_pem() {
+// A fresh self-signed certificate for `name` (an IP address or a host name), as PEM: trusted by
+// nobody unless given as a CA.
+std::pair<std::string, std::string> self_signed_pem(const std::string& name) {
   EVP_PKEY* key = EVP_EC_gen("P-256");
   X509* cert = X509_new();
+  X509_set_version(cert, 2);  // v3: it has extensions
   ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
   X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
   X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
   X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
-  X509_set_issuer_name(cert, name);
+  X509_NAME* subject = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
+  X509_set_issuer_name(cert, subject);
+  boost::system::error_code not_an_address;
+  asio::ip::make_address(name, not_an_address);
+  std::string alt_name = (not_an_address ? "DNS:" : "IP:") + name;
+  X509V3_CTX context;
+  X509V3_set_ctx_nodb(&context);
+  X509V3_set_ctx(&context, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* extension =
+      X509V3_EXT_conf_nid(nullptr, &context, NID_subject_alt_name, alt_name.c_str());
+  X509_add_ext(cert, extension, -1);
+  X509_EXTENSION_free(extension);
   X509_sign(cert, key, EVP_sha256());
   auto to_pem = [](auto write) {
     BIO* bio = BIO_new(BIO_s_mem());
@@ -60,18 +73,27 @@ std::pair<std::string, std::string> self_signed_pem() {
 }  // namespace
 
 struct FakeGateway::Impl {
-  explicit Impl(Transport t) : transport(t) {
+  Impl(Transport t, std::uint16_t port, const std::string& certificate_name)
+      : transport(t), acceptor(ioc) {
     if (transport == Transport::https_self_signed) {
-      auto [cert, key] = self_signed_pem();
+      auto [cert, key] = self_signed_pem(certificate_name);
+      certificate = cert;
       tls.use_certificate_chain(asio::buffer(cert));
       tls.use_private_key(asio::buffer(key), asio::ssl::context::pem);
     }
+    // reuse_address: a gateway restarted on its old port binds while old connections linger.
+    tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    acceptor.bind(endpoint);
+    acceptor.listen();
   }
 
   Transport transport;
+  std::string certificate;
   asio::ssl::context tls{asio::ssl::context::tls_server};
   asio::io_context ioc;
-  tcp::acceptor acceptor{ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  tcp::acceptor acceptor;
   mutable std::mutex mutex;
   std::map<std::string, FakeReply> replies;
   FakeReply fallback{FakeReply::Kind::respond, 404, "not found", {}, {}};
@@ -132,7 +154,7 @@ struct FakeGateway::Impl {
         }
       }
       FakeReply reply = lookup(method, path, accept);
-      if (reply.delay.count() > 0) {
+      if (reply.delay.count() > 0 && reply.kind != FakeReply::Kind::trickle) {
         asio::steady_timer timer(socket.get_executor(), reply.delay);
         co_await timer.async_wait(use_tuple);
       }
@@ -155,6 +177,18 @@ struct FakeGateway::Impl {
           while (!write_error) {
             std::tie(write_error, w) =
                 co_await asio::async_write(socket, asio::buffer(chunk), use_tuple);
+          }
+          co_return;
+        }
+        case FakeReply::Kind::trickle: {
+          std::string out = render(reply, method == "HEAD");
+          asio::steady_timer timer(socket.get_executor());
+          for (char byte : out) {
+            auto [write_error, w] =
+                co_await asio::async_write(socket, asio::buffer(&byte, 1), use_tuple);
+            if (write_error) co_return;
+            timer.expires_after(reply.delay);
+            co_await timer.async_wait(use_tuple);
           }
           co_return;
         }
@@ -185,7 +219,9 @@ struct FakeGateway::Impl {
   }
 };
 
-FakeGateway::FakeGateway(Transport transport) : impl_(std::make_unique<Impl>(transport)) {
+FakeGateway::FakeGateway(Transport transport, std::uint16_t port,
+                         const std::string& certificate_name)
+    : impl_(std::make_unique<Impl>(transport, port, certificate_name)) {
   asio::co_spawn(impl_->ioc, impl_->accept_loop(), asio::detached);
   impl_->thread = std::thread([this] { impl_->ioc.run(); });
 }
@@ -196,6 +232,7 @@ FakeGateway::~FakeGateway() {
 }
 
 std::uint16_t FakeGateway::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::string FakeGateway::certificate_pem() const { return impl_->certificate; }
 std::string FakeGateway::url() const {
   bool https = impl_->transport == Transport::https_self_signed;
   return (https ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port());

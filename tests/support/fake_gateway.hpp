@@ -17,22 +17,27 @@ struct FakeReply {
     raw,           // send `body` as raw bytes, then close
     close,         // close the connection without a word
     endless,       // a 200 whose chunked body never ends
+    trickle,       // the answer of `respond`, one byte every `delay`
   };
   Kind kind = Kind::respond;
   unsigned status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::chrono::milliseconds delay{0};  // before answering
+  std::chrono::milliseconds delay{0};  // before answering (trickle: between bytes)
 };
 
 class FakeGateway {
  public:
   enum class Transport { http, https_self_signed };
-  explicit FakeGateway(Transport transport = Transport::http);
+  // Listens on 127.0.0.1:`port` (0: a port the OS chooses). A TLS gateway's self-signed
+  // certificate names `certificate_name` (an IP address or a host name).
+  explicit FakeGateway(Transport transport = Transport::http, std::uint16_t port = 0,
+                       const std::string& certificate_name = "127.0.0.1");
   ~FakeGateway();
 
   std::string url() const;  // "http://127.0.0.1:<port>" (https for a TLS gateway)
   std::uint16_t port() const;
+  std::string certificate_pem() const;  // a TLS gateway's certificate, to trust it as a CA
 
   // What to answer for a request path (exact match, query included); thread-safe.
   void set(const std::string& path, FakeReply reply);

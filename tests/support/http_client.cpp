@@ -18,22 +18,39 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
-                        const Headers& headers) {
+struct KeptAliveClient::Impl {
+  std::uint16_t port;
   asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+};
+
+KeptAliveClient::KeptAliveClient(std::uint16_t port) : impl_(std::make_unique<Impl>()) {
+  impl_->port = port;
+  impl_->stream.expires_after(std::chrono::seconds(60));
+  impl_->stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+KeptAliveClient::~KeptAliveClient() = default;
+
+void KeptAliveClient::close() {
+  boost::system::error_code ignored;
+  impl_->stream.socket().close(ignored);
+}
+
+HttpResult KeptAliveClient::request(const std::string& target, const std::string& method,
+                                    const Headers& headers) {
+  auto& stream = impl_->stream;
   stream.expires_after(std::chrono::seconds(60));
-  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
   http::request<http::empty_body> request{http::string_to_verb(method), target, 11};
   if (request.method() == http::verb::unknown) request.method_string(method);
-  request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  request.set(http::field::host, "127.0.0.1:" + std::to_string(impl_->port));
   for (const auto& [name, value] : headers) request.set(name, value);
   http::write(stream, request);
-  beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024 * 1024);
   if (method == "HEAD") parser.skip(true);
-  http::read(stream, buffer, parser);
+  http::read(stream, impl_->buffer, parser);
   HttpResult result;
   auto& response = parser.get();
   result.status = response.result_int();
@@ -44,6 +61,11 @@ HttpResult http_request(std::uint16_t port, const std::string& method, const std
   }
   result.body = response.body();
   return result;
+}
+
+HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                        const Headers& headers) {
+  return KeptAliveClient(port).request(target, method, headers);
 }
 
 bool can_connect(std::uint16_t port) {

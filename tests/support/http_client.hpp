@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +27,20 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // Sends one request to 127.0.0.1:port and reads the answer (HEAD-aware).
 HttpResult http_request(std::uint16_t port, const std::string& method, const std::string& target,
                         const Headers& headers = {});
+
+// A connection to 127.0.0.1:port that stays open between requests, until close() or the end.
+class KeptAliveClient {
+ public:
+  explicit KeptAliveClient(std::uint16_t port);
+  ~KeptAliveClient();
+  HttpResult request(const std::string& target, const std::string& method = "GET",
+                     const Headers& headers = {});
+  void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // True when a TCP connection to 127.0.0.1:port is accepted.
 bool can_connect(std::uint16_t port);
