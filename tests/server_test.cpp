@@ -25,6 +25,7 @@ using testing::FakeReply;
 using ::testing::HasSubstr;
 using testing::http_request;
 using testing::HttpResult;
+using ::testing::Not;
 
 TEST_F(ServerTest, BaseEndpoint) {
   for (const char* method : {"GET", "HEAD"}) {
@@ -211,7 +212,17 @@ TEST_F(ServerTest, ConnectionsOverTheLimitAreRefusedCleanly) {
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(served);
-  EXPECT_THAT(get("/metrics").body, HasSubstr("ocipfs_connections_refused_total "));
+  auto metrics = second.request("/metrics").body;  // every refusal is counted
+  EXPECT_THAT(metrics, HasSubstr("ocipfs_connections_refused_total "));
+  EXPECT_THAT(metrics, Not(HasSubstr("ocipfs_connections_refused_total 0\n")));
+}
+
+TEST(ConnectionBudget, KeepsAnEighthOfTheDescriptorsForGateways) {
+  EXPECT_EQ(connection_budget(16384, 1'048'576), 16384u);
+  EXPECT_EQ(connection_budget(16384, 20'000), 16384u);
+  EXPECT_EQ(connection_budget(16384, 1024), 880u);
+  EXPECT_EQ(connection_budget(100, 1024), 100u);
+  EXPECT_EQ(connection_budget(16384, 8), 1u);
 }
 
 TEST_F(ServerTest, IdleConnectionsAreClosed) {

@@ -12,3 +12,8 @@ if [[ -f $state/env ]]; then
   stop_pid "$OCIPFSD_PID"
 fi
 "$REPO_DIR/tests/ipfs-node/ipfs-node.sh" stop "$state/ipfs" || true
+# A sanitizer build of ocipfsd reports here, at the latest when it exits.
+if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer" \
+  "$state/ocipfsd.log" 2>/dev/null; then
+  fail "ocipfsd reported a sanitizer error: $(grep -m1 -A20 -E "Sanitizer|runtime error:" "$state/ocipfsd.log")"
+fi
