@@ -176,6 +176,8 @@ class LogThrottle {
 constexpr int max_refusals_in_flight = 64;
 constexpr auto refusal_linger = std::chrono::seconds(1);
 
+constexpr int send_buffer_bytes = 64 * 1024;
+
 }  // namespace
 
 struct Server::Impl {
@@ -297,6 +299,9 @@ struct Server::Impl {
     auto remote = socket.remote_endpoint(ignored);
     const std::string remote_ip = remote.address().to_string();
     socket.set_option(tcp::no_delay(true), ignored);
+    // Answers are a few KiB: a client that never reads holds this much kernel memory at most,
+    // until --request-timeout closes it (Linux doubles the value for bookkeeping).
+    socket.set_option(asio::socket_base::send_buffer_size(send_buffer_bytes), ignored);
     metrics.connections.fetch_add(1, std::memory_order_relaxed);
     struct Closed {
       Metrics& metrics;
@@ -500,9 +505,11 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   for (auto& worker : impl.workers) {
     asio::post(worker->ioc, [&w = *worker] {
       w.draining = true;
-      // Idle connections close now; busy ones after their answer.
+      // Idle connections close now; busy ones after their answer. A socket that a timeout has
+      // just closed stays listed until its coroutine runs: cancelling it is a harmless error.
+      error_code ignored;
       for (auto& connection : w.connections)
-        if (!connection.busy) connection.stream->socket().cancel();
+        if (!connection.busy) connection.stream->socket().cancel(ignored);
     });
   }
   asio::co_spawn(impl.workers[0]->ioc, impl.drain(grace), asio::detached);
