@@ -74,6 +74,19 @@ TEST(LayerManifest, RefusesWhatIsNotALayerManifest) {
               HasSubstr("larger than 1 MiB"));
 }
 
+TEST(LayerManifest, RefusesDeepNestingBeforeParsing) {
+  // 1 MiB of "[" took the JSON parser a second of CPU to build and discard.
+  EXPECT_THAT(error_of(std::string(max_layer_manifest_size, '[')), HasSubstr("deeper than 64"));
+  auto nested = [](std::size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  EXPECT_THAT(error_of(nested(65)), HasSubstr("deeper than 64"));
+  // 64 levels, the document's own included, are fine; so are brackets in strings.
+  EXPECT_TRUE(
+      parse_layer_manifest(layer_manifest_json("hello.tar.gz", R"("x":)" + nested(63) + ",")));
+  EXPECT_TRUE(parse_layer_manifest(layer_manifest_json(std::string(100, '['))));
+  EXPECT_TRUE(parse_layer_manifest(
+      layer_manifest_json("hello.tar.gz", R"("x":"\"[)" + std::string(100, '{') + "\",")));
+}
+
 TEST(LayerManifest, RefusesBadLayerMediaTypes) {
   EXPECT_THAT(error_of(mutated([](json& d) {
                 d["layer"]["mediaType"] = "application/vnd.oci.image.manifest.v1+json";
