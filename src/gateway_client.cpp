@@ -179,14 +179,29 @@ struct GatewayClient::Impl {
     co_return std::make_unique<Connection>(Connection{std::move(tls_stream)});
   }
 
+  using Parser = http::response_parser<http::string_body>;
+
+  // Interim answers (100 Continue, 103 Early Hints) may come before the real one (RFC 9110
+  // 15.2): at most this many are skipped.
+  static constexpr int max_interim_answers = 8;
+
   template <class Stream>
-  static asio::awaitable<error_code> write_and_read(
-      Stream& stream, const http::request<http::empty_body>& request, beast::flat_buffer& buffer,
-      http::response_parser<http::string_body>& parser) {
+  asio::awaitable<error_code> write_and_read(Stream& stream,
+                                             const http::request<http::empty_body>& request,
+                                             beast::flat_buffer& buffer,
+                                             std::optional<Parser>& parser) {
     auto [write_error, written] = co_await http::async_write(stream, request, use_tuple);
     if (write_error) co_return write_error;
-    auto [read_error, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
-    co_return read_error;
+    for (int interim = 0;; ++interim) {
+      parser.emplace();
+      parser->header_limit(static_cast<std::uint32_t>(options.max_header_size));
+      parser->body_limit(options.max_body_size);
+      auto [read_error, read] = co_await http::async_read(stream, buffer, *parser, use_tuple);
+      if (read_error) co_return read_error;
+      unsigned status = parser->get().result_int();
+      bool skippable = status >= 100 && status < 200 && status != 101;
+      if (!skippable || interim == max_interim_answers) co_return error_code{};
+    }
   }
 
   struct Exchange {
@@ -198,9 +213,7 @@ struct GatewayClient::Impl {
       Connection& connection, const http::request<http::empty_body>& request,
       Clock::time_point deadline) {
     connection.tcp().expires_at(deadline);
-    http::response_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(options.max_header_size));
-    parser.body_limit(options.max_body_size);
+    std::optional<Parser> parser;
     beast::flat_buffer buffer(options.max_header_size + options.max_body_size);
     error_code ec;
     if (auto* plain = std::get_if<beast::tcp_stream>(&connection.stream)) {
@@ -210,8 +223,8 @@ struct GatewayClient::Impl {
     }
     if (ec) co_return Unexpected{ec};
     Exchange out;
-    out.reusable = parser.keep_alive() && buffer.size() == 0;
-    out.response = parser.release();
+    out.reusable = parser->keep_alive() && buffer.size() == 0;
+    out.response = parser->release();
     co_return out;
   }
 

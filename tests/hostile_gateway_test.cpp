@@ -120,6 +120,28 @@ TEST_F(HostileGateway, GatewayRedirectsAreFollowedUpToFive) {
   EXPECT_THAT(error_message(scheme), HasSubstr("not http or https"));
 }
 
+TEST_F(HostileGateway, InterimAnswersBeforeTheRealOneAreSkipped) {
+  std::string manifest = testing::layer_manifest_json();
+  std::string final_answer =
+      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(manifest.size()) + "\r\n\r\n" +
+      manifest;
+  auto result = with_gateway_reply(
+      {FakeReply::Kind::raw,
+       0,
+       "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n" + final_answer,
+       {},
+       {}});
+  EXPECT_EQ(result.status, 200u) << result.body;
+
+  stop();
+  start({});  // forget the cached image
+  std::string endless_interim;
+  for (int i = 0; i < 20; ++i) endless_interim += "HTTP/1.1 100 Continue\r\n\r\n";
+  auto flood = with_gateway_reply({FakeReply::Kind::raw, 0, endless_interim, {}, {}});
+  EXPECT_EQ(flood.status, 502u);
+  EXPECT_THAT(error_message(flood), HasSubstr("answered 100"));
+}
+
 TEST_F(HostileGateway, TrickleIsCutAtTheDeadline) {
   // A whole answer at 100 ms a byte would take about 40 s; the fetch deadline is 1 s.
   auto started = Clock::now();
