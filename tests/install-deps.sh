@@ -2,7 +2,9 @@
 # Installs what ocipfs needs on Debian 12, skipping what is already there.
 #   install-deps.sh build   compilers and libraries
 #   install-deps.sh run     build, plus what the quick start's local IPFS node needs
-#   install-deps.sh test    run, plus the real clients the end-to-end tests drive
+#   install-deps.sh test    run, plus the real clients the end-to-end tests drive, clang with its
+#                           sanitizer and libFuzzer runtimes, and wrk for the load test
+#   install-deps.sh only PACKAGE...   just these Debian packages (for the bench and soak scripts)
 set -euo pipefail
 mode=${1:-test}
 
@@ -10,19 +12,21 @@ build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nl
   libspdlog-dev libssl-dev libgtest-dev libgmock-dev ca-certificates libarchive-dev zlib1g-dev
   libzstd-dev)
 run=(curl jq)
-test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3 zstd)
+test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3 zstd
+  clang-14 libclang-rt-14-dev wrk)
 
 case $mode in
   build) wanted=("${build[@]}") ;;
   run) wanted=("${build[@]}" "${run[@]}") ;;
   test) wanted=("${build[@]}" "${run[@]}" "${test[@]}") ;;
+  only) wanted=("${@:2}") ;;
   *)
-    echo "usage: install-deps.sh build|run|test" >&2
+    echo "usage: install-deps.sh build|run|test|only PACKAGE..." >&2
     exit 2
     ;;
 esac
 # Node.js runs the local IPFS node; any distribution's node 18+ with npm will do.
-if [[ $mode != build ]] && ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
+if [[ $mode == run || $mode == test ]] && ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
 
 missing=()
 for package in "${wanted[@]}"; do

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Sets up a Debian 12 machine and runs every test: unit, integration and end-to-end.
-#   bash tests/run.sh            (BUILD_DIR defaults to ./build)
+# Sets up a Debian 12 machine and runs every test: unit, integration, load and end-to-end with
+# gcc; then all of them again with clang under AddressSanitizer and UBSan (except the container
+# build, which compiles its own ocipfsd), and each libFuzzer target for a bounded time.
+#   bash tests/run.sh
+#     BUILD_DIR            the gcc build (default ./build)
+#     SANITIZE_BUILD_DIR   the clang ASan+UBSan+libFuzzer build (default ./build-asan)
+#     OCIPFS_FUZZ_SECONDS  fuzzing time per target (default 30)
 set -euo pipefail
 repo="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 build=${BUILD_DIR:-$repo/build}
+sanitize_build=${SANITIZE_BUILD_DIR:-$repo/build-asan}
+fuzz_seconds=${OCIPFS_FUZZ_SECONDS:-30}
 
 bash "$repo/tests/install-deps.sh" test
 bash "$repo/tests/ipfs-node/ipfs-node.sh" install
+
 cmake -S "$repo" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build "$build" -j "$(nproc)"
-cd "$build"
-ctest --output-on-failure --timeout 900
+(cd "$build" && ctest --output-on-failure --timeout 900)
+
+CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$sanitize_build" -G Ninja \
+  -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DOCIPFS_SANITIZE=address,undefined \
+  -DOCIPFS_FUZZ=ON -DOCIPFS_FUZZ_SECONDS="$fuzz_seconds"
+cmake --build "$sanitize_build" -j "$(nproc)"
+(cd "$sanitize_build" && ctest --output-on-failure --timeout 900 -E '^e2e\.container$')

@@ -45,29 +45,11 @@ die() {
 
 # --- set-up ---------------------------------------------------------------------------------
 
-install_missing() {
-  local wanted=(wrk hey nginx docker-registry curl jq python3 iproute2 procps util-linux)
-  local missing=() package
-  for package in "${wanted[@]}"; do
-    if [[ $package == nginx ]] && dpkg-query -W -f='${Status}' nginx-light 2>/dev/null |
-      grep -q "install ok installed"; then
-      continue
-    fi
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$package")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  log "installing ${missing[*]}"
-  local sudo=()
-  ((EUID == 0)) || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-}
-
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a whole number of seconds"
 [[ $cache_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGES must be a positive whole number"
-install_missing
+bash "$repo/tests/install-deps.sh" only wrk hey docker-registry curl jq python3 iproute2 procps \
+  util-linux
+command -v nginx >/dev/null || bash "$repo/tests/install-deps.sh" only nginx-light
 for binary in "$ocipfsd" "$tool"; do
   [[ -x $binary ]] || die "$binary is missing: build first (cmake --build ${BUILD_DIR:-build})"
 done

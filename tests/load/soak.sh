@@ -43,21 +43,7 @@ for value in "$seconds" "$connections" "$threads"; do
   [[ $value =~ ^[1-9][0-9]*$ ]] || die "SOAK_SECONDS, SOAK_CONNECTIONS and SOAK_THREADS are positive whole numbers"
 done
 
-install_missing() {
-  local missing=() package
-  for package in wrk curl jq iproute2; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
-      missing+=("$package")
-  done
-  ((${#missing[@]} == 0)) && return 0
-  log "installing ${missing[*]}"
-  local sudo=()
-  ((EUID == 0)) || sudo=(sudo)
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
-}
-install_missing
+bash "$repo/tests/install-deps.sh" only wrk curl jq iproute2
 for binary in "$ocipfsd" "$tool"; do
   [[ -x $binary ]] || die "$binary is missing: build first (cmake --build $build)"
 done

@@ -1,0 +1,216 @@
+// Fuzzes routing (route.hpp) and the answers made without I/O (Handler::answer_now, handler.hpp).
+// The input is a request as lines: "METHOD TARGET", then the Accept and If-None-Match values
+// (a first line without a space is a GET of that target). Access log lines are checked too.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.hpp"
+#include "ocipfs/digest.hpp"
+#include "ocipfs/handler.hpp"
+#include "ocipfs/image.hpp"
+#include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/log.hpp"
+#include "ocipfs/redirect.hpp"
+#include "ocipfs/resolver.hpp"
+#include "ocipfs/route.hpp"
+
+namespace {
+
+using namespace ocipfs;
+using nlohmann::json;
+
+constexpr std::string_view redirect_base = "https://gateway.example/prefix";
+
+// A layer manifest whose file name is a tag: the image every CID resolves to below.
+const std::string layer_manifest =
+    R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json","layer":{)"
+    R"("mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":)"
+    R"("sha256:1111111111111111111111111111111111111111111111111111111111111111","size":1234,)"
+    R"("annotations":{"io.ocipfs.layer.ipfs.cid":)"
+    R"("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/hello.tar.gz","io.ocipfs.layer.fs.digest":)"
+    R"("sha256:2222222222222222222222222222222222222222222222222222222222222222"}}})";
+
+// What resolvers answer from their cache.
+class CachedResolver final : public Resolver {
+ public:
+  explicit CachedResolver(std::optional<Resolution> answer) : answer_(std::move(answer)) {}
+  boost::asio::awaitable<Resolution> resolve(const Cid&) override { std::abort(); }
+  std::optional<Resolution> cached(const Cid&) override { return answer_; }
+
+ private:
+  std::optional<Resolution> answer_;
+};
+
+const ImagePtr& image() {
+  static const ImagePtr image = std::make_shared<const Image>(
+      synthesize_image("bafkreifake", *parse_layer_manifest(layer_manifest)));
+  return image;
+}
+
+std::string_view next_line(std::string_view& input) {
+  auto end = input.find('\n');
+  std::string_view line = input.substr(0, end);
+  input.remove_prefix(end == std::string_view::npos ? input.size() : end + 1);
+  return line;
+}
+
+bool has_line_break(std::string_view text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+std::string header(const Response& response, std::string_view name) {
+  for (const auto& [key, value] : response.headers)
+    if (key == name) return value;
+  return {};
+}
+
+void check_route(const Route& route, std::string_view path) {
+  if (route.kind == RouteKind::base) {
+    FUZZ_CHECK(path == "/v2" || path == "/v2/");
+    return;
+  }
+  FUZZ_CHECK(is_repository_name(route.name));
+  FUZZ_CHECK(route.name.starts_with("layer/"));
+  std::string_view cid_text = std::string_view(route.name).substr(6);
+  FUZZ_CHECK(is_lowercase_cid(cid_text));
+  FUZZ_CHECK(*parse_cid(cid_text) == route.cid && route.cid.version == 1);
+  switch (route.kind) {
+    case RouteKind::manifest:
+      FUZZ_CHECK(is_sha256_digest(route.reference) || is_tag(route.reference));
+      break;
+    case RouteKind::blob:
+    case RouteKind::referrers:
+      FUZZ_CHECK(is_sha256_digest(route.reference));
+      break;
+    case RouteKind::tags_list:
+      FUZZ_CHECK(route.reference.empty());
+      break;
+    default:
+      break;
+  }
+}
+
+// What every answer must be: a known status, headers that cannot split, a length that matches.
+void check_response(const Response& response, const Request& request) {
+  const bool head = request.method == "HEAD";
+  const unsigned status = response.status;
+  FUZZ_CHECK(status == 200 || status == 302 || status == 304 || status == 400 || status == 404 ||
+             status == 405);
+  FUZZ_CHECK(!response.content_type.empty() && !has_line_break(response.content_type));
+  for (const auto& [name, value] : response.headers) {
+    FUZZ_CHECK(!name.empty() && !has_line_break(name));
+    FUZZ_CHECK(!has_line_break(value));
+  }
+  if (status != 405) FUZZ_CHECK(response.head == head);
+  const std::string_view payload = response.payload();
+  const std::string digest = header(response, "Docker-Content-Digest");
+  // HEAD of the layer says the layer's length; its bytes are on the gateway.
+  const bool layer_head = head && status == 200 && digest == image()->layer.digest;
+  if (layer_head) {
+    FUZZ_CHECK(response.content_length == image()->layer.size && payload.empty());
+  } else {
+    FUZZ_CHECK(response.content_length == payload.size());
+  }
+
+  if (status >= 400) {
+    FUZZ_CHECK(response.content_type == "application/json");
+    FUZZ_CHECK(fuzz::is_oci_error(payload, status));
+    FUZZ_CHECK(fuzz::is_printable(payload));
+    FUZZ_CHECK(header(response, "Cache-Control") == "no-store");
+    return;
+  }
+  if (status == 302) {
+    FUZZ_CHECK(header(response, "Location").starts_with(std::string(redirect_base) + "/ipfs/"));
+    FUZZ_CHECK(payload.empty());
+  }
+  if (!digest.empty()) {
+    FUZZ_CHECK(header(response, "ETag") == "\"" + digest + "\"");
+    if (status == 200 && !layer_head) FUZZ_CHECK(fuzz::digest_matches(digest, payload));
+    if (status == 304) FUZZ_CHECK(matches_etag(request.if_none_match, digest));
+  } else if (status == 200) {
+    FUZZ_CHECK(response.content_type.find("json") != std::string::npos);
+    FUZZ_CHECK(!json::parse(payload, nullptr, false).is_discarded());
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  std::string_view first = next_line(input);
+  std::string_view method = "GET";
+  std::string_view target = first;
+  if (auto space = first.find(' '); space != std::string_view::npos) {
+    method = first.substr(0, space);
+    target = first.substr(space + 1);
+  }
+  std::string_view accept = next_line(input);
+  std::string_view if_none_match = next_line(input);
+  const Request request{method, target, accept, if_none_match};
+  const bool read_only = method == "GET" || method == "HEAD";
+
+  std::string_view path = target.substr(0, target.find('?'));
+  auto route = parse_route(path);
+  if (route) {
+    check_route(*route, path);
+  } else {
+    const RegistryError& error = route.error();
+    FUZZ_CHECK(error.status == 400 || error.status == 404);
+    FUZZ_CHECK(fuzz::is_printable(error.message));
+  }
+  accepts_index(accept);
+  matches_etag(if_none_match, image()->index.digest);
+
+  // The access log line of the request (the last two lines standing as trace headers): one line
+  // of JSON, whatever the request had in it.
+  AccessRecord record{method, target, 200, 0, {}, accept, "127.0.0.1", accept, if_none_match};
+  std::string log_line = access_json(record, "project");
+  FUZZ_CHECK(fuzz::is_printable(log_line));
+  FUZZ_CHECK(!json::parse(log_line, nullptr, false).is_discarded());
+
+  static const RedirectGateway redirect = *parse_redirect_gateway(redirect_base);
+
+  // Nothing cached: only errors, /v2/ and referrers are answered now.
+  CachedResolver nothing(std::nullopt);
+  auto now = Handler(nothing, redirect).answer_now(request);
+  const bool needs_image =
+      read_only && route && route->kind != RouteKind::base && route->kind != RouteKind::referrers;
+  FUZZ_CHECK(now.has_value() == !needs_image);
+  if (now) {
+    if (fuzz::verbose())
+      std::fprintf(stderr, "%u %.*s\n", now->status, static_cast<int>(now->payload().size()),
+                   now->payload().data());
+    check_response(*now, request);
+    if (!read_only) FUZZ_CHECK(now->status == 405 && !header(*now, "Allow").empty());
+    if (read_only && !route) FUZZ_CHECK(now->status == route.error().status);
+  }
+  if (!needs_image) return 0;
+
+  // A cached image: every route gets its answer at once.
+  CachedResolver cached{Resolution(image())};
+  auto answered = Handler(cached, redirect).answer_now(request);
+  FUZZ_CHECK(answered);
+  if (fuzz::verbose())
+    std::fprintf(stderr, "%u %.*s\n", answered->status,
+                 static_cast<int>(answered->payload().size()), answered->payload().data());
+  check_response(*answered, request);
+  if (route->kind == RouteKind::tags_list && answered->status == 200 && !answered->head) {
+    json body = json::parse(answered->payload());
+    FUZZ_CHECK(body["name"] == route->name);
+    FUZZ_CHECK(body["tags"].is_array() && body["tags"].size() <= image()->tags.size());
+  }
+
+  // A cached error: it is the answer.
+  RegistryError invalid = invalid_layer_manifest(route->cid.to_string(), "it is not valid JSON");
+  CachedResolver failed{Resolution(Unexpected{invalid})};
+  auto refused = Handler(failed, redirect).answer_now(request);
+  FUZZ_CHECK(refused && refused->status == 404 && refused->payload() == error_body(invalid));
+  check_response(*refused, request);
+  return 0;
+}
