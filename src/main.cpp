@@ -41,9 +41,10 @@ int main(int argc, char** argv) {
     config.max_connections = budget;
   }
   try {
-    ocipfs::Server server(config);
+    // Signals are caught before the port is bound: a SIGTERM from whoever saw it open drains.
     boost::asio::io_context signals_context;
     boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+    ocipfs::Server server(config);
     // The first SIGTERM or SIGINT drains; a second one exits at once.
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
       if (ec) return;
