@@ -186,6 +186,7 @@ struct Server::Impl {
   ResolverShared shared;
   Metrics metrics;
   std::atomic<bool> probing{false};
+  std::atomic<std::int64_t> active_connections{0};
   std::atomic<int> refusals_in_flight{0};
   const std::string refusal;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -232,11 +233,11 @@ struct Server::Impl {
   asio::awaitable<void> drain(std::chrono::milliseconds grace) {
     auto deadline = std::chrono::steady_clock::now() + grace;
     asio::steady_timer tick(workers[0]->ioc);
-    while (metrics.connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (active_connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
       tick.expires_after(std::chrono::milliseconds(20));
       co_await tick.async_wait(use_tuple);
     }
-    auto left = metrics.connections.load();
+    auto left = active_connections.load();
     if (left > 0) spdlog::warn("shutdown: {} connections still busy after the grace period", left);
     for (auto& worker : workers) worker->ioc.stop();
   }
@@ -256,7 +257,7 @@ struct Server::Impl {
         co_await pause.async_wait(use_tuple);
         continue;
       }
-      if (metrics.connections.load() >= static_cast<std::int64_t>(config.max_connections)) {
+      if (active_connections.load() >= static_cast<std::int64_t>(config.max_connections)) {
         metrics.refused_connections.fetch_add(1, std::memory_order_relaxed);
         if (std::uint64_t skipped = 0; refusals_logged.ready(skipped))
           spdlog::warn(
@@ -269,7 +270,7 @@ struct Server::Impl {
           refusals_in_flight.fetch_sub(1);
         continue;
       }
-      metrics.connections.fetch_add(1);  // until the session ends
+      active_connections.fetch_add(1);
       asio::co_spawn(worker.ioc, session(worker, std::move(socket)), asio::detached);
     }
   }
@@ -301,6 +302,11 @@ struct Server::Impl {
     // Answers are a few KiB: a client that never reads holds this much kernel memory at most,
     // until --request-timeout closes it (Linux doubles the value for bookkeeping).
     socket.set_option(asio::socket_base::send_buffer_size(send_buffer_bytes), ignored);
+    metrics.connections.fetch_add(1, std::memory_order_relaxed);
+    struct Closed {
+      Metrics& metrics;
+      ~Closed() { metrics.connections.fetch_sub(1, std::memory_order_relaxed); }
+    } closed{metrics};
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer(config.max_header_size);
     std::string head_buffer;
@@ -314,7 +320,7 @@ struct Server::Impl {
       Server::Impl& server;
       ~Unregister() {
         worker.connections.erase(self);
-        server.metrics.connections.fetch_sub(1);
+        server.active_connections.fetch_sub(1);
       }
     } unregister{worker, self, *this};
     for (;;) {
