@@ -1,25 +1,30 @@
 #include "ocipfs/caching_resolver.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <optional>
 #include <vector>
+
+#include "asio_tokens.hpp"
 
 namespace ocipfs {
 
 namespace asio = boost::asio;
 
-namespace {
 // A request waiting for a fetch: woken on its own executor when the fetch ends.
-struct Waiter {
+struct ResolverShared::Waiter {
   explicit Waiter(const asio::any_io_executor& executor) : wake(executor) {}
   asio::steady_timer wake;
 };
+
+namespace {
+
+constexpr std::size_t max_hot_bytes = 32u << 20;
+
+std::size_t hot_bytes(std::size_t cache_bytes) { return std::min(cache_bytes / 8, max_hot_bytes); }
 }  // namespace
 
 struct ResolverShared::Flight {
@@ -27,87 +32,102 @@ struct ResolverShared::Flight {
   std::vector<std::shared_ptr<Waiter>> waiters;
 };
 
-namespace {
-constexpr std::size_t max_hot_bytes = 32u << 20;
-}
+// The image is cached by what it is read as; the document's bytes by the CID alone.
+struct CachingResolver::Keys {
+  explicit Keys(const Repository& repository)
+      : document(repository.cid.v1_bytes()), image(static_cast<char>(repository.kind) + document) {}
+  std::string document;
+  std::string image;
+};
 
 ResolverShared::ResolverShared(std::size_t cache_bytes)
-    : images(std::min(cache_bytes / 8, max_hot_bytes)),
-      manifests(cache_bytes - std::min(cache_bytes / 8, max_hot_bytes)) {}
+    : images(hot_bytes(cache_bytes)), documents(cache_bytes - hot_bytes(cache_bytes)) {}
 
 std::uint64_t ResolverShared::fetches() const {
   std::lock_guard lock(mutex_);
   return fetches_;
 }
 
-CachingResolver::CachingResolver(ContentSource& inner, ResolverShared& shared,
+CachingResolver::CachingResolver(ContentSource& source, ResolverShared& shared,
                                  std::chrono::milliseconds wait_limit)
-    : inner_(inner), shared_(shared), wait_limit_(wait_limit) {}
+    : source_(source), shared_(shared), wait_limit_(wait_limit) {}
 
-std::optional<Resolution> CachingResolver::cached(const Cid& cid, const std::string& key) {
-  if (auto image = shared_.images.find(key)) return image;
-  auto content = shared_.manifests.find(key);
+std::optional<Resolution> CachingResolver::cached(const Repository& repository, const Keys& keys) {
+  if (auto image = shared_.images.find(keys.image)) return image;
+  auto content = shared_.documents.find(keys.document);
   if (!content) return std::nullopt;
-  Resolution rebuilt = build_image(cid, std::move(*content));
-  if (is_cacheable(rebuilt)) shared_.images.insert(key, rebuilt);
+  Resolution rebuilt = build_image(repository.kind, repository.cid, std::move(*content));
+  if (is_cacheable(rebuilt))
+    shared_.images.insert(keys.image, rebuilt, cache_cost(keys.image, rebuilt));
   return rebuilt;
 }
 
-std::optional<Resolution> CachingResolver::cached(const Cid& cid) {
-  return cached(cid, cid.v1_bytes());
+std::optional<Resolution> CachingResolver::cached(const Repository& repository) {
+  return cached(repository, Keys(repository));
 }
 
-asio::awaitable<Resolution> CachingResolver::resolve(const Cid& cid) {
-  std::string key = cid.v1_bytes();
-  if (auto hit = cached(cid, key)) co_return std::move(*hit);
+// Joins the fetch in flight for the repository as `waiter`, or starts one (`leader`); `hit` is
+// set instead when the fetch that filled the cache ended since the caller's miss. A flight found
+// in the map has no result yet: the result is set and the flight removed under one lock.
+std::shared_ptr<ResolverShared::Flight> CachingResolver::join_flight(
+    const Repository& repository, const Keys& keys, std::shared_ptr<ResolverShared::Waiter> waiter,
+    bool& leader, std::optional<Resolution>& hit) {
+  std::lock_guard lock(shared_.mutex_);
+  auto& slot = shared_.flights_[keys.image];
+  if (!slot) {
+    if ((hit = cached(repository, keys))) {
+      shared_.flights_.erase(keys.image);
+      return nullptr;
+    }
+    slot = std::make_shared<ResolverShared::Flight>();
+    leader = true;
+    ++shared_.fetches_;
+  }
+  slot->waiters.push_back(std::move(waiter));
+  return slot;
+}
+
+asio::awaitable<Resolution> CachingResolver::resolve(const Repository& repository) {
+  Keys keys(repository);
+  if (auto hit = cached(repository, keys)) co_return std::move(*hit);
 
   auto executor = co_await asio::this_coro::executor;
-  auto waiter = std::make_shared<Waiter>(executor);
+  auto waiter = std::make_shared<ResolverShared::Waiter>(executor);
   waiter->wake.expires_after(wait_limit_);
-  std::shared_ptr<ResolverShared::Flight> flight;
   bool leader = false;
-  {
-    std::lock_guard lock(shared_.mutex_);
-    auto& slot = shared_.flights_[key];
-    if (!slot) {
-      // The fetch that filled the cache may have ended since our miss.
-      if (auto hit = cached(cid, key)) {
-        shared_.flights_.erase(key);
-        co_return std::move(*hit);
-      }
-      slot = std::make_shared<ResolverShared::Flight>();
-      leader = true;
-      ++shared_.fetches_;
-    }
-    flight = slot;
-    flight->waiters.push_back(waiter);
-  }
+  std::optional<Resolution> hit;
+  auto flight = join_flight(repository, keys, waiter, leader, hit);
+  if (!flight) co_return std::move(*hit);
   // The fetch runs on its own, so no request's fate (cancelled, timed out) can break it.
-  if (leader) asio::co_spawn(executor, fetch(cid, key, flight), asio::detached);
+  if (leader) asio::co_spawn(executor, fetch(repository, flight), asio::detached);
 
-  co_await waiter->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_await waiter->wake.async_wait(use_tuple);
   std::lock_guard lock(shared_.mutex_);
   if (flight->result) co_return *flight->result;
-  co_return Unexpected{RegistryError{504, ErrorCode::unavailable,
-                                     "timed out waiting for layer manifest " + cid.to_string()}};
+  co_return Unexpected{gateway_timeout("timed out waiting for " +
+                                       std::string(document_noun(repository.kind)) + " " +
+                                       repository.cid.to_string())};
 }
 
-asio::awaitable<void> CachingResolver::fetch(Cid cid, std::string key,
+asio::awaitable<void> CachingResolver::fetch(Repository repository,
                                              std::shared_ptr<ResolverShared::Flight> flight) {
+  Keys keys(repository);
   Content content = Unexpected{internal_error()};
   try {
-    content = co_await inner_.fetch(cid);
+    content = co_await source_.fetch(repository.cid, repository.kind);
   } catch (const std::exception&) {
   }
-  if (content) shared_.manifests.insert(key, *content);
-  Resolution result = build_image(cid, content);
-  if (is_cacheable(result)) shared_.images.insert(key, result);
-  std::vector<std::shared_ptr<Waiter>> waiters;
+  if (content)
+    shared_.documents.insert(keys.document, *content, cache_cost(keys.document, *content));
+  Resolution result = build_image(repository.kind, repository.cid, content);
+  if (is_cacheable(result))
+    shared_.images.insert(keys.image, result, cache_cost(keys.image, result));
+  std::vector<std::shared_ptr<ResolverShared::Waiter>> waiters;
   {
     std::lock_guard lock(shared_.mutex_);
     flight->result = std::move(result);
     waiters.swap(flight->waiters);
-    shared_.flights_.erase(key);
+    shared_.flights_.erase(keys.image);
   }
   for (auto& waiter : waiters)
     asio::post(waiter->wake.get_executor(), [waiter] { waiter->wake.cancel(); });

@@ -1,6 +1,7 @@
 #include "ocipfs/config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <thread>
 
@@ -10,36 +11,16 @@ namespace ocipfs {
 
 namespace {
 
-const char* const help_text = R"(Usage: ocipfsd [flags]
+using Problem = std::optional<std::string>;  // what is wrong with a flag's value, if anything
 
-A pull-only OCI registry that serves one-layer images from IPFS:
-  COPY --from=HOST/layer/<cid>:<file> / /
-
-Flags:
-  --gateway=URL            IPFS HTTP gateway for layer manifests (http or https, optional path
-                           prefix). Repeat it to fall back on others. Default: https://ipfs.io
-  --redirect-gateway=URL   public gateway that clients download layers from: a path gateway, or
-                           a subdomain template like https://{cid}.ipfs.dweb.link.
-                           Default: the first gateway
-  --verify=strict|off      prove that gateway content is what the CID names. Default: strict
-  --listen=HOST:PORT       address to listen on. Default: 0.0.0.0:$PORT, PORT defaulting to 8080
-  --threads=N              server threads. Default: the number of cores
-  --gateway-timeout=DUR    deadline for one gateway fetch, e.g. 30s, 500ms. Default: 30s
-  --idle-timeout=DUR       close kept-alive connections idle this long. Default: 60s
-  --request-timeout=DUR    deadline for reading a request header. Default: 30s
-  --shutdown-grace=DUR     on SIGTERM, time for requests in flight. Default: 10s
-  --cache-size=SIZE        memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB
-  --max-connections=N      open client connections at most; past it, new ones are answered
-                           503 and closed. Default: 16384, or less if the open-file limit is low
-  --gateway-ca-file=PATH   PEM file of CA certificates to trust for https gateways, besides
-                           the system's (e.g. a private gateway with its own CA)
-  --ready-check            /readyz is ready only once a gateway has answered in the last 5 min
-  --log-format=json|text   JSON lines for Cloud Logging, or text. Default: json when $K_SERVICE
-                           is set (Cloud Run), else text
-  --log-level=LEVEL        trace, debug, info, warn, error, critical or off. Default: info
-  --help                   print this help and exit
-  --version                print the version and exit
-)";
+// A flag: `--name=VALUE`, or `--name` alone when `value` is empty. `help` is its text in --help,
+// wrapped lines after the first indented by the caller.
+struct Flag {
+  std::string_view name;
+  std::string_view value;
+  std::string_view help;
+  Problem (*apply)(CommandLine& line, std::string_view value);
+};
 
 template <class Int>
 std::optional<Int> parse_int(std::string_view text) {
@@ -49,22 +30,216 @@ std::optional<Int> parse_int(std::string_view text) {
   return value;
 }
 
-Expected<std::pair<std::string, std::uint16_t>> parse_listen(std::string_view text) {
+Problem parse_listen(ListenConfig& listen, std::string_view text) {
   auto colon = text.rfind(':');
-  if (colon == std::string_view::npos)
-    return Unexpected{std::string("--listen must be HOST:PORT, e.g. 0.0.0.0:8080")};
+  if (colon == std::string_view::npos) return "must be HOST:PORT, e.g. 0.0.0.0:8080";
   std::string host(text.substr(0, colon));
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   auto port = parse_int<std::uint16_t>(text.substr(colon + 1));
-  if (host.empty() || !port)
-    return Unexpected{std::string("--listen must be HOST:PORT with a port from 0 to 65535")};
-  return std::pair{host, *port};
+  if (host.empty() || !port) return "must be HOST:PORT with a port from 0 to 65535";
+  listen.host = std::move(host);
+  listen.port = *port;
+  return std::nullopt;
+}
+
+Problem set_duration(std::chrono::milliseconds& slot, std::string_view value) {
+  auto duration = parse_duration(value);
+  if (!duration) return duration.error();
+  slot = *duration;
+  return std::nullopt;
+}
+
+Problem set_whole(std::size_t& slot, std::string_view value, std::size_t low, std::size_t high) {
+  auto number = parse_int<std::size_t>(value);
+  if (!number || *number < low || *number > high)
+    return "must be a whole number from " + std::to_string(low) + " to " + std::to_string(high);
+  slot = *number;
+  return std::nullopt;
+}
+
+Problem set_choice(std::string_view value, std::initializer_list<std::string_view> choices,
+                   std::string& slot) {
+  if (std::find(choices.begin(), choices.end(), value) != choices.end()) {
+    slot = std::string(value);
+    return std::nullopt;
+  }
+  std::string list;
+  for (auto choice : choices) list += (list.empty() ? "" : ", ") + std::string(choice);
+  return "must be one of " + list;
+}
+
+Problem add_gateway(CommandLine& line, std::string_view value) {
+  auto url = parse_http_url(value);
+  if (!url) return url.error();
+  auto& urls = line.config.gateway.urls;
+  if (urls.size() >= 16) return "at most 16 gateways";
+  urls.push_back(std::move(*url));
+  return std::nullopt;
+}
+
+Problem set_redirect(CommandLine& line, std::string_view value) {
+  auto gateway = parse_redirect_gateway(value);
+  if (!gateway) return gateway.error();
+  line.config.gateway.redirect = std::move(*gateway);
+  return std::nullopt;
+}
+
+Problem set_threads(CommandLine& line, std::string_view value) {
+  std::size_t threads = 0;
+  if (auto problem = set_whole(threads, value, 1, 256)) return problem;
+  line.config.listen.threads = static_cast<unsigned>(threads);
+  return std::nullopt;
+}
+
+Problem set_cache_size(CommandLine& line, std::string_view value) {
+  auto size = parse_size(value);
+  if (!size) return size.error();
+  line.config.cache.bytes = *size;
+  return std::nullopt;
+}
+
+Problem set_log_format(CommandLine& line, std::string_view value) {
+  if (value != "json" && value != "text") return "must be json or text";
+  line.config.log.json = value == "json";
+  return std::nullopt;
+}
+
+Problem set_verify(CommandLine& line, std::string_view value) {
+  if (value != "strict" && value != "off") return "must be strict or off";
+  line.config.gateway.verify = value == "strict";
+  return std::nullopt;
+}
+
+Problem set_ca_file(CommandLine& line, std::string_view value) {
+  if (value.empty()) return "must name a PEM file";
+  line.config.gateway.client.ca_file = std::string(value);
+  return std::nullopt;
+}
+
+Problem set_command(CommandLine& line, Command command) {
+  line.command = command;
+  return std::nullopt;
+}
+
+const std::array<Flag, 17> flags = {{
+    {"--gateway", "URL",
+     "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
+     "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
+     add_gateway},
+    {"--redirect-gateway", "URL",
+     "public gateway that clients download layers from: a path gateway, or\n"
+     "a subdomain template like https://{cid}.ipfs.dweb.link.\n"
+     "Default: the first gateway",
+     set_redirect},
+    {"--verify", "strict|off", "prove that gateway content is what the CID names. Default: strict",
+     set_verify},
+    {"--listen", "HOST:PORT",
+     "address to listen on. Default: 0.0.0.0:$PORT, PORT defaulting to 8080",
+     [](CommandLine& line, std::string_view value) {
+       return parse_listen(line.config.listen, value);
+     }},
+    {"--threads", "N", "server threads. Default: the number of cores", set_threads},
+    {"--gateway-timeout", "DUR", "deadline for one gateway fetch, e.g. 30s, 500ms. Default: 30s",
+     [](CommandLine& line, std::string_view value) {
+       return set_duration(line.config.gateway.client.timeout, value);
+     }},
+    {"--idle-timeout", "DUR", "close kept-alive connections idle this long. Default: 60s",
+     [](CommandLine& line, std::string_view value) {
+       return set_duration(line.config.limits.idle_timeout, value);
+     }},
+    {"--request-timeout", "DUR", "deadline for reading a request header. Default: 30s",
+     [](CommandLine& line, std::string_view value) {
+       return set_duration(line.config.limits.request_timeout, value);
+     }},
+    {"--shutdown-grace", "DUR", "on SIGTERM, time for requests in flight. Default: 10s",
+     [](CommandLine& line, std::string_view value) {
+       return set_duration(line.config.limits.shutdown_grace, value);
+     }},
+    {"--cache-size", "SIZE", "memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB",
+     set_cache_size},
+    {"--max-connections", "N",
+     "open client connections at most; past it, new ones are answered\n"
+     "503 and closed. Default: 16384, or less if the open-file limit is low",
+     [](CommandLine& line, std::string_view value) {
+       return set_whole(line.config.limits.max_connections, value, 1, 1'000'000);
+     }},
+    {"--gateway-ca-file", "PATH",
+     "PEM file of CA certificates to trust for https gateways, besides\n"
+     "the system's (e.g. a private gateway with its own CA)",
+     set_ca_file},
+    {"--ready-check", "", "/readyz is ready only once a gateway has answered in the last 5 min",
+     [](CommandLine& line, std::string_view) -> Problem {
+       line.config.ready.check = true;
+       return std::nullopt;
+     }},
+    {"--log-format", "json|text",
+     "JSON lines for Cloud Logging, or text. Default: json when $K_SERVICE\n"
+     "is set (Cloud Run), else text",
+     set_log_format},
+    {"--log-level", "LEVEL", "trace, debug, info, warn, error, critical or off. Default: info",
+     [](CommandLine& line, std::string_view value) {
+       return set_choice(value, {"trace", "debug", "info", "warn", "error", "critical", "off"},
+                         line.config.log.level);
+     }},
+    {"--help", "", "print this help and exit",
+     [](CommandLine& line, std::string_view) { return set_command(line, Command::help); }},
+    {"--version", "", "print the version and exit",
+     [](CommandLine& line, std::string_view) { return set_command(line, Command::version); }},
+}};
+
+const Flag* find_flag(std::string_view name) {
+  if (name == "-h") name = "--help";
+  for (const auto& flag : flags)
+    if (flag.name == name) return &flag;
+  return nullptr;
+}
+
+Problem read_environment(CommandLine& line, const Environment& environment) {
+  Config& config = line.config;
+  if (auto port = environment("PORT"); port && !port->empty()) {
+    auto parsed = parse_int<std::uint16_t>(*port);
+    if (!parsed) return "$PORT=\"" + port->substr(0, 16) + "\" is not a port number";
+    config.listen.port = *parsed;
+  }
+  if (auto service = environment("K_SERVICE"); service && !service->empty()) config.log.json = true;
+  if (auto project = environment("GOOGLE_CLOUD_PROJECT")) config.log.project = *project;
+  return std::nullopt;
+}
+
+// Applies one argument: "--name=value", or a flag that takes no value.
+Problem apply_argument(CommandLine& line, const std::string& arg) {
+  auto eq = arg.find('=');
+  const Flag* flag = find_flag(std::string_view(arg).substr(0, eq));
+  if (flag && flag->value.empty() && eq == std::string::npos) return flag->apply(line, {});
+  if (!arg.starts_with("--") || eq == std::string::npos)
+    return "unknown argument \"" + arg.substr(0, 64) + "\" (flags are --name=value; see --help)";
+  std::string name = arg.substr(0, eq);
+  if (!flag || flag->value.empty()) return "unknown flag " + name.substr(0, 64) + " (see --help)";
+  if (auto problem = flag->apply(line, std::string_view(arg).substr(eq + 1)))
+    return name + ": " + *problem;
+  return std::nullopt;
 }
 
 }  // namespace
 
-std::string usage() { return help_text; }
+unsigned default_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+std::string usage() {
+  std::string out =
+      "Usage: ocipfsd [flags]\n\n"
+      "A pull-only OCI registry that serves one-layer images from IPFS:\n"
+      "  COPY --from=HOST/layer/<cid>:<file> / /\n\nFlags:\n";
+  constexpr std::size_t column = 27;
+  for (const auto& flag : flags) {
+    std::string left = "  " + std::string(flag.name);
+    if (!flag.value.empty()) left += "=" + std::string(flag.value);
+    out += left + std::string(column > left.size() ? column - left.size() : 1, ' ');
+    for (char c : flag.help) out += c == '\n' ? "\n" + std::string(column, ' ') : std::string(1, c);
+    out += '\n';
+  }
+  return out;
+}
 
 Expected<std::size_t> parse_size(std::string_view text) {
   static const std::pair<std::string_view, std::size_t> units[] = {
@@ -108,98 +283,17 @@ Expected<std::chrono::milliseconds> parse_duration(std::string_view text) {
 
 Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
                                          const Environment& environment) {
-  CommandLine result;
-  Config& config = result.config;
-  config.threads = std::max(1u, std::thread::hardware_concurrency());
-  if (auto port = environment("PORT"); port && !port->empty()) {
-    auto parsed = parse_int<std::uint16_t>(*port);
-    if (!parsed) return Unexpected{"$PORT=\"" + port->substr(0, 16) + "\" is not a port number"};
-    config.listen_port = *parsed;
-  }
-  std::optional<RedirectGateway> redirect;
-  if (auto service = environment("K_SERVICE"); service && !service->empty()) config.log_json = true;
-  if (auto project = environment("GOOGLE_CLOUD_PROJECT")) config.project = *project;
-
+  CommandLine line;
+  if (auto problem = read_environment(line, environment)) return Unexpected{*problem};
+  bool redirect_given = false;
   for (const auto& arg : args) {
-    if (arg == "--help" || arg == "-h") {
-      result.command = Command::help;
-      continue;
-    }
-    if (arg == "--ready-check") {
-      config.ready_check = true;
-      continue;
-    }
-    if (arg == "--version") {
-      result.command = Command::version;
-      continue;
-    }
-    auto eq = arg.find('=');
-    if (!arg.starts_with("--") || eq == std::string::npos) {
-      return Unexpected{"unknown argument \"" + arg.substr(0, 64) +
-                        "\" (flags are --name=value; see --help)"};
-    }
-    std::string name = arg.substr(0, eq);
-    std::string_view value = std::string_view(arg).substr(eq + 1);
-    auto fail = [&](const std::string& why) { return Unexpected{name + ": " + why}; };
-
-    if (name == "--gateway") {
-      auto url = parse_http_url(value);
-      if (!url) return fail(url.error());
-      if (config.gateways.size() >= 16) return fail("at most 16 gateways");
-      config.gateways.push_back(std::move(*url));
-    } else if (name == "--redirect-gateway") {
-      auto gateway = parse_redirect_gateway(value);
-      if (!gateway) return fail(gateway.error());
-      redirect = std::move(*gateway);
-    } else if (name == "--verify") {
-      if (value != "strict" && value != "off") return fail("must be strict or off");
-      config.verify = value == "strict";
-    } else if (name == "--listen") {
-      auto listen = parse_listen(value);
-      if (!listen) return Unexpected{listen.error()};
-      std::tie(config.listen_host, config.listen_port) = *listen;
-    } else if (name == "--threads") {
-      auto threads = parse_int<unsigned>(value);
-      if (!threads || *threads == 0 || *threads > 256)
-        return fail("must be a whole number from 1 to 256");
-      config.threads = *threads;
-    } else if (name == "--gateway-timeout" || name == "--idle-timeout" ||
-               name == "--request-timeout" || name == "--shutdown-grace") {
-      auto duration = parse_duration(value);
-      if (!duration) return fail(duration.error());
-      (name == "--gateway-timeout"  ? config.gateway_timeout
-       : name == "--idle-timeout"   ? config.idle_timeout
-       : name == "--shutdown-grace" ? config.shutdown_grace
-                                    : config.request_timeout) = *duration;
-    } else if (name == "--cache-size") {
-      auto size = parse_size(value);
-      if (!size) return fail(size.error());
-      config.cache_size = *size;
-    } else if (name == "--max-connections") {
-      auto connections = parse_int<std::size_t>(value);
-      if (!connections || *connections == 0 || *connections > 1'000'000)
-        return fail("must be a whole number from 1 to 1000000");
-      config.max_connections = *connections;
-    } else if (name == "--gateway-ca-file") {
-      if (value.empty()) return fail("must name a PEM file");
-      config.gateway_ca_file = std::string(value);
-    } else if (name == "--log-format") {
-      if (value != "json" && value != "text") return fail("must be json or text");
-      config.log_json = value == "json";
-    } else if (name == "--log-level") {
-      static const char* const levels[] = {"trace", "debug",    "info", "warn",
-                                           "error", "critical", "off"};
-      if (std::find(std::begin(levels), std::end(levels), value) == std::end(levels))
-        return fail("must be one of trace, debug, info, warn, error, critical, off");
-      config.log_level = std::string(value);
-    } else {
-      return Unexpected{"unknown flag " + name.substr(0, 64) + " (see --help)"};
-    }
+    redirect_given = redirect_given || arg.starts_with("--redirect-gateway=");
+    if (auto problem = apply_argument(line, arg)) return Unexpected{*problem};
   }
-  if (config.gateways.empty()) config.gateways.push_back(*parse_http_url(default_gateway));
-  config.redirect_gateway =
-      redirect ? *redirect : RedirectGateway{config.gateways.front(), false, {}};
-  return result;
+  GatewayConfig& gateway = line.config.gateway;
+  if (gateway.urls.empty()) gateway.urls.push_back(*parse_http_url(default_gateway));
+  if (!redirect_given) gateway.redirect = RedirectGateway{gateway.urls.front(), false, {}};
+  return line;
 }
 
 }  // namespace ocipfs

@@ -1,10 +1,8 @@
 #include "ocipfs/gateway_client.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
@@ -15,7 +13,9 @@
 #include <variant>
 #include <vector>
 
-#include "resolve.hpp"
+#include "asio_tokens.hpp"
+#include "dns.hpp"
+#include "ocipfs/text.hpp"
 
 namespace ocipfs {
 
@@ -27,8 +27,6 @@ using Clock = std::chrono::steady_clock;
 using boost::system::error_code;
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
@@ -46,17 +44,11 @@ FetchFailure failure(FetchFault fault, std::string message, unsigned status = 0)
   return {fault, std::move(message), status, std::chrono::seconds{0}};
 }
 
-std::string seconds_text(std::chrono::milliseconds duration) {
-  auto ms = duration.count();
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
 FetchFailure io_failure(const error_code& ec, const HttpUrl& url, std::string_view step,
                         std::chrono::milliseconds timeout) {
   if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
     return failure(FetchFault::timeout,
-                   url.origin() + " did not answer within " + seconds_text(timeout));
+                   url.origin() + " did not answer within " + duration_text(timeout));
   if (ec == http::error::body_limit)
     return failure(FetchFault::too_large, url.origin() + " sent a response over the size limit");
   if (ec.category() == http::make_error_code(http::error::bad_version).category() &&
@@ -141,12 +133,12 @@ struct GatewayClient::Impl {
 
   asio::awaitable<Expected<tcp::resolver::results_type, FetchFailure>> resolve(
       const HttpUrl& url, Clock::time_point deadline) {
-    auto found = co_await resolve_with_deadline(executor, url.host, url.port, deadline);
+    auto found = co_await lookup_with_deadline(executor, url.host, url.port, deadline);
     if (found) co_return std::move(*found);
     if (found.error() == asio::error::timed_out)
-      co_return Unexpected{
-          failure(FetchFault::timeout,
-                  url.origin() + " could not be resolved within " + seconds_text(options.timeout))};
+      co_return Unexpected{failure(
+          FetchFault::timeout,
+          url.origin() + " could not be resolved within " + duration_text(options.timeout))};
     co_return Unexpected{failure(FetchFault::unreachable, "cannot resolve " + url.origin() + ": " +
                                                               found.error().message())};
   }
@@ -228,72 +220,88 @@ struct GatewayClient::Impl {
     co_return out;
   }
 
+  // One request and its answer, on a kept-alive connection when there is one. A kept-alive
+  // connection may have been closed by the gateway meanwhile: then once more on a new one.
+  asio::awaitable<Expected<Exchange, FetchFailure>> round_trip(
+      const HttpUrl& url, const http::request<http::empty_body>& request,
+      Clock::time_point deadline) {
+    std::unique_ptr<Connection> connection = take_idle(url);
+    for (int attempt = 0;; ++attempt) {
+      bool reused = connection != nullptr;
+      if (!connection) {
+        auto connected = co_await connect(url, deadline);
+        if (!connected) co_return Unexpected{std::move(connected).error()};
+        connection = std::move(*connected);
+      }
+      auto result = co_await exchange(*connection, request, deadline);
+      if (result) {
+        if (result->reusable) give_back(url, std::move(connection));
+        co_return std::move(*result);
+      }
+      connection.reset();
+      auto ec = result.error();
+      bool stale = reused && ec != beast::error::timeout && Clock::now() < deadline;
+      if (!stale || attempt > 0)
+        co_return Unexpected{io_failure(ec, url, "the exchange", options.timeout)};
+    }
+  }
+
+  http::request<http::empty_body> request_for(const HttpUrl& url, const std::string& accept) const {
+    http::request<http::empty_body> request{http::verb::get, url.path, 11};
+    request.set(http::field::host, url.origin().substr(url.https ? 8 : 7));
+    request.set(http::field::user_agent, options.user_agent);
+    if (!accept.empty()) request.set(http::field::accept, accept);
+    request.keep_alive(true);
+    return request;
+  }
+
+  // Where a redirect leads, or why it may not be followed.
+  Expected<HttpUrl, FetchFailure> redirect_target(const HttpUrl& url,
+                                                  const http::response<http::string_body>& response,
+                                                  unsigned redirects) const {
+    unsigned status = response.result_int();
+    auto location = response[http::field::location];
+    if (location.empty())
+      return Unexpected{failure(FetchFault::garbage,
+                                url.origin() + " sent a redirect without a Location", status)};
+    if (redirects >= options.max_redirects)
+      return Unexpected{failure(FetchFault::bad_redirect,
+                                url.origin() + " redirected more than " +
+                                    std::to_string(options.max_redirects) + " times",
+                                status)};
+    auto next = resolve_location(url, location);
+    if (!next)
+      return Unexpected{
+          failure(FetchFault::bad_redirect,
+                  url.origin() + " redirected to an unusable location: " + next.error(), status)};
+    return std::move(*next);
+  }
+
+  static FetchFailure status_failure(const HttpUrl& url,
+                                     const http::response<http::string_body>& response) {
+    unsigned status = response.result_int();
+    std::string what = url.origin() + " answered " + std::to_string(status);
+    if (status == 404 || status == 410) return failure(FetchFault::not_found, what, status);
+    if (status != 429) return failure(FetchFault::bad_status, what, status);
+    auto limited = failure(FetchFault::rate_limited, what + " (rate limited)", status);
+    limited.retry_after = parse_retry_after(response[http::field::retry_after]);
+    return limited;
+  }
+
   asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url, std::string accept) {
     const auto deadline = Clock::now() + options.timeout;
     for (unsigned redirects = 0;; ++redirects) {
-      http::request<http::empty_body> request{http::verb::get, url.path, 11};
-      request.set(http::field::host, url.origin().substr(url.https ? 8 : 7));
-      request.set(http::field::user_agent, options.user_agent);
-      if (!accept.empty()) request.set(http::field::accept, accept);
-      request.keep_alive(true);
-
-      std::optional<Exchange> exchanged;
-      std::unique_ptr<Connection> connection = take_idle(url);
-      for (int attempt = 0; !exchanged; ++attempt) {
-        bool reused = connection != nullptr;
-        if (!connection) {
-          auto connected = co_await connect(url, deadline);
-          if (!connected) co_return Unexpected{std::move(connected).error()};
-          connection = std::move(*connected);
-        }
-        auto result = co_await exchange(*connection, request, deadline);
-        if (result) {
-          exchanged = std::move(*result);
-          break;
-        }
-        connection.reset();
-        auto ec = result.error();
-        // A kept-alive connection may have been closed by the gateway meanwhile: retry once.
-        bool stale = reused && ec != beast::error::timeout && Clock::now() < deadline;
-        if (!stale || attempt > 0)
-          co_return Unexpected{io_failure(ec, url, "the exchange", options.timeout)};
-      }
+      auto exchanged = co_await round_trip(url, request_for(url, accept), deadline);
+      if (!exchanged) co_return Unexpected{std::move(exchanged).error()};
       auto& response = exchanged->response;
-      if (exchanged->reusable) give_back(url, std::move(connection));
-
       unsigned status = response.result_int();
-      if (status >= 200 && status < 300) {
-        FetchResponse out{status, std::move(response.body()),
-                          std::string(response[http::field::content_type])};
-        co_return out;
-      }
-      if (is_redirect(status)) {
-        auto location = response[http::field::location];
-        if (location.empty())
-          co_return Unexpected{failure(
-              FetchFault::garbage, url.origin() + " sent a redirect without a Location", status)};
-        if (redirects >= options.max_redirects)
-          co_return Unexpected{failure(FetchFault::bad_redirect,
-                                       url.origin() + " redirected more than " +
-                                           std::to_string(options.max_redirects) + " times",
-                                       status)};
-        auto next = resolve_location(url, location);
-        if (!next)
-          co_return Unexpected{failure(
-              FetchFault::bad_redirect,
-              url.origin() + " redirected to an unusable location: " + next.error(), status)};
-        url = std::move(*next);
-        continue;
-      }
-      std::string what = url.origin() + " answered " + std::to_string(status);
-      if (status == 404 || status == 410)
-        co_return Unexpected{failure(FetchFault::not_found, what, status)};
-      if (status == 429) {
-        auto limited = failure(FetchFault::rate_limited, what + " (rate limited)", status);
-        limited.retry_after = parse_retry_after(response[http::field::retry_after]);
-        co_return Unexpected{limited};
-      }
-      co_return Unexpected{failure(FetchFault::bad_status, what, status)};
+      if (status >= 200 && status < 300)
+        co_return FetchResponse{status, std::move(response.body()),
+                                std::string(response[http::field::content_type])};
+      if (!is_redirect(status)) co_return Unexpected{status_failure(url, response)};
+      auto next = redirect_target(url, response, redirects);
+      if (!next) co_return Unexpected{std::move(next).error()};
+      url = std::move(*next);
     }
   }
 };

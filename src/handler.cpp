@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "ocipfs/text.hpp"
 
 namespace ocipfs {
 
@@ -20,7 +19,7 @@ Response blob_response(unsigned status, std::string_view content_type, const Ima
   response.body_owner = image;
   response.shared_body = bytes;
   response.content_length = bytes.size();
-  response.head = request.method == "HEAD";
+  response.head = request.head();
   response.add("Docker-Content-Digest", std::string(digest));
   std::string etag = "\"";
   etag += digest;
@@ -32,15 +31,6 @@ Response blob_response(unsigned status, std::string_view content_type, const Ima
     response.shared_body = {};
     response.content_length = 0;
   }
-  return response;
-}
-
-Response json_response(std::string body, std::string_view content_type, bool head) {
-  Response response;
-  response.content_type = std::string(content_type);
-  response.content_length = body.size();
-  response.body = std::move(body);
-  response.head = head;
   return response;
 }
 
@@ -86,10 +76,11 @@ Response tags_list(const Route& route, std::string_view query, const Image& imag
       truncated = true;
     }
   }
-  nlohmann::json body = {{"name", route.name}, {"tags", tags}};
-  Response response = json_response(body.dump(), json_media_type, head);
+  const std::string& name = route.repository.name;
+  nlohmann::json body = {{"name", name}, {"tags", tags}};
+  Response response = text_response(body.dump(), json_media_type, head);
   if (truncated && !tags.empty())
-    response.add("Link", "</v2/" + route.name + "/tags/list?n=" + std::to_string(tags.size()) +
+    response.add("Link", "</v2/" + name + "/tags/list?n=" + std::to_string(tags.size()) +
                              "&last=" + tags.back() + ">; rel=\"next\"");
   return response;
 }
@@ -101,18 +92,6 @@ std::string joined(const std::vector<std::string>& words) {
 }
 
 }  // namespace
-
-Response error_response(const RegistryError& error, bool head) {
-  Response response;
-  response.status = error.status;
-  response.content_type = std::string(json_media_type);
-  response.body = error_body(error);
-  response.content_length = response.body.size();
-  response.head = head;
-  if (error.status == 405) response.add("Allow", "GET, HEAD");
-  response.add("Cache-Control", "no-store");
-  return response;
-}
 
 bool accepts_index(std::string_view accept) {
   if (trim(accept).empty()) return true;
@@ -141,114 +120,105 @@ bool matches_etag(std::string_view if_none_match, std::string_view digest) {
   return false;
 }
 
-Response answer(const Route& route, const Request& request, std::string_view query,
-                const ImagePtr& image_ptr, const RedirectGateway& redirect_gateway) {
+namespace {
+
+Response manifest_answer(const Route& route, const Request& request, const ImagePtr& image_ptr) {
   const Image& image = *image_ptr;
-  const bool head = request.method == "HEAD";
+  const std::string& name = route.repository.name;
+  const Blob* blob = nullptr;
+  if (route.by_digest()) {
+    blob = image.manifest_by_digest(route.reference);
+    if (!blob)
+      return error_response(
+          manifest_unknown("manifest " + route.reference + " is not part of " + name),
+          request.head());
+  } else if (!image.has_tag(route.reference)) {
+    return error_response(manifest_unknown("tag \"" + route.reference + "\" is not in " + name +
+                                           "; its tags are: " + joined(image.tags)),
+                          request.head());
+  } else {
+    blob = accepts_index(request.accept) ? &image.index : &image.default_platform().manifest;
+  }
+  auto type = blob == &image.index ? oci_index_media_type : oci_manifest_media_type;
+  Response response = blob_response(200, type, image_ptr, blob->bytes, blob->digest, request);
+  // By tag, the answer depends on what the client accepts.
+  if (!route.by_digest()) response.add("Vary", "Accept");
+  return response;
+}
+
+// A layer is downloaded from the gateway: GET is a 302 there, HEAD answers its size.
+Response layer_answer(const LayerManifest& layer, const Request& request, const ImagePtr& image,
+                      const RedirectGateway& redirect_gateway) {
+  if (request.head()) {
+    Response response = blob_response(200, layer.media_type, image, {}, layer.digest, request);
+    if (response.status == 200) response.content_length = layer.size;
+    return response;
+  }
+  Response response = blob_response(302, layer.media_type, image, {}, layer.digest, request);
+  response.add("Location", layer_location(redirect_gateway, layer.path));
+  return response;
+}
+
+Response blob_answer(const Route& route, const Request& request, const ImagePtr& image_ptr,
+                     const RedirectGateway& redirect_gateway) {
+  const Image& image = *image_ptr;
+  const auto& digest = route.reference;
+  if (const LayerManifest* layer = image.layer_by_digest(digest))
+    return layer_answer(*layer, request, image_ptr, redirect_gateway);
+  if (const Blob* config = image.config_by_digest(digest))
+    return blob_response(200, oci_config_media_type, image_ptr, config->bytes, digest, request);
+  if (const Blob* manifest = image.manifest_by_digest(digest)) {
+    auto type = manifest == &image.index ? oci_index_media_type : oci_manifest_media_type;
+    return blob_response(200, type, image_ptr, manifest->bytes, digest, request);
+  }
+  return error_response(blob_unknown("blob " + digest + " is not part of " + route.repository.name),
+                        request.head());
+}
+
+// The answers that need no image.
+std::optional<Response> imageless_answer(const Route& route, const Request& request) {
+  if (route.kind == RouteKind::base) return text_response("{}", json_media_type, request.head());
+  if (route.kind != RouteKind::referrers) return std::nullopt;
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"mediaType", oci_index_media_type},
+                          {"manifests", nlohmann::json::array()}};
+  return text_response(index.dump(), oci_index_media_type, request.head());
+}
+
+}  // namespace
+
+Response answer(const Route& route, const Request& request, const ImagePtr& image,
+                const RedirectGateway& redirect_gateway) {
   switch (route.kind) {
-    case RouteKind::manifest: {
-      const Blob* blob = nullptr;
-      if (route.by_digest()) {
-        blob = image.manifest_by_digest(route.reference);
-        if (!blob)
-          return error_response(
-              manifest_unknown("manifest " + route.reference + " is not part of " + route.name),
-              head);
-      } else if (!image.has_tag(route.reference)) {
-        return error_response(
-            manifest_unknown("tag \"" + route.reference + "\" is not in " + route.name +
-                             "; its tags are: " + joined(image.tags)),
-            head);
-      } else {
-        blob = accepts_index(request.accept) ? &image.index : &image.default_platform().manifest;
-      }
-      auto type = blob == &image.index ? oci_index_media_type : oci_manifest_media_type;
-      Response response = blob_response(200, type, image_ptr, blob->bytes, blob->digest, request);
-      // By tag, the answer depends on what the client accepts.
-      if (!route.by_digest()) response.add("Vary", "Accept");
-      return response;
-    }
-    case RouteKind::blob: {
-      const auto& digest = route.reference;
-      if (digest == image.layer.digest) {
-        if (head) {
-          Response response =
-              blob_response(200, image.layer.media_type, image_ptr, {}, digest, request);
-          if (response.status == 200) response.content_length = image.layer.size;
-          return response;
-        }
-        Response response =
-            blob_response(302, image.layer.media_type, image_ptr, {}, digest, request);
-        response.add("Location", layer_location(redirect_gateway, image.layer.path));
-        return response;
-      }
-      if (const Blob* config = image.config_by_digest(digest))
-        return blob_response(200, oci_config_media_type, image_ptr, config->bytes, digest, request);
-      if (const Blob* manifest = image.manifest_by_digest(digest)) {
-        auto type = manifest == &image.index ? oci_index_media_type : oci_manifest_media_type;
-        return blob_response(200, type, image_ptr, manifest->bytes, digest, request);
-      }
-      return error_response(blob_unknown("blob " + digest + " is not part of " + route.name), head);
-    }
+    case RouteKind::manifest:
+      return manifest_answer(route, request, image);
+    case RouteKind::blob:
+      return blob_answer(route, request, image, redirect_gateway);
     case RouteKind::tags_list: {
-      Response response = tags_list(route, query, image, head);
+      Response response = tags_list(route, request.query, *image, request.head());
       response.add("Cache-Control", std::string(immutable_cache_control));
       return response;
     }
     default:
-      return error_response(internal_error(), head);
+      return error_response(internal_error(), request.head());
   }
 }
 
 Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
     : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
 
-std::optional<Response> Handler::answer_now(const Request& request) {
-  const bool head = request.method == "HEAD";
-  auto mark = request.target.find('?');
-  std::string_view path = request.target.substr(0, mark);
-  std::string_view query = mark == std::string_view::npos ? "" : request.target.substr(mark + 1);
-
-  if (request.method != "GET" && !head) {
-    return error_response(
-        unsupported("this registry is read-only: " + printable(request.method, 16) +
-                    " is not supported, only GET and HEAD"),
-        false);
-  }
-  auto route = parse_route(path);
-  if (!route) return error_response(route.error(), head);
-  switch (route->kind) {
-    case RouteKind::base:
-      return json_response("{}", json_media_type, head);
-    case RouteKind::referrers: {
-      nlohmann::json index = {{"schemaVersion", 2},
-                              {"mediaType", oci_index_media_type},
-                              {"manifests", nlohmann::json::array()}};
-      return json_response(index.dump(), oci_index_media_type, head);
-    }
-    default:
-      break;
-  }
-  auto image = resolver_.cached(route->cid);
+std::optional<Response> Handler::answer_now(const Request& request, const Route& route) {
+  if (auto response = imageless_answer(route, request)) return response;
+  auto image = resolver_.cached(route.repository);
   if (!image) return std::nullopt;
-  if (!*image) return error_response(image->error(), head);
-  return answer(*route, request, query, image->value(), redirect_gateway_);
+  if (!*image) return error_response(image->error(), request.head());
+  return answer(route, request, image->value(), redirect_gateway_);
 }
 
-boost::asio::awaitable<Response> Handler::handle(const Request& request) {
-  if (auto now = answer_now(request)) co_return std::move(*now);
-  co_return co_await answer_later(request);
-}
-
-boost::asio::awaitable<Response> Handler::answer_later(const Request& request) {
-  // Not at hand: a route that needs an image that is not cached.
-  auto mark = request.target.find('?');
-  std::string_view query = mark == std::string_view::npos ? "" : request.target.substr(mark + 1);
-  auto route = parse_route(request.target.substr(0, mark));
-  if (!route) co_return error_response(route.error(), request.method == "HEAD");
-  auto image = co_await resolver_.resolve(route->cid);
-  if (!image) co_return error_response(image.error(), request.method == "HEAD");
-  co_return answer(*route, request, query, *image, redirect_gateway_);
+boost::asio::awaitable<Response> Handler::answer_later(const Request& request, const Route& route) {
+  auto image = co_await resolver_.resolve(route.repository);
+  if (!image) co_return error_response(image.error(), request.head());
+  co_return answer(route, request, *image, redirect_gateway_);
 }
 
 }  // namespace ocipfs

@@ -35,16 +35,19 @@ json platform_json(const Platform& platform) {
   return out;
 }
 
-json config_json(const std::string& cid, const LayerManifest& layer, const Platform& platform) {
+json config_json(const std::string& cid, const std::vector<LayerManifest>& layers,
+                 const Platform& platform) {
   json config = platform_json(platform);
   config["config"] = json::object();
+  json diff_ids = json::array();
+  for (const auto& layer : layers) diff_ids.push_back(layer.diff_id);
   config["history"] = json::array({{{"created_by", "ocipfs layer/" + cid}}});
-  config["rootfs"] = {{"type", "layers"}, {"diff_ids", json::array({layer.diff_id})}};
+  config["rootfs"] = {{"type", "layers"}, {"diff_ids", std::move(diff_ids)}};
   return config;
 }
 
-json manifest_json(const LayerManifest& layer, const Blob& config) {
-  json layer_descriptor = {
+json layer_descriptor(const LayerManifest& layer) {
+  return {
       {"mediaType", layer.media_type},
       {"digest", layer.digest},
       {"size", layer.size},
@@ -52,6 +55,11 @@ json manifest_json(const LayerManifest& layer, const Blob& config) {
        {{std::string(ipfs_cid_annotation), layer.ipfs_path},
         {std::string(fs_digest_annotation), layer.diff_id}}},
   };
+}
+
+json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config) {
+  json descriptors = json::array();
+  for (const auto& layer : layers) descriptors.push_back(layer_descriptor(layer));
   return {
       {"schemaVersion", 2},
       {"mediaType", oci_manifest_media_type},
@@ -59,7 +67,7 @@ json manifest_json(const LayerManifest& layer, const Blob& config) {
        {{"mediaType", oci_config_media_type},
         {"digest", config.digest},
         {"size", config.bytes.size()}}},
-      {"layers", json::array({layer_descriptor})},
+      {"layers", std::move(descriptors)},
   };
 }
 
@@ -89,21 +97,22 @@ bool is_tag(std::string_view text) {
 }
 
 Image synthesize_image(std::string cid, LayerManifest layer) {
-  Image image{std::move(cid), std::move(layer), {}, {}, {"latest"}};
+  Image image{std::move(cid), {std::move(layer)}, {}, {}, {"latest"}};
+  const LayerManifest& only = image.layers.front();
   std::vector<Platform> platforms;
-  if (image.layer.platform) {
-    platforms.push_back(*image.layer.platform);
+  if (only.platform) {
+    platforms.push_back(*only.platform);
   } else {
     platforms.assign(all_platforms.begin(), all_platforms.end());
   }
   for (const auto& platform : platforms) {
-    Blob config = make_blob(config_json(image.cid, image.layer, platform));
-    Blob manifest = make_blob(manifest_json(image.layer, config));
+    Blob config = make_blob(config_json(image.cid, image.layers, platform));
+    Blob manifest = make_blob(manifest_json(image.layers, config));
     image.platforms.push_back({platform, std::move(config), std::move(manifest)});
   }
   image.index = make_blob(index_json(image.platforms));
 
-  std::string_view file_name = image.layer.path.file_name();
+  std::string_view file_name = only.path.file_name();
   if (is_tag(file_name) && file_name != "latest") image.tags.emplace_back(file_name);
   std::sort(image.tags.begin(), image.tags.end());
   return image;
@@ -119,6 +128,12 @@ const Blob* Image::manifest_by_digest(std::string_view digest) const {
 const Blob* Image::config_by_digest(std::string_view digest) const {
   for (const auto& image : platforms)
     if (image.config.digest == digest) return &image.config;
+  return nullptr;
+}
+
+const LayerManifest* Image::layer_by_digest(std::string_view digest) const {
+  for (const auto& layer : layers)
+    if (layer.digest == digest) return &layer;
   return nullptr;
 }
 

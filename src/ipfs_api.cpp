@@ -1,12 +1,8 @@
 #include "ocipfs/ipfs_api.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -24,12 +20,14 @@
 #include <optional>
 #include <random>
 
+#include "asio_tokens.hpp"
+#include "dns.hpp"
 #include "ocipfs/digest.hpp"
 #include "ocipfs/ipfs_path.hpp"
 #include "ocipfs/layer_manifest.hpp"
 #include "ocipfs/text.hpp"
 #include "ocipfs/verify.hpp"
-#include "resolve.hpp"
+#include "run_blocking.hpp"
 
 namespace ocipfs {
 
@@ -41,21 +39,14 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t chunk_size = 64 * 1024;
 
 // The file part of the multipart body, handed out in chunks.
-struct Content {
+struct Upload {
   std::uint64_t size = 0;
   // The next chunk, empty at the end; an error when the content cannot be read.
   std::function<Expected<std::string_view>()> next;
 };
-
-std::string duration_text(std::chrono::milliseconds duration) {
-  auto ms = duration.count();
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
 
 std::string random_boundary() {
   std::random_device random;
@@ -79,7 +70,7 @@ std::string node_message(std::string_view body) {
 
 class AddCall {
  public:
-  AddCall(const HttpUrl& api, std::string target, std::string_view name, Content& content,
+  AddCall(const HttpUrl& api, std::string target, std::string_view name, Upload& content,
           const IpfsApiOptions& options)
       : api_(api), target_(std::move(target)), name_(name), content_(content), options_(options) {}
 
@@ -131,8 +122,8 @@ class AddCall {
   }
 
   asio::awaitable<Expected<tcp::resolver::results_type>> resolve(asio::any_io_executor executor) {
-    auto found = co_await resolve_with_deadline(
-        executor, api_.host, api_.port, std::chrono::steady_clock::now() + options_.timeout);
+    auto found = co_await lookup_with_deadline(executor, api_.host, api_.port,
+                                               std::chrono::steady_clock::now() + options_.timeout);
     if (found) co_return std::move(*found);
     if (found.error() == asio::error::timed_out)
       co_return Unexpected{"cannot resolve " + api_.host + " (the IPFS API's host) within " +
@@ -205,16 +196,12 @@ class AddCall {
   const HttpUrl& api_;
   std::string target_;
   std::string name_;
-  Content& content_;
+  Upload& content_;
   const IpfsApiOptions& options_;
   error_code write_error_;
 };
 
-asio::awaitable<void> run_into(std::optional<Expected<std::string>>& out, AddCall& call) {
-  out = co_await call.run();
-}
-
-Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Content& content, std::string_view name,
+Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Upload& content, std::string_view name,
                                       bool wrap, const IpfsApiOptions& options) {
   if (api.https)
     return Unexpected{
@@ -226,15 +213,10 @@ Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Content& content, std:
   AddCall call(api, add_target(api.base_path(), wrap), name, content, options);
   std::optional<Expected<std::string>> answer;
   try {
-    asio::io_context context;
-    asio::co_spawn(context, run_into(answer, call), [](std::exception_ptr error) {
-      if (error) std::rethrow_exception(error);
-    });
-    context.run();
+    answer = run_blocking([&] { return call.run(); });
   } catch (const std::exception& error) {
     return Unexpected{"the IPFS API at " + api.origin() + ": " + error.what()};
   }
-  if (!answer) return Unexpected{"the IPFS API at " + api.origin() + ": no answer"};
   if (!*answer) return Unexpected{answer->error()};
   auto entries = parse_add_answer(**answer);
   if (!entries)
@@ -302,13 +284,13 @@ Expected<std::vector<AddedEntry>> ipfs_add_file(const HttpUrl& api,
     return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
                       (input ? ec.message() : std::string(std::strerror(errno)))};
   std::vector<char> buffer(chunk_size);
-  Content content{size, [&]() -> Expected<std::string_view> {
-                    std::size_t n = std::fread(buffer.data(), 1, buffer.size(), input.get());
-                    if (n == 0 && std::ferror(input.get()))
-                      return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
-                                        std::strerror(errno)};
-                    return std::string_view(buffer.data(), n);
-                  }};
+  Upload content{size, [&]() -> Expected<std::string_view> {
+                   std::size_t n = std::fread(buffer.data(), 1, buffer.size(), input.get());
+                   if (n == 0 && std::ferror(input.get()))
+                     return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
+                                       std::strerror(errno)};
+                   return std::string_view(buffer.data(), n);
+                 }};
   return add(api, content, name, wrap_with_directory, options);
 }
 
@@ -316,11 +298,11 @@ Expected<std::vector<AddedEntry>> ipfs_add_bytes(const HttpUrl& api, std::string
                                                  std::string_view name, bool wrap_with_directory,
                                                  const IpfsApiOptions& options) {
   bool sent = false;
-  Content content{bytes.size(), [&]() -> Expected<std::string_view> {
-                    if (sent) return std::string_view();
-                    sent = true;
-                    return bytes;
-                  }};
+  Upload content{bytes.size(), [&]() -> Expected<std::string_view> {
+                   if (sent) return std::string_view();
+                   sent = true;
+                   return bytes;
+                 }};
   return add(api, content, name, wrap_with_directory, options);
 }
 

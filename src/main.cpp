@@ -11,13 +11,68 @@
 #include "ocipfs/log.hpp"
 #include "ocipfs/server.hpp"
 
+namespace {
+
+std::optional<std::string> from_environment(std::string_view name) {
+  const char* value = std::getenv(std::string(name).c_str());
+  return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+void lower_connection_limit(ocipfs::Config& config) {
+  auto open_file_limit = ocipfs::raise_open_file_limit();
+  auto& wanted = config.limits.max_connections;
+  if (auto budget = ocipfs::connection_budget(wanted, open_file_limit); budget < wanted) {
+    spdlog::warn("--max-connections lowered from {} to {}: the open-file limit is {}", wanted,
+                 budget, open_file_limit);
+    wanted = budget;
+  }
+}
+
+void announce(const ocipfs::Config& config, std::uint16_t port) {
+  std::string gateways;
+  for (const auto& gateway : config.gateway.urls)
+    gateways += (gateways.empty() ? "" : ", ") + gateway.to_string();
+  if (!config.gateway.verify)
+    spdlog::warn(
+        "--verify=off: layer manifests are NOT checked against their CIDs. Whoever controls "
+        "the gateways ({}) decides what every image contains.",
+        gateways);
+  spdlog::info(
+      "ocipfsd {} listening on {}:{} with {} threads, at most {} connections; gateways {}; "
+      "redirects to {}",
+      OCIPFS_VERSION, config.listen.host, port, config.listen.threads,
+      config.limits.max_connections, gateways, config.gateway.redirect.to_string());
+}
+
+// Serves until a signal drains the server. Signals are caught before the port is bound: a
+// SIGTERM from whoever saw it open drains. The first SIGTERM or SIGINT drains; a second one
+// exits at once.
+void serve(const ocipfs::Config& config) {
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  ocipfs::Server server(config);
+  auto grace = config.limits.shutdown_grace;
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: draining for up to {} ms (send it again to exit at once)", signal,
+                 grace.count());
+    server.shutdown(grace);
+    signals.async_wait([](const boost::system::error_code& again, int) {
+      if (!again) std::_Exit(1);
+    });
+  });
+  std::thread signal_thread([&] { signals_context.run(); });
+  announce(config, server.port());
+  server.run();
+  spdlog::info("stopped");
+  signals_context.stop();
+  signal_thread.join();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  auto parsed =
-      ocipfs::parse_command_line(args, [](std::string_view name) -> std::optional<std::string> {
-        const char* value = std::getenv(std::string(name).c_str());
-        return value ? std::optional<std::string>(value) : std::nullopt;
-      });
+  auto parsed = ocipfs::parse_command_line({argv + 1, argv + argc}, from_environment);
   if (!parsed) {
     std::cerr << "ocipfsd: " << parsed.error() << "\n";
     return 2;
@@ -31,48 +86,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   ocipfs::Config& config = parsed->config;
-  ocipfs::setup_logging(config.log_json ? ocipfs::LogFormat::json : ocipfs::LogFormat::text,
-                        config.log_level, config.project);
-  auto open_file_limit = ocipfs::raise_open_file_limit();
-  if (auto budget = ocipfs::connection_budget(config.max_connections, open_file_limit);
-      budget < config.max_connections) {
-    spdlog::warn("--max-connections lowered from {} to {}: the open-file limit is {}",
-                 config.max_connections, budget, open_file_limit);
-    config.max_connections = budget;
-  }
+  const auto& log = config.log;
+  ocipfs::setup_logging(log.json ? ocipfs::LogFormat::json : ocipfs::LogFormat::text, log.level,
+                        log.project);
+  lower_connection_limit(config);
   try {
-    // Signals are caught before the port is bound: a SIGTERM from whoever saw it open drains.
-    boost::asio::io_context signals_context;
-    boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-    ocipfs::Server server(config);
-    // The first SIGTERM or SIGINT drains; a second one exits at once.
-    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-      if (ec) return;
-      spdlog::info("signal {}: draining for up to {} ms (send it again to exit at once)", signal,
-                   config.shutdown_grace.count());
-      server.shutdown(config.shutdown_grace);
-      signals.async_wait([](const boost::system::error_code& again, int) {
-        if (!again) std::_Exit(1);
-      });
-    });
-    std::thread signal_thread([&] { signals_context.run(); });
-    std::string gateways;
-    for (const auto& gateway : config.gateways)
-      gateways += (gateways.empty() ? "" : ", ") + gateway.to_string();
-    if (!config.verify)
-      spdlog::warn(
-          "--verify=off: layer manifests are NOT checked against their CIDs. Whoever controls "
-          "the gateways ({}) decides what every image contains.",
-          gateways);
-    spdlog::info(
-        "ocipfsd {} listening on {}:{} with {} threads, at most {} connections; gateways {}; "
-        "redirects to {}",
-        OCIPFS_VERSION, config.listen_host, server.port(), config.threads, config.max_connections,
-        gateways, config.redirect_gateway.to_string());
-    server.run();
-    spdlog::info("stopped");
-    signals_context.stop();
-    signal_thread.join();
+    serve(config);
   } catch (const std::exception& error) {
     std::cerr << "ocipfsd: " << error.what() << "\n";
     return 1;

@@ -6,11 +6,15 @@ namespace ocipfs {
 
 namespace {
 
-constexpr std::array<const char*, static_cast<std::size_t>(RouteLabel::count)> route_names = {
-    "base", "manifest", "blob", "tags", "referrers", "health", "metrics", "other"};
-constexpr std::array<const char*, static_cast<std::size_t>(FetchOutcome::count)> outcome_names = {
-    "ok",           "not_found", "timeout",   "unreachable",  "bad_status",
-    "rate_limited", "garbage",   "too_large", "bad_redirect", "mismatch"};
+constexpr std::array<const char*, 8> route_names = {"base",      "manifest", "blob",    "tags",
+                                                    "referrers", "health",   "metrics", "other"};
+// The label of each RouteKind, in its order: an index into route_names.
+constexpr std::array<std::size_t, route_kind_count> label_of_route = {0, 1, 2, 3, 4, 5, 5, 6, 7};
+
+std::string outcome_name(std::size_t outcome) {
+  if (outcome == 0) return "ok";
+  return std::string(fault_label(static_cast<FetchFault>(outcome - 1)));
+}
 
 std::string number(double value) {
   char buffer[32];
@@ -54,19 +58,6 @@ void sample(std::string& out, const std::string& name, const std::string& labels
 
 }  // namespace
 
-RouteLabel route_label(std::string_view path) {
-  path = path.substr(0, path.find('?'));
-  if (path == "/v2/" || path == "/v2") return RouteLabel::base;
-  if (path == "/healthz" || path == "/readyz") return RouteLabel::health;
-  if (path == "/metrics") return RouteLabel::metrics;
-  if (!path.starts_with("/v2/")) return RouteLabel::other;
-  if (path.find("/manifests/") != std::string_view::npos) return RouteLabel::manifest;
-  if (path.find("/blobs/") != std::string_view::npos) return RouteLabel::blob;
-  if (path.ends_with("/tags/list")) return RouteLabel::tags;
-  if (path.find("/referrers/") != std::string_view::npos) return RouteLabel::referrers;
-  return RouteLabel::other;
-}
-
 void Histogram::observe(std::chrono::nanoseconds duration) {
   double seconds = std::chrono::duration<double>(duration).count();
   std::size_t i = 0;
@@ -100,25 +91,29 @@ std::size_t Metrics::status_index(unsigned status) {
   return statuses.size() - 1;
 }
 
-void Metrics::request_done(RouteLabel route, unsigned status, std::chrono::nanoseconds duration) {
-  auto r = static_cast<std::size_t>(route);
+void Metrics::request_done(RouteKind route, unsigned status, std::chrono::nanoseconds duration) {
+  auto r = label_of_route[static_cast<std::size_t>(route)];
   requests_[r][status_index(status)].fetch_add(1, std::memory_order_relaxed);
   durations_[r].observe(duration);
 }
 
-void Metrics::fetch_done(std::size_t gateway, FetchOutcome outcome,
+void Metrics::fetch_succeeded(std::size_t gateway, std::chrono::nanoseconds duration) {
+  fetch_done(gateway, 0, duration);
+}
+
+void Metrics::fetch_failed(std::size_t gateway, FetchFault fault,
+                           std::chrono::nanoseconds duration) {
+  fetch_done(gateway, static_cast<std::size_t>(fault) + 1, duration);
+}
+
+void Metrics::fetch_done(std::size_t gateway, std::size_t outcome,
                          std::chrono::nanoseconds duration) {
   if (gateway >= fetches_.size()) return;
-  fetches_[gateway][static_cast<std::size_t>(outcome)].fetch_add(1, std::memory_order_relaxed);
+  fetches_[gateway][outcome].fetch_add(1, std::memory_order_relaxed);
   fetch_durations_[gateway].observe(duration);
 }
 
-std::string Metrics::render(const CacheStats& images, const CacheStats& manifests) const {
-  std::string out;
-  out.reserve(16 * 1024);
-  header(out, "ocipfs_build_info", "gauge", "Version of this ocipfsd.");
-  sample(out, "ocipfs_build_info", "version=\"" OCIPFS_VERSION "\"", 1);
-
+void Metrics::render_requests(std::string& out) const {
   header(out, "ocipfs_requests_total", "counter", "HTTP requests answered, by route and status.");
   for (std::size_t r = 0; r < requests_.size(); ++r)
     for (std::size_t s = 0; s < statuses.size(); ++s) {
@@ -134,33 +129,53 @@ std::string Metrics::render(const CacheStats& images, const CacheStats& manifest
     if (durations_[r].count() > 0)
       durations_[r].render(out, "ocipfs_request_duration_seconds",
                            std::string("route=\"") + route_names[r] + "\"");
+}
 
+void Metrics::render_fetches(std::string& out) const {
   header(out, "ocipfs_gateway_fetches_total", "counter",
          "Layer manifest fetches, by gateway and outcome.");
   for (std::size_t g = 0; g < fetches_.size(); ++g)
-    for (std::size_t o = 0; o < outcome_names.size(); ++o)
+    for (std::size_t o = 0; o < outcomes; ++o)
       sample(out, "ocipfs_gateway_fetches_total",
-             "gateway=\"" + label_value(gateways_[g]) + "\",outcome=\"" + outcome_names[o] + "\"",
+             "gateway=\"" + label_value(gateways_[g]) + "\",outcome=\"" + outcome_name(o) + "\"",
              static_cast<double>(fetches_[g][o].load(std::memory_order_relaxed)));
   header(out, "ocipfs_gateway_fetch_duration_seconds", "histogram", "Time of one gateway fetch.");
   for (std::size_t g = 0; g < fetch_durations_.size(); ++g)
     fetch_durations_[g].render(out, "ocipfs_gateway_fetch_duration_seconds",
                                "gateway=\"" + label_value(gateways_[g]) + "\"");
+}
 
+namespace {
+
+// One line per tier: the hot images and the verified documents ("manifests", as the label has
+// always said).
+void tiers(std::string& out, const char* name, double images, double documents) {
+  sample(out, name, "tier=\"images\"", images);
+  sample(out, name, "tier=\"manifests\"", documents);
+}
+
+void render_caches(std::string& out, const CacheStats& images, const CacheStats& documents) {
+  auto d = [](auto value) { return static_cast<double>(value); };
   header(out, "ocipfs_cache_hits_total", "counter", "Cache lookups that found an entry.");
-  sample(out, "ocipfs_cache_hits_total", "tier=\"images\"", static_cast<double>(images.hits));
-  sample(out, "ocipfs_cache_hits_total", "tier=\"manifests\"", static_cast<double>(manifests.hits));
+  tiers(out, "ocipfs_cache_hits_total", d(images.hits), d(documents.hits));
   header(out, "ocipfs_cache_misses_total", "counter", "Cache lookups that found nothing.");
-  sample(out, "ocipfs_cache_misses_total", "tier=\"images\"", static_cast<double>(images.misses));
-  sample(out, "ocipfs_cache_misses_total", "tier=\"manifests\"",
-         static_cast<double>(manifests.misses));
+  tiers(out, "ocipfs_cache_misses_total", d(images.misses), d(documents.misses));
   header(out, "ocipfs_cache_entries", "gauge", "Entries in the cache.");
-  sample(out, "ocipfs_cache_entries", "tier=\"images\"", static_cast<double>(images.entries));
-  sample(out, "ocipfs_cache_entries", "tier=\"manifests\"", static_cast<double>(manifests.entries));
+  tiers(out, "ocipfs_cache_entries", d(images.entries), d(documents.entries));
   header(out, "ocipfs_cache_bytes", "gauge", "Bytes held by the cache.");
-  sample(out, "ocipfs_cache_bytes", "tier=\"images\"", static_cast<double>(images.bytes));
-  sample(out, "ocipfs_cache_bytes", "tier=\"manifests\"", static_cast<double>(manifests.bytes));
+  tiers(out, "ocipfs_cache_bytes", d(images.bytes), d(documents.bytes));
+}
 
+}  // namespace
+
+std::string Metrics::render(const CacheStats& images, const CacheStats& documents) const {
+  std::string out;
+  out.reserve(16 * 1024);
+  header(out, "ocipfs_build_info", "gauge", "Version of this ocipfsd.");
+  sample(out, "ocipfs_build_info", "version=\"" OCIPFS_VERSION "\"", 1);
+  render_requests(out);
+  render_fetches(out);
+  render_caches(out, images, documents);
   header(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.");
   sample(out, "ocipfs_requests_in_flight", "", static_cast<double>(in_flight.load()));
   header(out, "ocipfs_open_connections", "gauge", "Client connections open now.");

@@ -52,8 +52,20 @@ RegistryError name_invalid(std::string message) {
 RegistryError name_unknown(std::string message) {
   return {404, ErrorCode::name_unknown, std::move(message)};
 }
+RegistryError manifest_invalid(std::string message) {
+  return {404, ErrorCode::manifest_invalid, std::move(message)};
+}
 RegistryError unsupported(std::string message) {
   return {405, ErrorCode::unsupported, std::move(message)};
+}
+RegistryError bad_gateway(std::string message) {
+  return {502, ErrorCode::unavailable, std::move(message)};
+}
+RegistryError service_unavailable(std::string message) {
+  return {503, ErrorCode::unavailable, std::move(message)};
+}
+RegistryError gateway_timeout(std::string message) {
+  return {504, ErrorCode::unavailable, std::move(message)};
 }
 RegistryError internal_error() { return {500, ErrorCode::unknown, "internal server error"}; }
 

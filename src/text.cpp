@@ -18,4 +18,10 @@ std::string in_quotes(std::string_view text, std::size_t max_length) {
   return out;
 }
 
+std::string duration_text(std::chrono::milliseconds duration) {
+  auto ms = duration.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 }  // namespace ocipfs

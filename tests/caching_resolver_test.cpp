@@ -25,7 +25,7 @@ struct SlowSource : ContentSource {
   std::chrono::milliseconds delay;
   int fetches = 0;
   explicit SlowSource(std::chrono::milliseconds d) : delay(d) {}
-  asio::awaitable<Content> fetch(const Cid&) override {
+  asio::awaitable<Content> fetch(const Cid&, DocumentKind) override {
     ++fetches;
     asio::steady_timer timer(co_await asio::this_coro::executor, delay);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -33,7 +33,9 @@ struct SlowSource : ContentSource {
   }
 };
 
-Cid test_cid() { return *parse_cid(testing::manifest_cid); }
+Repository test_cid() {
+  return {DocumentKind::layer, *parse_cid(testing::manifest_cid), "layer/" + testing::manifest_cid};
+}
 
 TEST(CachingResolver, ManyWaitersOneFetch) {
   asio::io_context ioc;
@@ -100,7 +102,7 @@ TEST(CachingResolver, TheSecondTierRebuildsImages) {
   ioc.run_for(5s);
   ASSERT_TRUE(fetched && fetched->has_value());
   EXPECT_EQ(shared.images.stats().entries, 0u);
-  EXPECT_EQ(shared.manifests.stats().entries, 1u);
+  EXPECT_EQ(shared.documents.stats().entries, 1u);
   auto rebuilt = resolver.cached(test_cid());
   ASSERT_TRUE(rebuilt && rebuilt->has_value());
   EXPECT_EQ(rebuilt->value()->index.digest, fetched->value()->index.digest);

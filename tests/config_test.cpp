@@ -24,20 +24,20 @@ TEST(Config, Defaults) {
   ASSERT_TRUE(parsed);
   const Config& config = parsed->config;
   EXPECT_EQ(parsed->command, Command::run);
-  EXPECT_EQ(config.listen_host, "0.0.0.0");
-  EXPECT_EQ(config.listen_port, 8080);
-  EXPECT_GE(config.threads, 1u);
-  ASSERT_EQ(config.gateways.size(), 1u);
-  EXPECT_EQ(config.gateways[0].to_string(), "https://ipfs.io/");
-  EXPECT_EQ(config.redirect_gateway.to_string(), "https://ipfs.io/");
-  EXPECT_EQ(config.gateway_timeout, std::chrono::seconds(30));
-  EXPECT_EQ(config.max_connections, 16384u);
-  EXPECT_EQ(config.gateway_ca_file, "");
+  EXPECT_EQ(config.listen.host, "0.0.0.0");
+  EXPECT_EQ(config.listen.port, 8080);
+  EXPECT_GE(config.listen.threads, 1u);
+  ASSERT_EQ(config.gateway.urls.size(), 1u);
+  EXPECT_EQ(config.gateway.urls[0].to_string(), "https://ipfs.io/");
+  EXPECT_EQ(config.gateway.redirect.to_string(), "https://ipfs.io/");
+  EXPECT_EQ(config.gateway.client.timeout, std::chrono::seconds(30));
+  EXPECT_EQ(config.limits.max_connections, 16384u);
+  EXPECT_EQ(config.gateway.client.ca_file, "");
 }
 
 TEST(Config, PortFromTheEnvironment) {
-  EXPECT_EQ(parse({}, {{"PORT", "9090"}})->config.listen_port, 9090);
-  EXPECT_EQ(parse({"--listen=127.0.0.1:0"}, {{"PORT", "9090"}})->config.listen_port, 0);
+  EXPECT_EQ(parse({}, {{"PORT", "9090"}})->config.listen.port, 9090);
+  EXPECT_EQ(parse({"--listen=127.0.0.1:0"}, {{"PORT", "9090"}})->config.listen.port, 0);
   EXPECT_THAT(parse({}, {{"PORT", "http"}}).error(), HasSubstr("$PORT"));
 }
 
@@ -47,19 +47,19 @@ TEST(Config, Flags) {
                        "--redirect-gateway=https://dweb.example"});
   ASSERT_TRUE(parsed) << parsed.error();
   const Config& config = parsed->config;
-  EXPECT_EQ(config.gateways[0].origin(), "http://127.0.0.1:5001");
-  EXPECT_EQ(config.gateways[0].base_path(), "/prefix");
-  EXPECT_EQ(config.redirect_gateway.url.origin(), "https://dweb.example");
-  EXPECT_EQ(config.listen_host, "::1");
-  EXPECT_EQ(config.listen_port, 7000);
-  EXPECT_EQ(config.threads, 3u);
-  EXPECT_EQ(config.gateway_timeout, std::chrono::milliseconds(500));
-  EXPECT_EQ(config.log_level, "debug");
+  EXPECT_EQ(config.gateway.urls[0].origin(), "http://127.0.0.1:5001");
+  EXPECT_EQ(config.gateway.urls[0].base_path(), "/prefix");
+  EXPECT_EQ(config.gateway.redirect.url.origin(), "https://dweb.example");
+  EXPECT_EQ(config.listen.host, "::1");
+  EXPECT_EQ(config.listen.port, 7000);
+  EXPECT_EQ(config.listen.threads, 3u);
+  EXPECT_EQ(config.gateway.client.timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(config.log.level, "debug");
   auto limits = parse({"--max-connections=100", "--gateway-ca-file=/etc/private-ca.pem"});
   ASSERT_TRUE(limits) << limits.error();
-  EXPECT_EQ(limits->config.max_connections, 100u);
-  EXPECT_EQ(limits->config.gateway_ca_file, "/etc/private-ca.pem");
-  EXPECT_EQ(parse({"--gateway=http://a.example"})->config.redirect_gateway.url.origin(),
+  EXPECT_EQ(limits->config.limits.max_connections, 100u);
+  EXPECT_EQ(limits->config.gateway.client.ca_file, "/etc/private-ca.pem");
+  EXPECT_EQ(parse({"--gateway=http://a.example"})->config.gateway.redirect.url.origin(),
             "http://a.example");
 }
 
@@ -67,19 +67,19 @@ TEST(Config, SeveralGatewaysAndVerification) {
   auto parsed =
       parse({"--gateway=http://a.example", "--gateway=https://b.example/x", "--verify=off"});
   ASSERT_TRUE(parsed) << parsed.error();
-  ASSERT_EQ(parsed->config.gateways.size(), 2u);
-  EXPECT_EQ(parsed->config.gateways[1].to_string(), "https://b.example/x");
-  EXPECT_FALSE(parsed->config.verify);
-  EXPECT_TRUE(parse({})->config.verify);
+  ASSERT_EQ(parsed->config.gateway.urls.size(), 2u);
+  EXPECT_EQ(parsed->config.gateway.urls[1].to_string(), "https://b.example/x");
+  EXPECT_FALSE(parsed->config.gateway.verify);
+  EXPECT_TRUE(parse({})->config.gateway.verify);
   EXPECT_THAT(parse({"--verify=maybe"}).error(), HasSubstr("--verify: must be strict or off"));
 }
 
 TEST(Config, RedirectTemplates) {
   auto parsed = parse({"--redirect-gateway=https://{cid}.ipfs.dweb.link"});
   ASSERT_TRUE(parsed) << parsed.error();
-  EXPECT_TRUE(parsed->config.redirect_gateway.subdomain);
-  EXPECT_EQ(parsed->config.redirect_gateway.host_suffix, "ipfs.dweb.link");
-  EXPECT_EQ(parsed->config.redirect_gateway.to_string(), "https://{cid}.ipfs.dweb.link");
+  EXPECT_TRUE(parsed->config.gateway.redirect.subdomain);
+  EXPECT_EQ(parsed->config.gateway.redirect.host_suffix, "ipfs.dweb.link");
+  EXPECT_EQ(parsed->config.gateway.redirect.to_string(), "https://{cid}.ipfs.dweb.link");
   for (const char* bad : {"https://ipfs.io/{cid}", "https://x.{cid}.link", "https://{cid}.a/{cid}",
                           "https://{cid}.ipfs.dweb.link/path", "https://{cid}"}) {
     EXPECT_FALSE(parse({std::string("--redirect-gateway=") + bad})) << bad;
@@ -90,6 +90,11 @@ TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"})->command, Command::help);
   EXPECT_EQ(parse({"--version"})->command, Command::version);
   EXPECT_THAT(usage(), HasSubstr("--gateway=URL"));
+  // Every flag from the table, with its help beside it, wrapped lines indented.
+  for (const char* line :
+       {"  --gateway=URL            IPFS HTTP gateway", "  --ready-check            /readyz",
+        "\n                           503 and closed.", "  --version                print"})
+    EXPECT_THAT(usage(), HasSubstr(line)) << line;
 }
 
 TEST(Config, BadFlagsSayWhatIsWrong) {

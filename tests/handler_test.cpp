@@ -21,12 +21,11 @@ struct Fixture : ::testing::Test {
 
   Response get(const std::string& target, const std::string& method = "GET",
                const std::string& accept = "", const std::string& if_none_match = "") {
-    auto path = target.substr(0, target.find('?'));
-    auto query = target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
-    auto route = parse_route(path);
+    RequestTarget parts = split_target(target);
+    auto route = parse_route(parts.path);
     EXPECT_TRUE(route) << target;
-    Request request{method, target, accept, if_none_match};
-    return answer(*route, request, query, image_ptr, redirect);
+    Request request{method, parts.path, parts.query, accept, if_none_match};
+    return answer(*route, request, image_ptr, redirect);
   }
   std::string header(const Response& response, const std::string& name) {
     for (const auto& [key, value] : response.headers)

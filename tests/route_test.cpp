@@ -15,7 +15,7 @@ const std::string digest = testing::layer_digest;
 RegistryError error_of(const std::string& path) {
   auto route = parse_route(path);
   EXPECT_FALSE(route.has_value()) << path;
-  return route ? RegistryError{} : route.error();
+  return route ? RegistryError{} : route.error().error;
 }
 
 TEST(Route, Base) {
@@ -27,8 +27,8 @@ TEST(Route, ManifestsBlobsTagsReferrers) {
   auto manifest = parse_route("/v2/layer/" + cid + "/manifests/latest");
   ASSERT_TRUE(manifest);
   EXPECT_EQ(manifest->kind, RouteKind::manifest);
-  EXPECT_EQ(manifest->name, "layer/" + cid);
-  EXPECT_EQ(manifest->cid.to_string(), cid);
+  EXPECT_EQ(manifest->repository.name, "layer/" + cid);
+  EXPECT_EQ(manifest->repository.cid.to_string(), cid);
   EXPECT_EQ(manifest->reference, "latest");
   EXPECT_FALSE(manifest->by_digest());
 
@@ -48,10 +48,10 @@ TEST(Route, ManifestsBlobsTagsReferrers) {
 TEST(Route, Base36NamesTheSameCid) {
   auto base32 = parse_route("/v2/layer/" + cid + "/manifests/latest");
   // The same CID in base36.
-  auto text = base36_lower_encode(base32->cid.v1_bytes());
+  auto text = base36_lower_encode(base32->repository.cid.v1_bytes());
   auto base36 = parse_route("/v2/layer/k" + text + "/manifests/latest");
-  ASSERT_TRUE(base36) << base36.error().message;
-  EXPECT_EQ(base36->cid, base32->cid);
+  ASSERT_TRUE(base36) << base36.error().error.message;
+  EXPECT_EQ(base36->repository.cid, base32->repository.cid);
 }
 
 TEST(Route, NamesOutsideTheGrammarAreInvalid) {
@@ -104,6 +104,31 @@ TEST(Route, UnknownPathsAreNotFound) {
            "/v2/layer/" + cid + "/tags/list/x", "/v2/_catalog", "http://x/v2/"}) {
     EXPECT_EQ(error_of(path).status, 404u) << path;
   }
+}
+
+TEST(Route, OperationalPathsAreRoutesToo) {
+  EXPECT_EQ(parse_route("/healthz")->kind, RouteKind::healthz);
+  EXPECT_EQ(parse_route("/readyz")->kind, RouteKind::readyz);
+  EXPECT_EQ(parse_route("/metrics")->kind, RouteKind::metrics);
+  EXPECT_TRUE(is_operational(RouteKind::metrics));
+  EXPECT_FALSE(is_operational(RouteKind::manifest));
+  EXPECT_EQ(parse_route("/metricsx").error().kind, RouteKind::unknown);
+}
+
+TEST(Route, ARefusedPathStillSaysWhatItAskedFor) {
+  EXPECT_EQ(parse_route("/v2/Bad/manifests/latest").error().kind, RouteKind::manifest);
+  EXPECT_EQ(parse_route("/v2/layer/" + cid + "/blobs/sha256:x").error().kind, RouteKind::blob);
+  EXPECT_EQ(parse_route("/v2/other/x/tags/list").error().kind, RouteKind::tags_list);
+  EXPECT_EQ(parse_route("/v3/").error().kind, RouteKind::unknown);
+}
+
+TEST(Route, TheTargetIsSplitOnce) {
+  auto plain = split_target("/v2/layer/x/tags/list");
+  EXPECT_EQ(plain.path, "/v2/layer/x/tags/list");
+  EXPECT_EQ(plain.query, "");
+  auto query = split_target("/v2/x/tags/list?n=1&last=a?b");
+  EXPECT_EQ(query.path, "/v2/x/tags/list");
+  EXPECT_EQ(query.query, "n=1&last=a?b");
 }
 
 TEST(Route, RepositoryNameGrammar) {

@@ -1,7 +1,9 @@
-// The daemon's configuration: one aggregate with defaults, and the command line that fills it.
+// The daemon's configuration: one aggregate of nested parts with defaults written once, and the
+// command line that fills it from one table of flags.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -10,6 +12,7 @@
 #include <vector>
 
 #include "ocipfs/expected.hpp"
+#include "ocipfs/gateway_options.hpp"
 #include "ocipfs/http_url.hpp"
 #include "ocipfs/redirect.hpp"
 
@@ -17,28 +20,54 @@ namespace ocipfs {
 
 inline constexpr std::string_view default_gateway = "https://ipfs.io";
 
-struct Config {
-  std::string listen_host = "0.0.0.0";
-  std::uint16_t listen_port = 8080;
-  unsigned threads = 1;
-  std::vector<HttpUrl> gateways;     // where layer manifests are fetched, in order of preference
-  RedirectGateway redirect_gateway;  // where clients are sent for layer bytes
-  bool verify = true;                // --verify=strict: prove gateway content against the CID
-  std::chrono::milliseconds gateway_timeout{30'000};
+// The number of cores, at least 1.
+unsigned default_threads();
+
+struct ListenConfig {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;  // $PORT when set
+  unsigned threads = default_threads();
+};
+
+struct LimitsConfig {
   std::chrono::milliseconds idle_timeout{60'000};     // a kept-alive connection with no request
-  std::chrono::milliseconds request_timeout{30'000};  // reading one request's header
+  std::chrono::milliseconds request_timeout{30'000};  // reading one request's header, writing
+  std::chrono::milliseconds shutdown_grace{10'000};   // SIGTERM: time for requests in flight
   std::size_t max_header_size = 16 * 1024;
   // Open client connections at most; past it, new ones get a 503 and are closed. Lowered at
   // start to what the file-descriptor limit allows (connection_budget in server.hpp).
   std::size_t max_connections = 16384;
-  std::string gateway_ca_file;  // PEM certificates trusted for gateway TLS besides the system's
-  std::size_t cache_size = 128 * 1024 * 1024;  // bytes of resolved images kept in memory
-  std::string log_level = "info";
-  bool log_json = false;  // --log-format=json; the default on Cloud Run ($K_SERVICE set)
-  std::string project;    // $GOOGLE_CLOUD_PROJECT, for trace correlation in JSON logs
-  std::chrono::milliseconds shutdown_grace{10'000};  // SIGTERM: time for requests in flight
-  bool ready_check = false;  // /readyz also needs a gateway that answered within ready_window
-  std::chrono::milliseconds ready_window{5 * 60 * 1000};
+};
+
+struct GatewayConfig {
+  std::vector<HttpUrl> urls;  // where documents are fetched, in order of preference; never empty
+  RedirectGateway redirect;   // where clients are sent for layer bytes; the first URL by default
+  bool verify = true;         // --verify=strict: prove gateway content against the CID
+  GatewayClientOptions client;
+};
+
+struct CacheConfig {
+  std::size_t bytes = 128 * 1024 * 1024;  // resolved images and verified documents in memory
+};
+
+struct LogConfig {
+  std::string level = "info";
+  bool json = false;    // --log-format=json; the default on Cloud Run ($K_SERVICE set)
+  std::string project;  // $GOOGLE_CLOUD_PROJECT, for trace correlation in JSON logs
+};
+
+struct ReadinessConfig {
+  bool check = false;  // /readyz also needs a gateway that answered within `window`
+  std::chrono::milliseconds window{5 * 60 * 1000};
+};
+
+struct Config {
+  ListenConfig listen;
+  LimitsConfig limits;
+  GatewayConfig gateway;
+  CacheConfig cache;
+  LogConfig log;
+  ReadinessConfig ready;
 };
 
 enum class Command { run, help, version };
@@ -48,11 +77,12 @@ struct CommandLine {
   Config config;
 };
 
-// Reads an environment variable; empty when unset.
+// Reads an environment variable; nullopt when unset.
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 
-// Parses the arguments after the program name. $PORT sets the default listen port.
-// The error is one line saying which flag is wrong and why.
+// Parses the arguments after the program name. $PORT sets the default listen port, $K_SERVICE
+// the JSON log format, $GOOGLE_CLOUD_PROJECT the log's project. The error is one line saying
+// which flag is wrong and why.
 Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
                                          const Environment& environment);
 
@@ -62,6 +92,7 @@ Expected<std::size_t> parse_size(std::string_view text);
 // Parses "30s", "500ms", "2m" or a bare number of seconds.
 Expected<std::chrono::milliseconds> parse_duration(std::string_view text);
 
+// The --help text, made from the flag table.
 std::string usage();
 
 }  // namespace ocipfs

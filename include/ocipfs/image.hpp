@@ -29,9 +29,11 @@ struct PlatformImage {
   Blob manifest;
 };
 
+// An image as the registry serves it: every document it answers with, ready to send, and the
+// layers that are downloaded from a gateway.
 struct Image {
-  std::string cid;  // the layer manifest's CID, CIDv1 base32
-  LayerManifest layer;
+  std::string cid;                       // the CID of the document it was made from, CIDv1 base32
+  std::vector<LayerManifest> layers;     // bottom first
   std::vector<PlatformImage> platforms;  // platforms[0] is served to clients that take no index
   Blob index;                            // an OCI index over `platforms`
   std::vector<std::string> tags;         // sorted: "latest" and the file name when it is a tag
@@ -39,6 +41,7 @@ struct Image {
   const PlatformImage& default_platform() const { return platforms.front(); }
   const Blob* manifest_by_digest(std::string_view digest) const;  // index or a platform manifest
   const Blob* config_by_digest(std::string_view digest) const;
+  const LayerManifest* layer_by_digest(std::string_view digest) const;
   bool has_tag(std::string_view tag) const;
 };
 

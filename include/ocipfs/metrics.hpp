@@ -11,30 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "ocipfs/image_cache.hpp"
+#include "ocipfs/fetch_result.hpp"
+#include "ocipfs/lru_cache.hpp"
+#include "ocipfs/route.hpp"
 
 namespace ocipfs {
-
-// Which kind of request was answered, for labels.
-enum class RouteLabel { base, manifest, blob, tags, referrers, health, metrics, other, count };
-
-// How a gateway fetch ended, for labels.
-enum class FetchOutcome {
-  ok,
-  not_found,
-  timeout,
-  unreachable,
-  bad_status,
-  rate_limited,
-  garbage,
-  too_large,
-  bad_redirect,
-  mismatch,
-  count
-};
-
-// The label of a request path: /v2/ routes by kind, the operational endpoints, or other.
-RouteLabel route_label(std::string_view path);
 
 class Histogram {
  public:
@@ -56,28 +37,33 @@ class Metrics {
  public:
   explicit Metrics(std::vector<std::string> gateways);
 
-  void request_done(RouteLabel route, unsigned status, std::chrono::nanoseconds duration);
-  void fetch_done(std::size_t gateway, FetchOutcome outcome, std::chrono::nanoseconds duration);
+  // A request answered; its label is its route's ("health" for /healthz and /readyz, "other"
+  // for unknown paths).
+  void request_done(RouteKind route, unsigned status, std::chrono::nanoseconds duration);
+  void fetch_succeeded(std::size_t gateway, std::chrono::nanoseconds duration);
+  void fetch_failed(std::size_t gateway, FetchFault fault, std::chrono::nanoseconds duration);
 
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::uint64_t> refused_connections{0};  // over --max-connections
 
-  // The whole exposition. `images` and `manifests` are the caches' current figures.
-  std::string render(const CacheStats& images, const CacheStats& manifests) const;
+  // The whole exposition. `images` and `documents` are the caches' current figures.
+  std::string render(const CacheStats& images, const CacheStats& documents) const;
 
  private:
   static constexpr std::array<unsigned, 13> statuses = {200, 302, 304, 400, 404, 405, 414,
                                                         431, 500, 502, 503, 504, 0};
   static std::size_t status_index(unsigned status);
+  static constexpr std::size_t route_labels = 8;
+  static constexpr std::size_t outcomes = fetch_fault_count + 1;  // "ok", then every fault
+  void fetch_done(std::size_t gateway, std::size_t outcome, std::chrono::nanoseconds duration);
+  void render_requests(std::string& out) const;
+  void render_fetches(std::string& out) const;
 
   std::vector<std::string> gateways_;
-  std::array<std::array<std::atomic<std::uint64_t>, statuses.size()>,
-             static_cast<std::size_t>(RouteLabel::count)>
-      requests_{};
-  std::array<Histogram, static_cast<std::size_t>(RouteLabel::count)> durations_{};
-  std::vector<std::array<std::atomic<std::uint64_t>, static_cast<std::size_t>(FetchOutcome::count)>>
-      fetches_;
+  std::array<std::array<std::atomic<std::uint64_t>, statuses.size()>, route_labels> requests_{};
+  std::array<Histogram, route_labels> durations_{};
+  std::vector<std::array<std::atomic<std::uint64_t>, outcomes>> fetches_;
   std::vector<Histogram> fetch_durations_;
 };
 

@@ -33,12 +33,17 @@ std::string_view code_name(ErrorCode code);
 // {"errors":[{"code":"...","message":"..."}]}
 std::string error_body(const RegistryError& error);
 
+// Named constructors: the status and code are the function's name.
 RegistryError blob_unknown(std::string message);
 RegistryError digest_invalid(std::string message);
 RegistryError manifest_unknown(std::string message);
 RegistryError name_invalid(std::string message);
 RegistryError name_unknown(std::string message);
-RegistryError unsupported(std::string message);
-RegistryError internal_error();
+RegistryError manifest_invalid(std::string message);     // 404: proven content that is no document
+RegistryError unsupported(std::string message);          // 405
+RegistryError bad_gateway(std::string message);          // 502 UNAVAILABLE: the gateway failed us
+RegistryError service_unavailable(std::string message);  // 503 UNAVAILABLE: we are out of room
+RegistryError gateway_timeout(std::string message);  // 504 UNAVAILABLE: the gateway was too slow
+RegistryError internal_error();                      // 500, revealing nothing
 
 }  // namespace ocipfs

@@ -1,24 +1,20 @@
-// The resolver seam: from a layer manifest CID to a synthesized image, or a registry error.
+// The resolver seam: from a repository (a kind of document and its CID) to the image it serves,
+// or a registry error; and the source of verified documents that resolvers build from.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "ocipfs/cid.hpp"
 #include "ocipfs/expected.hpp"
-#include "ocipfs/http_url.hpp"
 #include "ocipfs/image.hpp"
 #include "ocipfs/registry_error.hpp"
+#include "ocipfs/repository.hpp"
 
 namespace ocipfs {
-
-class GatewayClient;
-class GatewayHealth;
-class Metrics;
-struct FetchFailure;
 
 using ImagePtr = std::shared_ptr<const Image>;
 using Resolution = Expected<ImagePtr, RegistryError>;
@@ -26,48 +22,32 @@ using Resolution = Expected<ImagePtr, RegistryError>;
 class Resolver {
  public:
   virtual ~Resolver() = default;
-  // Resolves `cid` to its image. Errors are ready-made registry answers.
-  virtual boost::asio::awaitable<Resolution> resolve(const Cid& cid) = 0;
+  // Resolves `repository` to its image. Errors are ready-made registry answers.
+  virtual boost::asio::awaitable<Resolution> resolve(const Repository& repository) = 0;
   // The answer if it is at hand (cached), without waiting; nullopt otherwise.
-  virtual std::optional<Resolution> cached(const Cid&) { return std::nullopt; }
+  virtual std::optional<Resolution> cached(const Repository&) { return std::nullopt; }
 };
 
-// Verified layer manifest bytes, or a ready-made registry error.
+// A document's bytes, proven to be what its CID names, or a ready-made registry error.
 using Content = Expected<std::string, RegistryError>;
 
-// Where verified layer manifests come from.
+// Where verified documents come from. `kind` only names the document in messages: the bytes of a
+// CID are the same whatever they are read as.
 class ContentSource {
  public:
   virtual ~ContentSource() = default;
-  virtual boost::asio::awaitable<Content> fetch(const Cid& cid) = 0;
+  virtual boost::asio::awaitable<Content> fetch(const Cid& cid, DocumentKind kind) = 0;
 };
 
-// Validates verified layer manifest bytes and synthesizes the image (pure).
-Resolution build_image(const Cid& cid, const Content& content);
+// Validates verified bytes as a document of `kind` and synthesizes its image (pure).
+Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content);
 
-// Fetches the layer manifest from the gateways (healthiest first, the next one when one fails
-// or lies) and verifies it against the CID. As a Resolver, it also builds the image (uncached).
-class GatewayResolver final : public Resolver, public ContentSource {
- public:
-  // `client` and `health` must outlive the resolver; `health` is indexed like `gateways`.
-  GatewayResolver(GatewayClient& client, std::vector<HttpUrl> gateways, GatewayHealth& health,
-                  bool verify, Metrics* metrics = nullptr);
-  boost::asio::awaitable<Resolution> resolve(const Cid& cid) override;
-  boost::asio::awaitable<Content> fetch(const Cid& cid) override;
+// True for what may be cached: images, and documents proven invalid (immutable too). Gateway
+// failures never are.
+bool is_cacheable(const Resolution& value);
 
- private:
-  GatewayClient& client_;
-  std::vector<HttpUrl> gateways_;
-  GatewayHealth& health_;
-  bool verify_;
-  Metrics* metrics_;
-};
-
-// The registry answer for a failed gateway fetch of `cid`: 404 for content that is not there,
-// 504 for timeouts, 502 for everything else.
-RegistryError gateway_error(const FetchFailure& failure, const std::string& cid);
-
-// The registry answer for a layer manifest that failed validation.
-RegistryError invalid_layer_manifest(const std::string& cid, const std::string& problem);
+// What a resolution costs in memory under `key`, all told (for LruCache::insert).
+std::size_t cache_cost(const std::string& key, const Resolution& value);
+std::size_t cache_cost(const std::string& key, const std::string& value);
 
 }  // namespace ocipfs

@@ -1,12 +1,14 @@
-// Routing: what a request target under /v2/ asks for, decided without I/O.
+// Routing: what a request target asks for, decided once and without I/O, for every path the
+// server answers (the registry under /v2/ and the operational endpoints).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
-#include "ocipfs/cid.hpp"
 #include "ocipfs/expected.hpp"
 #include "ocipfs/registry_error.hpp"
+#include "ocipfs/repository.hpp"
 
 namespace ocipfs {
 
@@ -16,24 +18,43 @@ enum class RouteKind {
   blob,       // /v2/<name>/blobs/<digest>
   tags_list,  // /v2/<name>/tags/list
   referrers,  // /v2/<name>/referrers/<digest>
+  healthz,    // /healthz
+  readyz,     // /readyz
+  metrics,    // /metrics
+  unknown,    // anything else
 };
+inline constexpr std::size_t route_kind_count = 9;
+
+// True for the routes that name a repository (manifests, blobs, tags, referrers).
+bool names_repository(RouteKind kind);
+// True for /healthz, /readyz and /metrics.
+bool is_operational(RouteKind kind);
+
+// A request target split once: the path, and the query after '?' (without it).
+struct RequestTarget {
+  std::string_view path;
+  std::string_view query;
+};
+RequestTarget split_target(std::string_view target);
 
 struct Route {
   RouteKind kind = RouteKind::base;
-  std::string name;       // the repository name as requested, e.g. "layer/bafk..."
-  Cid cid;                // the CID in the name
+  Repository repository;  // for the routes that name one
   std::string reference;  // a tag or a digest; for blobs and referrers always a sha256 digest
 
   bool by_digest() const { return reference.starts_with("sha256:"); }
 };
 
-// True for names of the OCI grammar: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/...)*, at most 255.
-bool is_repository_name(std::string_view name);
+// A path refused: what it asked for (known from its shape, for metrics) and the answer.
+struct RouteError {
+  RouteKind kind = RouteKind::unknown;
+  RegistryError error;
+};
 
-// Parses the path of a request target (no query). Errors are registry answers:
-// 404 NAME_UNKNOWN for names that are not layer/<lowercase CID>, 400 NAME_INVALID for names
-// outside the grammar, 400 DIGEST_INVALID for malformed digests, 404 for unknown paths and tags
-// that can never exist.
-Expected<Route, RegistryError> parse_route(std::string_view path);
+// Routes the path of a request target (no query). Errors are registry answers: 404 NAME_UNKNOWN
+// for unknown paths and names that are not <kind>/<lowercase CID>, 400 NAME_INVALID for names
+// outside the grammar, 400 DIGEST_INVALID for malformed digests, 404 MANIFEST_UNKNOWN or
+// BLOB_UNKNOWN for tags and digests that can never exist.
+Expected<Route, RouteError> parse_route(std::string_view path);
 
 }  // namespace ocipfs

@@ -1,6 +1,8 @@
-// Quoting untrusted text (request targets, gateway answers, layer manifests) in messages and logs.
+// Text for messages and logs: quoting untrusted bytes (request targets, gateway answers, layer
+// manifests) and writing durations.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -13,5 +15,8 @@ std::string printable(std::string_view text, std::size_t max_length = 100);
 
 // printable(text) in double quotes.
 std::string in_quotes(std::string_view text, std::size_t max_length = 100);
+
+// "30s" for whole seconds, else "1500ms": the way flags spell durations.
+std::string duration_text(std::chrono::milliseconds duration);
 
 }  // namespace ocipfs

@@ -1,6 +1,7 @@
 // Fuzzes what ocipfsd does with a gateway's answer: the input is the raw HTTP response a fake
-// gateway sends (then it closes) to GatewayClient (gateway_client.hpp), through GatewayResolver's
-// verification and build_image (resolver.hpp). Two CIDs are fetched: a raw one and a dag-pb one.
+// gateway sends (then it closes) to GatewayClient (gateway_client.hpp), through GatewayFetcher's
+// verification (gateway_fetcher.hpp) and build_image (resolver.hpp). Two CIDs are fetched: a raw
+// one and a dag-pb one.
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +20,7 @@
 #include "fuzz_check.hpp"
 #include "ocipfs/cid.hpp"
 #include "ocipfs/gateway_client.hpp"
+#include "ocipfs/gateway_fetcher.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/log.hpp"
 #include "ocipfs/resolver.hpp"
@@ -76,7 +78,7 @@ void delete_harness() {
 
 // A fetch ends in the content the CID names, or in a registry error that says what went wrong.
 void check_fetched(const Cid& cid, const Content& content, const std::string& expected) {
-  Resolution image = build_image(cid, content);
+  Resolution image = build_image(DocumentKind::layer, cid, content);
   if (content) {
     FUZZ_CHECK(*content == expected);
     FUZZ_CHECK(image);
@@ -123,16 +125,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.max_redirects = 3;
   GatewayClient client(harness->ioc.get_executor(), options);
   GatewayHealth health(1);
-  GatewayResolver resolver(client, {harness->gateway_url}, health, /*verify=*/true);
+  GatewayFetcher fetcher(client, {harness->gateway_url}, health, /*verify=*/true);
 
   std::optional<Content> raw, file;
   std::chrono::steady_clock::duration slowest{};
   bool done = false;
   auto fetch_both = [&]() -> asio::awaitable<void> {
     auto started = std::chrono::steady_clock::now();
-    raw = co_await resolver.fetch(harness->raw_cid);
+    raw = co_await fetcher.fetch(harness->raw_cid, DocumentKind::layer);
     auto between = std::chrono::steady_clock::now();
-    file = co_await resolver.fetch(harness->file_cid);
+    file = co_await fetcher.fetch(harness->file_cid, DocumentKind::layer);
     slowest = std::max(between - started, std::chrono::steady_clock::now() - between);
   };
   asio::co_spawn(harness->ioc, fetch_both(), [&](std::exception_ptr error) {

@@ -234,15 +234,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   publish(harness->gateway);
 
   Config config;
-  config.listen_host = "127.0.0.1";
-  config.listen_port = 0;
-  config.threads = 1;
-  config.gateways = {*parse_http_url(harness->gateway.url())};
-  config.redirect_gateway = *parse_redirect_gateway("https://public.example/base");
-  config.gateway_timeout = std::chrono::milliseconds(300);
-  config.idle_timeout = std::chrono::milliseconds(500);
-  config.request_timeout = std::chrono::milliseconds(500);
-  config.cache_size = 1024 * 1024;
+  config.listen.host = "127.0.0.1";
+  config.listen.port = 0;
+  config.listen.threads = 1;
+  config.gateway.urls = {*parse_http_url(harness->gateway.url())};
+  config.gateway.redirect = *parse_redirect_gateway("https://public.example/base");
+  config.gateway.client.timeout = std::chrono::milliseconds(300);
+  config.limits.idle_timeout = std::chrono::milliseconds(500);
+  config.limits.request_timeout = std::chrono::milliseconds(500);
+  config.cache.bytes = 1024 * 1024;
   harness->server = std::make_unique<Server>(config);
   server_port = harness->server->port();
   harness->thread = std::thread([] { harness->server->run(); });

@@ -192,7 +192,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Cid cid = sha256_cid(multicodec::raw, input);
   const std::string cid_text = cid.to_string();
   auto layer = parse_layer_manifest(input);
-  Resolution built = build_image(cid, Content(input));
+  Resolution built = build_image(DocumentKind::layer, cid, Content(input));
   FUZZ_CHECK(static_cast<bool>(layer) == static_cast<bool>(built));
   if (!layer) {
     FUZZ_CHECK(!layer.error().empty());

@@ -1,4 +1,5 @@
-// Fuzzes routing (route.hpp) and the answers made without I/O (Handler::answer_now, handler.hpp).
+// Fuzzes routing (route.hpp) and the answers made without I/O (Endpoints::answer_now and
+// Handler::answer_now: endpoints.hpp, handler.hpp).
 // The input is a request as lines: "METHOD TARGET", then the Accept and If-None-Match values
 // (a first line without a space is a GET of that target). Access log lines are checked too.
 #include <cstddef>
@@ -11,11 +12,16 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
+#include "ocipfs/caching_resolver.hpp"
 #include "ocipfs/digest.hpp"
+#include "ocipfs/endpoints.hpp"
+#include "ocipfs/gateway_health.hpp"
 #include "ocipfs/handler.hpp"
 #include "ocipfs/image.hpp"
 #include "ocipfs/layer_manifest.hpp"
 #include "ocipfs/log.hpp"
+#include "ocipfs/metrics.hpp"
+#include "ocipfs/operations.hpp"
 #include "ocipfs/redirect.hpp"
 #include "ocipfs/resolver.hpp"
 #include "ocipfs/route.hpp"
@@ -40,8 +46,8 @@ const std::string layer_manifest =
 class CachedResolver final : public Resolver {
  public:
   explicit CachedResolver(std::optional<Resolution> answer) : answer_(std::move(answer)) {}
-  boost::asio::awaitable<Resolution> resolve(const Cid&) override { std::abort(); }
-  std::optional<Resolution> cached(const Cid&) override { return answer_; }
+  boost::asio::awaitable<Resolution> resolve(const Repository&) override { std::abort(); }
+  std::optional<Resolution> cached(const Repository&) override { return answer_; }
 
  private:
   std::optional<Resolution> answer_;
@@ -70,16 +76,33 @@ std::string header(const Response& response, std::string_view name) {
   return {};
 }
 
+// The answer a thread's endpoints give at once, with `resolver` behind them.
+std::optional<Response> answer_now(Resolver& resolver, const RedirectGateway& redirect,
+                                   const Request& request,
+                                   const Expected<Route, RouteError>& route) {
+  static GatewayHealth health(1);
+  static Metrics metrics({"http://gateway.example/"});
+  static ResolverShared caches(1 << 20);
+  static Operations operations({}, health, metrics, caches, [] {});
+  Handler handler(resolver, redirect);
+  return Endpoints(handler, operations).answer_now(request, route);
+}
+
 void check_route(const Route& route, std::string_view path) {
   if (route.kind == RouteKind::base) {
     FUZZ_CHECK(path == "/v2" || path == "/v2/");
     return;
   }
-  FUZZ_CHECK(is_repository_name(route.name));
-  FUZZ_CHECK(route.name.starts_with("layer/"));
-  std::string_view cid_text = std::string_view(route.name).substr(6);
+  if (is_operational(route.kind)) {
+    FUZZ_CHECK(path == "/healthz" || path == "/readyz" || path == "/metrics");
+    return;
+  }
+  const Repository& repository = route.repository;
+  FUZZ_CHECK(is_repository_name(repository.name));
+  FUZZ_CHECK(repository.name.starts_with("layer/"));
+  std::string_view cid_text = std::string_view(repository.name).substr(6);
   FUZZ_CHECK(is_lowercase_cid(cid_text));
-  FUZZ_CHECK(*parse_cid(cid_text) == route.cid && route.cid.version == 1);
+  FUZZ_CHECK(*parse_cid(cid_text) == repository.cid && repository.cid.version == 1);
   switch (route.kind) {
     case RouteKind::manifest:
       FUZZ_CHECK(is_sha256_digest(route.reference) || is_tag(route.reference));
@@ -111,9 +134,10 @@ void check_response(const Response& response, const Request& request) {
   const std::string_view payload = response.payload();
   const std::string digest = header(response, "Docker-Content-Digest");
   // HEAD of the layer says the layer's length; its bytes are on the gateway.
-  const bool layer_head = head && status == 200 && digest == image()->layer.digest;
+  const auto& layer = image()->layers.front();
+  const bool layer_head = head && status == 200 && digest == layer.digest;
   if (layer_head) {
-    FUZZ_CHECK(response.content_length == image()->layer.size && payload.empty());
+    FUZZ_CHECK(response.content_length == layer.size && payload.empty());
   } else {
     FUZZ_CHECK(response.content_length == payload.size());
   }
@@ -152,18 +176,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   std::string_view accept = next_line(input);
   std::string_view if_none_match = next_line(input);
-  const Request request{method, target, accept, if_none_match};
+  const RequestTarget parts = split_target(target);
+  const Request request{method, parts.path, parts.query, accept, if_none_match};
   const bool read_only = method == "GET" || method == "HEAD";
 
-  std::string_view path = target.substr(0, target.find('?'));
+  std::string_view path = parts.path;
   auto route = parse_route(path);
   if (route) {
     check_route(*route, path);
   } else {
-    const RegistryError& error = route.error();
+    const RegistryError& error = route.error().error;
     FUZZ_CHECK(error.status == 400 || error.status == 404);
     FUZZ_CHECK(fuzz::is_printable(error.message));
   }
+  // The operational endpoints answer from the process's state, not from images.
+  if (is_operational(route ? route->kind : route.error().kind)) return 0;
   accepts_index(accept);
   matches_etag(if_none_match, image()->index.digest);
 
@@ -178,7 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Nothing cached: only errors, /v2/ and referrers are answered now.
   CachedResolver nothing(std::nullopt);
-  auto now = Handler(nothing, redirect).answer_now(request);
+  auto now = answer_now(nothing, redirect, request, route);
   const bool needs_image =
       read_only && route && route->kind != RouteKind::base && route->kind != RouteKind::referrers;
   FUZZ_CHECK(now.has_value() == !needs_image);
@@ -188,13 +215,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                    now->payload().data());
     check_response(*now, request);
     if (!read_only) FUZZ_CHECK(now->status == 405 && !header(*now, "Allow").empty());
-    if (read_only && !route) FUZZ_CHECK(now->status == route.error().status);
+    if (read_only && !route) FUZZ_CHECK(now->status == route.error().error.status);
   }
   if (!needs_image) return 0;
 
   // A cached image: every route gets its answer at once.
   CachedResolver cached{Resolution(image())};
-  auto answered = Handler(cached, redirect).answer_now(request);
+  auto answered = answer_now(cached, redirect, request, route);
   FUZZ_CHECK(answered);
   if (fuzz::verbose())
     std::fprintf(stderr, "%u %.*s\n", answered->status,
@@ -202,14 +229,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_response(*answered, request);
   if (route->kind == RouteKind::tags_list && answered->status == 200 && !answered->head) {
     json body = json::parse(answered->payload());
-    FUZZ_CHECK(body["name"] == route->name);
+    FUZZ_CHECK(body["name"] == route->repository.name);
     FUZZ_CHECK(body["tags"].is_array() && body["tags"].size() <= image()->tags.size());
   }
 
   // A cached error: it is the answer.
-  RegistryError invalid = invalid_layer_manifest(route->cid.to_string(), "it is not valid JSON");
+  RegistryError invalid = invalid_document(DocumentKind::layer, route->repository.cid.to_string(),
+                                           "it is not valid JSON");
   CachedResolver failed{Resolution(Unexpected{invalid})};
-  auto refused = Handler(failed, redirect).answer_now(request);
+  auto refused = answer_now(failed, redirect, request, route);
   FUZZ_CHECK(refused && refused->status == 404 && refused->payload() == error_body(invalid));
   check_response(*refused, request);
   return 0;

@@ -1,4 +1,4 @@
-#include "resolve.hpp"
+#include "dns.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -14,7 +14,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-asio::awaitable<Expected<tcp::resolver::results_type, error_code>> resolve_with_deadline(
+asio::awaitable<Expected<tcp::resolver::results_type, error_code>> lookup_with_deadline(
     asio::any_io_executor executor, const std::string& host, std::uint16_t port,
     std::chrono::steady_clock::time_point deadline) {
   error_code ec;

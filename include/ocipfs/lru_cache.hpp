@@ -1,5 +1,5 @@
-// In-memory LRU caches bounded by bytes, safe to share between threads: resolved images (hot,
-// prebuilt bytes) and verified layer manifests (compact, rebuilt into images on demand).
+// An in-memory LRU cache bounded by bytes, safe to share between threads. A leaf: it knows
+// nothing of what it holds; whoever inserts says what an entry costs.
 #pragma once
 
 #include <cstddef>
@@ -8,9 +8,8 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
-
-#include "ocipfs/resolver.hpp"
 
 namespace ocipfs {
 
@@ -21,13 +20,9 @@ struct CacheStats {
   std::size_t bytes = 0;
 };
 
-// What an entry costs in memory: the value, its key and the bookkeeping around them.
-std::size_t cache_cost(const std::string& key, const Resolution& value);
-std::size_t cache_cost(const std::string& key, const std::string& value);
-
-// True for what may be cached: images, and layer manifests proven invalid (immutable too).
-// Gateway failures never are.
-bool is_cacheable(const Resolution& value);
+// What the cache's own bookkeeping costs per entry (a list node, a hash node, allocator slack),
+// besides the key and the value.
+inline constexpr std::size_t cache_entry_overhead = 128;
 
 template <class Value>
 class LruCache {
@@ -35,7 +30,7 @@ class LruCache {
   explicit LruCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
   // A hit marks the entry as recently used.
-  std::optional<Value> find(const std::string& key) {
+  std::optional<Value> find(std::string_view key) {
     std::lock_guard lock(mutex_);
     auto it = index_.find(key);
     if (it == index_.end()) {
@@ -47,10 +42,9 @@ class LruCache {
     return it->second->value;
   }
 
-  // Inserts or replaces; evicts least recently used entries until the total fits. An entry larger
-  // than the whole cache is not kept.
-  void insert(const std::string& key, Value value) {
-    std::size_t cost = cache_cost(key, value);
+  // Inserts or replaces an entry that costs `cost` bytes (its key and value, all told); evicts
+  // least recently used entries until the total fits. An entry larger than the cache is not kept.
+  void insert(const std::string& key, Value value, std::size_t cost) {
     std::lock_guard lock(mutex_);
     if (auto it = index_.find(key); it != index_.end()) {
       auto node = it->second;
@@ -91,10 +85,5 @@ class LruCache {
   List entries_;  // most recently used first
   std::unordered_map<std::string_view, typename List::iterator> index_;
 };
-
-// Synthesized images and proven-invalid answers, ready to send.
-using ImageCache = LruCache<Resolution>;
-// Verified layer manifest bytes: a few hundred bytes per image.
-using ManifestCache = LruCache<std::string>;
 
 }  // namespace ocipfs

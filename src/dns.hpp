@@ -1,4 +1,4 @@
-// DNS with a deadline, for the library's HTTP clients (private to src/).
+// DNS lookups with a deadline, for the HTTP clients (private to src/).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -17,7 +17,7 @@ namespace ocipfs {
 // boost::asio::error::timed_out.
 boost::asio::awaitable<
     Expected<boost::asio::ip::tcp::resolver::results_type, boost::system::error_code>>
-resolve_with_deadline(boost::asio::any_io_executor executor, const std::string& host,
-                      std::uint16_t port, std::chrono::steady_clock::time_point deadline);
+lookup_with_deadline(boost::asio::any_io_executor executor, const std::string& host,
+                     std::uint16_t port, std::chrono::steady_clock::time_point deadline);
 
 }  // namespace ocipfs

@@ -1,0 +1,33 @@
+// Every path the server answers, by route kind: the registry under /v2/ and the operational
+// endpoints. Methods other than GET and HEAD are refused here, for every path.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+
+#include "ocipfs/exchange.hpp"
+#include "ocipfs/expected.hpp"
+#include "ocipfs/route.hpp"
+
+namespace ocipfs {
+
+class Handler;
+class Operations;
+
+// One per thread, like its Handler.
+class Endpoints {
+ public:
+  Endpoints(Handler& registry, Operations& operations);
+
+  // The answer when no waiting is needed; nullopt for a route whose image must be fetched first.
+  std::optional<Response> answer_now(const Request& request,
+                                     const Expected<Route, RouteError>& route);
+  // The answer for what answer_now left: a registry route with an uncached image.
+  boost::asio::awaitable<Response> answer_later(const Request& request, const Route& route);
+
+ private:
+  Handler& registry_;
+  Operations& operations_;
+};
+
+}  // namespace ocipfs

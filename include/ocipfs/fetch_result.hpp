@@ -1,0 +1,42 @@
+// What one fetch from a gateway gave: its answer, or how it failed. The one vocabulary of the
+// gateway client, the failover decision and the metrics.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace ocipfs {
+
+enum class FetchFault {
+  not_found,     // 404 or 410
+  rate_limited,  // 429
+  bad_status,    // any other non-2xx answer
+  timeout,       // the deadline passed
+  unreachable,   // DNS, connect or TLS failed, or the connection broke
+  garbage,       // not HTTP, or a broken HTTP message
+  too_large,     // the body is over the cap
+  bad_redirect,  // too many redirects, or to somewhere that is not http(s)
+  mismatch,      // an answer that is not the content the CID names
+};
+inline constexpr std::size_t fetch_fault_count = 9;
+
+struct FetchResponse {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type;
+};
+
+struct FetchFailure {
+  FetchFault fault = FetchFault::unreachable;
+  std::string message;  // what happened, naming the gateway's origin, never the path's secrets
+  unsigned status = 0;  // the HTTP status, when there was one
+  std::chrono::seconds retry_after{0};
+};
+
+// The metrics label of a fault, e.g. "not_found".
+std::string_view fault_label(FetchFault fault);
+
+}  // namespace ocipfs

@@ -1,0 +1,49 @@
+// The ocipfs command's parts: its arguments, its errors, and one function per command (private
+// to the ocipfs executable).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ocipfs::cli {
+
+// A mistake in how the command was called: exit 2.
+struct UsageError {
+  std::string message;
+};
+// The command could not do its work: exit 1.
+struct Failure {
+  std::string message;
+};
+
+struct Args {
+  std::string command;
+  std::vector<std::string> positional;
+  std::optional<std::string> output;
+  std::optional<std::string> tarball;
+  std::optional<std::string> ipfs_dir_cid;
+  std::optional<std::string> ipfs_api;
+  std::optional<std::string> registry;
+  std::optional<std::string> timeout;
+  std::optional<std::string> verify;
+  std::vector<std::string> gateways;
+};
+
+// Parses the arguments of `argv[0]` (the command). Throws UsageError.
+Args parse_args(const std::vector<std::string>& argv);
+
+// The --registry host (a default when not given), checked. Throws UsageError.
+std::string registry_of(const Args& args);
+// --timeout, or `fallback`. Throws UsageError.
+std::chrono::milliseconds timeout_of(const Args& args, std::chrono::milliseconds fallback);
+// A non-empty environment variable.
+std::optional<std::string> environment(const char* name);
+
+// The commands: each returns the exit status, or throws UsageError or Failure.
+int run_pack(const Args& args);
+int run_publish(const Args& args);
+int run_inspect(const Args& args);
+
+}  // namespace ocipfs::cli

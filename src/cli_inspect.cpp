@@ -1,0 +1,183 @@
+// ocipfs inspect: what ocipfsd would serve for a reference, with ocipfsd's own code.
+#include "cli.hpp"
+#include "cli_report.hpp"
+#include "ocipfs/config.hpp"
+#include "ocipfs/gateway_client.hpp"
+#include "ocipfs/gateway_fetcher.hpp"
+#include "ocipfs/gateway_health.hpp"
+#include "ocipfs/http_url.hpp"
+#include "ocipfs/redirect.hpp"
+#include "ocipfs/resolver.hpp"
+#include "ocipfs/route.hpp"
+#include "ocipfs/text.hpp"
+#include "run_blocking.hpp"
+
+namespace ocipfs::cli {
+
+namespace {
+
+struct Reference {
+  std::string registry;   // as written, or --registry for a bare CID
+  Repository repository;  // what the reference names
+  std::string reference;  // a tag or a digest; empty when none was given
+};
+
+Failure would_answer(const RegistryError& error) {
+  return Failure{"ocipfsd would answer " + std::to_string(error.status) + " " +
+                 std::string(code_name(error.code)) + ": " + error.message};
+}
+
+// HOST/NAME[:TAG|@DIGEST], NAME[:TAG|@DIGEST] when NAME starts with layer/, or a bare CID.
+Reference parse_reference(const Args& args) {
+  const std::string& text = args.positional.front();
+  Reference out;
+  auto slash = text.find('/');
+  if (slash == std::string::npos) {
+    auto cid = parse_cid(text);
+    if (!cid)
+      throw UsageError{in_quotes(text, 100) +
+                       " is neither HOST/layer/<CID>[:TAG] nor a CID: " + cid.error()};
+    out.registry = registry_of(args);
+    out.repository = {DocumentKind::layer, std::move(*cid), ""};
+    return out;
+  }
+  if (args.registry) throw UsageError{"--registry is for a bare CID; the reference names a host"};
+  bool has_host = !text.starts_with("layer/");
+  out.registry = has_host ? text.substr(0, slash) : std::string();
+  std::string rest = has_host ? text.substr(slash + 1) : text;
+  std::string name = rest;
+  if (auto at = rest.find('@'); at != std::string::npos) {
+    name = rest.substr(0, at);
+    out.reference = rest.substr(at + 1);
+  } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+    name = rest.substr(0, colon);
+    out.reference = rest.substr(colon + 1);
+  }
+  // The same routing code as ocipfsd, on the request a client would send.
+  auto route = parse_route("/v2/" + name + "/manifests/" +
+                           (out.reference.empty() ? std::string("latest") : out.reference));
+  if (!route) throw would_answer(route.error().error);
+  out.repository = std::move(route->repository);
+  return out;
+}
+
+std::vector<HttpUrl> gateways_of(const Args& args) {
+  std::vector<HttpUrl> gateways;
+  std::vector<std::string> texts = args.gateways;
+  if (texts.empty())
+    texts.push_back(environment("IPFS_GATEWAY").value_or(std::string(default_gateway)));
+  for (const auto& text : texts) {
+    auto url = parse_http_url(text);
+    if (!url) throw UsageError{"--gateway: " + url.error()};
+    gateways.push_back(std::move(*url));
+  }
+  return gateways;
+}
+
+bool verify_of(const Args& args) {
+  if (!args.verify) return true;
+  if (*args.verify != "strict" && *args.verify != "off")
+    throw UsageError{"--verify must be strict or off"};
+  return *args.verify == "strict";
+}
+
+// The document, fetched and verified by the fetcher ocipfsd runs, on one io_context.
+Content fetch_document(const Repository& repository, const std::vector<HttpUrl>& gateways,
+                       bool verify, std::chrono::milliseconds timeout) {
+  GatewayClientOptions options;
+  options.timeout = timeout;
+  options.user_agent = "ocipfs/" OCIPFS_VERSION;
+  return run_blocking([&]() -> boost::asio::awaitable<Content> {
+    GatewayClient client(co_await boost::asio::this_coro::executor, options);
+    GatewayHealth health(gateways.size());
+    GatewayFetcher fetcher(client, gateways, health, verify);
+    co_return co_await fetcher.fetch(repository.cid, repository.kind);
+  });
+}
+
+std::string platform_text(const Platform& platform) {
+  std::string out = platform.os + "/" + platform.architecture;
+  if (!platform.variant.empty()) out += "/" + platform.variant;
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+void print_layers(const Report& report, const Image& image, const HttpUrl& gateway) {
+  for (const auto& layer : image.layers) {
+    report.line("ipfs path", layer.ipfs_path);
+    report.line("layer", layer.media_type);
+    report.line("layer digest", layer.digest + " (" + std::to_string(layer.size) + " bytes)");
+    report.line("diff_id", layer.diff_id);
+    report.line("layer URL", layer_location(RedirectGateway{gateway, false, {}}, layer.path) +
+                                 " (the 302 for the layer blob)");
+  }
+}
+
+void print_platforms(const Report& report, const Image& image) {
+  report.line("index", image.index.digest);
+  const PlatformImage* amd64 = &image.default_platform();
+  for (const auto& platform : image.platforms)
+    if (platform.platform.os == "linux" && platform.platform.architecture == "amd64")
+      amd64 = &platform;
+  std::string which = " (" + platform_text(amd64->platform) + ")";
+  report.line("manifest", amd64->manifest.digest + which);
+  report.line("config", amd64->config.digest + which);
+  report.line("tags", joined(image.tags));
+  std::vector<std::string> platforms;
+  for (const auto& each : image.platforms) platforms.push_back(platform_text(each.platform));
+  report.line("platforms", joined(platforms));
+}
+
+// The tag to print: the one asked for, else the file name when it is a tag, else latest.
+std::string tag_of(const Reference& ref, const Image& image) {
+  if (!ref.reference.empty()) return ref.reference;
+  std::string_view file = image.layers.front().path.file_name();
+  return image.has_tag(file) ? std::string(file) : "latest";
+}
+
+// The reference must name something ocipfsd serves: a tag of the image, or one of its manifests.
+void check_served(const Reference& ref, const Image& image) {
+  if (ref.reference.empty()) return;
+  bool served = ref.reference.starts_with("sha256:")
+                    ? image.manifest_by_digest(ref.reference) != nullptr
+                    : image.has_tag(ref.reference);
+  if (!served)
+    throw Failure{"ocipfsd would answer 404 MANIFEST_UNKNOWN for " + in_quotes(ref.reference) +
+                  ": the image has the tags " + joined(image.tags) +
+                  " and the manifests of the index"};
+}
+
+}  // namespace
+
+int run_inspect(const Args& args) {
+  Reference ref = parse_reference(args);
+  std::vector<HttpUrl> gateways = gateways_of(args);
+  bool verify = verify_of(args);
+  Content content =
+      fetch_document(ref.repository, gateways, verify, timeout_of(args, std::chrono::seconds(30)));
+  Resolution resolution = build_image(ref.repository.kind, ref.repository.cid, content);
+  if (!resolution) throw would_answer(resolution.error());
+  const Image& image = **resolution;
+
+  std::string tag = tag_of(ref, image);
+  std::string separator = tag.starts_with("sha256:") ? "@" : ":";
+  std::string reference =
+      ref.registry + (ref.registry.empty() ? "" : "/") + "layer/" + image.cid + separator + tag;
+  Report report;
+  report.line("reference", reference);
+  report.line("layer manifest",
+              image.cid + " (" + std::to_string(content.value().size()) + " bytes, " +
+                  (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")");
+  print_layers(report, image, gateways.front());
+  print_platforms(report, image);
+  check_served(ref, image);
+  if (!ref.registry.empty()) report.text("COPY --from=" + reference + " / /");
+  return 0;
+}
+
+}  // namespace ocipfs::cli
