@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every test: unit, integration, load and end-to-end with
 # gcc; then all of them again with clang under AddressSanitizer and UBSan (except the container
-# build, which compiles its own ocipfsd), and each libFuzzer target for a bounded time.
+# build, which compiles its own ocipfsd, and the lints), and each libFuzzer target for a bounded time.
 #   bash tests/run.sh
 #     BUILD_DIR            the gcc build (default ./build)
 #     SANITIZE_BUILD_DIR   the clang ASan+UBSan+libFuzzer build (default ./build-asan)
@@ -23,4 +23,4 @@ CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$sanitize_build" -G Ninja \
   -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DOCIPFS_SANITIZE=address,undefined \
   -DOCIPFS_FUZZ=ON -DOCIPFS_FUZZ_SECONDS="$fuzz_seconds"
 cmake --build "$sanitize_build" -j "$(nproc)"
-(cd "$sanitize_build" && ctest --output-on-failure --timeout 900 -E '^e2e\.container$')
+(cd "$sanitize_build" && ctest --output-on-failure --timeout 900 -E '^e2e\.container$|^lint\.')
