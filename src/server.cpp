@@ -163,7 +163,8 @@ struct Server::Impl {
   }
 
   void listen() {
-    const auto& [host, port, threads] = config.listen;
+    const std::string& host = config.listen.host;
+    const std::uint16_t port = config.listen.port;
     auto where = [&] { return "cannot listen on " + host + ":" + std::to_string(port); };
     error_code ec;
     auto address = asio::ip::make_address(host, ec);

@@ -90,8 +90,9 @@ void check_locations(const LayerManifest& layer) {
 void check_image(const Image& image, const std::string& cid) {
   FUZZ_CHECK(image.cid == cid);
   FUZZ_CHECK(!image.platforms.empty());
-  if (image.layer.platform) {
-    FUZZ_CHECK(image.platforms.size() == 1 && image.platforms[0].platform == *image.layer.platform);
+  if (image.layers.front().platform) {
+    FUZZ_CHECK(image.platforms.size() == 1 &&
+               image.platforms[0].platform == *image.layers.front().platform);
   } else {
     FUZZ_CHECK(image.platforms.size() == default_platforms().size());
     FUZZ_CHECK(image.default_platform().platform == (Platform{"linux", "amd64", ""}));
@@ -126,22 +127,23 @@ void check_image(const Image& image, const std::string& cid) {
     FUZZ_CHECK(manifest["config"]["size"] == platform.config.bytes.size());
     FUZZ_CHECK(manifest["layers"].size() == 1);
     const json& layer = manifest["layers"][0];
-    FUZZ_CHECK(layer["digest"] == image.layer.digest);
-    FUZZ_CHECK(layer["size"] == image.layer.size);
-    FUZZ_CHECK(layer["mediaType"] == image.layer.media_type);
-    FUZZ_CHECK(layer["annotations"][std::string(ipfs_cid_annotation)] == image.layer.ipfs_path);
+    FUZZ_CHECK(layer["digest"] == image.layers.front().digest);
+    FUZZ_CHECK(layer["size"] == image.layers.front().size);
+    FUZZ_CHECK(layer["mediaType"] == image.layers.front().media_type);
+    FUZZ_CHECK(layer["annotations"][std::string(ipfs_cid_annotation)] ==
+               image.layers.front().ipfs_path);
 
     json config = json::parse(platform.config.bytes);
     FUZZ_CHECK(config["os"] == platform.platform.os);
     FUZZ_CHECK(config["architecture"] == platform.platform.architecture);
-    FUZZ_CHECK(config["rootfs"]["diff_ids"] == json::array({image.layer.diff_id}));
+    FUZZ_CHECK(config["rootfs"]["diff_ids"] == json::array({image.layers.front().diff_id}));
     FUZZ_CHECK(config.contains("config") && config.contains("history"));
   }
 
   FUZZ_CHECK(image.has_tag("latest"));
   FUZZ_CHECK(std::is_sorted(image.tags.begin(), image.tags.end()));
   for (const auto& tag : image.tags) FUZZ_CHECK(is_tag(tag));
-  std::string_view file_name = image.layer.path.file_name();
+  std::string_view file_name = image.layers.front().path.file_name();
   FUZZ_CHECK(image.has_tag(file_name) == (file_name == "latest" || is_tag(file_name)));
 }
 
