@@ -35,7 +35,7 @@ using namespace ocipfs;
 using testing::FakeGateway;
 using testing::FakeReply;
 
-constexpr std::chrono::milliseconds gateway_timeout{300};
+constexpr std::chrono::milliseconds fetch_deadline{300};
 // A fetch ends by the gateway timeout, give or take scheduling: far later is a hang.
 constexpr std::chrono::milliseconds fetch_limit{1000};
 
@@ -121,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   harness->gateway->set_default({FakeReply::Kind::raw, 200, std::move(input), {}, {}});
 
   GatewayClientOptions options;
-  options.timeout = gateway_timeout;
+  options.timeout = fetch_deadline;
   options.max_redirects = 3;
   GatewayClient client(harness->ioc.get_executor(), options);
   GatewayHealth health(1);
