@@ -305,19 +305,12 @@ Expected<std::uint64_t> read_varint(std::string_view& bytes, std::string_view wh
   return value;
 }
 
-// Parses a binary CIDv1 (the bytes after the multibase prefix).
-Expected<Cid> parse_binary_v1(std::string_view bytes) {
-  if (bytes.empty())
-    return Unexpected{std::string("cid has no content after the multibase prefix")};
-  if (static_cast<unsigned char>(bytes[0]) == multihash::sha2_256) {
-    return Unexpected{
-        std::string("cidv0 must not be multibase-encoded; use its base58btc form or cidv1")};
-  }
+// Reads a binary CIDv1 from the front of `bytes` and advances past its digest; what follows is
+// left for the caller. `version0` says why a version 0 is refused where it was found.
+Expected<Cid> read_binary_v1(std::string_view& bytes, std::string_view version0) {
   auto version = read_varint(bytes, "cid version");
   if (!version) return Unexpected{std::move(version).error()};
-  if (*version == 0) {
-    return Unexpected{std::string("cid version 0 must not be multibase-encoded")};
-  }
+  if (*version == 0) return Unexpected{std::string(version0)};
   if (*version != 1) return Unexpected{"unsupported cid version " + std::to_string(*version)};
 
   auto codec = read_varint(bytes, "multicodec");
@@ -345,33 +338,58 @@ Expected<Cid> parse_binary_v1(std::string_view bytes) {
     return Unexpected{"truncated digest (" + std::to_string(bytes.size()) + " of " +
                       std::to_string(*length) + " bytes)"};
   }
-  if (bytes.size() > *length) {
-    return Unexpected{"trailing data after the cid (" + std::to_string(bytes.size() - *length) +
-                      " bytes)"};
-  }
 
   Cid cid;
   cid.version = 1;
   cid.codec = *codec;
   cid.hash = *hash;
-  cid.digest = std::string(bytes);
+  cid.digest = std::string(bytes.substr(0, *length));
+  bytes.remove_prefix(*length);
+  return cid;
+}
+
+// Parses a binary CIDv1 (the bytes after the multibase prefix).
+Expected<Cid> parse_binary_v1(std::string_view bytes) {
+  if (bytes.empty())
+    return Unexpected{std::string("cid has no content after the multibase prefix")};
+  if (static_cast<unsigned char>(bytes[0]) == multihash::sha2_256) {
+    return Unexpected{
+        std::string("cidv0 must not be multibase-encoded; use its base58btc form or cidv1")};
+  }
+  auto cid = read_binary_v1(bytes, "cid version 0 must not be multibase-encoded");
+  if (cid && !bytes.empty()) {
+    return Unexpected{"trailing data after the cid (" + std::to_string(bytes.size()) + " bytes)"};
+  }
+  return cid;
+}
+
+// A binary CIDv0: the sha2-256 multihash 0x12 0x20 and its digest. Advances `bytes` past it.
+Expected<Cid> read_binary_v0(std::string_view& bytes) {
+  constexpr std::size_t size = 2 + kSha256Length;
+  if (bytes.size() < 2 || static_cast<unsigned char>(bytes[1]) != kSha256Length) {
+    return Unexpected{std::string("cidv0 is not a sha2-256 multihash")};
+  }
+  if (bytes.size() < size) {
+    return Unexpected{"truncated cidv0 (" + std::to_string(bytes.size()) + " of " +
+                      std::to_string(size) + " bytes)"};
+  }
+  Cid cid;
+  cid.version = 0;
+  cid.codec = multicodec::dag_pb;
+  cid.hash = multihash::sha2_256;
+  cid.digest = std::string(bytes.substr(2, kSha256Length));
+  bytes.remove_prefix(size);
   return cid;
 }
 
 Expected<Cid> parse_v0(std::string_view text) {
   auto bytes = base58btc_decode(text);
   if (!bytes) return Unexpected{std::move(bytes).error()};
-  const std::string& b = *bytes;
-  if (b.size() != 2 + kSha256Length || static_cast<unsigned char>(b[0]) != 0x12 ||
-      static_cast<unsigned char>(b[1]) != 0x20) {
+  std::string_view b = *bytes;
+  if (b.size() != 2 + kSha256Length || static_cast<unsigned char>(b[0]) != multihash::sha2_256) {
     return Unexpected{std::string("cidv0 is not a sha2-256 multihash")};
   }
-  Cid cid;
-  cid.version = 0;
-  cid.codec = multicodec::dag_pb;
-  cid.hash = multihash::sha2_256;
-  cid.digest = b.substr(2);
-  return cid;
+  return read_binary_v0(b);
 }
 
 }  // namespace
@@ -445,6 +463,19 @@ Expected<Cid> parse_cid(std::string_view text) {
     }
   }
   return parse_binary_v1(*bytes);
+}
+
+// On failure `bytes` is left as it was.
+Expected<Cid> read_cid_bytes(std::string_view& bytes) {
+  if (bytes.empty()) return Unexpected{std::string("empty binary cid")};
+  std::string_view rest = bytes;
+  auto cid = static_cast<unsigned char>(rest[0]) == multihash::sha2_256
+                 ? read_binary_v0(rest)
+                 : read_binary_v1(rest,
+                                  "unsupported cid version 0 (a binary cidv0 starts with "
+                                  "0x12 0x20, the sha2-256 multihash)");
+  if (cid) bytes = rest;
+  return cid;
 }
 
 bool is_lowercase_cid(std::string_view text) {

@@ -784,5 +784,117 @@ TEST(CidRejects, SurvivesRandomText) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Binary CIDs at the front of a byte string (CAR sections and header links).
+
+// The error of read_cid_bytes, checking that a failed read leaves its input where it was.
+std::string read_error(std::string_view binary) {
+  std::string_view view = binary;
+  auto cid = read_cid_bytes(view);
+  EXPECT_EQ(view.size(), binary.size());
+  return error_of(cid);
+}
+
+TEST(ReadCidBytes, ReadsCidv1AndLeavesWhatFollows) {
+  const std::string digest = sha256_bytes("hello world");
+  const std::string binary = from_hex("01551220") + digest;
+  const std::string input = binary + "rest";
+  std::string_view view = input;
+  auto cid = read_cid_bytes(view);
+  ASSERT_TRUE(cid) << cid.error();
+  EXPECT_EQ(*cid, (Cid{1, multicodec::raw, multihash::sha2_256, digest}));
+  EXPECT_EQ(cid->to_string(), "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e");
+  EXPECT_EQ(view, "rest");
+  EXPECT_EQ(*parse_cid(cid->to_string()), *cid);
+}
+
+TEST(ReadCidBytes, ReadsCidv0AsItsMultihash) {
+  // QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn, the empty UnixFS directory.
+  const Cid v0 = *parse_cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
+  const std::string input = from_hex("1220") + v0.digest + "\x0a\x02";
+  std::string_view view = input;
+  auto cid = read_cid_bytes(view);
+  ASSERT_TRUE(cid) << cid.error();
+  EXPECT_EQ(*cid, v0);
+  EXPECT_EQ(cid->version, 0);
+  EXPECT_EQ(cid->codec, multicodec::dag_pb);
+  EXPECT_EQ(view, "\x0a\x02");
+}
+
+TEST(ReadCidBytes, ReadsIdentityCids) {
+  const std::string input = from_hex("01550000") + "x";  // bafkqaaa, then a byte
+  std::string_view view = input;
+  auto cid = read_cid_bytes(view);
+  ASSERT_TRUE(cid) << cid.error();
+  EXPECT_EQ(cid->to_string(), "bafkqaaa");
+  EXPECT_EQ(view, "x");
+
+  const std::string longest = from_hex("0170008001") + std::string(128, 'a');
+  std::string_view whole = longest;
+  ASSERT_TRUE(read_cid_bytes(whole));
+  EXPECT_TRUE(whole.empty());
+}
+
+TEST(ReadCidBytes, ReadsConsecutiveCids) {
+  const Cid a{1, multicodec::raw, multihash::identity, "a"};
+  const Cid b{0, multicodec::dag_pb, multihash::sha2_256, sha256_bytes("b")};
+  const std::string input = a.v1_bytes() + from_hex("1220") + b.digest + a.v1_bytes();
+  std::string_view view = input;
+  for (const Cid& expected : {a, b, a}) {
+    auto cid = read_cid_bytes(view);
+    ASSERT_TRUE(cid) << cid.error();
+    EXPECT_EQ(*cid, expected);
+  }
+  EXPECT_TRUE(view.empty());
+}
+
+TEST(ReadCidBytes, RefusesTruncatedCids) {
+  const std::string v1 = from_hex("01551220") + sha256_bytes("x");
+  EXPECT_EQ(read_error(""), "empty binary cid");
+  EXPECT_EQ(read_error(v1.substr(0, 20)), "truncated digest (16 of 32 bytes)");
+  EXPECT_EQ(read_error(v1.substr(0, 3)), "invalid multihash length: truncated varint");
+  EXPECT_EQ(read_error(from_hex("12")), "cidv0 is not a sha2-256 multihash");
+  EXPECT_EQ(read_error(from_hex("1220") + std::string(31, 'x')),
+            "truncated cidv0 (33 of 34 bytes)");
+  EXPECT_EQ(read_error(from_hex("81")), "invalid cid version: truncated varint");
+}
+
+TEST(ReadCidBytes, RefusesWhatParseCidRefuses) {
+  EXPECT_EQ(read_error(from_hex("1214") + std::string(32, 'x')),
+            "cidv0 is not a sha2-256 multihash");
+  EXPECT_THAT(read_error(from_hex("00551220") + std::string(32, 'x')),
+              HasSubstr("unsupported cid version 0"));
+  EXPECT_EQ(read_error(from_hex("02551220") + std::string(32, 'x')), "unsupported cid version 2");
+  EXPECT_EQ(read_error(from_hex("01711220") + std::string(32, 'x')),
+            "unsupported multicodec 0x71 (dag-cbor)");
+  EXPECT_EQ(read_error(from_hex("01551320") + std::string(64, 'x')),
+            "unsupported multihash 0x13 (sha2-512)");
+  EXPECT_EQ(read_error(from_hex("01551221") + std::string(33, 'x')),
+            "sha2-256 digest length must be 32, not 33");
+  EXPECT_EQ(read_error(from_hex("0155008101") + std::string(129, 'x')),
+            "identity digest too long (129 bytes, at most 128)");
+  EXPECT_EQ(read_error(from_hex("0180005512")), "invalid multicodec: non-minimal varint");
+}
+
+TEST(ReadCidBytes, AgreesWithParseCidOnMutations) {
+  const std::string valid = from_hex("01701220") + sha256_bytes("agree");
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (int round = 0; round < 2000; ++round) {
+    std::string binary = valid;
+    binary[static_cast<std::size_t>(round) % binary.size()] = static_cast<char>(byte(rng));
+    if (round % 3 == 0) binary.resize(static_cast<std::size_t>(byte(rng)) % binary.size());
+    std::string_view view = binary;
+    auto read = read_cid_bytes(view);
+    if (static_cast<unsigned char>(binary.empty() ? 0 : binary[0]) == 0x12) continue;  // cidv0
+    auto parsed = parse_cid(b32(binary));
+    // parse_cid also refuses trailing bytes, which read_cid_bytes leaves in `view`.
+    EXPECT_EQ(static_cast<bool>(parsed), read && view.empty()) << to_hex(binary);
+    if (parsed && read) {
+      EXPECT_EQ(*parsed, *read);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ocipfs

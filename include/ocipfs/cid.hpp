@@ -39,6 +39,11 @@ struct Cid {
 // The error message says what is wrong, e.g. "unsupported multicodec 0x71 (dag-cbor)".
 Expected<Cid> parse_cid(std::string_view text);
 
+// Reads a binary CID from the front of `bytes` and advances past it: a CIDv0 (the sha2-256
+// multihash 0x12 0x20 and 32 bytes) or a CIDv1 (version, codec, multihash), with the same codecs
+// and hashes parse_cid accepts.
+Expected<Cid> read_cid_bytes(std::string_view& bytes);
+
 // True for text that `parse_cid` accepts and that is written in a lowercase multibase
 // ("b" base32 or "k" base36), as OCI repository names require.
 bool is_lowercase_cid(std::string_view text);

@@ -363,11 +363,84 @@ def gateway_corpus():
     })
 
 
+# CARv1 (ipld.io/specs/transport/car/carv1), written as src/car.cpp writes it: DAG-CBOR heads in
+# their shortest form, header keys "roots" then "version", CIDv0 as its bare multihash.
+def cbor_head(major, value):
+    if value < 24:
+        return bytes([major << 5 | value])
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if value < 1 << (8 * size):
+            return bytes([major << 5 | info]) + value.to_bytes(size, "big")
+    raise ValueError(value)
+
+
+def cbor_text(text):
+    return cbor_head(3, len(text)) + text.encode()
+
+
+def car_header(roots, version=1):
+    links = b"".join(cbor_head(6, 42) + cbor_head(2, len(root) + 1) + b"\0" + root
+                     for root in roots)
+    body = (cbor_head(5, 2) + cbor_text("roots") + cbor_head(4, len(roots)) + links +
+            cbor_text("version") + cbor_head(0, version))
+    return varint(len(body)) + body
+
+
+def car_section(cid, block):
+    return varint(len(cid) + len(block)) + cid + block
+
+
+def sha256_cid(codec, block):
+    return cid_bytes(codec, hashlib.sha256(block).digest())
+
+
+def v0_cid(block):
+    return b"\x12\x20" + hashlib.sha256(block).digest()
+
+
+def dag_pb_directory(entries):
+    def field_bytes(number, payload):
+        return varint(number << 3 | 2) + varint(len(payload)) + payload
+
+    links = b"".join(
+        field_bytes(2, field_bytes(1, cid) + field_bytes(2, name.encode()) + varint(3 << 3) +
+                    varint(size)) for name, cid, size in entries)
+    return links + field_bytes(1, b"\x08\x01")
+
+
+def car_corpus():
+    hello = b"hello world"
+    hello_cid = sha256_cid(0x55, hello)
+    leaf_cid = v0_cid(FILE_BLOCK)
+    directory = dag_pb_directory([("hello.txt", hello_cid, len(hello)),
+                                  ("file", leaf_cid, len(FILE_BLOCK))])
+    directory_cid = sha256_cid(0x70, directory)
+    identity = cid_bytes(0x55, b"id", 0x00)
+    empty = cid_bytes(0x55, b"", 0x00)  # bafkqaaa
+    one_block = car_header([hello_cid]) + car_section(hello_cid, hello)
+    write("fuzz_car", {
+        "one-raw-block": one_block,
+        "header-only": car_header([hello_cid]),
+        "no-roots": car_header([]),
+        "cidv0-root": car_header([leaf_cid]) + car_section(leaf_cid, FILE_BLOCK),
+        "directory": car_header([directory_cid]) + car_section(directory_cid, directory) +
+                     car_section(hello_cid, hello) + car_section(leaf_cid, FILE_BLOCK),
+        "identity-blocks": car_header([identity, empty]) + car_section(identity, b"id") +
+                           car_section(empty, b""),
+        "wrong-block": car_header([hello_cid]) + car_section(hello_cid, b"hello there"),
+        "truncated": one_block[:-3],
+        "version-2": car_header([hello_cid], 2),
+        "dag-cbor-block": car_header([]) + car_section(sha256_cid(0x71, b"\xa0"), b"\xa0"),
+        "non-minimal-length": car_header([]) + b"\xaf\x00" + car_section(hello_cid, hello)[1:],
+    })
+
+
 if __name__ == "__main__":
     cid_corpus()
     layer_manifest_corpus()
     route_corpus()
     handler_corpus()
     gateway_corpus()
+    car_corpus()
     print("manifest cid", MANIFEST_CID, MANIFEST_CID_36)
     print("index", IMAGE["index"])

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the five fuzz targets one after the other for SECONDS each (default 30), from BUILD_DIR
+# Runs the six fuzz targets one after the other for SECONDS each (default 30), from BUILD_DIR
 # (default build-asan, configured with -DOCIPFS_FUZZ=ON), and prints the total.
 #
 #   tests/fuzz/run-all.sh [SECONDS] [BUILD_DIR]
@@ -8,7 +8,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${1:-30}
 build=$(cd "${2:-$here/../../build-asan}" && pwd) || exit 2
-targets=(fuzz_cid fuzz_layer_manifest fuzz_route fuzz_handler fuzz_gateway_response)
+targets=(fuzz_cid fuzz_car fuzz_layer_manifest fuzz_route fuzz_handler fuzz_gateway_response)
 
 total=0
 crashes=0

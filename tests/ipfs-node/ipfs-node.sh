@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real, offline IPFS node (js-ipfs, npm "ipfs" 0.66.1) on loopback for the
-# ocipfs tests and quick start.
+# ocipfs tests and quick start, and npm "ipfs-car" 3.1.0, an independent CAR reader.
 #
 #   ipfs-node.sh install
+#   ipfs-node.sh ipfs-car-path                 (prints the ipfs-car CLI, installing it)
 #   ipfs-node.sh start    STATE_DIR
 #   ipfs-node.sh stop     STATE_DIR
 #   ipfs-node.sh add      STATE_DIR FILE NAME [dag-pb|raw] [v0|v1]
@@ -33,14 +34,15 @@ log() { printf 'ipfs-node: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
 jsipfs_bin() { printf '%s\n' "$NODE_HOME/node_modules/.bin/jsipfs"; }
+ipfs_car_bin() { printf '%s\n' "$NODE_HOME/node_modules/.bin/ipfs-car"; }
 
 is_installed() {
-  [[ -x "$(jsipfs_bin)" ]] &&
+  [[ -x "$(jsipfs_bin)" && -x "$(ipfs_car_bin)" ]] &&
     cmp -s "$SCRIPT_DIR/package.json" "$NODE_HOME/.installed-package.json" &&
     cmp -s "$SCRIPT_DIR/package-lock.json" "$NODE_HOME/.installed-package-lock.json"
 }
@@ -88,10 +90,17 @@ cmd_install() {
     die "npm install failed"
   fi
   rm -rf -- "$stage/.tmp"
-  [[ -x "$stage/node_modules/.bin/jsipfs" ]] || {
-    rm -rf -- "$stage"
-    die "npm install did not produce node_modules/.bin/jsipfs"
-  }
+  local bin
+  for bin in jsipfs ipfs-car; do
+    [[ -x "$stage/node_modules/.bin/$bin" ]] || {
+      rm -rf -- "$stage"
+      die "npm install did not produce node_modules/.bin/$bin"
+    }
+  done
+  # The lock must already say what was installed (npm install would otherwise resolve anew).
+  cmp -s -- "$SCRIPT_DIR/package-lock.json" "$stage/package-lock.json" ||
+    log "warning: npm install changed package-lock.json; update it in $SCRIPT_DIR with" \
+      "npm install --package-lock-only"
   cp -- "$SCRIPT_DIR/package.json" "$stage/.installed-package.json"
   cp -- "$SCRIPT_DIR/package-lock.json" "$stage/.installed-package-lock.json"
   rm -rf -- "$NODE_HOME"
@@ -385,6 +394,13 @@ cmd_add_raw() {
   parse_add "" single <<<"$out"
 }
 
+# ---------------------------------------------------------------- ipfs-car
+cmd_ipfs_car_path() {
+  [[ $# -eq 0 ]] || usage
+  cmd_install
+  printf '%s\n' "$(cd -- "$NODE_HOME" && pwd -P)/node_modules/.bin/ipfs-car"
+}
+
 # ---------------------------------------------------------------- main
 [[ $# -ge 1 ]] || usage
 sub="$1"
@@ -395,6 +411,7 @@ start) cmd_start "$@" ;;
 stop) cmd_stop "$@" ;;
 add) cmd_add "$@" ;;
 add-raw) cmd_add_raw "$@" ;;
+ipfs-car-path) cmd_ipfs_car_path "$@" ;;
 -h | --help | help) usage ;;
 *) usage ;;
 esac
