@@ -35,6 +35,12 @@ RegistryError failure_error(FetchFault worst, const std::string& subject,
   }
 }
 
+Payload payload_of(std::string_view content_type) {
+  if (content_type.starts_with(car_type)) return Payload::car;
+  if (content_type.starts_with(raw_block_type)) return Payload::block;
+  return Payload::file;
+}
+
 Judgement failed(FetchFailure failure) {
   Judgement out;
   out.failure = std::move(failure);
@@ -53,19 +59,29 @@ Judgement judge_answer(const Cid& cid, DocumentKind kind,
     out.content = std::move(answer->body);
     return out;
   }
-  bool block = answer->content_type.starts_with(raw_block_type);
-  auto verified = verify_content(cid, answer->body, block ? Payload::block : Payload::file);
+  auto verified = verify_content(cid, answer->body, payload_of(answer->content_type));
   if (verified) {
     out.kind = Judgement::Kind::content;
     out.content = std::move(*verified);
-  } else if (verified.error().kind == VerifyFailure::Kind::unusable) {
-    out.kind = Judgement::Kind::final;
-    out.error = invalid_document(kind, cid.to_string(), verified.error().message);
-  } else {
-    out = failed({FetchFault::mismatch, std::string(origin) + ": " + verified.error().message,
-                  answer->status, std::chrono::seconds{0}});
+    return out;
   }
-  return out;
+  const auto& [why, message] = verified.error();
+  if (why == VerifyFailure::Kind::unusable) {
+    out.kind = Judgement::Kind::final;
+    out.error = invalid_document(kind, cid.to_string(), message);
+    return out;
+  }
+  FetchFault fault =
+      why == VerifyFailure::Kind::mismatch ? FetchFault::mismatch : FetchFault::garbage;
+  return failed(
+      {fault, std::string(origin) + ": " + message, answer->status, std::chrono::seconds{0}});
+}
+
+GatewayAsk gateway_ask(const Cid& cid, bool verify) {
+  if (!verify) return {};
+  if (cid.codec == multicodec::dag_pb)
+    return {"?format=car&dag-scope=entity", std::string(car_type)};
+  return {"", std::string(raw_block_type)};
 }
 
 Failover::Failover(DocumentKind kind, std::string cid, std::size_t gateways)

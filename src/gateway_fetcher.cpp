@@ -33,11 +33,10 @@ boost::asio::awaitable<Judgement> GatewayFetcher::ask(std::size_t index, const C
                                                       DocumentKind kind) {
   const HttpUrl& gateway = gateways_[index];
   HttpUrl url = gateway;
-  url.path = std::string(gateway.base_path()) + "/ipfs/" + cid.to_string();
-  // A trustless gateway answers with the block; a plain one ignores this and sends the file.
+  GatewayAsk how = gateway_ask(cid, verify_);
+  url.path = std::string(gateway.base_path()) + "/ipfs/" + cid.to_string() + how.query;
   // (No conditional temporaries in a co_await expression: GCC 12 destroys them twice.)
-  std::string accept;
-  if (verify_) accept = raw_block_type;
+  std::string accept = std::move(how.accept);
   auto started = std::chrono::steady_clock::now();
   auto answer = co_await client_.get(url, std::move(accept));
   Judgement judged = judge_answer(cid, kind, std::move(answer), verify_, gateway.origin());

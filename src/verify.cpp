@@ -1,58 +1,24 @@
 #include "ocipfs/verify.hpp"
 
 #include <cstring>
-#include <optional>
+#include <set>
+#include <utility>
 
+#include "ocipfs/car.hpp"
+#include "ocipfs/dag_pb.hpp"
 #include "ocipfs/digest.hpp"
+#include "ocipfs/unixfs.hpp"
 
 namespace ocipfs {
 
 namespace {
 
-// Protobuf wire types used by dag-pb and UnixFS.
-constexpr std::uint64_t wire_varint = 0;
-constexpr std::uint64_t wire_bytes = 2;
+using Verified = Expected<std::string, VerifyFailure>;
 
-// UnixFS Data.Type values.
-constexpr std::uint64_t unixfs_raw = 0;
-constexpr std::uint64_t unixfs_file = 2;
+const char* const mismatch = "the gateway returned content that does not match the CID";
 
-struct Field {
-  std::uint64_t number = 0;
-  std::uint64_t wire = 0;
-  std::uint64_t varint = 0;
-  std::string_view bytes;
-};
-
-// Reads the next protobuf field from `in`, or an error. Only varint and length-delimited fields
-// occur in dag-pb and UnixFS; anything else is malformed.
-Expected<Field> next_field(std::string_view& in) {
-  auto key = varint_decode(in);
-  if (!key) return Unexpected{"malformed protobuf: " + key.error()};
-  Field field{*key >> 3, *key & 7, 0, {}};
-  if (field.number == 0) return Unexpected{std::string("malformed protobuf: field number 0")};
-  if (field.wire == wire_varint) {
-    auto value = varint_decode(in);
-    if (!value) return Unexpected{"malformed protobuf: " + value.error()};
-    field.varint = *value;
-  } else if (field.wire == wire_bytes) {
-    auto length = varint_decode(in);
-    if (!length) return Unexpected{"malformed protobuf: " + length.error()};
-    if (*length > in.size()) return Unexpected{std::string("malformed protobuf: truncated field")};
-    field.bytes = in.substr(0, *length);
-    in.remove_prefix(*length);
-  } else {
-    return Unexpected{"malformed protobuf: unexpected wire type " + std::to_string(field.wire)};
-  }
-  return field;
-}
-
-std::string bytes_field(std::uint64_t number, std::string_view bytes) {
-  return varint_encode(number << 3 | wire_bytes) + varint_encode(bytes.size()) + std::string(bytes);
-}
-
-std::string varint_field(std::uint64_t number, std::uint64_t value) {
-  return varint_encode(number << 3 | wire_varint) + varint_encode(value);
+Unexpected<VerifyFailure> failure(VerifyFailure::Kind kind, std::string message) {
+  return Unexpected{VerifyFailure{kind, std::move(message)}};
 }
 
 bool digest_matches(const Cid& cid, std::string_view block) {
@@ -62,88 +28,182 @@ bool digest_matches(const Cid& cid, std::string_view block) {
          std::memcmp(cid.digest.data(), hash.data(), hash.size()) == 0;
 }
 
-const char* const mismatch = "the gateway returned content that does not match the CID";
+// A dag-pb node as a UnixFS file: its own data and its children's sizes.
+struct FileNode {
+  PbNode node;
+  UnixfsData unixfs;
+};
+
+Expected<FileNode> decode_file_node(std::string_view block) {
+  auto node = decode_pb_node(block);
+  if (!node) return Unexpected{"the dag-pb node is invalid: " + node.error()};
+  if (!node->data) return Unexpected{std::string("the dag-pb node has no UnixFS data")};
+  auto unixfs = decode_unixfs_data(*node->data);
+  if (!unixfs) return Unexpected{"the UnixFS data is invalid: " + unixfs.error()};
+  if (unixfs->type != UnixfsType::file && unixfs->type != UnixfsType::raw)
+    return Unexpected{std::string("the UnixFS node is not a file")};
+  if (unixfs->blocksizes.size() != node->links.size())
+    return Unexpected{std::string("the UnixFS blocksizes do not match the node's links")};
+  return FileNode{std::move(*node), std::move(*unixfs)};
+}
+
+// Walks a file's DAG through the blocks of a CAR, children in link order, appending content.
+class DagReader {
+ public:
+  explicit DagReader(const Car& car) : car_(car) {}
+
+  // Appends the content of the file `cid` names, `depth` levels below the root.
+  Expected<std::uint64_t, VerifyFailure> read(const Cid& cid, std::size_t depth);
+
+  // Fails when the CAR holds a block the walk did not reach.
+  Expected<std::string, VerifyFailure> content() &&;
+
+ private:
+  Expected<std::uint64_t, VerifyFailure> read_node(const Cid& cid, std::string_view block,
+                                                   std::size_t depth);
+  Expected<std::uint64_t, VerifyFailure> append(std::string_view data);
+
+  const Car& car_;
+  std::string content_;
+  std::size_t blocks_ = 0;
+  std::set<std::string> reached_;  // binary CIDv1s
+};
+
+Expected<std::uint64_t, VerifyFailure> DagReader::append(std::string_view data) {
+  if (content_.size() + data.size() > max_proven_size)
+    return failure(VerifyFailure::Kind::unusable,
+                   "the content is over " + std::to_string(max_proven_size) + " bytes");
+  content_.append(data);
+  return data.size();
+}
+
+Expected<std::uint64_t, VerifyFailure> DagReader::read(const Cid& cid, std::size_t depth) {
+  if (depth > max_proven_depth || ++blocks_ > max_proven_blocks)
+    return failure(VerifyFailure::Kind::unusable,
+                   "the DAG is more than " + std::to_string(max_proven_depth) + " levels deep or " +
+                       std::to_string(max_proven_blocks) + " blocks big");
+  std::string_view bytes = cid.digest;  // an identity CID holds its block
+  if (cid.hash != multihash::identity) {
+    const CarBlock* block = find_block(car_, cid);
+    if (!block)
+      return failure(VerifyFailure::Kind::incomplete,
+                     "the CAR lacks the block " + cid.to_string() + " of the DAG");
+    reached_.insert(cid.v1_bytes());
+    bytes = block->bytes;
+  }
+  if (cid.codec == multicodec::raw) return append(bytes);
+  return read_node(cid, bytes, depth);
+}
+
+Expected<std::uint64_t, VerifyFailure> DagReader::read_node(const Cid& cid, std::string_view block,
+                                                            std::size_t depth) {
+  auto file = decode_file_node(block);
+  if (!file) return failure(VerifyFailure::Kind::unusable, cid.to_string() + ": " + file.error());
+  const auto& [node, unixfs] = *file;
+  std::uint64_t size = 0;
+  if (unixfs.data) {
+    auto appended = append(*unixfs.data);
+    if (!appended) return appended;
+    size += *appended;
+  }
+  for (std::size_t i = 0; i < node.links.size(); ++i) {
+    std::string_view hash = node.links[i].hash;
+    auto child = read_cid_bytes(hash);
+    if (!child || !hash.empty())
+      return failure(VerifyFailure::Kind::unusable, cid.to_string() + ": a link's CID is invalid");
+    auto read_size = read(*child, depth + 1);
+    if (!read_size) return read_size;
+    if (*read_size != unixfs.blocksizes[i])
+      return failure(VerifyFailure::Kind::unusable,
+                     cid.to_string() + ": a child's size differs from its blocksize");
+    size += *read_size;
+  }
+  if (unixfs.filesize && *unixfs.filesize != size)
+    return failure(VerifyFailure::Kind::unusable,
+                   cid.to_string() + ": the UnixFS file size does not match its data");
+  return size;
+}
+
+Expected<std::string, VerifyFailure> DagReader::content() && {
+  for (const CarBlock& block : car_.blocks)
+    if (!reached_.contains(block.cid.v1_bytes()))
+      return failure(VerifyFailure::Kind::mismatch,
+                     "the CAR holds the block " + block.cid.to_string() + ", outside the DAG");
+  return std::move(content_);
+}
+
+Verified verify_car(const Cid& cid, std::string_view bytes) {
+  CarLimits limits;
+  limits.max_blocks = max_proven_blocks;
+  limits.max_total_size = max_proven_size + 64 * 1024;
+  auto car = parse_car(bytes, limits);
+  if (!car) return failure(VerifyFailure::Kind::mismatch, "the gateway's CAR: " + car.error());
+  DagReader reader(*car);
+  auto size = reader.read(cid, 0);
+  if (!size) return Unexpected{std::move(size).error()};
+  return std::move(reader).content();
+}
+
+Verified verify_block(const Cid& cid, std::string_view block) {
+  if (!digest_matches(cid, block)) return failure(VerifyFailure::Kind::mismatch, mismatch);
+  auto file = decode_file_node(block);
+  if (!file) return failure(VerifyFailure::Kind::unusable, file.error());
+  if (!file->node.links.empty())
+    return failure(VerifyFailure::Kind::incomplete,
+                   "the gateway sent one block of a document that spans " +
+                       std::to_string(file->node.links.size() + 1) +
+                       " blocks (a trustless gateway sends them all in a CAR)");
+  return file->unixfs.data.value_or("");
+}
+
+Verified verify_file(const Cid& cid, std::string_view bytes) {
+  if (digest_matches(cid, encode_unixfs_file_block(bytes))) return std::string(bytes);
+  // The bytes may be an inlined block.
+  if (cid.hash == multihash::identity) {
+    auto content = decode_unixfs_file_block(cid.digest);
+    if (content && *content == bytes) return std::string(bytes);
+    return failure(VerifyFailure::Kind::mismatch, mismatch);
+  }
+  if (bytes.size() <= max_proven_size &&
+      import_file(bytes, [](const Cid&, std::string_view) {}).cid == cid)
+    return std::string(bytes);
+  return failure(VerifyFailure::Kind::mismatch,
+                 std::string(mismatch) +
+                     " (or the content was added to IPFS with other parameters than CIDv1, raw "
+                     "leaves and 256 KiB chunks; a trustless gateway can prove it with a CAR)");
+}
 
 }  // namespace
 
 std::string encode_unixfs_file_block(std::string_view content) {
-  std::string unixfs = varint_field(1, unixfs_file);
-  if (!content.empty()) unixfs += bytes_field(2, content);
-  unixfs += varint_field(3, content.size());
-  return bytes_field(1, unixfs);
+  UnixfsData unixfs{UnixfsType::file, std::nullopt, content.size(), {}};
+  if (!content.empty()) unixfs.data = std::string(content);
+  return encode_pb_node(PbNode{{}, encode_unixfs_data(unixfs)});
 }
 
 Expected<std::string> decode_unixfs_file_block(std::string_view block) {
-  std::optional<std::string_view> data;
-  std::size_t links = 0;
-  while (!block.empty()) {
-    auto field = next_field(block);
-    if (!field) return Unexpected{"the dag-pb node is invalid: " + field.error()};
-    if (field->number == 2 && field->wire == wire_bytes) {
-      ++links;
-    } else if (field->number == 1 && field->wire == wire_bytes) {
-      if (data) return Unexpected{std::string("the dag-pb node has two Data fields")};
-      data = field->bytes;
-    } else {
-      return Unexpected{"the dag-pb node has an unknown field " + std::to_string(field->number)};
-    }
-  }
-  if (links > 0)
-    return Unexpected{"the content spans " + std::to_string(links) +
-                      " blocks (a dag-pb node with links); a layer manifest must fit in one block"};
-  if (!data) return Unexpected{std::string("the dag-pb node has no UnixFS data")};
-
-  std::string_view unixfs = *data;
-  std::optional<std::uint64_t> type, filesize;
-  std::string_view content;
-  while (!unixfs.empty()) {
-    auto field = next_field(unixfs);
-    if (!field) return Unexpected{"the UnixFS data is invalid: " + field.error()};
-    if (field->number == 1 && field->wire == wire_varint) {
-      type = field->varint;
-    } else if (field->number == 2 && field->wire == wire_bytes) {
-      content = field->bytes;
-    } else if (field->number == 3 && field->wire == wire_varint) {
-      filesize = field->varint;
-    } else if (field->number == 4) {
-      return Unexpected{std::string("the UnixFS file has block sizes: it spans several blocks")};
-    }
-    // Other fields (mode, mtime, hash type, fanout) do not change the content.
-  }
-  if (!type || (*type != unixfs_file && *type != unixfs_raw))
-    return Unexpected{std::string("the UnixFS node is not a file")};
-  if (filesize && *filesize != content.size())
+  auto file = decode_file_node(block);
+  if (!file) return Unexpected{std::move(file).error()};
+  if (!file->node.links.empty())
+    return Unexpected{"the content spans " + std::to_string(file->node.links.size()) +
+                      " more blocks (a dag-pb node with links); it must fit in one block here"};
+  std::string content = file->unixfs.data.value_or("");
+  if (file->unixfs.filesize && *file->unixfs.filesize != content.size())
     return Unexpected{std::string("the UnixFS file size does not match its data")};
-  return std::string(content);
+  return content;
 }
 
 Expected<std::string, VerifyFailure> verify_content(const Cid& cid, std::string_view bytes,
                                                     Payload payload) {
-  const VerifyFailure mismatched{VerifyFailure::Kind::mismatch, mismatch};
-  auto unusable = [](std::string message) {
-    return Unexpected{VerifyFailure{VerifyFailure::Kind::unusable, std::move(message)}};
-  };
+  if (cid.codec != multicodec::raw && cid.codec != multicodec::dag_pb)
+    return failure(VerifyFailure::Kind::unusable, "only raw and dag-pb CIDs can be verified");
+  if (payload == Payload::car) return verify_car(cid, bytes);
   if (cid.codec == multicodec::raw) {
-    if (!digest_matches(cid, bytes)) return Unexpected{mismatched};
+    if (!digest_matches(cid, bytes)) return failure(VerifyFailure::Kind::mismatch, mismatch);
     return std::string(bytes);
   }
-  if (cid.codec != multicodec::dag_pb) return unusable("only raw and dag-pb CIDs can be verified");
-  if (payload == Payload::block) {
-    if (!digest_matches(cid, bytes)) return Unexpected{mismatched};
-    auto content = decode_unixfs_file_block(bytes);
-    if (!content) return unusable(content.error());
-    return std::move(*content);
-  }
-  if (digest_matches(cid, encode_unixfs_file_block(bytes))) return std::string(bytes);
-  // The bytes may be an inlined block, or the file of a node we cannot rebuild (several blocks).
-  if (cid.hash == multihash::identity) {
-    auto content = decode_unixfs_file_block(cid.digest);
-    if (content && *content == bytes) return std::string(bytes);
-  }
-  return Unexpected{VerifyFailure{
-      VerifyFailure::Kind::mismatch,
-      std::string(mismatch) + " (or the content spans several blocks; a layer manifest must fit "
-                              "in one)"}};
+  if (payload == Payload::block) return verify_block(cid, bytes);
+  return verify_file(cid, bytes);
 }
 
 }  // namespace ocipfs

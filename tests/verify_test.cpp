@@ -61,8 +61,9 @@ TEST(Verify, DagPbFromATrustlessGateway) {
               HasSubstr("does not match"));
 }
 
-TEST(Verify, DagPbNodesWithLinksAreRefused) {
-  // PBNode{Links: [PBLink{Hash: <QmT78 bytes>, Name: "a", Tsize: 20}], Data: Data{Type: File}}
+TEST(Verify, DagPbNodesWithLinksNeedTheirChildren) {
+  // PBNode{Links: [PBLink{Hash: <QmT78 bytes>, Name: "a", Tsize: 20}], Data: Data{Type: File}}:
+  // a link without its blocksize is no file.
   auto child = cid("QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o");
   std::string multihash = std::string("\x12\x20", 2) + child.digest;
   std::string link = "\x0a" + std::string(1, char(multihash.size())) + multihash +
@@ -70,13 +71,20 @@ TEST(Verify, DagPbNodesWithLinksAreRefused) {
                      "a"
                      "\x18\x14";
   std::string node = "\x12" + std::string(1, char(link.size())) + link + "\x0a\x02\x08\x02";
-  auto error = verify_content(dag_pb_cid_of(node), node, Payload::block).error().message;
-  EXPECT_THAT(error, HasSubstr("spans 1 blocks"));
-  EXPECT_THAT(error, HasSubstr("must fit in one block"));
-  EXPECT_EQ(verify_content(dag_pb_cid_of(node), node, Payload::block).error().kind,
-            VerifyFailure::Kind::unusable);
+  auto error = verify_content(dag_pb_cid_of(node), node, Payload::block).error();
+  EXPECT_THAT(error.message, HasSubstr("blocksizes"));
+  EXPECT_EQ(error.kind, VerifyFailure::Kind::unusable);
   EXPECT_EQ(verify_content(dag_pb_cid_of(node), "x", Payload::block).error().kind,
             VerifyFailure::Kind::mismatch);
+
+  // The same link with its blocksize (Data{Type: File, filesize: 12, blocksizes: [12]}): the
+  // block alone cannot prove the file.
+  std::string whole =
+      "\x12" + std::string(1, char(link.size())) + link + "\x0a\x06\x08\x02\x18\x0c\x20\x0c";
+  auto incomplete = verify_content(dag_pb_cid_of(whole), whole, Payload::block).error();
+  EXPECT_EQ(incomplete.kind, VerifyFailure::Kind::incomplete);
+  EXPECT_THAT(incomplete.message, HasSubstr("spans 2 blocks"));
+  EXPECT_THAT(decode_unixfs_file_block(whole).error(), HasSubstr("must fit in one block"));
 }
 
 TEST(Verify, DirectoriesAndGarbageAreNotFiles) {

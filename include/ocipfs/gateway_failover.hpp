@@ -16,8 +16,21 @@
 
 namespace ocipfs {
 
-// The Accept value that asks a trustless gateway for the block itself.
+// The Accept values that ask a trustless gateway for the block itself, or for a CAR of the blocks.
 inline constexpr std::string_view raw_block_type = "application/vnd.ipld.raw";
+inline constexpr std::string_view car_type = "application/vnd.ipld.car";
+
+// How to ask a gateway for the document `cid` names.
+struct GatewayAsk {
+  std::string query;   // after "/ipfs/<cid>", "?..." or empty
+  std::string accept;  // the Accept header, or empty
+};
+
+// With `verify`: a raw CID is one block (application/vnd.ipld.raw); a dag-pb document may span
+// several, so a trustless gateway is asked for the file's blocks as a CAR
+// (?format=car&dag-scope=entity, which CDNs key on). A plain gateway ignores both and sends the
+// file. Without `verify`: the plain path, no Accept.
+GatewayAsk gateway_ask(const Cid& cid, bool verify);
 
 // What one gateway's answer means.
 struct Judgement {

@@ -9,7 +9,8 @@ namespace ocipfs {
 
 struct GatewayClientOptions {
   std::chrono::milliseconds timeout{30'000};  // for a whole fetch: resolve, connect, TLS, I/O
-  std::size_t max_body_size = 1024 * 1024;
+  // A document is at most 1 MiB; a CAR of its blocks adds their CIDs and framing.
+  std::size_t max_body_size = 1024 * 1024 + 64 * 1024;
   std::size_t max_header_size = 64 * 1024;
   unsigned max_redirects = 5;
   std::size_t max_idle_per_origin = 16;

@@ -105,10 +105,13 @@ struct FakeGateway::Impl {
 
   FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept) {
     std::lock_guard lock(mutex);
+    std::string without_query = path.substr(0, path.find('?'));
     ++counts[path];
+    if (without_query != path) ++counts[without_query];
     log.push_back(method + " " + path);
     accepts.push_back(accept);
     auto it = replies.find(path);
+    if (it == replies.end()) it = replies.find(without_query);
     return it == replies.end() ? fallback : it->second;
   }
 

@@ -39,13 +39,15 @@ class FakeGateway {
   std::uint16_t port() const;
   std::string certificate_pem() const;  // a TLS gateway's certificate, to trust it as a CA
 
-  // What to answer for a request path (exact match, query included); thread-safe.
+  // What to answer for a request path: the exact match, query included, or else the path without
+  // its query; thread-safe.
   void set(const std::string& path, FakeReply reply);
   // What to answer for paths with no reply set (default: 404).
   void set_default(FakeReply reply);
   // Shorthand: serve `body` with 200 at /ipfs/<cid>.
   void serve_cid(const std::string& cid, std::string body);
 
+  // Requests for `path`; a request with a query also counts for its path without it.
   std::size_t request_count(const std::string& path) const;
   std::size_t connection_count() const;
   std::vector<std::string> requests() const;  // "METHOD path", in order
