@@ -28,6 +28,8 @@ struct Args {
   std::optional<std::string> registry;
   std::optional<std::string> timeout;
   std::optional<std::string> verify;
+  std::optional<std::string> car;
+  std::optional<std::string> upload;
   std::vector<std::string> gateways;
 };
 

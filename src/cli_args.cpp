@@ -15,18 +15,20 @@ constexpr std::string_view default_registry = "127.0.0.1:5000";
 // An option given once as --name=value, and the commands that take it.
 struct Option {
   std::string_view name;
-  std::array<std::string_view, 2> commands;
+  std::array<std::string_view, 3> commands;
   std::optional<std::string> Args::*slot;
 };
-constexpr std::array<Option, 8> options = {{
+constexpr std::array<Option, 10> options = {{
     {"--output", {"pack", "publish"}, &Args::output},
     {"--tarball", {"pack", "publish"}, &Args::tarball},
-    {"--ipfs-dir-cid", {"pack", ""}, &Args::ipfs_dir_cid},
-    {"--ipfs-api", {"publish", ""}, &Args::ipfs_api},
-    {"--registry", {"publish", "inspect"}, &Args::registry},
+    {"--car", {"pack", "publish"}, &Args::car},
+    {"--ipfs-dir-cid", {"pack"}, &Args::ipfs_dir_cid},
+    {"--ipfs-api", {"publish"}, &Args::ipfs_api},
+    {"--upload", {"publish"}, &Args::upload},
+    {"--registry", {"pack", "publish", "inspect"}, &Args::registry},
     {"--timeout", {"publish", "inspect"}, &Args::timeout},
-    {"--verify", {"inspect", ""}, &Args::verify},
-    {"--gateway", {"inspect", ""}, nullptr},  // repeatable: Args::gateways
+    {"--verify", {"inspect"}, &Args::verify},
+    {"--gateway", {"inspect"}, nullptr},  // repeatable: Args::gateways
 }};
 
 void check_allowed(const Option& option, const std::string& command) {
@@ -40,7 +42,7 @@ void apply_option(Args& args, const std::string& arg) {
   auto eq = arg.find('=');
   if (!arg.starts_with("--") || eq == std::string::npos)
     throw UsageError{"unknown argument " + in_quotes(arg, 64) +
-                     " (flags are --name=value, or -o FILE)"};
+                     " (flags are --name=value, or -o FILE, --car FILE)"};
   std::string name = arg.substr(0, eq);
   std::string value = arg.substr(eq + 1);
   for (const auto& option : options) {
@@ -66,10 +68,10 @@ Args parse_args(const std::vector<std::string>& argv) {
   args.command = argv.front();
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
-    if (arg == "-o") {
-      if (i + 1 == argv.size()) throw UsageError{"-o needs a FILE"};
-      if (args.output) throw UsageError{"-o is given twice"};
-      args.output = argv[++i];
+    if (arg == "-o" || arg == "--car") {
+      // The two file flags also take their FILE as the next argument.
+      if (i + 1 == argv.size()) throw UsageError{arg + " needs a FILE"};
+      apply_option(args, (arg == "-o" ? "--output=" : "--car=") + argv[++i]);
     } else if (!arg.starts_with("-") || arg == "-") {
       args.positional.push_back(arg);
     } else {

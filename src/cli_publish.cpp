@@ -1,13 +1,15 @@
 // ocipfs pack and ocipfs publish.
 #include <cstdio>
-#include <fstream>
+#include <optional>
+#include <system_error>
 
 #include "cli.hpp"
 #include "cli_report.hpp"
+#include "ocipfs/atomic_file.hpp"
 #include "ocipfs/cid.hpp"
 #include "ocipfs/http_url.hpp"
 #include "ocipfs/ipfs_api.hpp"
-#include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/layer_dag.hpp"
 #include "ocipfs/pack.hpp"
 #include "ocipfs/text.hpp"
 
@@ -27,15 +29,47 @@ void print_layer(const Report& report, const PackedLayer& layer) {
   report.line("entries", std::to_string(layer.entries));
 }
 
-void write_manifest(const std::string& output, const std::string& manifest) {
-  if (output == "-") {
+void print_car(const Report& report, const LayerDag& dag) {
+  std::string roots;
+  for (const auto& root : dag.car_roots) roots += (roots.empty() ? "" : " ") + root.to_string();
+  report.line("car", dag.car.string() + " (" + std::to_string(dag.car_blocks) + " blocks, " +
+                         std::to_string(dag.car_size) + " bytes)");
+  report.line("car roots", roots);
+}
+
+void print_reference(const Report& report, const std::string& registry, const LayerDag& dag) {
+  std::string reference =
+      registry + "/layer/" + dag.manifest_cid.to_string() + ":" + dag.layer.file_name;
+  report.line("ipfs path", dag.ipfs_path);
+  report.line("layer manifest", dag.manifest_cid.to_string());
+  report.line("reference", reference);
+  report.text("COPY --from=" + reference + " / /");
+}
+
+// Where the layer manifest goes: a file opened now (so that a directory in the way is refused
+// before any work), or nothing for "-" (stdout).
+std::optional<AtomicFile> open_manifest(const fs::path& output) {
+  if (output == "-") return std::nullopt;
+  auto file = AtomicFile::create(output);
+  if (!file) throw Failure{file.error()};
+  return std::move(*file);
+}
+
+void write_manifest(std::optional<AtomicFile>& file, const std::string& manifest) {
+  if (!file) {
     std::fwrite(manifest.data(), 1, manifest.size(), stdout);
     return;
   }
-  std::ofstream file(output, std::ios::binary | std::ios::trunc);
-  if (file) file << manifest;
-  if (file) file.close();
-  if (!file) throw Failure{"cannot write " + in_quotes(output, 200)};
+  auto written = file->write(manifest);
+  if (written) written = file->commit();
+  if (!written) throw Failure{written.error()};
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  fs::path x = fs::weakly_canonical(fs::absolute(a), ec);
+  fs::path y = fs::weakly_canonical(fs::absolute(b), ec);
+  return !ec && x == y;
 }
 
 PackOptions pack_options(const Args& args) {
@@ -46,50 +80,82 @@ PackOptions pack_options(const Args& args) {
   return options;
 }
 
-PackedLayer pack(const Args& args) {
-  auto layer = pack_path(args.positional.front(), pack_options(args));
-  if (!layer) throw Failure{layer.error()};
-  return std::move(*layer);
+// The outputs of packing: the tarball, the CAR and the layer manifest, which must differ.
+struct Outputs {
+  LayerDagOptions dag;
+  fs::path tarball;
+  fs::path manifest;
+};
+
+Outputs outputs_of(const Args& args) {
+  Outputs out;
+  out.dag.pack = pack_options(args);
+  out.tarball = tarball_of(args.positional.front(), out.dag.pack);
+  out.dag.car = args.car ? fs::path(*args.car) : car_path_for(out.tarball);
+  out.manifest = args.output ? fs::path(*args.output) : manifest_path_for(out.tarball);
+  if (same_file(out.dag.car, out.tarball) || same_file(out.dag.car, out.manifest) ||
+      (args.output != "-" && same_file(out.manifest, out.tarball)))
+    throw UsageError{"the tarball " + in_quotes(out.tarball.string(), 200) + ", the CAR " +
+                     in_quotes(out.dag.car.string(), 200) + " and the layer manifest " +
+                     in_quotes(out.manifest.string(), 200) + " must be three different files"};
+  out.dag.ipfs_dir_cid = args.ipfs_dir_cid;
+  return out;
 }
 
-void print_next_steps(const Report& report, const Args& args, const PackedLayer& layer) {
-  report.line("layer manifest",
-              "not written: it needs the CID of an IPFS directory holding " + layer.file_name);
-  report.line("next", "ipfs add --cid-version=1 --wrap-with-directory " + layer.tarball.string() +
-                          "   (the last CID is the directory)");
-  report.line("", "ocipfs pack " + layer.tarball.string() +
-                      " --ipfs-dir-cid=<directory CID> -o layer.json");
-  report.line("", "or both at once: ocipfs publish " + args.positional.front() + " --ipfs-api=URL");
+LayerDag pack_dag(const Args& args, const LayerDagOptions& options) {
+  auto dag = pack_layer_dag(args.positional.front(), options);
+  if (!dag) throw Failure{dag.error()};
+  return std::move(*dag);
+}
+
+void explain_partial_car(const LayerDag& dag) {
+  std::fprintf(stderr,
+               "ocipfs: the CAR holds only the layer manifest: --ipfs-dir-cid=%s is not %s, the "
+               "directory that ipfs add --cid-version=1 --raw-leaves --wrap-with-directory makes "
+               "of %s, so the tarball must stay stored under that other directory\n",
+               printable(dag.ipfs_path.substr(0, dag.ipfs_path.find('/')), 120).c_str(),
+               dag.directory_cid.to_string().c_str(), dag.layer.file_name.c_str());
+}
+
+enum class Upload { car, files };
+
+Upload upload_of(const Args& args) {
+  std::string mode = args.upload.value_or("car");
+  if (mode == "car") return Upload::car;
+  if (mode == "files") return Upload::files;
+  throw UsageError{"--upload must be car or files, not " + in_quotes(mode, 64)};
+}
+
+void upload(Upload mode, const HttpUrl& api, const LayerDag& dag, const IpfsApiOptions& options) {
+  if (mode == Upload::car) {
+    auto imported = import_layer_car(api, dag, options);
+    if (!imported) throw Failure{imported.error()};
+    return;
+  }
+  auto published = publish_layer(api, dag.layer, options);
+  if (!published) throw Failure{published.error()};
+  if (auto same = check_node_cids(*published, dag); !same) throw Failure{same.error()};
 }
 
 }  // namespace
 
 int run_pack(const Args& args) {
-  if (args.output && !args.ipfs_dir_cid)
-    throw UsageError{
-        "-o needs --ipfs-dir-cid=CID: the layer manifest names the IPFS directory that holds the "
-        "tarball, which pack cannot know (ocipfs publish learns it from the node)"};
   if (args.ipfs_dir_cid) {
     auto cid = parse_cid(*args.ipfs_dir_cid);
     if (!cid) throw UsageError{"--ipfs-dir-cid: " + cid.error()};
   }
-  PackedLayer layer = pack(args);
-  std::string output = args.output.value_or("layer.json");
-  Report report{args.ipfs_dir_cid && output == "-" ? stderr : stdout};
-  print_layer(report, layer);
-  if (!args.ipfs_dir_cid) {
-    print_next_steps(report, args, layer);
-    return 0;
-  }
-  std::string ipfs_path = *args.ipfs_dir_cid + "/" + layer.file_name;
-  std::string manifest = layer_manifest_json(layer, ipfs_path);
-  if (auto valid = parse_layer_manifest(manifest); !valid)
-    throw Failure{"the layer manifest would be invalid: " + valid.error()};
-  write_manifest(output, manifest);
-  report.line("ipfs path", ipfs_path);
-  report.line("layer manifest", output == "-" ? "written to stdout" : output);
-  report.line("next", "ipfs add --cid-version=1 " + (output == "-" ? "layer.json" : output) +
-                          "   (its CID names the image)");
+  std::string registry = registry_of(args);
+  Outputs out = outputs_of(args);
+  std::optional<AtomicFile> manifest_file = open_manifest(out.manifest);
+  LayerDag dag = pack_dag(args, out.dag);
+  write_manifest(manifest_file, dag.manifest);
+
+  Report report{manifest_file ? stdout : stderr};
+  print_layer(report, dag.layer);
+  report.line("manifest file", manifest_file ? out.manifest.string() : "written to stdout");
+  print_car(report, dag);
+  if (!dag.car_complete) explain_partial_car(dag);
+  print_reference(report, registry, dag);
   return 0;
 }
 
@@ -100,23 +166,22 @@ int run_publish(const Args& args) {
   if (!api) throw UsageError{"--ipfs-api: " + api.error()};
   if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
   std::string registry = registry_of(args);
+  Upload mode = upload_of(args);
   IpfsApiOptions options;
   options.timeout = timeout_of(args, std::chrono::seconds(60));
   options.user_agent = "ocipfs/" OCIPFS_VERSION;
 
-  PackedLayer layer = pack(args);
+  Outputs out = outputs_of(args);
+  std::optional<AtomicFile> manifest_file;
+  if (args.output) manifest_file = open_manifest(out.manifest);
+  LayerDag dag = pack_dag(args, out.dag);
   Report report{args.output == "-" ? stderr : stdout};
-  print_layer(report, layer);
+  print_layer(report, dag.layer);
+  print_car(report, dag);
   std::fflush(report.out);
-  auto published = publish_layer(*api, layer, options);
-  if (!published) throw Failure{published.error()};
-  if (args.output) write_manifest(*args.output, published->manifest);
-  std::string reference =
-      registry + "/layer/" + published->manifest_cid.to_string() + ":" + layer.file_name;
-  report.line("ipfs path", published->ipfs_path);
-  report.line("layer manifest", published->manifest_cid.to_string());
-  report.line("reference", reference);
-  report.text("COPY --from=" + reference + " / /");
+  upload(mode, *api, dag, options);
+  if (args.output) write_manifest(manifest_file, dag.manifest);
+  print_reference(report, registry, dag);
   return 0;
 }
 

@@ -68,11 +68,31 @@ std::string node_message(std::string_view body) {
   return in_quotes(body, 300);
 }
 
+// The non-empty lines of an NDJSON body, without their trailing CR or spaces.
+std::vector<std::string_view> split_lines(std::string_view body) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    std::string_view line = body.substr(start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
 class AddCall {
  public:
   AddCall(const HttpUrl& api, std::string target, std::string_view name, Upload& content,
-          const IpfsApiOptions& options)
-      : api_(api), target_(std::move(target)), name_(name), content_(content), options_(options) {}
+          const IpfsApiOptions& options, std::string_view action)
+      : api_(api),
+        target_(std::move(target)),
+        name_(name),
+        content_(content),
+        options_(options),
+        action_(action) {}
 
   asio::awaitable<Expected<std::string>> run() {
     auto executor = co_await asio::this_coro::executor;
@@ -189,7 +209,8 @@ class AddCall {
     auto& response = parser.get();
     // Kubo reports an error in the middle of a streamed answer in a trailer.
     if (auto stream_error = response["X-Stream-Error"]; !stream_error.empty())
-      co_return Unexpected{where() + " failed while adding: " + printable(stream_error, 300)};
+      co_return Unexpected{where() + " failed while " + std::string(action_) + ": " +
+                           printable(stream_error, 300)};
     co_return Answer{response.result_int(), std::move(response.body())};
   }
 
@@ -198,27 +219,36 @@ class AddCall {
   std::string name_;
   Upload& content_;
   const IpfsApiOptions& options_;
+  std::string_view action_;  // "adding", "importing": what the node was doing when it failed
   error_code write_error_;
 };
 
-Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Upload& content, std::string_view name,
-                                      bool wrap, const IpfsApiOptions& options) {
+// POSTs `content` as the multipart file `name` to `target`; the answer's body, or an error.
+Expected<std::string> post_file(const HttpUrl& api, std::string target, Upload& content,
+                                std::string_view name, const IpfsApiOptions& options,
+                                std::string_view action) {
   if (api.https)
     return Unexpected{
         "the IPFS API must be an http:// URL (the RPC API is not meant to be "
         "exposed beyond a trusted network); " +
         api.origin() + " is https"};
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
-    return Unexpected{"cannot add a file named " + in_quotes(name) + ": one path segment needed"};
-  AddCall call(api, add_target(api.base_path(), wrap), name, content, options);
+  AddCall call(api, std::move(target), name, content, options, action);
   std::optional<Expected<std::string>> answer;
   try {
     answer = run_blocking([&] { return call.run(); });
   } catch (const std::exception& error) {
     return Unexpected{"the IPFS API at " + api.origin() + ": " + error.what()};
   }
-  if (!*answer) return Unexpected{answer->error()};
-  auto entries = parse_add_answer(**answer);
+  return std::move(*answer);
+}
+
+Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Upload& content, std::string_view name,
+                                      bool wrap, const IpfsApiOptions& options) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
+    return Unexpected{"cannot add a file named " + in_quotes(name) + ": one path segment needed"};
+  auto answer = post_file(api, add_target(api.base_path(), wrap), content, name, options, "adding");
+  if (!answer) return Unexpected{std::move(answer).error()};
+  auto entries = parse_add_answer(*answer);
   if (!entries)
     return Unexpected{"the IPFS API at " + api.origin() +
                       " sent an unusable answer: " + entries.error()};
@@ -238,14 +268,7 @@ std::string add_target(std::string_view base_path, bool wrap_with_directory) {
 
 Expected<std::vector<AddedEntry>> parse_add_answer(std::string_view body) {
   std::vector<AddedEntry> entries;
-  std::size_t start = 0;
-  while (start < body.size()) {
-    std::size_t end = body.find('\n', start);
-    if (end == std::string_view::npos) end = body.size();
-    std::string_view line = body.substr(start, end - start);
-    start = end + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
-    if (line.empty()) continue;
+  for (std::string_view line : split_lines(body)) {
     auto object = nlohmann::json::parse(line, nullptr, false);
     if (!object.is_object()) return Unexpected{"not a JSON object: " + in_quotes(line)};
     auto text = [&](const char* key) -> std::optional<std::string> {
@@ -270,10 +293,11 @@ Expected<std::vector<AddedEntry>> parse_add_answer(std::string_view body) {
   return entries;
 }
 
-Expected<std::vector<AddedEntry>> ipfs_add_file(const HttpUrl& api,
-                                                const std::filesystem::path& file,
-                                                std::string_view name, bool wrap_with_directory,
-                                                const IpfsApiOptions& options) {
+namespace {
+
+// Calls `send` with `file`'s bytes as an Upload; an error when the file cannot be read.
+template <class Result, class Send>
+Expected<Result> upload_file(const std::filesystem::path& file, Send send) {
   struct Close {
     void operator()(std::FILE* f) const { std::fclose(f); }
   };
@@ -291,7 +315,37 @@ Expected<std::vector<AddedEntry>> ipfs_add_file(const HttpUrl& api,
                                        std::strerror(errno)};
                    return std::string_view(buffer.data(), n);
                  }};
-  return add(api, content, name, wrap_with_directory, options);
+  return send(content);
+}
+
+// The roots the node reported that are not `expected`'s, or a pin error, as an error.
+Expected<bool> check_imported_roots(const std::vector<ImportedRoot>& imported,
+                                    const std::vector<Cid>& expected, const std::string& origin) {
+  for (const auto& root : imported)
+    if (!root.pin_error.empty())
+      return Unexpected{"the IPFS API at " + origin + " imported the CAR but did not pin " +
+                        root.cid + ": " + printable(root.pin_error, 300)};
+  for (const auto& want : expected) {
+    bool found = false;
+    for (const auto& root : imported) {
+      auto cid = parse_cid(root.cid);
+      found = found || (cid && cid->v1_bytes() == want.v1_bytes());
+    }
+    if (!found)
+      return Unexpected{"the IPFS API at " + origin + " did not list the root " + want.to_string() +
+                        " in its answer to the dag/import"};
+  }
+  return true;
+}
+
+}  // namespace
+
+Expected<std::vector<AddedEntry>> ipfs_add_file(const HttpUrl& api,
+                                                const std::filesystem::path& file,
+                                                std::string_view name, bool wrap_with_directory,
+                                                const IpfsApiOptions& options) {
+  return upload_file<std::vector<AddedEntry>>(
+      file, [&](Upload& content) { return add(api, content, name, wrap_with_directory, options); });
 }
 
 Expected<std::vector<AddedEntry>> ipfs_add_bytes(const HttpUrl& api, std::string_view bytes,
@@ -357,6 +411,81 @@ Expected<PublishedLayer> publish_layer(const HttpUrl& api, const PackedLayer& la
         " for the layer manifest, which ocipfsd cannot prove to name it: " + proof.error().message};
   published.manifest_cid = std::move(*manifest_cid);
   return published;
+}
+
+std::string dag_import_target(std::string_view base_path) {
+  std::string target(base_path);
+  while (!target.empty() && target.back() == '/') target.pop_back();
+  if (!target.ends_with("/api/v0")) target += "/api/v0";
+  return target + "/dag/import?pin-roots=true";
+}
+
+Expected<std::vector<ImportedRoot>> parse_dag_import_answer(std::string_view body) {
+  std::vector<ImportedRoot> roots;
+  for (std::string_view line : split_lines(body)) {
+    auto object = nlohmann::json::parse(line, nullptr, false);
+    if (!object.is_object()) return Unexpected{"not a JSON object: " + in_quotes(line)};
+    if (auto message = object.find("Message"); message != object.end() && message->is_string())
+      return Unexpected{"the node refused: " + printable(message->get<std::string>(), 300)};
+    auto root = object.find("Root");
+    if (root == object.end()) {
+      if (object.contains("Stats")) continue;  // block counts, when asked for
+      return Unexpected{"a line without a Root: " + in_quotes(line)};
+    }
+    const auto* cid = root->is_object() && (*root)["Cid"].is_object() ? &(*root)["Cid"] : nullptr;
+    if (!cid || !cid->contains("/") || !(*cid)["/"].is_string())
+      return Unexpected{"a Root without a Cid {\"/\": ...}: " + in_quotes(line)};
+    ImportedRoot entry{(*cid)["/"].get<std::string>(), {}};
+    if (auto pin = root->find("PinErrorMsg"); pin != root->end() && pin->is_string())
+      entry.pin_error = pin->get<std::string>();
+    roots.push_back(std::move(entry));
+  }
+  if (roots.empty()) return Unexpected{std::string("no roots in the answer")};
+  return roots;
+}
+
+Expected<std::vector<ImportedRoot>> ipfs_dag_import(const HttpUrl& api,
+                                                    const std::filesystem::path& car,
+                                                    const IpfsApiOptions& options) {
+  auto answer = upload_file<std::string>(car, [&](Upload& content) {
+    return post_file(api, dag_import_target(api.base_path()), content, car.filename().string(),
+                     options, "importing");
+  });
+  if (!answer) return Unexpected{std::move(answer).error()};
+  auto roots = parse_dag_import_answer(*answer);
+  if (!roots)
+    return Unexpected{"the IPFS API at " + api.origin() +
+                      " sent an unusable answer to the dag/import: " + roots.error()};
+  return roots;
+}
+
+Expected<bool> import_layer_car(const HttpUrl& api, const LayerDag& dag,
+                                const IpfsApiOptions& options) {
+  auto roots = ipfs_dag_import(api, dag.car, options);
+  if (!roots) return Unexpected{std::move(roots).error()};
+  return check_imported_roots(*roots, dag.car_roots, api.origin());
+}
+
+Expected<bool> check_node_cids(const PublishedLayer& published, const LayerDag& dag) {
+  auto differs = [](const std::string& node, const Cid& ours) {
+    auto cid = parse_cid(node);
+    return !cid || cid->v1_bytes() != ours.v1_bytes();
+  };
+  std::string why =
+      " (the node adds with other parameters than ipfs add --cid-version=1 --raw-leaves: another "
+      "chunker, hash or layout?)";
+  if (differs(published.tarball_cid, dag.tarball_cid))
+    return Unexpected{"the IPFS node stored the tarball as " + printable(published.tarball_cid) +
+                      ", but ocipfs computes " + dag.tarball_cid.to_string() + why};
+  if (differs(published.directory_cid, dag.directory_cid))
+    return Unexpected{"the IPFS node stored the directory as " +
+                      printable(published.directory_cid) + ", but ocipfs computes " +
+                      dag.directory_cid.to_string() + why};
+  if (published.manifest_cid.v1_bytes() != dag.manifest_cid.v1_bytes())
+    return Unexpected{"the IPFS node stored the layer manifest as " +
+                      published.manifest_cid.to_string() + ", but ocipfs computes " +
+                      dag.manifest_cid.to_string() + why};
+  return true;
 }
 
 }  // namespace ocipfs

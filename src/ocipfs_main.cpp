@@ -1,4 +1,5 @@
 // ocipfs: pack a layer, publish it to an IPFS node, inspect what ocipfsd would serve for it.
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,16 +13,22 @@ namespace {
 using namespace ocipfs::cli;
 
 const char* const usage_text = R"(Usage:
-  ocipfs pack PATH [--tarball=FILE] [--ipfs-dir-cid=CID [-o FILE]]
-  ocipfs publish PATH --ipfs-api=URL [--registry=HOST] [--tarball=FILE] [-o FILE] [--timeout=DUR]
+  ocipfs pack PATH [--tarball=FILE] [-o FILE] [--car=FILE] [--registry=HOST] [--ipfs-dir-cid=CID]
+  ocipfs publish PATH --ipfs-api=URL [--upload=car|files] [--registry=HOST] [--tarball=FILE]
+                 [-o FILE] [--car=FILE] [--timeout=DUR]
   ocipfs inspect REF|CID [--gateway=URL]... [--registry=HOST] [--verify=strict|off] [--timeout=DUR]
 
-pack      Makes PATH a layer and prints its media type, digest, size and diff_id. PATH is a
-          directory, or a .tar, .tar.gz or .tar.zst file used as it is. A directory becomes a
-          reproducible tarball (sorted, mtime 0, owner 0:0, normalized modes, no gzip timestamp):
-          the same files give the same bytes. The tarball's file name is the image's tag.
-publish   Packs PATH, adds the tarball (wrapped in a directory) and its layer manifest to an IPFS
-          node through its RPC API, and prints the image reference and the COPY --from= line.
+pack      Makes PATH a layer with no IPFS node: computes the CIDs that ipfs add --cid-version=1
+          --raw-leaves --wrap-with-directory gives the tarball, writes the layer manifest and a
+          CAR file holding every block (roots: the manifest and the directory), and prints the
+          image reference and the COPY --from= line. PATH is a directory, or a .tar, .tar.gz or
+          .tar.zst file used as it is. A directory becomes a reproducible tarball (sorted, mtime
+          0, owner 0:0, normalized modes, no gzip timestamp): the same files give the same
+          bytes. The tarball's file name is the image's tag. Upload the CAR to any pinning
+          service, or `ipfs dag import` it.
+publish   Packs PATH as pack does, then stores it on an IPFS node through its RPC API: the CAR
+          through dag/import (--upload=car), or the tarball and the manifest through add
+          (--upload=files, checked to give pack's CIDs). Prints the same reference as pack.
 inspect   Fetches, verifies and validates a layer manifest as ocipfsd does, and prints the image
           ocipfsd would serve: digests, tags and platforms. Exits 0 only if ocipfsd would serve it.
           REF is HOST/layer/<CID>[:TAG|@DIGEST]; a bare CID may be in any form (Qm..., bafy...).
@@ -30,11 +37,16 @@ Options:
   --tarball=FILE       where to write a directory's tarball; .tar, .tar.gz or .tar.zst picks the
                        compression. Default: <directory name>.tar.gz, next to -o FILE if given,
                        else in the current directory
-  --ipfs-dir-cid=CID   pack: the CID of the IPFS directory that holds the tarball under its file
-                       name. Only with it can pack write the layer manifest (publish learns it
-                       from the node)
-  -o FILE              write the layer manifest to FILE ("-" for stdout).
-                       Default for pack --ipfs-dir-cid: layer.json
+  -o FILE              write the layer manifest to FILE ("-" for stdout). Default for pack:
+                       <stem>.layer.json beside the tarball (stem: its name less .tar, .tar.gz
+                       or .tar.zst); publish writes it only when asked
+  --car=FILE           where to write the CAR. Default: <stem>.car beside the tarball
+  --ipfs-dir-cid=CID   pack: the tarball is already stored under this IPFS directory (added by
+                       other means or with other parameters), and the manifest names it. If it is
+                       the directory pack computes, the CAR is complete; else it holds only the
+                       layer manifest
+  --upload=car|files   publish: send the CAR to /api/v0/dag/import (car, the default), or add
+                       the tarball and the manifest as files (files)
   --ipfs-api=URL       the node's RPC API (Kubo-compatible), e.g. http://127.0.0.1:5001.
                        Default: $IPFS_API
   --registry=HOST      the ocipfsd host in printed references. Default: 127.0.0.1:5000
@@ -82,6 +94,8 @@ int run(const std::vector<std::string>& argv) {
 int main(int argc, char** argv) {
   // The fetcher logs gateway failures; its final error already says what failed.
   ocipfs::setup_logging(ocipfs::LogFormat::text, "off");
+  // Past `ulimit -f`, a write fails with EFBIG, reported and cleaned up, instead of killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return run(std::vector<std::string>(argv + 1, argv + argc));
   } catch (const UsageError& error) {

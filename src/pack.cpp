@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "ocipfs/atomic_file.hpp"
 #include "ocipfs/digest.hpp"
 #include "ocipfs/image.hpp"
 #include "ocipfs/layer_manifest.hpp"
@@ -117,12 +118,14 @@ class Utf8Locale {
 
 // ---------------------------------------------------------------- reading a tarball
 
-// Reads a tarball from its file: hashes the stored bytes, decompresses them, and hands out the
-// tar stream, hashing it too.
+using StoredObserver = std::function<void(std::string_view)>;
+
+// Reads a tarball from its file: hashes the stored bytes (and shows them to the observer),
+// decompresses them, and hands out the tar stream, hashing it too.
 class TarStream {
  public:
-  TarStream(const fs::path& path, Compression compression)
-      : path_(path), compression_(compression), file_(open_for_reading(path)) {
+  TarStream(const fs::path& path, Compression compression, const StoredObserver& observe)
+      : path_(path), compression_(compression), file_(open_for_reading(path)), observe_(observe) {
     if (compression_ == Compression::gzip) {
       gzip_ = std::make_unique<z_stream>();
       if (inflateInit2(gzip_.get(), 16 + MAX_WBITS) != Z_OK) fail("cannot initialize zlib");
@@ -185,6 +188,7 @@ class TarStream {
     }
     stored_hash_.update(in_.data(), n);
     stored_size_ += n;
+    if (observe_ && n) observe_(std::string_view(in_.data(), n));
   }
 
   // Refills the input buffer when it is used up; returns the bytes now available.
@@ -257,6 +261,7 @@ class TarStream {
   fs::path path_;
   Compression compression_;
   File file_;
+  const StoredObserver& observe_;
   std::unique_ptr<z_stream> gzip_;
   ZSTD_DStream* zstd_ = nullptr;
   std::vector<char> in_ = std::vector<char>(chunk_size);
@@ -290,9 +295,11 @@ la_ssize_t read_callback(archive* a, void* client, const void** buffer) {
     return static_cast<la_ssize_t>(chunk.size());
   } catch (const PackError& error) {
     context->error = error.message;
-    archive_set_error(a, EIO, "%s", error.message.c_str());
-    return -1;
+  } catch (const std::exception& error) {  // from the observer
+    context->error = error.what();
   }
+  archive_set_error(a, EIO, "%s", context->error->c_str());
+  return -1;
 }
 
 // Why a tar entry name is unsafe to extract, or "" when it is fine.
@@ -313,9 +320,10 @@ bool looks_compressed(std::string_view head) {
   return head.starts_with("\x1f\x8b") || head.starts_with("\x28\xb5\x2f\xfd");
 }
 
-PackedLayer read_tarball(const fs::path& path, const std::string& media_type) {
+PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
+                         const StoredObserver& observe) {
   Compression compression = compression_of(media_type);
-  TarStream stream(path, compression);
+  TarStream stream(path, compression, observe);
   if (compression == Compression::none && looks_compressed(stream.peek()))
     fail(quoted(path) +
          " is compressed, but its name ends in .tar: name it .tar.gz or .tar.zst after its "
@@ -368,64 +376,43 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type) {
 
 // ---------------------------------------------------------------- writing a tarball
 
-// A temporary file next to the target, renamed into place by commit(), removed otherwise.
-class TempFile {
+// The tarball being written: an AtomicFile, hashed and shown to the observer as it is stored.
+class StoredOutput {
  public:
-  explicit TempFile(const fs::path& target) : target_(target) {
-    fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-    std::string pattern = (parent / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    std::vector<char> name(pattern.begin(), pattern.end());
-    name.push_back('\0');
-    int fd = ::mkstemp(name.data());
-    if (fd < 0) fail("cannot create " + quoted(target) + ": " + errno_text(errno));
-    path_ = name.data();
-    file_.reset(::fdopen(fd, "wb"));
-    if (!file_) {
-      ::close(fd);
-      fail("cannot create " + quoted(target) + ": " + errno_text(errno));
-    }
-  }
-  ~TempFile() {
-    if (!committed_) {
-      file_.reset();
-      std::error_code ignored;
-      fs::remove(path_, ignored);
-    }
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
+  StoredOutput(const fs::path& target, const StoredObserver& observe)
+      : file_(created(target)), observe_(observe) {}
 
   void write(const void* data, std::size_t size) {
-    if (size && std::fwrite(data, 1, size, file_.get()) != size)
-      fail("cannot write " + quoted(target_) + ": " + errno_text(errno));
+    if (size == 0) return;
+    std::string_view bytes(static_cast<const char*>(data), size);
+    if (auto written = file_.write(bytes); !written) fail(written.error());
+    hash_.update(data, size);
+    if (observe_) observe_(bytes);
   }
 
   void commit() {
-    // Temporary files are created 0600; a tarball is for sharing.
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    ::fchmod(::fileno(file_.get()), 0666 & ~mask);
-    if (std::fflush(file_.get()) != 0 || ::fsync(::fileno(file_.get())) != 0)
-      fail("cannot write " + quoted(target_) + ": " + errno_text(errno));
-    if (std::fclose(file_.release()) != 0)
-      fail("cannot write " + quoted(target_) + ": " + errno_text(errno));
-    std::error_code ec;
-    fs::rename(path_, target_, ec);
-    if (ec) fail("cannot create " + quoted(target_) + ": " + ec.message());
-    committed_ = true;
+    if (auto committed = file_.commit(); !committed) fail(committed.error());
   }
 
+  std::string digest() { return hash_.digest(); }
+  std::uint64_t size() const { return file_.size(); }
+
  private:
-  fs::path target_;
-  fs::path path_;
-  File file_;
-  bool committed_ = false;
+  static AtomicFile created(const fs::path& target) {
+    auto file = AtomicFile::create(target);
+    if (!file) fail(file.error());
+    return std::move(*file);
+  }
+
+  AtomicFile file_;
+  const StoredObserver& observe_;
+  Sha256Stream hash_;
 };
 
-// Compresses what it is given into a TempFile.
+// Compresses what it is given into the stored tarball, hashing the tar stream it is given.
 class Compressor {
  public:
-  Compressor(TempFile& out, Compression compression) : out_(out), compression_(compression) {
+  Compressor(StoredOutput& out, Compression compression) : out_(out), compression_(compression) {
     if (compression_ == Compression::gzip) {
       gzip_ = std::make_unique<z_stream>();
       // windowBits 16 + 15: a gzip wrapper whose header has no name and mtime 0.
@@ -447,8 +434,12 @@ class Compressor {
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
 
-  void write(const void* data, std::size_t size) { process(data, size, false); }
+  void write(const void* data, std::size_t size) {
+    tar_hash_.update(data, size);
+    process(data, size, false);
+  }
   void finish() { process(nullptr, 0, true); }
+  std::string tar_digest() { return tar_hash_.digest(); }
 
  private:
   void process(const void* data, std::size_t size, bool last) {
@@ -486,11 +477,12 @@ class Compressor {
     }
   }
 
-  TempFile& out_;
+  StoredOutput& out_;
   Compression compression_;
   std::unique_ptr<z_stream> gzip_;
   ZSTD_CCtx* zstd_ = nullptr;
   std::vector<char> buffer_ = std::vector<char>(chunk_size);
+  Sha256Stream tar_hash_;
 };
 
 struct WriteContext {
@@ -505,9 +497,11 @@ la_ssize_t write_callback(archive* a, void* client, const void* buffer, size_t l
     return static_cast<la_ssize_t>(length);
   } catch (const PackError& error) {
     context->error = error.message;
-    archive_set_error(a, EIO, "%s", error.message.c_str());
-    return -1;
+  } catch (const std::exception& error) {  // from the observer
+    context->error = error.what();
   }
+  archive_set_error(a, EIO, "%s", context->error->c_str());
+  return -1;
 }
 
 struct ArchiveWriteFree {
@@ -524,6 +518,7 @@ class TreeWriter {
   TreeWriter(archive* writer, WriteContext& context) : writer_(writer), context_(context) {}
 
   void add_tree(const fs::path& root) { add_children(root, ""); }
+  std::uint64_t entries() const { return entries_; }
 
  private:
   [[noreturn]] void archive_failed(const fs::path& what) {
@@ -597,6 +592,7 @@ class TreeWriter {
   void write_header(archive_entry* entry, const fs::path& path) {
     int result = archive_write_header(writer_, entry);
     if (result != ARCHIVE_OK && result != ARCHIVE_WARN) archive_failed(path);
+    ++entries_;
   }
 
   void add_file(archive_entry* entry, const fs::path& path, std::uint64_t size) {
@@ -616,6 +612,7 @@ class TreeWriter {
   archive* writer_;
   WriteContext& context_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;  // hard-linked files already written
+  std::uint64_t entries_ = 0;
 };
 
 bool is_inside(const fs::path& path, const fs::path& directory) {
@@ -623,8 +620,10 @@ bool is_inside(const fs::path& path, const fs::path& directory) {
   return d == directory.end();
 }
 
-void write_tarball(const fs::path& directory, const fs::path& tarball, Compression compression) {
-  TempFile out(tarball);
+// Writes the tarball of `directory`; its digests come from the bytes as they are written.
+PackedLayer write_tarball(const fs::path& directory, const fs::path& tarball,
+                          Compression compression, const StoredObserver& observe) {
+  StoredOutput out(tarball, observe);
   Compressor compressor(out, compression);
   WriteContext context{&compressor, std::nullopt};
   Utf8Locale utf8;
@@ -640,10 +639,17 @@ void write_tarball(const fs::path& directory, const fs::path& tarball, Compressi
   if (archive_write_set_format_pax_restricted(writer.get()) != ARCHIVE_OK ||
       archive_write_open(writer.get(), &context, nullptr, write_callback, nullptr) != ARCHIVE_OK)
     fail(failed());
-  TreeWriter(writer.get(), context).add_tree(directory);
+  TreeWriter tree(writer.get(), context);
+  tree.add_tree(directory);
   if (archive_write_close(writer.get()) != ARCHIVE_OK) fail(failed());
   compressor.finish();
   out.commit();
+  PackedLayer layer;
+  layer.digest = out.digest();
+  layer.size = out.size();
+  layer.diff_id = compressor.tar_digest();
+  layer.entries = tree.entries();
+  return layer;
 }
 
 fs::path directory_name_of(const fs::path& directory) {
@@ -676,19 +682,22 @@ PackedLayer pack_directory(const fs::path& directory, const PackOptions& options
     fail("the tarball " + quoted(tarball) + " would be inside the directory " + quoted(directory) +
          " that is being packed: write it elsewhere with --tarball=FILE");
 
-  write_tarball(root, tarball, compression_of(*media_type));
-  PackedLayer layer = read_tarball(tarball, *media_type);
+  PackedLayer layer =
+      write_tarball(root, tarball, compression_of(*media_type), options.observe_stored);
+  layer.tarball = tarball;
+  layer.file_name = file_name;
+  layer.media_type = *media_type;
   layer.written = true;
   return layer;
 }
 
-PackedLayer pack_file(const fs::path& path) {
+PackedLayer pack_file(const fs::path& path, const StoredObserver& observe) {
   std::string file_name = path.filename().string();
   auto media_type = layer_media_type_for(file_name);
   if (!media_type)
     fail(quoted(path) + " is neither a directory nor a .tar, .tar.gz or .tar.zst file");
   check_tag(file_name, path, false);
-  return read_tarball(path, *media_type);
+  return read_tarball(path, *media_type, observe);
 }
 
 }  // namespace
@@ -716,12 +725,12 @@ Expected<PackedLayer> pack_path(const fs::path& path, const PackOptions& options
                         " is a file, and is used as it is"};
     if (!fs::is_regular_file(status))
       return Unexpected{"cannot pack " + quoted(path) + ": not a directory or a regular file"};
-    return pack_file(path);
+    return pack_file(path, options.observe_stored);
   } catch (const PackError& error) {
     return Unexpected{error.message};
   } catch (const std::bad_alloc&) {
     return Unexpected{std::string("out of memory")};
-  } catch (const fs::filesystem_error& error) {
+  } catch (const std::exception& error) {  // a filesystem error, or the observer's
     return Unexpected{std::string(error.what())};
   }
 }

@@ -16,8 +16,10 @@
 #include <sstream>
 #include <string>
 
+#include "ocipfs/car.hpp"
 #include "ocipfs/image.hpp"
 #include "ocipfs/ipfs_api.hpp"
+#include "ocipfs/layer_dag.hpp"
 #include "ocipfs/layer_manifest.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
@@ -594,14 +596,25 @@ TEST(OcipfsCli, UsageErrorsExitTwoWithOneLine) {
   make_tree(tmp / "tree");
   std::string tree = quote(tmp / "tree");
   for (std::string args :
-       {std::string(""), std::string("frobnicate"), std::string("pack"),
-        "pack " + tree + " " + tree, "pack " + tree + " --bogus=1",
-        "pack " + tree + " --ipfs-api=http://127.0.0.1:1", "pack " + tree + " -o layer.json",
-        "pack " + tree + " -o", "pack " + tree + " --ipfs-dir-cid=nonsense -o x.json",
-        "publish " + tree, "publish " + tree + " --ipfs-api=ftp://host",
+       {std::string(""),
+        std::string("frobnicate"),
+        std::string("pack"),
+        "pack " + tree + " " + tree,
+        "pack " + tree + " --bogus=1",
+        "pack " + tree + " --ipfs-api=http://127.0.0.1:1",
+        "pack " + tree + " --upload=car",
+        "pack " + tree + " -o",
+        "pack " + tree + " --car",
+        "pack " + tree + " -o a -o b",
+        "pack " + tree + " --ipfs-dir-cid=nonsense -o x.json",
+        "pack " + tree + " --tarball=" + quote(tmp / "t.tar") + " --car=" + quote(tmp / "t.tar"),
+        "publish " + tree,
+        "publish " + tree + " --ipfs-api=ftp://host",
+        "publish " + tree + " --ipfs-api=http://127.0.0.1:1 --upload=ftp",
         "publish " + tree + " --ipfs-api=http://127.0.0.1:1 --timeout=soon",
         "publish " + tree + " --ipfs-api=http://127.0.0.1:1 --registry='a b'",
-        std::string("inspect not-a-cid"), std::string("inspect"),
+        std::string("inspect not-a-cid"),
+        std::string("inspect"),
         "inspect " + testing::manifest_cid + " --gateway=ftp://x",
         "inspect " + testing::manifest_cid + " --verify=maybe"}) {
     auto run = ocipfs(args);
@@ -642,59 +655,235 @@ TEST(OcipfsCli, PackFailuresExitOneWithOneLine) {
   }
 }
 
-TEST(OcipfsCli, PackWritesTheLayerManifestWhenTheDirectoryCidIsKnown) {
+// The CAR that `ocipfs pack` wrote: its roots are the manifest and the directory, and every
+// block is reachable from them.
+void expect_complete_car(const fs::path& path, const LayerDag& dag) {
+  std::string bytes = read_file(path);
+  auto car = parse_car(bytes);
+  ASSERT_TRUE(car.has_value()) << car.error();
+  EXPECT_EQ(car->roots, (std::vector<Cid>{dag.manifest_cid, dag.directory_cid}));
+  ASSERT_NE(find_block(*car, dag.manifest_cid), nullptr);
+  EXPECT_EQ(find_block(*car, dag.manifest_cid)->bytes, dag.manifest);
+  EXPECT_NE(find_block(*car, dag.tarball_cid), nullptr);
+  EXPECT_NE(find_block(*car, dag.directory_cid), nullptr);
+}
+
+std::vector<std::string> names_in(const fs::path& directory) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(directory))
+    names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(OcipfsCli, PackWritesTheLayerManifestAndTheCarWithNoNode) {
   TempDir tmp;
   make_tree(tmp / "tree");
-  // Without the CID: the tarball and the digests, no layer manifest.
-  auto run = shell("cd " + quote(tmp.path()) + " && " + OCIPFS_CLI_PATH + " pack tree 2>&1");
+  auto run = shell("cd " + quote(tmp.path()) + " && " + OCIPFS_CLI_PATH +
+                   " pack tree --registry=registry.test:5000 2>&1");
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  PackedLayer layer = packed(tmp / "tree.tar.gz");
+  fs::create_directories(tmp / "ref");
+  auto dag = pack_layer_dag(tmp / "tree", {{tmp / "ref/tree.tar.gz", {}, {}}, {}, {}});
+  ASSERT_TRUE(dag.has_value()) << dag.error();
+  const PackedLayer& layer = dag->layer;
   EXPECT_THAT(run.output, HasSubstr("digest          " + layer.digest + "\n"));
   EXPECT_THAT(run.output, HasSubstr("diff_id         " + layer.diff_id + "\n"));
   EXPECT_THAT(run.output, HasSubstr("media type      " + layer.media_type + "\n"));
   EXPECT_THAT(run.output, HasSubstr("size            " + std::to_string(layer.size) + "\n"));
-  EXPECT_THAT(run.output, HasSubstr("layer manifest  not written"));
-  EXPECT_FALSE(fs::exists(tmp / "layer.json"));
+  EXPECT_THAT(run.output, HasSubstr("ipfs path       " + dag->ipfs_path + "\n"));
+  std::string reference =
+      "registry.test:5000/layer/" + dag->manifest_cid.to_string() + ":tree.tar.gz";
+  EXPECT_THAT(run.output, HasSubstr("reference       " + reference + "\n"));
+  EXPECT_THAT(run.output, HasSubstr("\nCOPY --from=" + reference + " / /\n"));
+  EXPECT_EQ(read_file(tmp / "tree.tar.gz"), read_file(tmp / "ref/tree.tar.gz"));
+  EXPECT_EQ(read_file(tmp / "tree.layer.json"), dag->manifest);
+  ASSERT_TRUE(parse_layer_manifest(dag->manifest).has_value());
+  expect_complete_car(tmp / "tree.car", *dag);
+  EXPECT_EQ(read_file(tmp / "tree.car"), read_file(tmp / "ref/tree.car"));
 
-  // With it: -o names the layer manifest, and the tarball goes next to it.
+  // -o names the layer manifest, the tarball goes next to it, --car names the CAR.
   fs::create_directories(tmp / "out");
-  run = ocipfs("pack " + quote(tmp / "tree") + " --ipfs-dir-cid=" + testing::layer_dir_cid +
-               " -o " + quote(tmp / "out/layer.json"));
+  run = ocipfs("pack " + quote(tmp / "tree") + " -o " + quote(tmp / "out/layer.json") + " --car " +
+               quote(tmp / "out/x.car"));
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(read_file(tmp / "out/tree.tar.gz"), read_file(tmp / "tree.tar.gz"));
-  std::string manifest = read_file(tmp / "out/layer.json");
-  EXPECT_EQ(manifest, layer_manifest_json(layer, testing::layer_dir_cid + "/tree.tar.gz"));
-  ASSERT_TRUE(parse_layer_manifest(manifest).has_value());
+  EXPECT_EQ(names_in(tmp / "out"),
+            (std::vector<std::string>{"layer.json", "tree.tar.gz", "x.car"}));
+  EXPECT_EQ(read_file(tmp / "out/layer.json"), dag->manifest);
 
   // -o - writes it to stdout, and the rest to stderr.
   run = shell(std::string(OCIPFS_CLI_PATH) + " pack " + quote(tmp / "tree.tar.gz") +
-              " --ipfs-dir-cid=" + testing::layer_dir_cid + " -o - 2>/dev/null");
+              " -o - 2>/dev/null");
   ASSERT_EQ(run.exit_code, 0);
-  EXPECT_EQ(run.output, manifest);
+  EXPECT_EQ(run.output, dag->manifest);
 }
 
-TEST(OcipfsCli, PublishPrintsTheCopyFromLine) {
+TEST(OcipfsCli, PackWithTheDirectoryCidOfAnotherImport) {
   TempDir tmp;
   make_tree(tmp / "tree");
-  // Packing is reproducible, so the CLI's tarball is this one, and the fake node can answer.
-  PackedLayer layer = packed(tmp / "tree", {tmp / "expected.tar.gz", {}});
-  layer.file_name = "tree.tar.gz";
-  testing::FakeGateway node;
-  answer_publish(node, layer);
+  auto run =
+      ocipfs_errors("pack " + quote(tmp / "tree") + " --tarball=" + quote(tmp / "tree.tar.gz") +
+                    " --ipfs-dir-cid=" + testing::layer_dir_cid);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("the CAR holds only the layer manifest"));
+  EXPECT_EQ(line_count(run.output), 1) << run.output;
+  PackedLayer layer = packed(tmp / "tree.tar.gz");
   std::string manifest = layer_manifest_json(layer, testing::layer_dir_cid + "/tree.tar.gz");
-  std::string cid = testing::raw_cid_of(manifest);
+  EXPECT_EQ(read_file(tmp / "tree.layer.json"), manifest);
+  std::string bytes = read_file(tmp / "tree.car");
+  auto car = parse_car(bytes);
+  ASSERT_TRUE(car.has_value()) << car.error();
+  ASSERT_EQ(car->blocks.size(), 1u);
+  EXPECT_EQ(car->blocks[0].bytes, manifest);
+  EXPECT_EQ(car->roots, std::vector<Cid>{car->blocks[0].cid});
+}
+
+TEST(OcipfsCli, PackOutputsInTheWayOrAFullDiskLeaveNothingHalfWritten) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  fs::create_directories(tmp / "tree.car");
+  auto run = ocipfs("pack " + quote(tmp / "tree") + " --tarball=" + quote(tmp / "tree.tar.gz"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("tree.car\": it is a directory"));
+  EXPECT_EQ(line_count(run.output), 1) << run.output;
+  EXPECT_FALSE(fs::exists(tmp / "tree.tar.gz")) << "refused before packing";
+  fs::remove(tmp / "tree.car");
+  fs::create_directories(tmp / "manifest");
+  run = ocipfs("pack " + quote(tmp / "tree") + " --tarball=" + quote(tmp / "tree.tar.gz") + " -o " +
+               quote(tmp / "manifest"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("manifest\": it is a directory"));
+  EXPECT_EQ(line_count(run.output), 1) << run.output;
+  EXPECT_EQ(names_in(tmp.path()), (std::vector<std::string>{"manifest", "tree"}));
+
+  // A file size limit of 256 KiB: the CAR of a 1 MiB tarball cannot be written.
+  fs::create_directories(tmp / "full");
+  ASSERT_EQ(
+      shell("head -c 1048576 /dev/urandom > " + quote(tmp / "tree/random.bin") + " && tar -cf " +
+            quote(tmp / "full/big.tar") + " -C " + quote(tmp / "tree") + " random.bin")
+          .exit_code,
+      0);
+  run = shell("bash -c \"trap '' XFSZ; ulimit -f 256; exec " + std::string(OCIPFS_CLI_PATH) +
+              " pack " + quote(tmp / "full/big.tar") + "\" 2>&1");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("cannot write"));
+  EXPECT_THAT(run.output, HasSubstr("big.car\": File too large"));
+  EXPECT_EQ(line_count(run.output), 1) << run.output;
+  EXPECT_EQ(names_in(tmp / "full"), std::vector<std::string>{"big.tar"});
+}
+
+// What pack computes for `tmp/tree` packed as tree.tar.gz (packing is reproducible, so the
+// CLI's tarball is this one, and a fake node can answer).
+LayerDag reference_dag(const TempDir& tmp) {
+  fs::create_directories(tmp / "ref");
+  auto dag = pack_layer_dag(tmp / "tree", {{tmp / "ref/tree.tar.gz", {}, {}}, {}, {}});
+  EXPECT_TRUE(dag.has_value()) << (dag ? "" : dag.error());
+  return dag ? *dag : LayerDag{};
+}
+
+std::string dag_import_answer(const std::vector<Cid>& roots) {
+  std::string out;
+  for (const auto& root : roots)
+    out +=
+        nlohmann::json{{"Root", {{"Cid", {{"/", root.to_string()}}}, {"PinErrorMsg", ""}}}}.dump() +
+        "\n";
+  return out;
+}
+
+TEST(OcipfsCli, PublishSendsTheCarAndPrintsTheCopyFromLine) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  LayerDag dag = reference_dag(tmp);
+  testing::FakeGateway node;
+  testing::FakeReply imported;
+  imported.body = dag_import_answer(dag.car_roots);
+  node.set(dag_import_target(""), imported);
 
   auto run = ocipfs("publish " + quote(tmp / "tree") + " --tarball=" + quote(tmp / "tree.tar.gz") +
                         " --registry=registry.test:5000 -o " + quote(tmp / "layer.json"),
                     "IPFS_API=" + node.url());
   ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::string cid = dag.manifest_cid.to_string();
   EXPECT_THAT(run.output,
               HasSubstr("reference       registry.test:5000/layer/" + cid + ":tree.tar.gz\n"));
   EXPECT_THAT(run.output,
               HasSubstr("\nCOPY --from=registry.test:5000/layer/" + cid + ":tree.tar.gz / /\n"));
-  EXPECT_EQ(read_file(tmp / "layer.json"), manifest);
+  EXPECT_EQ(read_file(tmp / "layer.json"), dag.manifest);
+  EXPECT_EQ(read_file(tmp / "tree.car"), read_file(tmp / "ref/tree.car"));
+  EXPECT_EQ(node.request_count(dag_import_target("")), 1u);
+  EXPECT_EQ(node.request_count(wrap_target), 0u);
+
+  // A node that does not pin the directory is caught.
+  imported.body = dag_import_answer({dag.manifest_cid});
+  node.set(dag_import_target(""), imported);
+  run = ocipfs_errors("publish " + quote(tmp / "tree") +
+                      " --tarball=" + quote(tmp / "tree.tar.gz") + " --ipfs-api=" + node.url());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("did not list the root " + dag.directory_cid.to_string()));
+  EXPECT_EQ(line_count(run.output), 1) << run.output;
+}
+
+TEST(OcipfsCli, PublishAddsFilesAndChecksTheNodeGivesPacksCids) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  LayerDag dag = reference_dag(tmp);
+  testing::FakeGateway node;
+  testing::FakeReply wrapped;
+  wrapped.body =
+      ndjson({{"tree.tar.gz", dag.tarball_cid.to_string()}, {"", dag.directory_cid.to_string()}});
+  node.set(wrap_target, wrapped);
+  testing::FakeReply single;
+  single.body = ndjson({{"layer.json", dag.manifest_cid.to_string()}});
+  node.set(single_target, single);
+
+  std::string args = "publish " + quote(tmp / "tree") + " --tarball=" + quote(tmp / "tree.tar.gz") +
+                     " --upload=files --ipfs-api=" + node.url();
+  auto run = ocipfs(args);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("layer manifest  " + dag.manifest_cid.to_string() + "\n"));
   EXPECT_EQ(node.request_count(wrap_target), 1u);
   EXPECT_EQ(node.request_count(single_target), 1u);
+  EXPECT_EQ(node.request_count(dag_import_target("")), 0u);
+
+  // A node that imports with other parameters (here: CIDv0 directories) is caught.
+  wrapped.body =
+      ndjson({{"tree.tar.gz", dag.tarball_cid.to_string()}, {"", testing::layer_dir_cid}});
+  node.set(wrap_target, wrapped);
+  PackedLayer layer = dag.layer;
+  single.body = ndjson({{"layer.json", testing::raw_cid_of(layer_manifest_json(
+                                           layer, testing::layer_dir_cid + "/tree.tar.gz"))}});
+  node.set(single_target, single);
+  run = ocipfs_errors(args);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output,
+              HasSubstr("the IPFS node stored the directory as " + testing::layer_dir_cid +
+                        ", but ocipfs computes " + dag.directory_cid.to_string()));
+  EXPECT_THAT(run.output, HasSubstr("other parameters"));
+  EXPECT_EQ(line_count(run.output), 1) << run.output;
+}
+
+TEST(IpfsApi, ParsesDagImportAnswers) {
+  EXPECT_EQ(dag_import_target(""), "/api/v0/dag/import?pin-roots=true");
+  EXPECT_EQ(dag_import_target("/x/api/v0/"), "/x/api/v0/dag/import?pin-roots=true");
+  auto two = parse_dag_import_answer(
+      "{\"Root\":{\"Cid\":{\"/\":\"bafkmanifest\"},\"PinErrorMsg\":\"\"}}\n"
+      "{\"Root\":{\"Cid\":{\"/\":\"bafydir\"},\"PinErrorMsg\":\"\"}}\r\n"
+      "{\"Stats\":{\"BlockCount\":3,\"BlockBytes\":1000}}\n");
+  ASSERT_TRUE(two.has_value()) << two.error();
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].cid, "bafkmanifest");
+  EXPECT_EQ((*two)[1].cid, "bafydir");
+  EXPECT_EQ((*two)[1].pin_error, "");
+  auto unpinned = parse_dag_import_answer(R"({"Root":{"Cid":{"/":"b"},"PinErrorMsg":"no"}})");
+  ASSERT_TRUE(unpinned.has_value());
+  EXPECT_EQ(unpinned->front().pin_error, "no");
+
+  auto refused =
+      parse_dag_import_answer(R"({"Message":"Failed to import DAG: bad","Type":"error"})");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error(), HasSubstr("the node refused: Failed to import DAG: bad"));
+  for (const char* bad :
+       {"", "<html>", "{\"Root\":{}}", "{\"Root\":{\"Cid\":\"b\"}}", "{}", "{\"Stats\":{}}"})
+    EXPECT_FALSE(parse_dag_import_answer(bad).has_value()) << bad;
 }
 
 TEST(OcipfsCli, PublishToAnUnreachableApiFailsClearly) {

@@ -1,4 +1,5 @@
-// Publishing to an IPFS node through its Kubo-compatible RPC API (POST /api/v0/add).
+// Publishing to an IPFS node through its Kubo-compatible RPC API (POST /api/v0/add and
+// /api/v0/dag/import).
 #pragma once
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include "ocipfs/cid.hpp"
 #include "ocipfs/expected.hpp"
 #include "ocipfs/http_url.hpp"
+#include "ocipfs/layer_dag.hpp"
 #include "ocipfs/pack.hpp"
 
 namespace ocipfs {
@@ -64,5 +66,33 @@ struct PublishedLayer {
 // checks that the CID the node answered names exactly these bytes, as ocipfsd will check.
 Expected<PublishedLayer> publish_layer(const HttpUrl& api, const PackedLayer& layer,
                                        const IpfsApiOptions& options = {});
+
+// The node's CIDs after publish_layer are the ones pack_layer_dag computed for the same tarball;
+// otherwise an error that names both and says the node used other import parameters.
+Expected<bool> check_node_cids(const PublishedLayer& published, const LayerDag& dag);
+
+// One root line of the dag/import answer.
+struct ImportedRoot {
+  std::string cid;        // as the node wrote it
+  std::string pin_error;  // the node's PinErrorMsg: empty when the root is pinned
+};
+
+// The request target for importing a CAR: `<base>/api/v0/dag/import?pin-roots=true`.
+std::string dag_import_target(std::string_view base_path);
+
+// Parses the NDJSON answer of /api/v0/dag/import (Kubo and js-ipfs write the same):
+// {"Root":{"Cid":{"/":"<cid>"},"PinErrorMsg":""}} per root; {"Stats":...} lines are skipped. An
+// error object ({"Message": ...}), another line, or no root at all is an error.
+Expected<std::vector<ImportedRoot>> parse_dag_import_answer(std::string_view body);
+
+// Sends the CAR file `car` to the node's dag/import (multipart, as add does), which stores every
+// block and pins the roots. Deadlines, limits and errors as ipfs_add_file's.
+Expected<std::vector<ImportedRoot>> ipfs_dag_import(const HttpUrl& api,
+                                                    const std::filesystem::path& car,
+                                                    const IpfsApiOptions& options = {});
+
+// Imports `dag.car` and checks that the node pinned every one of `dag.car_roots`.
+Expected<bool> import_layer_car(const HttpUrl& api, const LayerDag& dag,
+                                const IpfsApiOptions& options = {});
 
 }  // namespace ocipfs

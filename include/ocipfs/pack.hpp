@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,10 @@ struct PackOptions {
   std::filesystem::path tarball;
   // Where the default tarball goes. Empty: the current directory.
   std::filesystem::path tarball_dir;
+  // Receives every byte of the tarball as stored, in order, in the pass that computes its digest
+  // and diff_id: while a directory's tarball is written, or while a given tarball is read. It
+  // may throw a std::exception to stop packing: pack_path then fails with its what().
+  std::function<void(std::string_view stored)> observe_stored = nullptr;
 };
 
 struct PackedLayer {
@@ -50,10 +55,11 @@ std::filesystem::path tarball_for(const std::filesystem::path& directory,
 //   0755 for directories and for files with any execute bit, 0644 for other files; pax format;
 //   gzip with no name and no timestamp (zlib, level 6) or zstd (level 3, with checksum). The same
 //   directory content gives the same bytes, whoever owns the files and whatever their times. The
-//   tarball is written to a temporary file and renamed into place.
-// - A .tar, .tar.gz or .tar.zst file is read as it is.
-// Either way the tar is read back entry by entry: absolute names, ".." components and hard links
-// that leave the tree are refused, and so are corrupt or truncated compressed streams. The
+//   tarball is an AtomicFile: it appears under its name complete, or not at all. Its digests are
+//   computed as it is written.
+// - A .tar, .tar.gz or .tar.zst file is read once, as it is, entry by entry: absolute names, ".."
+//   components and hard links that leave the tree are refused, and so are corrupt or truncated
+//   compressed streams. The
 // tarball's file name must be a valid OCI tag (it becomes the image's tag). Errors are one line
 // naming the file and the problem.
 Expected<PackedLayer> pack_path(const std::filesystem::path& path, const PackOptions& options = {});
