@@ -16,6 +16,7 @@
 
 #include "ocipfs/cid.hpp"
 #include "ocipfs/digest.hpp"
+#include "test_data.hpp"
 
 namespace ocipfs {
 namespace {
@@ -23,22 +24,14 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-std::string from_hex(std::string_view hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
-  }
-  return out;
-}
+using testing::from_hex;
 
 std::string sha256_bytes(std::string_view data) {
   const Sha256 hash = sha256(data);
   return std::string(reinterpret_cast<const char*>(hash.data()), hash.size());
 }
 
-Cid raw_cid(std::string_view block) {
-  return Cid{1, multicodec::raw, multihash::sha2_256, sha256_bytes(block)};
-}
+Cid raw_cid(std::string_view block) { return testing::sha256_cid(multicodec::raw, block); }
 
 Cid dag_pb_v0(std::string_view block) {
   return Cid{0, multicodec::dag_pb, multihash::sha2_256, sha256_bytes(block)};

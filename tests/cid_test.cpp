@@ -20,26 +20,14 @@
 #include <vector>
 
 #include "ocipfs/digest.hpp"
+#include "test_data.hpp"
 
 namespace ocipfs {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string from_hex(std::string_view hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    ADD_FAILURE() << "bad hex digit " << c;
-    return 0;
-  };
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
+using testing::from_hex;
 
 std::string sha256_bytes(std::string_view data) {
   const Sha256 hash = sha256(data);

@@ -20,30 +20,17 @@
 
 #include "ocipfs/cid.hpp"
 #include "ocipfs/digest.hpp"
+#include "test_data.hpp"
 
 namespace ocipfs {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string from_hex(std::string_view hex) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    ADD_FAILURE() << "bad hex digit " << c;
-    return 0;
-  };
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1])));
-  }
-  return out;
-}
+using testing::from_hex;
 
 std::string dag_pb_cid(std::string_view block) {
-  const auto hash = sha256(block);
-  return Cid{1, multicodec::dag_pb, multihash::sha2_256, std::string(hash.begin(), hash.end())}
-      .to_string();
+  return testing::sha256_cid(multicodec::dag_pb, block).to_string();
 }
 
 // Decodes a block that must be valid.

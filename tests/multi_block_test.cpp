@@ -41,12 +41,6 @@ Dag import(const std::string& content) {
   return dag;
 }
 
-Cid cid_of(std::uint64_t codec, std::string_view block) {
-  auto hash = sha256(block);
-  return Cid{1, codec, multihash::sha2_256,
-             std::string(reinterpret_cast<const char*>(hash.data()), hash.size())};
-}
-
 std::string car_of(const Cid& root, const std::vector<Block>& blocks) {
   std::string car = car_header({root});
   for (const Block& block : blocks) car += car_section(block.cid, block.bytes);
@@ -71,7 +65,7 @@ Block file_node(const std::vector<std::pair<Cid, std::uint64_t>>& children,
   }
   node.data = encode_unixfs_data(unixfs);
   std::string bytes = encode_pb_node(node);
-  return {cid_of(multicodec::dag_pb, bytes), bytes};
+  return {testing::sha256_cid(multicodec::dag_pb, bytes), bytes};
 }
 
 const testing::Headers car_headers = {
@@ -105,7 +99,8 @@ TEST(MultiBlockProof, AnImportedFileFromThePlainFile) {
 
 TEST(MultiBlockProof, ADagCutWithOtherParametersNeedsItsBlocks) {
   std::string first(400'000, 'a'), second(100'000, 'b');
-  Block a{cid_of(multicodec::raw, first), first}, b{cid_of(multicodec::raw, second), second};
+  Block a{testing::sha256_cid(multicodec::raw, first), first},
+      b{testing::sha256_cid(multicodec::raw, second), second};
   Block root = file_node({{a.cid, first.size()}, {b.cid, second.size()}});
   auto from_file = verify_content(root.cid, first + second, Payload::file);
   ASSERT_FALSE(from_file);
@@ -125,7 +120,7 @@ TEST(MultiBlockProof, OneBlockOfSeveralIsIncomplete) {
 
 TEST(MultiBlockProof, InconsistentNodesAreUnusable) {
   std::string data = "0123456789";
-  Block leaf{cid_of(multicodec::raw, data), data};
+  Block leaf{testing::sha256_cid(multicodec::raw, data), data};
   Block lying_sizes = file_node({{leaf.cid, data.size() + 1}});
   auto sizes =
       verify_content(lying_sizes.cid, car_of(lying_sizes.cid, {leaf, lying_sizes}), Payload::car);
@@ -136,7 +131,7 @@ TEST(MultiBlockProof, InconsistentNodesAreUnusable) {
   PbNode directory{{{leaf.cid.v1_bytes(), "a", data.size()}},
                    encode_unixfs_data({UnixfsType::directory, std::nullopt, std::nullopt, {}})};
   std::string bytes = encode_pb_node(directory);
-  Cid directory_cid = cid_of(multicodec::dag_pb, bytes);
+  Cid directory_cid = testing::sha256_cid(multicodec::dag_pb, bytes);
   auto not_file = verify_content(
       directory_cid, car_of(directory_cid, {leaf, {directory_cid, bytes}}), Payload::car);
   ASSERT_FALSE(not_file);
@@ -145,7 +140,7 @@ TEST(MultiBlockProof, InconsistentNodesAreUnusable) {
 
 TEST(MultiBlockProof, BoundsHoldAgainstDeepAndRepeatedDags) {
   std::string data = "x";
-  Block leaf{cid_of(multicodec::raw, data), data};
+  Block leaf{testing::sha256_cid(multicodec::raw, data), data};
   std::vector<Block> blocks{leaf};
   Cid top = leaf.cid;
   for (std::size_t level = 0; level <= max_proven_depth; ++level) {  // one level too deep
@@ -219,7 +214,7 @@ TEST_F(MultiBlockTest, HostileCarsAreRefusedAndNeverCached) {
   std::vector<Block> cycle{closing};
   cycle.insert(cycle.end(), dag.blocks.begin() + 1, dag.blocks.end());
   std::vector<Block> extra = dag.blocks;
-  extra.push_back({cid_of(multicodec::raw, "stranger"), "stranger"});
+  extra.push_back({testing::sha256_cid(multicodec::raw, "stranger"), "stranger"});
   std::vector<Block> impostors = dag.blocks;
   impostors.front() = impostor;
   const std::vector<std::pair<std::string, std::string>> cases = {
