@@ -1,5 +1,6 @@
 #include "ocipfs/caching_resolver.hpp"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -56,10 +57,26 @@ std::optional<Resolution> CachingResolver::cached(const Repository& repository, 
   if (auto image = shared_.images.find(keys.image)) return image;
   auto content = shared_.documents.find(keys.document);
   if (!content) return std::nullopt;
-  Resolution rebuilt = build_image(repository.kind, repository.cid, std::move(*content));
-  if (is_cacheable(rebuilt))
-    shared_.images.insert(keys.image, rebuilt, cache_cost(keys.image, rebuilt));
+  std::optional<Resolution> rebuilt = rebuild(repository, std::move(*content));
+  if (rebuilt && is_cacheable(*rebuilt))
+    shared_.images.insert(keys.image, *rebuilt, cache_cost(keys.image, *rebuilt));
   return rebuilt;
+}
+
+// The image of a cached document, without waiting: an image document's only when each of its
+// layers is at hand too.
+std::optional<Resolution> CachingResolver::rebuild(const Repository& repository, Content content) {
+  if (repository.kind != DocumentKind::image)
+    return build_image(repository.kind, repository.cid, content);
+  auto document = read_image_document(repository.cid, content);
+  if (!document) return Unexpected{document.error()};
+  std::vector<Resolution> layers;
+  for (const auto& cid : document->layers) {
+    auto layer = cached(layer_repository(cid));
+    if (!layer) return std::nullopt;
+    layers.push_back(std::move(*layer));
+  }
+  return compose_resolution(repository.cid, *document, layers);
 }
 
 std::optional<Resolution> CachingResolver::cached(const Repository& repository) {
@@ -112,14 +129,16 @@ asio::awaitable<Resolution> CachingResolver::resolve(const Repository& repositor
 asio::awaitable<void> CachingResolver::fetch(Repository repository,
                                              std::shared_ptr<ResolverShared::Flight> flight) {
   Keys keys(repository);
-  Content content = Unexpected{internal_error()};
+  Resolution result = Unexpected{internal_error()};
   try {
-    content = co_await source_.fetch(repository.cid, repository.kind);
+    Content content = co_await document(repository, keys);
+    if (repository.kind == DocumentKind::image) {
+      result = co_await compose(repository.cid, content);
+    } else {
+      result = build_image(repository.kind, repository.cid, content);
+    }
   } catch (const std::exception&) {
   }
-  if (content)
-    shared_.documents.insert(keys.document, *content, cache_cost(keys.document, *content));
-  Resolution result = build_image(repository.kind, repository.cid, content);
   if (is_cacheable(result))
     shared_.images.insert(keys.image, result, cache_cost(keys.image, result));
   std::vector<std::shared_ptr<ResolverShared::Waiter>> waiters;
@@ -131,6 +150,64 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
   }
   for (auto& waiter : waiters)
     asio::post(waiter->wake.get_executor(), [waiter] { waiter->wake.cancel(); });
+}
+
+// The document's verified bytes: cached, or fetched and then cached.
+asio::awaitable<Content> CachingResolver::document(const Repository& repository, const Keys& keys) {
+  if (auto content = shared_.documents.find(keys.document)) co_return std::move(*content);
+  Content content = co_await source_.fetch(repository.cid, repository.kind);
+  if (content)
+    shared_.documents.insert(keys.document, *content, cache_cost(keys.document, *content));
+  co_return content;
+}
+
+asio::awaitable<Resolution> CachingResolver::compose(const Cid& cid, const Content& content) {
+  auto document = read_image_document(cid, content);
+  if (!document) co_return Unexpected{document.error()};
+  std::vector<Resolution> layers = co_await resolve_layers(document->layers);
+  co_return compose_resolution(cid, *document, layers);
+}
+
+// What the workers of one resolve_layers share: the work and its results.
+struct CachingResolver::LayerBatch {
+  LayerBatch(const asio::any_io_executor& executor, std::vector<Cid> cids)
+      : cids(std::move(cids)),
+        results(this->cids.size(), Unexpected{internal_error()}),
+        done(executor) {}
+  std::vector<Cid> cids;
+  std::vector<Resolution> results;
+  std::size_t next = 0;     // the next layer a worker takes
+  std::size_t running = 0;  // workers not yet finished
+  asio::steady_timer done;  // cancelled by the last worker
+};
+
+asio::awaitable<std::vector<Resolution>> CachingResolver::resolve_layers(std::vector<Cid> cids) {
+  auto executor = co_await asio::this_coro::executor;
+  auto batch = std::make_shared<LayerBatch>(executor, std::move(cids));
+  const std::size_t workers = std::min(layer_resolutions_at_once, batch->cids.size());
+  batch->running = workers;
+  batch->done.expires_at(asio::steady_timer::time_point::max());
+  // Every worker runs on this coroutine's executor, so the batch needs no lock. A worker may
+  // run to its end inside co_spawn (every layer cached): hence the count, checked before waiting.
+  for (std::size_t i = 0; i < workers; ++i)
+    asio::co_spawn(executor, layer_worker(batch), asio::detached);
+  if (batch->running > 0) co_await batch->done.async_wait(use_tuple);
+  co_return std::move(batch->results);
+}
+
+asio::awaitable<void> CachingResolver::layer_worker(std::shared_ptr<LayerBatch> batch) {
+  while (batch->next < batch->cids.size()) {
+    std::size_t i = batch->next++;
+    try {
+      batch->results[i] = co_await resolve(layer_repository(batch->cids[i]));
+    } catch (const std::exception&) {
+    }
+  }
+  if (--batch->running == 0) batch->done.cancel();
+}
+
+Repository layer_repository(const Cid& cid) {
+  return {DocumentKind::layer, cid, "layer/" + cid.to_string()};
 }
 
 }  // namespace ocipfs

@@ -1,6 +1,8 @@
-// ocipfs inspect: what ocipfsd would serve for a reference, with ocipfsd's own code.
+// ocipfs inspect: what ocipfsd would serve for a reference (a layer or an image), with ocipfsd's
+// own code.
 #include "cli.hpp"
 #include "cli_report.hpp"
+#include "ocipfs/caching_resolver.hpp"
 #include "ocipfs/config.hpp"
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_fetcher.hpp"
@@ -20,6 +22,7 @@ struct Reference {
   std::string registry;   // as written, or --registry for a bare CID
   Repository repository;  // what the reference names
   std::string reference;  // a tag or a digest; empty when none was given
+  bool bare = false;      // a bare CID: its document says whether it is a layer or an image
 };
 
 Failure would_answer(const RegistryError& error) {
@@ -27,7 +30,8 @@ Failure would_answer(const RegistryError& error) {
                  std::string(code_name(error.code)) + ": " + error.message};
 }
 
-// HOST/NAME[:TAG|@DIGEST], NAME[:TAG|@DIGEST] when NAME starts with layer/, or a bare CID.
+// HOST/NAME[:TAG|@DIGEST], NAME[:TAG|@DIGEST] when NAME starts with layer/ or image/, or a bare
+// CID.
 Reference parse_reference(const Args& args) {
   const std::string& text = args.positional.front();
   Reference out;
@@ -35,14 +39,16 @@ Reference parse_reference(const Args& args) {
   if (slash == std::string::npos) {
     auto cid = parse_cid(text);
     if (!cid)
-      throw UsageError{in_quotes(text, 100) +
-                       " is neither HOST/layer/<CID>[:TAG] nor a CID: " + cid.error()};
+      throw UsageError{
+          in_quotes(text, 100) +
+          " is neither HOST/layer/<CID>[:TAG], HOST/image/<CID>[:TAG] nor a CID: " + cid.error()};
     out.registry = registry_of(args);
     out.repository = {DocumentKind::layer, std::move(*cid), ""};
+    out.bare = true;
     return out;
   }
   if (args.registry) throw UsageError{"--registry is for a bare CID; the reference names a host"};
-  bool has_host = !text.starts_with("layer/");
+  bool has_host = !text.starts_with("layer/") && !text.starts_with("image/");
   out.registry = has_host ? text.substr(0, slash) : std::string();
   std::string rest = has_host ? text.substr(slash + 1) : text;
   std::string name = rest;
@@ -81,24 +87,36 @@ bool verify_of(const Args& args) {
   return *args.verify == "strict";
 }
 
-// The document, fetched and verified by the fetcher ocipfsd runs, on one io_context.
-Content fetch_document(const Repository& repository, const std::vector<HttpUrl>& gateways,
-                       bool verify, std::chrono::milliseconds timeout) {
+struct Inspection {
+  Content content;  // the named document's bytes
+  Resolution resolution;
+};
+
+// What ocipfsd would resolve, with its own fetcher and resolver. A bare CID is read as an image
+// when its document says it is one.
+boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
+                                                     const std::vector<HttpUrl>& gateways,
+                                                     bool verify, GatewayClientOptions options) {
+  GatewayClient client(co_await boost::asio::this_coro::executor, options);
+  GatewayHealth health(gateways.size());
+  GatewayFetcher fetcher(client, gateways, health, verify);
+  ResolverShared shared(64 << 20);
+  CachingResolver resolver(fetcher, shared, options.timeout * 8);
+  Content content = co_await fetcher.fetch(ref.repository.cid, ref.repository.kind);
+  if (!content) co_return Inspection{content, Unexpected{content.error()}};
+  if (ref.bare && declares_image_document(*content)) ref.repository.kind = DocumentKind::image;
+  const std::string key = ref.repository.cid.v1_bytes();
+  shared.documents.insert(key, *content, cache_cost(key, *content));
+  Resolution resolution = co_await resolver.resolve(ref.repository);
+  co_return Inspection{std::move(content), std::move(resolution)};
+}
+
+Inspection inspect(Reference& ref, const std::vector<HttpUrl>& gateways, bool verify,
+                   std::chrono::milliseconds timeout) {
   GatewayClientOptions options;
   options.timeout = timeout;
   options.user_agent = "ocipfs/" OCIPFS_VERSION;
-  return run_blocking([&]() -> boost::asio::awaitable<Content> {
-    GatewayClient client(co_await boost::asio::this_coro::executor, options);
-    GatewayHealth health(gateways.size());
-    GatewayFetcher fetcher(client, gateways, health, verify);
-    co_return co_await fetcher.fetch(repository.cid, repository.kind);
-  });
-}
-
-std::string platform_text(const Platform& platform) {
-  std::string out = platform.os + "/" + platform.architecture;
-  if (!platform.variant.empty()) out += "/" + platform.variant;
-  return out;
+  return run_blocking([&] { return resolve_reference(ref, gateways, verify, options); });
 }
 
 std::string joined(const std::vector<std::string>& words) {
@@ -108,7 +126,10 @@ std::string joined(const std::vector<std::string>& words) {
 }
 
 void print_layers(const Report& report, const Image& image, const HttpUrl& gateway) {
-  for (const auto& layer : image.layers) {
+  for (std::size_t i = 0; i < image.layers.size(); ++i) {
+    const LayerManifest& layer = image.layers[i];
+    if (image.layers.size() > 1 || image.layer_manifests[i] != image.cid)
+      report.line("layer " + std::to_string(i + 1), image.layer_manifests[i]);
     report.line("ipfs path", layer.ipfs_path);
     report.line("layer", layer.media_type);
     report.line("layer digest", layer.digest + " (" + std::to_string(layer.size) + " bytes)");
@@ -133,11 +154,13 @@ void print_platforms(const Report& report, const Image& image) {
   report.line("platforms", joined(platforms));
 }
 
-// The tag to print: the one asked for, else the file name when it is a tag, else latest.
+// The tag to print: the one asked for, else the image's own (the document's tag or the layer's
+// file name), else latest.
 std::string tag_of(const Reference& ref, const Image& image) {
   if (!ref.reference.empty()) return ref.reference;
-  std::string_view file = image.layers.front().path.file_name();
-  return image.has_tag(file) ? std::string(file) : "latest";
+  for (const auto& tag : image.tags)
+    if (tag != "latest") return tag;
+  return "latest";
 }
 
 // The reference must name something ocipfsd serves: a tag of the image, or one of its manifests.
@@ -158,25 +181,30 @@ int run_inspect(const Args& args) {
   Reference ref = parse_reference(args);
   std::vector<HttpUrl> gateways = gateways_of(args);
   bool verify = verify_of(args);
-  Content content =
-      fetch_document(ref.repository, gateways, verify, timeout_of(args, std::chrono::seconds(30)));
-  Resolution resolution = build_image(ref.repository.kind, ref.repository.cid, content);
-  if (!resolution) throw would_answer(resolution.error());
-  const Image& image = **resolution;
+  Inspection found = inspect(ref, gateways, verify, timeout_of(args, std::chrono::seconds(30)));
+  if (!found.resolution) throw would_answer(found.resolution.error());
+  const Image& image = **found.resolution;
+  const bool is_image = ref.repository.kind == DocumentKind::image;
 
   std::string tag = tag_of(ref, image);
-  std::string separator = tag.starts_with("sha256:") ? "@" : ":";
-  std::string reference =
-      ref.registry + (ref.registry.empty() ? "" : "/") + "layer/" + image.cid + separator + tag;
+  std::string name = (is_image ? "image/" : "layer/") + image.cid;
+  std::string reference = ref.registry + (ref.registry.empty() ? "" : "/") + name +
+                          (tag.starts_with("sha256:") ? "@" : ":") + tag;
   Report report;
   report.line("reference", reference);
-  report.line("layer manifest",
-              image.cid + " (" + std::to_string(content.value().size()) + " bytes, " +
+  report.line(document_noun(ref.repository.kind),
+              image.cid + " (" + std::to_string(found.content.value().size()) + " bytes, " +
                   (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")");
   print_layers(report, image, gateways.front());
   print_platforms(report, image);
   check_served(ref, image);
-  if (!ref.registry.empty()) report.text("COPY --from=" + reference + " / /");
+  if (ref.registry.empty()) return 0;
+  if (!is_image) {
+    report.text("COPY --from=" + reference + " / /");
+    return 0;
+  }
+  report.text("FROM " + reference);
+  report.text("docker run " + reference);
   return 0;
 }
 

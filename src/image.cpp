@@ -35,13 +35,16 @@ json platform_json(const Platform& platform) {
   return out;
 }
 
-json config_json(const std::string& cid, const std::vector<LayerManifest>& layers,
-                 const Platform& platform) {
+json config_json(const Image& image, const Platform& platform, const json& container) {
   json config = platform_json(platform);
-  config["config"] = json::object();
+  config["config"] = container;
   json diff_ids = json::array();
-  for (const auto& layer : layers) diff_ids.push_back(layer.diff_id);
-  config["history"] = json::array({{{"created_by", "ocipfs layer/" + cid}}});
+  json history = json::array();
+  for (std::size_t i = 0; i < image.layers.size(); ++i) {
+    diff_ids.push_back(image.layers[i].diff_id);
+    history.push_back({{"created_by", "ocipfs layer/" + image.layer_manifests[i]}});
+  }
+  config["history"] = std::move(history);
   config["rootfs"] = {{"type", "layers"}, {"diff_ids", std::move(diff_ids)}};
   return config;
 }
@@ -57,10 +60,11 @@ json layer_descriptor(const LayerManifest& layer) {
   };
 }
 
-json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config) {
+json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config,
+                   const std::map<std::string, std::string>& annotations) {
   json descriptors = json::array();
   for (const auto& layer : layers) descriptors.push_back(layer_descriptor(layer));
-  return {
+  json manifest = {
       {"schemaVersion", 2},
       {"mediaType", oci_manifest_media_type},
       {"config",
@@ -69,6 +73,8 @@ json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config)
         {"size", config.bytes.size()}}},
       {"layers", std::move(descriptors)},
   };
+  if (!annotations.empty()) manifest["annotations"] = annotations;
+  return manifest;
 }
 
 json index_json(const std::vector<PlatformImage>& platforms) {
@@ -82,39 +88,68 @@ json index_json(const std::vector<PlatformImage>& platforms) {
   return {{"schemaVersion", 2}, {"mediaType", oci_index_media_type}, {"manifests", manifests}};
 }
 
+std::vector<Platform> platforms_of(const std::optional<Platform>& declared) {
+  if (declared) return {*declared};
+  return {all_platforms.begin(), all_platforms.end()};
+}
+
+void add_platforms(Image& image, const std::vector<Platform>& platforms, const json& container,
+                   const std::map<std::string, std::string>& annotations) {
+  for (const auto& platform : platforms) {
+    Blob config = make_blob(config_json(image, platform, container));
+    Blob manifest = make_blob(manifest_json(image.layers, config, annotations));
+    image.platforms.push_back({platform, std::move(config), std::move(manifest)});
+  }
+  image.index = make_blob(index_json(image.platforms));
+}
+
+// Adds `tag` unless it is empty, not a tag, or latest (which every image has).
+void add_tag(Image& image, std::string_view tag) {
+  if (is_tag(tag) && tag != "latest") image.tags.emplace_back(tag);
+  std::sort(image.tags.begin(), image.tags.end());
+}
+
 }  // namespace
 
 std::span<const Platform> default_platforms() { return all_platforms; }
 
-bool is_tag(std::string_view text) {
-  if (text.empty() || text.size() > 128) return false;
-  auto word = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-  };
-  if (!word(text.front())) return false;
-  return std::all_of(text.begin() + 1, text.end(),
-                     [&](char c) { return word(c) || c == '.' || c == '-'; });
+Image synthesize_image(std::string cid, LayerManifest layer) {
+  Image image{cid, {std::move(layer)}, {cid}, {}, {}, {"latest"}};
+  const LayerManifest& only = image.layers.front();
+  add_platforms(image, platforms_of(only.platform), json::object(), {});
+  std::string_view file_name = only.path.file_name();
+  add_tag(image, file_name);
+  return image;
 }
 
-Image synthesize_image(std::string cid, LayerManifest layer) {
-  Image image{std::move(cid), {std::move(layer)}, {}, {}, {"latest"}};
-  const LayerManifest& only = image.layers.front();
-  std::vector<Platform> platforms;
-  if (only.platform) {
-    platforms.push_back(*only.platform);
-  } else {
-    platforms.assign(all_platforms.begin(), all_platforms.end());
+Expected<std::optional<Platform>> image_platform(const ImageDocument& document,
+                                                 const std::vector<LayerManifest>& layers) {
+  std::optional<Platform> agreed = document.platform;
+  std::string agreed_by = "the image document";
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (!layers[i].platform) continue;
+    std::string layer =
+        "layer " + std::to_string(i + 1) + " (" + document.layers[i].to_string() + ")";
+    if (agreed && *agreed != *layers[i].platform)
+      return Unexpected{layer + " is for " + platform_text(*layers[i].platform) + " but " +
+                        agreed_by + " is for " + platform_text(*agreed)};
+    if (!agreed) {
+      agreed = layers[i].platform;
+      agreed_by = layer;
+    }
   }
-  for (const auto& platform : platforms) {
-    Blob config = make_blob(config_json(image.cid, image.layers, platform));
-    Blob manifest = make_blob(manifest_json(image.layers, config));
-    image.platforms.push_back({platform, std::move(config), std::move(manifest)});
-  }
-  image.index = make_blob(index_json(image.platforms));
+  return agreed;
+}
 
-  std::string_view file_name = only.path.file_name();
-  if (is_tag(file_name) && file_name != "latest") image.tags.emplace_back(file_name);
-  std::sort(image.tags.begin(), image.tags.end());
+Expected<Image> compose_image(std::string cid, const ImageDocument& document,
+                              std::vector<LayerManifest> layers) {
+  auto platform = image_platform(document, layers);
+  if (!platform) return Unexpected{platform.error()};
+  Image image{std::move(cid), std::move(layers), {}, {}, {}, {"latest"}};
+  for (const auto& layer : document.layers) image.layer_manifests.push_back(layer.to_string());
+  add_platforms(image, platforms_of(*platform), json::parse(container_config_json(document.config)),
+                document.annotations);
+  add_tag(image, document.tag);
   return image;
 }
 

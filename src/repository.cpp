@@ -1,5 +1,6 @@
 #include "ocipfs/repository.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include "ocipfs/text.hpp"
@@ -12,7 +13,8 @@ struct KindName {
   std::string_view prefix;  // the first component of the name, with its slash
   DocumentKind kind;
 };
-constexpr std::array<KindName, 1> kinds = {{{"layer/", DocumentKind::layer}}};
+constexpr std::array<KindName, 2> kinds = {
+    {{"layer/", DocumentKind::layer}, {"image/", DocumentKind::image}}};
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -43,8 +45,9 @@ bool is_name_component(std::string_view component) {
 
 RegistryError not_served(std::string_view name) {
   return name_unknown("repository " + in_quotes(name) +
-                      " is not served here: names are layer/<CID of a layer manifest, CIDv1 in "
-                      "lowercase base32 or base36>");
+                      " is not served here: names are layer/<CID of a layer manifest> and "
+                      "image/<CID of an image document>, the CID a CIDv1 in lowercase base32 or "
+                      "base36");
 }
 
 }  // namespace
@@ -53,6 +56,8 @@ std::string_view document_noun(DocumentKind kind) {
   switch (kind) {
     case DocumentKind::layer:
       return "layer manifest";
+    case DocumentKind::image:
+      return "image document";
   }
   return "document";
 }
@@ -71,6 +76,16 @@ bool is_repository_name(std::string_view name) {
     if (slash == std::string_view::npos) return true;
     start = slash + 1;
   }
+}
+
+bool is_tag(std::string_view text) {
+  if (text.empty() || text.size() > 128) return false;
+  auto word = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  };
+  if (!word(text.front())) return false;
+  return std::all_of(text.begin() + 1, text.end(),
+                     [&](char c) { return word(c) || c == '.' || c == '-'; });
 }
 
 Expected<Repository, RegistryError> parse_repository(std::string_view name) {

@@ -12,6 +12,7 @@ std::size_t image_cost(const Image& image) {
   std::size_t cost = sizeof(Image) + image.cid.capacity() + blob_cost(image.index);
   for (const auto& layer : image.layers)
     cost += sizeof(LayerManifest) + layer.ipfs_path.capacity() * 2 + layer.digest.capacity() * 2;
+  for (const auto& cid : image.layer_manifests) cost += sizeof(std::string) + cid.capacity();
   for (const auto& platform : image.platforms)
     cost += sizeof(PlatformImage) + blob_cost(platform.config) + blob_cost(platform.manifest);
   for (const auto& tag : image.tags) cost += sizeof(std::string) + tag.capacity();
@@ -25,6 +26,33 @@ Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content
   auto layer = parse_layer_manifest(*content);
   if (!layer) return Unexpected{invalid_document(kind, cid_text, layer.error())};
   return std::make_shared<const Image>(synthesize_image(std::move(cid_text), std::move(*layer)));
+}
+
+Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const Content& content) {
+  if (!content) return Unexpected{content.error()};
+  auto document = parse_image_document(*content);
+  if (!document)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), document.error())};
+  return std::move(*document);
+}
+
+Resolution compose_resolution(const Cid& cid, const ImageDocument& document,
+                              const std::vector<Resolution>& layers) {
+  std::vector<LayerManifest> manifests;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i]) {
+      manifests.push_back((*layers[i])->layers.front());
+      continue;
+    }
+    RegistryError error = layers[i].error();
+    error.message = "layer " + std::to_string(i + 1) + " of image " + cid.to_string() + " (" +
+                    document.layers[i].to_string() + "): " + error.message;
+    return Unexpected{std::move(error)};
+  }
+  auto image = compose_image(cid.to_string(), document, std::move(manifests));
+  if (!image)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), image.error())};
+  return std::make_shared<const Image>(std::move(*image));
 }
 
 bool is_cacheable(const Resolution& value) {

@@ -948,6 +948,46 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
             0);
 }
 
+TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
+  testing::FakeGateway gateway;
+  std::string base = testing::manifest_cid;
+  std::string app_manifest = testing::layer_manifest_json("app.tar.gz");
+  std::string app = testing::raw_cid_of(app_manifest);
+  std::string document = R"({"mediaType":"application/vnd.ocipfs.image.manifest.v1+json",)"
+                         R"("layers":[")" +
+                         base + R"(",")" + app + R"("],"tag":"app-1"})";
+  std::string image = testing::raw_cid_of(document);
+  gateway.serve_cid(base, testing::layer_manifest_json());
+  gateway.serve_cid(app, app_manifest);
+  gateway.serve_cid(image, document);
+  std::string flags = " --gateway=" + gateway.url();
+
+  for (std::string ref : {"reg.example/image/" + image, image}) {
+    auto run = ocipfs("inspect " + ref + flags + (ref == image ? " --registry=reg.example" : ""));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_THAT(run.output, HasSubstr("reference       reg.example/image/" + image + ":app-1\n"));
+    EXPECT_THAT(run.output, HasSubstr("image document  " + image));
+    EXPECT_THAT(run.output, HasSubstr("layer 1         " + base + "\n"));
+    EXPECT_THAT(run.output, HasSubstr("layer 2         " + app + "\n"));
+    EXPECT_THAT(run.output, HasSubstr("/app.tar.gz (the 302 for the layer blob)"));
+    EXPECT_THAT(run.output, HasSubstr("tags            app-1, latest\n"));
+    EXPECT_THAT(run.output, HasSubstr("FROM reg.example/image/" + image + ":app-1\n"));
+    EXPECT_THAT(run.output, HasSubstr("docker run reg.example/image/" + image + ":app-1\n"));
+  }
+  // A layer that is no layer manifest: ocipfsd's answer, naming the layer.
+  std::string stray = testing::raw_cid_of("{}");
+  gateway.serve_cid(stray, "{}");
+  std::string bad_document = R"({"mediaType":"application/vnd.ocipfs.image.manifest.v1+json",)"
+                             R"("layers":[")" +
+                             stray + R"("]})";
+  std::string bad = testing::raw_cid_of(bad_document);
+  gateway.serve_cid(bad, bad_document);
+  auto run = ocipfs("inspect reg/image/" + bad + flags);
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("ocipfsd would answer 404 MANIFEST_INVALID: layer 1 of image " +
+                                    bad + " (" + stray + ")"));
+}
+
 TEST(OcipfsCli, InspectFailsWhenOcipfsdWouldNotServe) {
   testing::FakeGateway gateway;
   std::string broken = testing::layer_manifest_json("hello.tar.gz", "\"platform\":7,");

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ocipfs/lru_cache.hpp"
 #include "ocipfs/resolver.hpp"
@@ -35,7 +36,9 @@ class ResolverShared {
   std::uint64_t fetches_ = 0;
 };
 
-// One per thread: fetches with that thread's `source`, shares the rest.
+// One per thread: fetches with that thread's `source`, shares the rest. An image document's
+// layers are resolved through the same resolver, so each layer manifest is fetched once however
+// many images name it.
 class CachingResolver final : public Resolver {
  public:
   // `wait_limit` bounds how long a request waits for a fetch in flight (the fetch itself is
@@ -47,9 +50,16 @@ class CachingResolver final : public Resolver {
 
  private:
   struct Keys;
+  struct LayerBatch;
   boost::asio::awaitable<void> fetch(Repository repository,
                                      std::shared_ptr<ResolverShared::Flight> flight);
+  boost::asio::awaitable<Content> document(const Repository& repository, const Keys& keys);
+  boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content);
+  // Resolves layer/<cid> for each of `cids`, layer_resolutions_at_once at a time.
+  boost::asio::awaitable<std::vector<Resolution>> resolve_layers(std::vector<Cid> cids);
+  boost::asio::awaitable<void> layer_worker(std::shared_ptr<LayerBatch> batch);
   std::optional<Resolution> cached(const Repository& repository, const Keys& keys);
+  std::optional<Resolution> rebuild(const Repository& repository, Content content);
   std::shared_ptr<ResolverShared::Flight> join_flight(
       const Repository& repository, const Keys& keys,
       std::shared_ptr<ResolverShared::Waiter> waiter, bool& leader, std::optional<Resolution>& hit);
@@ -58,5 +68,8 @@ class CachingResolver final : public Resolver {
   ResolverShared& shared_;
   std::chrono::milliseconds wait_limit_;
 };
+
+// layer/<cid>: the repository an image document's layer is resolved as.
+Repository layer_repository(const Cid& cid);
 
 }  // namespace ocipfs

@@ -8,6 +8,7 @@
 
 #include "ocipfs/expected.hpp"
 #include "ocipfs/ipfs_path.hpp"
+#include "ocipfs/platform.hpp"
 
 namespace ocipfs {
 
@@ -16,14 +17,6 @@ inline constexpr std::string_view layer_manifest_media_type =
 inline constexpr std::string_view ipfs_cid_annotation = "io.ocipfs.layer.ipfs.cid";
 inline constexpr std::string_view fs_digest_annotation = "io.ocipfs.layer.fs.digest";
 inline constexpr std::size_t max_layer_manifest_size = 1024 * 1024;
-
-struct Platform {
-  std::string os;
-  std::string architecture;
-  std::string variant;  // may be empty
-
-  friend bool operator==(const Platform&, const Platform&) = default;
-};
 
 struct LayerManifest {
   std::string media_type;  // an OCI or Docker layer media type

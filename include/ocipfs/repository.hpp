@@ -1,5 +1,5 @@
-// Repository names: which kind of document on IPFS a name such as "layer/<cid>" serves, and its
-// CID.
+// Repository names: which kind of document on IPFS a name such as "layer/<cid>" or "image/<cid>"
+// serves, and its CID.
 #pragma once
 
 #include <string>
@@ -14,6 +14,7 @@ namespace ocipfs {
 // The kinds of document a repository can name; the name's first component says which.
 enum class DocumentKind {
   layer,  // layer/<cid>: a layer manifest, served as a one-layer image
+  image,  // image/<cid>: an image document, served as the image it composes of layer manifests
 };
 
 struct Repository {
@@ -32,6 +33,9 @@ RegistryError invalid_document(DocumentKind kind, const std::string& cid,
 
 // True for names of the OCI grammar: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/...)*, at most 255.
 bool is_repository_name(std::string_view name);
+
+// True for a valid OCI tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
+bool is_tag(std::string_view text);
 
 // Parses a name of the OCI grammar into the repository it serves: "<kind>/<CID>", the CID in
 // lowercase base32 or base36 (OCI names are lowercase). Any other name is 404 NAME_UNKNOWN, with a

@@ -1,5 +1,6 @@
 // The resolver seam: from a repository (a kind of document and its CID) to the image it serves,
-// or a registry error; and the source of verified documents that resolvers build from.
+// or a registry error; the source of verified documents that resolvers build from; and the pure
+// steps from documents to images.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -7,10 +8,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "ocipfs/cid.hpp"
 #include "ocipfs/expected.hpp"
 #include "ocipfs/image.hpp"
+#include "ocipfs/image_document.hpp"
 #include "ocipfs/registry_error.hpp"
 #include "ocipfs/repository.hpp"
 
@@ -39,8 +42,22 @@ class ContentSource {
   virtual boost::asio::awaitable<Content> fetch(const Cid& cid, DocumentKind kind) = 0;
 };
 
-// Validates verified bytes as a document of `kind` and synthesizes its image (pure).
+// Validates verified bytes as a layer manifest and synthesizes its one-layer image (pure). `kind`
+// names the document in messages.
 Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content);
+
+// An image document's layers are resolved this many at once, each as layer/<CID> is.
+inline constexpr std::size_t layer_resolutions_at_once = 32;
+
+// Validates verified bytes as an image document; 404 MANIFEST_INVALID naming the CID and the
+// field otherwise, or the content's own error.
+Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const Content& content);
+
+// The image `document` (named `cid`) composes, from the resolution of each of its layers, in
+// order. The first layer that failed decides the answer: its error, status and code, with a
+// message that names it: `layer 3 of image bafk... (bafk...): ...`. Pure.
+Resolution compose_resolution(const Cid& cid, const ImageDocument& document,
+                              const std::vector<Resolution>& layers);
 
 // True for what may be cached: images, and documents proven invalid (immutable too). Gateway
 // failures never are.

@@ -1,0 +1,295 @@
+#include "ocipfs/image_document.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "json_fields.hpp"
+#include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/repository.hpp"
+#include "ocipfs/text.hpp"
+
+namespace ocipfs {
+
+namespace {
+
+using namespace json_fields;
+
+constexpr std::size_t max_field_length = 64 * 1024;
+
+std::string quoted_key(std::string_view key) { return in_quotes(key, 200); }
+
+const std::string& string_value(const json& value, const std::string& where) {
+  if (!value.is_string()) throw JsonInvalid{where + " must be a string"};
+  const auto& text = value.get_ref<const std::string&>();
+  if (text.size() > max_field_length) throw JsonInvalid{where + " is longer than 64 KiB"};
+  return text;
+}
+
+std::vector<std::string> string_list(const json& value, const std::string& where) {
+  if (!value.is_array()) throw JsonInvalid{where + " must be an array of strings"};
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < value.size(); ++i)
+    out.push_back(string_value(value[i], where + "[" + std::to_string(i) + "]"));
+  return out;
+}
+
+std::map<std::string, std::string> string_map(const json& value, const std::string& where) {
+  if (!value.is_object()) throw JsonInvalid{where + " must be an object of strings"};
+  std::map<std::string, std::string> out;
+  for (const auto& [key, each] : value.items()) {
+    if (key.empty()) throw JsonInvalid{where + " has an empty key"};
+    out[key] = string_value(each, where + "." + key);
+  }
+  return out;
+}
+
+// The keys of an object whose values must be empty objects (ExposedPorts, Volumes).
+std::vector<std::string> key_set(const json& value, const std::string& where) {
+  if (!value.is_object()) throw JsonInvalid{where + " must be an object of {} values"};
+  std::vector<std::string> keys;
+  for (const auto& [key, each] : value.items()) {
+    if (!each.is_object())
+      throw JsonInvalid{where + "[" + quoted_key(key) + "] must be {}, not " +
+                        in_quotes(each.dump(), 40)};
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+bool is_env_entry(std::string_view entry) {
+  auto eq = entry.find('=');
+  return eq != std::string_view::npos && eq > 0 && entry.find('\0') == std::string_view::npos;
+}
+
+// "80/tcp", "53/udp", "9/sctp", or "80" (Docker's and OCI's default protocol, tcp).
+std::optional<std::string> normalized_port(std::string_view key) {
+  auto slash = key.find('/');
+  std::string_view number = key.substr(0, slash);
+  std::string_view protocol = slash == std::string_view::npos ? "tcp" : key.substr(slash + 1);
+  if (protocol != "tcp" && protocol != "udp" && protocol != "sctp") return std::nullopt;
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), port);
+  if (ec != std::errc() || end != number.data() + number.size() || number.empty() ||
+      number.front() == '0' || port == 0 || port > 65535)
+    return std::nullopt;
+  return std::string(number) + "/" + std::string(protocol);
+}
+
+bool is_absolute_path(std::string_view path) {
+  return path.starts_with('/') && path.find('\0') == std::string_view::npos && path.size() <= 4096;
+}
+
+// "SIGTERM", "TERM", "SIGRTMIN+3" or a signal number.
+bool is_signal(std::string_view signal) {
+  if (signal.empty() || signal.size() > 16) return false;
+  if (std::all_of(signal.begin(), signal.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return signal.front() != '0';
+  return std::all_of(signal.begin(), signal.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-';
+  });
+}
+
+std::vector<std::string> sorted_unique(std::vector<std::string> items) {
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+  return items;
+}
+
+std::vector<std::string> read_env(const json& value) {
+  std::vector<std::string> env = string_list(value, "config.Env");
+  for (std::size_t i = 0; i < env.size(); ++i)
+    if (!is_env_entry(env[i]))
+      throw JsonInvalid{"config.Env[" + std::to_string(i) + "] must be KEY=value, not " +
+                        in_quotes(env[i])};
+  return env;
+}
+
+std::vector<std::string> read_ports(const json& value) {
+  std::vector<std::string> ports;
+  for (const auto& key : key_set(value, "config.ExposedPorts")) {
+    auto port = normalized_port(key);
+    if (!port)
+      throw JsonInvalid{"config.ExposedPorts has an invalid key " + quoted_key(key) +
+                        " (PORT, PORT/tcp, PORT/udp or PORT/sctp, PORT 1-65535)"};
+    ports.push_back(std::move(*port));
+  }
+  return sorted_unique(std::move(ports));
+}
+
+std::vector<std::string> read_volumes(const json& value) {
+  std::vector<std::string> volumes = key_set(value, "config.Volumes");
+  for (const auto& volume : volumes)
+    if (!is_absolute_path(volume))
+      throw JsonInvalid{"config.Volumes has an invalid key " + quoted_key(volume) +
+                        " (an absolute path)"};
+  return sorted_unique(std::move(volumes));
+}
+
+std::string read_working_dir(const json& value) {
+  std::string dir = string_value(value, "config.WorkingDir");
+  if (!dir.empty() && !is_absolute_path(dir))
+    throw JsonInvalid{"config.WorkingDir must be an absolute path, not " + in_quotes(dir)};
+  return dir;
+}
+
+std::string read_stop_signal(const json& value) {
+  std::string signal = string_value(value, "config.StopSignal");
+  if (!signal.empty() && !is_signal(signal))
+    throw JsonInvalid{"config.StopSignal must be a signal name like SIGTERM or a number, not " +
+                      in_quotes(signal)};
+  return signal;
+}
+
+ContainerConfig read_config(const json& value) {
+  if (!value.is_object()) throw JsonInvalid{"config must be an object"};
+  ContainerConfig config;
+  auto field = [&value](const char* key) -> const json* {
+    auto it = value.find(key);
+    return it == value.end() || it->is_null() ? nullptr : &*it;
+  };
+  if (auto* v = field("Entrypoint")) config.entrypoint = string_list(*v, "config.Entrypoint");
+  if (auto* v = field("Cmd")) config.cmd = string_list(*v, "config.Cmd");
+  if (auto* v = field("Env")) config.env = read_env(*v);
+  if (auto* v = field("WorkingDir")) config.working_dir = read_working_dir(*v);
+  if (auto* v = field("User")) config.user = string_value(*v, "config.User");
+  if (auto* v = field("ExposedPorts")) config.exposed_ports = read_ports(*v);
+  if (auto* v = field("Volumes")) config.volumes = read_volumes(*v);
+  if (auto* v = field("Labels")) config.labels = string_map(*v, "config.Labels");
+  if (auto* v = field("StopSignal")) config.stop_signal = read_stop_signal(*v);
+  return config;
+}
+
+const json& layer_list(const json& document) {
+  const json& layers = member(document, "layers", "");
+  if (!layers.is_array()) throw JsonInvalid{"layers must be an array"};
+  if (layers.empty()) throw JsonInvalid{"layers is empty: an image needs at least one layer"};
+  if (layers.size() > max_image_layers)
+    throw JsonInvalid{"layers has " + std::to_string(layers.size()) + " entries; at most " +
+                      std::to_string(max_image_layers) + " are allowed (containerd's limit)"};
+  return layers;
+}
+
+Cid layer_cid(const json& entry, std::size_t index) {
+  const std::string where = "layers[" + std::to_string(index) + "]";
+  const std::string& text = string_value(entry, where);
+  auto cid = parse_cid(text);
+  if (!cid)
+    throw JsonInvalid{where + " must be the CID of a layer manifest, not " + in_quotes(text) +
+                      ": " + cid.error()};
+  return std::move(*cid);
+}
+
+// Everything but the layers.
+void read_settings(const json& document, bool media_type_required, ImageDocument& image) {
+  if (!document.is_object()) throw JsonInvalid{"the document must be a JSON object"};
+  if (media_type_required || document.contains("mediaType")) {
+    const std::string& media_type = string_member(document, "mediaType", "");
+    if (media_type != image_document_media_type)
+      throw JsonInvalid{"mediaType must be \"" + std::string(image_document_media_type) +
+                        "\", not " + in_quotes(media_type) +
+                        (media_type == layer_manifest_media_type
+                             ? " (a layer manifest is served as layer/<CID>)"
+                             : "")};
+  }
+  if (auto it = document.find("config"); it != document.end()) image.config = read_config(*it);
+  if (auto it = document.find("platform"); it != document.end())
+    image.platform = parse_platform(*it, "platform");
+  if (auto it = document.find("annotations"); it != document.end())
+    image.annotations = string_map(*it, "annotations");
+  if (auto it = document.find("tag"); it != document.end()) {
+    image.tag = string_value(*it, "tag");
+    if (!is_tag(image.tag))
+      throw JsonInvalid{"tag must be an OCI tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}), not " +
+                        in_quotes(image.tag)};
+  }
+}
+
+ImageDocument validate_document(const json& document) {
+  ImageDocument image;
+  read_settings(document, true, image);
+  const json& layers = layer_list(document);
+  for (std::size_t i = 0; i < layers.size(); ++i) image.layers.push_back(layer_cid(layers[i], i));
+  return image;
+}
+
+ComposeFile validate_compose(const json& document) {
+  ComposeFile compose;
+  read_settings(document, false, compose.image);
+  const json& layers = layer_list(document);
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string where = "layers[" + std::to_string(i) + "]";
+    std::string entry = string_value(layers[i], where);
+    if (entry.empty()) throw JsonInvalid{where + " is empty"};
+    compose.layers.push_back(std::move(entry));
+  }
+  return compose;
+}
+
+json object_of_keys(const std::vector<std::string>& keys) {
+  json out = json::object();
+  for (const auto& key : keys) out[key] = json::object();
+  return out;
+}
+
+nlohmann::ordered_json platform_object(const Platform& platform) {
+  nlohmann::ordered_json out = {{"os", platform.os}, {"architecture", platform.architecture}};
+  if (!platform.variant.empty()) out["variant"] = platform.variant;
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+json config_object(const ContainerConfig& config) {
+  json out = json::object();
+  if (config.entrypoint) out["Entrypoint"] = *config.entrypoint;
+  if (config.cmd) out["Cmd"] = *config.cmd;
+  if (!config.env.empty()) out["Env"] = config.env;
+  if (!config.working_dir.empty()) out["WorkingDir"] = config.working_dir;
+  if (!config.user.empty()) out["User"] = config.user;
+  if (!config.exposed_ports.empty()) out["ExposedPorts"] = object_of_keys(config.exposed_ports);
+  if (!config.volumes.empty()) out["Volumes"] = object_of_keys(config.volumes);
+  if (!config.labels.empty()) out["Labels"] = config.labels;
+  if (!config.stop_signal.empty()) out["StopSignal"] = config.stop_signal;
+  return out;
+}
+
+}  // namespace
+
+std::string container_config_json(const ContainerConfig& config) {
+  return config_object(config).dump();
+}
+
+std::string image_document_json(const ImageDocument& document) {
+  nlohmann::ordered_json out;
+  out["mediaType"] = image_document_media_type;
+  json layers = json::array();
+  for (const auto& layer : document.layers) layers.push_back(layer.to_string());
+  out["layers"] = std::move(layers);
+  if (json config = config_object(document.config); !config.empty())
+    out["config"] = std::move(config);
+  if (document.platform) out["platform"] = platform_object(*document.platform);
+  if (!document.annotations.empty()) out["annotations"] = document.annotations;
+  if (!document.tag.empty()) out["tag"] = document.tag;
+  return out.dump(2) + "\n";
+}
+
+Expected<ImageDocument> parse_image_document(std::string_view text) {
+  return parse_document<ImageDocument>(text, max_image_document_size, validate_document);
+}
+
+bool declares_image_document(std::string_view text) {
+  if (text.size() > max_image_document_size || nests_deeper_than(text, max_json_depth))
+    return false;
+  json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!document.is_object()) return false;
+  auto it = document.find("mediaType");
+  return it != document.end() && it->is_string() && *it == image_document_media_type;
+}
+
+Expected<ComposeFile> parse_compose_file(std::string_view text) {
+  return parse_document<ComposeFile>(text, max_image_document_size, validate_compose);
+}
+
+}  // namespace ocipfs

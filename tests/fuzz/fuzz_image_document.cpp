@@ -1,0 +1,133 @@
+// Fuzzes the image document parser (image_document.hpp), its canonical text, the compose file
+// parser, and the image composed of it (compose_image in image.hpp, compose_resolution in
+// resolver.hpp). The input is the image document's bytes.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "fuzz_check.hpp"
+#include "ocipfs/digest.hpp"
+#include "ocipfs/image.hpp"
+#include "ocipfs/image_document.hpp"
+#include "ocipfs/resolver.hpp"
+
+namespace {
+
+using namespace ocipfs;
+using nlohmann::json;
+
+Cid sha256_cid(std::string_view bytes) {
+  auto hash = sha256(bytes);
+  return {1, multicodec::raw, multihash::sha2_256,
+          std::string(reinterpret_cast<const char*>(hash.data()), hash.size())};
+}
+
+// The rules restated independently of the validator.
+void check_document(const ImageDocument& document) {
+  FUZZ_CHECK(!document.layers.empty() && document.layers.size() <= max_image_layers);
+  for (const auto& entry : document.config.env) {
+    auto eq = entry.find('=');
+    FUZZ_CHECK(eq != std::string::npos && eq > 0);
+  }
+  const auto& ports = document.config.exposed_ports;
+  FUZZ_CHECK(std::is_sorted(ports.begin(), ports.end()));
+  for (const auto& port : ports) {
+    auto slash = port.find('/');
+    FUZZ_CHECK(slash != std::string::npos);
+    std::string protocol = port.substr(slash + 1);
+    FUZZ_CHECK(protocol == "tcp" || protocol == "udp" || protocol == "sctp");
+    long number = std::stol(port.substr(0, slash));
+    FUZZ_CHECK(number >= 1 && number <= 65535);
+  }
+  for (const auto& volume : document.config.volumes) FUZZ_CHECK(volume.starts_with('/'));
+  FUZZ_CHECK(document.config.working_dir.empty() || document.config.working_dir.starts_with('/'));
+  FUZZ_CHECK(document.tag.empty() || is_tag(document.tag));
+}
+
+// The canonical text gives the same document back, and is its own canonical text.
+void check_round_trip(const ImageDocument& document) {
+  std::string text = image_document_json(document);
+  FUZZ_CHECK(declares_image_document(text));
+  auto again = parse_image_document(text);
+  FUZZ_CHECK(again);
+  FUZZ_CHECK(again->config == document.config);
+  FUZZ_CHECK(again->layers.size() == document.layers.size());
+  for (std::size_t i = 0; i < document.layers.size(); ++i)
+    FUZZ_CHECK(again->layers[i].v1_bytes() == document.layers[i].v1_bytes());
+  FUZZ_CHECK(again->platform == document.platform);
+  FUZZ_CHECK(again->annotations == document.annotations);
+  FUZZ_CHECK(again->tag == document.tag);
+  FUZZ_CHECK(image_document_json(*again) == text);
+}
+
+void check_image(const Image& image, const ImageDocument& document) {
+  FUZZ_CHECK(image.layers.size() == document.layers.size());
+  FUZZ_CHECK(image.has_tag("latest") && (document.tag.empty() || image.has_tag(document.tag)));
+  FUZZ_CHECK(fuzz::is_canonical_json(image.index.bytes));
+  for (const auto& platform : image.platforms) {
+    FUZZ_CHECK(fuzz::is_canonical_json(platform.config.bytes));
+    FUZZ_CHECK(fuzz::is_canonical_json(platform.manifest.bytes));
+    FUZZ_CHECK(fuzz::digest_matches(platform.config.digest, platform.config.bytes));
+    json config = json::parse(platform.config.bytes);
+    FUZZ_CHECK(config["rootfs"]["diff_ids"].size() == document.layers.size());
+    FUZZ_CHECK(config["history"].size() == document.layers.size());
+    if (document.config.env.empty()) FUZZ_CHECK(!config["config"].contains("Env"));
+    if (!document.config.env.empty()) FUZZ_CHECK(config["config"]["Env"] == document.config.env);
+    json manifest = json::parse(platform.manifest.bytes);
+    FUZZ_CHECK(manifest["layers"].size() == document.layers.size());
+    FUZZ_CHECK(manifest.contains("annotations") == !document.annotations.empty());
+  }
+  if (document.platform)
+    FUZZ_CHECK(image.platforms.size() == 1 && image.platforms[0].platform == *document.platform);
+}
+
+// The same document resolved, with every layer the same one-layer image.
+void check_resolution(const Cid& cid, const ImageDocument& document) {
+  static const std::string manifest =
+      R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json","layer":{"mediaType":)"
+      R"("application/vnd.oci.image.layer.v1.tar","digest":"sha256:)" +
+      std::string(64, '1') +
+      R"(","size":1,"annotations":{"io.ocipfs.layer.ipfs.cid":)"
+      R"("bafkqaaa/a.tar","io.ocipfs.layer.fs.digest":"sha256:)" +
+      std::string(64, '2') + R"("}}})";
+  Resolution layer = build_image(DocumentKind::layer, sha256_cid(manifest), Content(manifest));
+  FUZZ_CHECK(layer);
+  std::vector<Resolution> layers(document.layers.size(), layer);
+  Resolution resolved = compose_resolution(cid, document, layers);
+  FUZZ_CHECK(resolved);
+  check_image(**resolved, document);
+  layers.back() = Unexpected{gateway_timeout("slow")};
+  Resolution failed = compose_resolution(cid, document, layers);
+  FUZZ_CHECK(!failed && failed.error().status == 504);
+  FUZZ_CHECK(failed.error().message.starts_with("layer " + std::to_string(layers.size()) +
+                                                " of image " + cid.to_string() + " ("));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string input(reinterpret_cast<const char*>(data), size);
+  const Cid cid = sha256_cid(input);
+  auto document = parse_image_document(input);
+  auto compose = parse_compose_file(input);
+  auto read = read_image_document(cid, Content(input));
+  FUZZ_CHECK(static_cast<bool>(document) == static_cast<bool>(read));
+  if (!document) {
+    FUZZ_CHECK(!document.error().empty());
+    FUZZ_CHECK(read.error().code == ErrorCode::manifest_invalid);
+    FUZZ_CHECK(read.error().message ==
+               "image document " + cid.to_string() + " is invalid: " + document.error());
+    FUZZ_CHECK(fuzz::is_oci_error(error_body(read.error()), 404));
+    return 0;
+  }
+  // Every valid image document is a valid compose file, with the same layers as written.
+  FUZZ_CHECK(compose && compose->layers.size() == document->layers.size());
+  FUZZ_CHECK(declares_image_document(input));
+  check_document(*document);
+  check_round_trip(*document);
+  check_resolution(cid, *document);
+  return 0;
+}
