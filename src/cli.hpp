@@ -47,5 +47,6 @@ std::optional<std::string> environment(const char* name);
 int run_pack(const Args& args);
 int run_publish(const Args& args);
 int run_inspect(const Args& args);
+int run_compose(const Args& args);
 
 }  // namespace ocipfs::cli

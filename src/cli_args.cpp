@@ -15,18 +15,18 @@ constexpr std::string_view default_registry = "127.0.0.1:5000";
 // An option given once as --name=value, and the commands that take it.
 struct Option {
   std::string_view name;
-  std::array<std::string_view, 3> commands;
+  std::array<std::string_view, 4> commands;
   std::optional<std::string> Args::*slot;
 };
 constexpr std::array<Option, 10> options = {{
-    {"--output", {"pack", "publish"}, &Args::output},
+    {"--output", {"pack", "publish", "compose"}, &Args::output},
     {"--tarball", {"pack", "publish"}, &Args::tarball},
-    {"--car", {"pack", "publish"}, &Args::car},
+    {"--car", {"pack", "publish", "compose"}, &Args::car},
     {"--ipfs-dir-cid", {"pack"}, &Args::ipfs_dir_cid},
-    {"--ipfs-api", {"publish"}, &Args::ipfs_api},
+    {"--ipfs-api", {"publish", "compose"}, &Args::ipfs_api},
     {"--upload", {"publish"}, &Args::upload},
-    {"--registry", {"pack", "publish", "inspect"}, &Args::registry},
-    {"--timeout", {"publish", "inspect"}, &Args::timeout},
+    {"--registry", {"pack", "publish", "inspect", "compose"}, &Args::registry},
+    {"--timeout", {"publish", "inspect", "compose"}, &Args::timeout},
     {"--verify", {"inspect"}, &Args::verify},
     {"--gateway", {"inspect"}, nullptr},  // repeatable: Args::gateways
 }};
@@ -61,6 +61,13 @@ void apply_option(Args& args, const std::string& arg) {
   throw UsageError{"unknown option " + in_quotes(name, 64) + " of " + args.command};
 }
 
+// What a command's one positional argument is, for messages.
+std::string positional_name(const std::string& command) {
+  if (command == "inspect") return "REF or CID";
+  if (command == "compose") return "FILE";
+  return "PATH";
+}
+
 }  // namespace
 
 Args parse_args(const std::vector<std::string>& argv) {
@@ -79,8 +86,7 @@ Args parse_args(const std::vector<std::string>& argv) {
     }
   }
   if (args.positional.size() != 1)
-    throw UsageError{args.command + " takes one " +
-                     (args.command == "inspect" ? "REF or CID" : "PATH") + ", not " +
+    throw UsageError{args.command + " takes one " + positional_name(args.command) + ", not " +
                      std::to_string(args.positional.size())};
   return args;
 }

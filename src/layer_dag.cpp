@@ -73,6 +73,20 @@ void finish_car(LayerDag& dag, CarFile& car, const std::optional<Cid>& given) {
   dag.car_size = partial.size();
 }
 
+// Packs `path` and imports its tarball and the directory naming it into `sink`: fills layer,
+// tarball_cid and directory_cid.
+void pack_tarball(LayerDag& dag, const fs::path& path, const PackOptions& options,
+                  const BlockSink& sink) {
+  FileImporter importer(sink);
+  PackOptions pack = options;
+  pack.observe_stored = [&importer](std::string_view stored) { importer.write(stored); };
+  dag.layer = value_or_throw(pack_path(path, pack));
+
+  ImportedNode file = importer.finish();
+  dag.tarball_cid = file.cid;
+  dag.directory_cid = value_or_throw(import_directory({{dag.layer.file_name, file}}, sink)).cid;
+}
+
 LayerDag build_layer_dag(const fs::path& path, const LayerDagOptions& options) {
   std::optional<Cid> given = given_directory(options);
   LayerDag dag;
@@ -82,20 +96,34 @@ LayerDag build_layer_dag(const fs::path& path, const LayerDagOptions& options) {
     throw DagError("the CAR " + in_quotes(dag.car.string(), 200) +
                    " would overwrite the tarball: write it elsewhere with --car=FILE");
   CarFile car = value_or_throw(CarFile::create(dag.car, 2));
-  BlockSink sink = into(car);
-  FileImporter importer(sink);
-  PackOptions pack = options.pack;
-  pack.observe_stored = [&importer](std::string_view stored) { importer.write(stored); };
-  dag.layer = value_or_throw(pack_path(path, pack));
-
-  ImportedNode file = importer.finish();
-  dag.tarball_cid = file.cid;
-  dag.directory_cid = value_or_throw(import_directory({{dag.layer.file_name, file}}, sink)).cid;
+  pack_tarball(dag, path, options.pack, into(car));
   dag.ipfs_path =
       (given ? *options.ipfs_dir_cid : dag.directory_cid.to_string()) + "/" + dag.layer.file_name;
   dag.manifest = checked_manifest(dag.layer, dag.ipfs_path);
   finish_car(dag, car, given);
   return dag;
+}
+
+LayerDag build_layer_blocks(const fs::path& path, const PackOptions& options,
+                            const BlockSink& sink) {
+  LayerDag dag;
+  pack_tarball(dag, path, options, sink);
+  dag.ipfs_path = dag.directory_cid.to_string() + "/" + dag.layer.file_name;
+  dag.manifest = checked_manifest(dag.layer, dag.ipfs_path);
+  dag.manifest_cid = import_file(dag.manifest, sink).cid;
+  return dag;
+}
+
+// `build` run with its exceptions turned into errors.
+template <class Build>
+Expected<LayerDag> caught(Build build) {
+  try {
+    return build();
+  } catch (const std::bad_alloc&) {
+    return Unexpected{std::string("out of memory")};
+  } catch (const std::exception& error) {
+    return Unexpected{std::string(error.what())};
+  }
 }
 
 }  // namespace
@@ -124,14 +152,13 @@ std::vector<Cid> layer_car_roots(const LayerDag& dag) {
   return {dag.manifest_cid, dag.directory_cid};
 }
 
+Expected<LayerDag> pack_layer_blocks(const fs::path& path, const PackOptions& pack,
+                                     const BlockSink& sink) {
+  return caught([&] { return build_layer_blocks(path, pack, sink); });
+}
+
 Expected<LayerDag> pack_layer_dag(const fs::path& path, const LayerDagOptions& options) {
-  try {
-    return build_layer_dag(path, options);
-  } catch (const std::bad_alloc&) {
-    return Unexpected{std::string("out of memory")};
-  } catch (const std::exception& error) {
-    return Unexpected{std::string(error.what())};
-  }
+  return caught([&] { return build_layer_dag(path, options); });
 }
 
 }  // namespace ocipfs

@@ -1,4 +1,5 @@
-// ocipfs: pack a layer, publish it to an IPFS node, inspect what ocipfsd would serve for it.
+// ocipfs: pack a layer, publish it to an IPFS node, compose an image of layers, inspect what
+// ocipfsd would serve.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -16,6 +17,7 @@ const char* const usage_text = R"(Usage:
   ocipfs pack PATH [--tarball=FILE] [-o FILE] [--car=FILE] [--registry=HOST] [--ipfs-dir-cid=CID]
   ocipfs publish PATH --ipfs-api=URL [--upload=car|files] [--registry=HOST] [--tarball=FILE]
                  [-o FILE] [--car=FILE] [--timeout=DUR]
+  ocipfs compose FILE (--car=FILE | --ipfs-api=URL)... [-o FILE] [--registry=HOST] [--timeout=DUR]
   ocipfs inspect REF|CID [--gateway=URL]... [--registry=HOST] [--verify=strict|off] [--timeout=DUR]
 
 pack      Makes PATH a layer with no IPFS node: computes the CIDs that ipfs add --cid-version=1
@@ -29,9 +31,19 @@ pack      Makes PATH a layer with no IPFS node: computes the CIDs that ipfs add 
 publish   Packs PATH as pack does, then stores it on an IPFS node through its RPC API: the CAR
           through dag/import (--upload=car), or the tarball and the manifest through add
           (--upload=files, checked to give pack's CIDs). Prints the same reference as pack.
-inspect   Fetches, verifies and validates a layer manifest as ocipfsd does, and prints the image
-          ocipfsd would serve: digests, tags and platforms. Exits 0 only if ocipfsd would serve it.
-          REF is HOST/layer/<CID>[:TAG|@DIGEST]; a bare CID may be in any form (Qm..., bafy...).
+compose   Makes an image of layers: FILE is an image document (JSON: layers, config, platform,
+          annotations, tag) whose layers may also be directories or tarballs (paths relative to
+          FILE) or HOST/layer/<CID> references. It packs the directories and tarballs as pack
+          does (the same tarballs and CIDs), writes the image document, and then writes one CAR
+          of every new block (--car=FILE, no node needed; roots: the image document, then each
+          packed layer's manifest and directory), or adds them through the node's RPC API
+          (--ipfs-api=URL, checked to give the same CIDs), or both. Prints the image reference,
+          the FROM line and the docker run line.
+inspect   Fetches, verifies and validates a layer manifest or an image document (and each of its
+          layers) as ocipfsd does, and prints the image ocipfsd would serve: every layer,
+          digests, tags and platforms. Exits 0 only if ocipfsd would serve it. REF is
+          HOST/layer/<CID>[:TAG|@DIGEST] or HOST/image/<CID>[:TAG|@DIGEST]; a bare CID may be in
+          any form (Qm..., bafy...), and is read as an image when its document is one.
 
 Options:
   --tarball=FILE       where to write a directory's tarball; .tar, .tar.gz or .tar.zst picks the
@@ -39,8 +51,10 @@ Options:
                        else in the current directory
   -o FILE              write the layer manifest to FILE ("-" for stdout). Default for pack:
                        <stem>.layer.json beside the tarball (stem: its name less .tar, .tar.gz
-                       or .tar.zst); publish writes it only when asked
-  --car=FILE           where to write the CAR. Default: <stem>.car beside the tarball
+                       or .tar.zst); publish writes it only when asked. compose: write the image
+                       document to FILE
+  --car=FILE           where to write the CAR. Default: <stem>.car beside the tarball. compose:
+                       writes a CAR only when asked
   --ipfs-dir-cid=CID   pack: the tarball is already stored under this IPFS directory (added by
                        other means or with other parameters), and the manifest names it. If it is
                        the directory pack computes, the CAR is complete; else it holds only the
@@ -48,13 +62,14 @@ Options:
   --upload=car|files   publish: send the CAR to /api/v0/dag/import (car, the default), or add
                        the tarball and the manifest as files (files)
   --ipfs-api=URL       the node's RPC API (Kubo-compatible), e.g. http://127.0.0.1:5001.
-                       Default: $IPFS_API
+                       Default: $IPFS_API (for compose, only when --car is not given)
   --registry=HOST      the ocipfsd host in printed references. Default: 127.0.0.1:5000
-  --gateway=URL        inspect: the IPFS gateway to fetch the layer manifest from; repeat it to
-                       fall back on others. Default: $IPFS_GATEWAY, else https://ipfs.io
-  --verify=strict|off  inspect: prove the layer manifest against its CID. Default: strict
+  --gateway=URL        inspect: the IPFS gateway to fetch the documents from; repeat it to fall
+                       back on others. Default: $IPFS_GATEWAY, else https://ipfs.io
+  --verify=strict|off  inspect: prove each document against its CID. Default: strict
   --timeout=DUR        deadline of each network step, e.g. 30s, 500ms, 2m. Default: 60s for
-                       publish (each connect, write and read), 30s for inspect (each fetch)
+                       publish and compose (each connect, write and read), 30s for inspect
+                       (each fetch)
   --help, --version
 
 Exit status: 0 on success, 1 on failure, 2 for a usage error.
@@ -64,11 +79,13 @@ struct Command {
   const char* name;
   int (*run)(const Args&);
 };
-constexpr Command commands[] = {
-    {"pack", run_pack}, {"publish", run_publish}, {"inspect", run_inspect}};
+constexpr Command commands[] = {{"pack", run_pack},
+                                {"publish", run_publish},
+                                {"compose", run_compose},
+                                {"inspect", run_inspect}};
 
 int run(const std::vector<std::string>& argv) {
-  if (argv.empty()) throw UsageError{"a command is needed: pack, publish or inspect"};
+  if (argv.empty()) throw UsageError{"a command is needed: pack, publish, compose or inspect"};
   const std::string& name = argv.front();
   if (name == "--version") {
     std::puts("ocipfs " OCIPFS_VERSION);
@@ -80,7 +97,7 @@ int run(const std::vector<std::string>& argv) {
   bool help = name == "help" || name == "--help" || name == "-h";
   if (!command && !help)
     throw UsageError{"unknown command " + ocipfs::in_quotes(name, 64) +
-                     " (commands: pack, publish, inspect)"};
+                     " (commands: pack, publish, compose, inspect)"};
   for (const auto& arg : argv) help = help || arg == "--help" || arg == "-h";
   if (help) {
     std::fputs(usage_text, stdout);

@@ -13,6 +13,7 @@
 #include "ocipfs/cid.hpp"
 #include "ocipfs/expected.hpp"
 #include "ocipfs/pack.hpp"
+#include "ocipfs/unixfs.hpp"
 
 namespace ocipfs {
 
@@ -52,6 +53,15 @@ std::filesystem::path tarball_of(const std::filesystem::path& path, const PackOp
 // block that does not link to the tarball, so a pinning service keeps the tarball only because
 // the directory is a root too.
 std::vector<Cid> layer_car_roots(const LayerDag& dag);
+
+// Packs `path` (as pack_path does; pack.observe_stored is its own) and, in the same single read
+// of the tarball, imports it as UnixFS into `sink`: the tarball's blocks children first, then the
+// directory node that names it by its file name, then the layer manifest's block(s). Fills
+// layer, tarball_cid, directory_cid, ipfs_path, manifest (validated) and manifest_cid; the car
+// fields stay empty. The sink may throw a std::exception to stop: the error is then its what().
+// An empty sink discards the blocks (for computing CIDs only). Errors as pack_layer_dag's.
+Expected<LayerDag> pack_layer_blocks(const std::filesystem::path& path, const PackOptions& pack,
+                                     const BlockSink& sink);
 
 // Packs `path` (as pack_path does) and, in the same single read of the tarball, imports it as
 // UnixFS and writes the CAR: the tarball's blocks children first (an identical chunk once), then
