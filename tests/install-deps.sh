@@ -11,7 +11,7 @@ mode=${1:-test}
 build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev
   libspdlog-dev libssl-dev libgtest-dev libgmock-dev ca-certificates libarchive-dev zlib1g-dev
   libzstd-dev)
-run=(curl jq)
+run=(curl jq busybox-static)
 test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3 zstd
   clang-14 libclang-rt-14-dev clang-tidy wrk)
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's quick start: example/quickstart.sh serves the example, the `docker pull` line it
-# prints works, and SIGTERM (as Ctrl-C) stops everything it started.
+# The README's quick start: example/quickstart.sh serves the example layer and image, the
+# `docker pull` and `docker run` lines it prints work, and SIGTERM (as Ctrl-C) stops everything
+# it started.
 set -euo pipefail
 E2E_NAME=quickstart
 # shellcheck source=tests/e2e/lib.sh
@@ -35,6 +36,21 @@ timeout 300 /usr/bin/docker "${words[@]:1}" >"$work/pull.log" 2>&1 || {
 copy=$(grep -o 'COPY --from=.*' "$work/out" | head -1)
 [[ $copy == "COPY --from=127.0.0.1:$port/layer/$EXAMPLE_CID:$EXAMPLE_FILE / /" ]] ||
   fail "unexpected COPY line: $copy"
+run=$(grep -o 'docker run --rm .*' "$work/out" | head -1)
+[[ $run =~ ^docker\ run\ --rm\ 127\.0\.0\.1:$port/image/b[a-z2-7]+:hello$ ]] ||
+  fail "unexpected run line: $run"
+grep -q "^    FROM ${run#docker run --rm }\$" "$work/out" || fail "no FROM line for the image"
+log "running the printed line, with --network=none: $run"
+read -ra words <<<"$run"
+timeout 300 /usr/bin/docker "${words[@]:1:2}" --network=none "${words[@]:3}" >"$work/run.log" 2>&1 || {
+  cat "$work/run.log" >&2
+  fail "the printed docker run failed"
+}
+grep -q "^Hello from an image composed on IPFS: no Dockerfile" "$work/run.log" ||
+  fail "the example image printed: $(cat "$work/run.log")"
+grep -q "^working directory /app, user 1000:1000$" "$work/run.log" ||
+  fail "the example image's config was not applied: $(cat "$work/run.log")"
+timeout 120 /usr/bin/docker rmi -f "${words[3]}" >/dev/null 2>&1 || true
 
 ipfs_pid=$(sed -n 's/^IPFS_PID=//p' "$work/state/ipfs/env")
 kill -TERM "$pid"
