@@ -1,5 +1,18 @@
 // ocipfs_bench: the benchmark's own tools (a fake gateway, cold-path and cache-fill clients, a
 // start-up timer). tests/bench/run.sh drives them next to wrk, nginx and the reference registry.
+//
+// Commands (flags are --name=value):
+// - gateway --count=N [--images=N --image-layers=L] [--latency-ms=MS] [--port-file=PATH]
+// - cid --index=I, or cid --image=J --image-layers=L: the CID of manifest(I) or of
+//   image_document(J, L); manifest --index=I and image-document --image=J --image-layers=L print
+//   the document itself
+// - cold --port=P --cid=CID [--concurrency=K]: K requests at once for layer/<CID>
+// - cold-image --port=P [--image=J] --image-layers=L [--concurrency=K]: K requests at once for
+//   the manifest of image/<CID of image_document(J, L)>, timed to the first byte
+// - fill --port=P --count=N [--first=F] [--concurrency=C]: layer/<CID of manifest(i)>, F <= i < N
+// - fill-image --port=P --count=N --image-layers=L [--first=F] [--concurrency=C]: the images
+//   F <= j < N
+// - startup --runs=N -- OCIPFSD ARGS...
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +87,29 @@ std::string cid_of(const std::string& bytes) {
       .to_string();
 }
 
+// The image documents of the image benchmarks. Image j composes L layer manifests: manifest(0)
+// to manifest(L-2), a base that every image shares, and one of its own on top,
+// manifest(image_top_first + j). The numbering does not depend on the gateway's --count, so a
+// client computes the same CIDs from j and L alone; one gateway serving N images holds L - 1 + N
+// distinct layer manifests, the way a base layer shared by a thousand images is fetched once.
+constexpr long image_top_first = 1'000'000'000;
+
+long image_layer_index(long image, long layers, long position) {
+  return position + 1 < layers ? position : image_top_first + image;
+}
+
+std::string image_document(long image, long layers) {
+  std::string out = R"({"mediaType":"application/vnd.ocipfs.image.manifest.v1+json","layers":[)";
+  for (long i = 0; i < layers; ++i) {
+    if (i > 0) out += ',';
+    out += '"' + cid_of(manifest(image_layer_index(image, layers, i))) + '"';
+  }
+  out += "]}";
+  return out;
+}
+
+std::string image_cid(long image, long layers) { return cid_of(image_document(image, layers)); }
+
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
@@ -87,6 +123,7 @@ struct Gateway {
   std::unordered_map<std::string, std::string> content;  // path -> body
   std::chrono::milliseconds latency{0};
   std::uint64_t fetches = 0;
+  std::unordered_map<std::string, std::uint64_t> fetches_by_path;  // /ipfs/ paths only
 
   asio::awaitable<void> serve(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
@@ -98,9 +135,17 @@ struct Gateway {
       std::string target(request.target());
       http::response<http::string_body> response{http::status::ok, 11};
       if (target == "/_stats") {
-        response.body() = "fetches " + std::to_string(fetches) + "\n";
+        // paths: distinct /ipfs/ paths fetched; most_per_path: the most any one was fetched.
+        std::uint64_t most = 0;
+        for (const auto& [path, n] : fetches_by_path) most = std::max(most, n);
+        response.body() = "fetches " + std::to_string(fetches) + "\npaths " +
+                          std::to_string(fetches_by_path.size()) + "\nmost_per_path " +
+                          std::to_string(most) + "\n";
       } else {
-        if (target.rfind("/ipfs/", 0) == 0) ++fetches;
+        if (target.rfind("/ipfs/", 0) == 0) {
+          ++fetches;
+          ++fetches_by_path[target];
+        }
         if (latency.count() > 0) {
           asio::steady_timer timer(stream.get_executor(), latency);
           co_await timer.async_wait(use_tuple);
@@ -136,6 +181,24 @@ int run_gateway(const std::map<std::string, std::string>& flags) {
   for (long i = 0; i < count; ++i) {
     std::string body = manifest(i);
     gateway.content.emplace("/ipfs/" + cid_of(body), std::move(body));
+  }
+  // --images=N --image-layers=L: image_document(j, L) for j < N, and the layer manifests they
+  // name (the shared base once).
+  long images = number(flags, "images", 0);
+  long image_layers = number(flags, "image-layers", 0);
+  if (images > 0 && (image_layers < 1 || image_layers > 127)) {
+    std::cerr << "ocipfs_bench: --image-layers must be 1 to 127\n";
+    return 2;
+  }
+  for (long i = 0; images > 0 && i + 1 < image_layers; ++i) {
+    std::string body = manifest(i);
+    gateway.content.emplace("/ipfs/" + cid_of(body), std::move(body));
+  }
+  for (long j = 0; j < images; ++j) {
+    std::string top = manifest(image_layer_index(j, image_layers, image_layers - 1));
+    gateway.content.emplace("/ipfs/" + cid_of(top), std::move(top));
+    std::string document = image_document(j, image_layers);
+    gateway.content.emplace("/ipfs/" + cid_of(document), std::move(document));
   }
   asio::io_context ioc(1);
   tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -199,15 +262,105 @@ int run_cold(const std::map<std::string, std::string>& flags) {
   return tally.errors == 0 ? 0 : 1;
 }
 
-asio::awaitable<void> fill_worker(tcp::endpoint endpoint, long& next, long count, Tally& tally) {
+// One request, timed to the first byte of the answer (the status line: the first read that
+// returns anything) and to its end.
+struct Timed {
+  std::vector<double> first_byte_ms;
+  std::vector<double> total_ms;
+  long ok = 0;
+  long errors = 0;
+  std::size_t body_bytes = 0;  // of the last answer that was a 200
+};
+
+asio::awaitable<void> timed_request(tcp::endpoint endpoint, std::string target, std::string accept,
+                                    Timed& timed) {
+  auto started = Clock::now();
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  stream.expires_after(std::chrono::seconds(60));
+  auto [connect_error] = co_await stream.async_connect(endpoint, use_tuple);
+  if (connect_error) {
+    ++timed.errors;
+    co_return;
+  }
+  http::request<http::empty_body> request{http::verb::get, target, 11};
+  request.set(http::field::host, "127.0.0.1");
+  if (!accept.empty()) request.set(http::field::accept, accept);
+  auto [write_error, w] = co_await http::async_write(stream, request, use_tuple);
+  if (write_error) {
+    ++timed.errors;
+    co_return;
+  }
+  beast::flat_buffer buffer;
+  auto [first_error, n] = co_await stream.async_read_some(buffer.prepare(64 * 1024), use_tuple);
+  auto first_byte = Clock::now();
+  if (first_error || n == 0) {
+    ++timed.errors;
+    co_return;
+  }
+  buffer.commit(n);
+  // The parser reads what the buffer already holds first.
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
+  auto [read_error, r] = co_await http::async_read(stream, buffer, parser, use_tuple);
+  auto finished = Clock::now();
+  if (read_error || parser.get().result() != http::status::ok) {
+    ++timed.errors;
+    co_return;
+  }
+  ++timed.ok;
+  timed.body_bytes = parser.get().body().size();
+  timed.first_byte_ms.push_back(
+      std::chrono::duration<double, std::milli>(first_byte - started).count());
+  timed.total_ms.push_back(std::chrono::duration<double, std::milli>(finished - started).count());
+}
+
+// K requests at once for the manifest of one image/<CID> (the default platform's: Accept names
+// the OCI manifest only).
+int run_cold_image(const std::map<std::string, std::string>& flags) {
+  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"),
+                         static_cast<unsigned short>(number(flags, "port", 0)));
+  long concurrency = number(flags, "concurrency", 1);
+  long layers = number(flags, "image-layers", 100);
+  std::string cid = image_cid(number(flags, "image", 0), layers);
+  std::string target = "/v2/image/" + cid + "/manifests/latest";
+  asio::io_context ioc(1);
+  Timed timed;
+  for (long i = 0; i < concurrency; ++i)
+    asio::co_spawn(
+        ioc, timed_request(endpoint, target, "application/vnd.oci.image.manifest.v1+json", timed),
+        asio::detached);
+  ioc.run();
+  auto max_of = [](const std::vector<double>& v) {
+    return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+  };
+  std::printf(
+      "cold-image layers=%ld requests=%ld ok=%ld errors=%ld first_byte_ms=%.1f "
+      "first_byte_max_ms=%.1f p50_ms=%.1f p99_ms=%.1f max_ms=%.1f bytes=%zu cid=%s\n",
+      layers, concurrency, timed.ok, timed.errors, percentile(timed.first_byte_ms, 0.5),
+      max_of(timed.first_byte_ms), percentile(timed.total_ms, 0.5),
+      percentile(timed.total_ms, 0.99), max_of(timed.total_ms), timed.body_bytes, cid.c_str());
+  return timed.errors == 0 ? 0 : 1;
+}
+
+using TargetOf = std::string (*)(long index, long layers);
+
+std::string layer_target(long index, long) {
+  return "/v2/layer/" + cid_of(manifest(index)) + "/manifests/latest";
+}
+
+std::string image_target(long index, long layers) {
+  return "/v2/image/" + image_cid(index, layers) + "/manifests/latest";
+}
+
+asio::awaitable<void> fill_worker(tcp::endpoint endpoint, long& next, long count, Tally& tally,
+                                  TargetOf target_of, long layers) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   auto [connect_error] = co_await stream.async_connect(endpoint, use_tuple);
   if (connect_error) co_return;
   beast::flat_buffer buffer;
   while (next < count) {
     long index = next++;
-    http::request<http::empty_body> request{
-        http::verb::get, "/v2/layer/" + cid_of(manifest(index)) + "/manifests/latest", 11};
+    http::request<http::empty_body> request{http::verb::get, target_of(index, layers), 11};
     request.set(http::field::host, "127.0.0.1");
     stream.expires_after(std::chrono::seconds(60));
     auto [write_error, w] = co_await http::async_write(stream, request, use_tuple);
@@ -221,19 +374,22 @@ asio::awaitable<void> fill_worker(tcp::endpoint endpoint, long& next, long count
   }
 }
 
-int run_fill(const std::map<std::string, std::string>& flags) {
+int run_fill(const std::map<std::string, std::string>& flags, bool images) {
   tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"),
                          static_cast<unsigned short>(number(flags, "port", 0)));
   long count = number(flags, "count", 1000);
-  long next = 0;
+  long next = number(flags, "first", 0);
   Tally tally;
   auto started = Clock::now();
   asio::io_context ioc(1);
   for (long i = 0; i < number(flags, "concurrency", 64); ++i)
-    asio::co_spawn(ioc, fill_worker(endpoint, next, count, tally), asio::detached);
+    asio::co_spawn(ioc,
+                   fill_worker(endpoint, next, count, tally, images ? image_target : layer_target,
+                               number(flags, "image-layers", 100)),
+                   asio::detached);
   ioc.run();
-  std::printf("fill ok=%ld errors=%ld seconds=%.1f\n", tally.ok, tally.errors,
-              std::chrono::duration<double>(Clock::now() - started).count());
+  std::printf("%s ok=%ld errors=%ld seconds=%.1f\n", images ? "fill-image" : "fill", tally.ok,
+              tally.errors, std::chrono::duration<double>(Clock::now() - started).count());
   return tally.errors == 0 ? 0 : 1;
 }
 
@@ -283,18 +439,30 @@ int run_startup(const std::map<std::string, std::string>& flags, std::vector<cha
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: ocipfs_bench gateway|cid|manifest|cold|fill|startup [--flag=value...]\n";
+    std::cerr << "usage: ocipfs_bench gateway|cid|manifest|image-document|cold|cold-image|fill|"
+                 "fill-image|startup [--flag=value...]\n";
     return 2;
   }
   std::string command = argv[1];
   auto flags = parse_flags(argc, argv, 2);
   if (command == "gateway") return run_gateway(flags);
+  if (command == "cid" && flags.count("image"))
+    return std::printf(
+               "%s\n",
+               image_cid(number(flags, "image", 0), number(flags, "image-layers", 100)).c_str()) <
+           0;
   if (command == "cid")
     return std::printf("%s\n", cid_of(manifest(number(flags, "index", 0))).c_str()) < 0;
+  if (command == "image-document")
+    return std::printf("%s\n",
+                       image_document(number(flags, "image", 0), number(flags, "image-layers", 100))
+                           .c_str()) < 0;
   if (command == "manifest")
     return std::printf("%s\n", manifest(number(flags, "index", 0)).c_str()) < 0;
   if (command == "cold") return run_cold(flags);
-  if (command == "fill") return run_fill(flags);
+  if (command == "cold-image") return run_cold_image(flags);
+  if (command == "fill") return run_fill(flags, false);
+  if (command == "fill-image") return run_fill(flags, true);
   if (command == "startup") {
     std::vector<char*> rest;
     for (int i = 2; i < argc; ++i)

@@ -5,8 +5,14 @@
 #     hey: wrk 4.1 waits for a body after a HEAD answer that has a Content-Length);
 #   - the CNCF reference registry (docker-registry, distribution 2.8) serving the same manifest
 #     from its filesystem store;
+#   - the same warm rows for an image/<cid> of 100 layer manifests, next to the layer/ rows, with
+#     the bytes of each answer (a 100-layer manifest is ~40 KB) and nginx serving those bytes;
 #   - the cold path: 1,000 concurrent requests for one uncached CID, gateway latency 100 ms;
-#   - memory: resident set idle and with 100,000 images cached;
+#   - the cold image: 100 concurrent requests for one uncached 100-layer image/<cid>, gateway
+#     latency 100 ms per fetch: the gateway fetches (one per distinct CID) and the time to the
+#     first manifest byte against 2 round trips + one round trip per wave of layer resolutions;
+#   - memory: resident set idle and with 100,000 images cached; and with 1,000 100-layer images
+#     cached (sharing their 99 base layers), with the cache's own gauges from /metrics;
 #   - start-up: exec to the first accepted connection.
 # Each server gets one core (CPU 0); wrk, hey, the fake gateway and the cold/fill clients run on
 # CPU 1. Loopback only, ports chosen by the OS. It reports ratios, and each server's CPU time per
@@ -14,8 +20,10 @@
 #
 #   bash tests/bench/run.sh
 #     BUILD_DIR      build directory with ocipfsd and tests/bench/ocipfs_bench (default ./build)
-#     BENCH_SECONDS  seconds per wrk measurement (default 10; the whole run is then ~2-3 minutes)
+#     BENCH_SECONDS  seconds per wrk measurement (default 10; the whole run is then ~4 minutes)
 #     BENCH_IMAGES   images cached for the memory measurement (default 100000)
+#     BENCH_IMAGE_DOCUMENTS  100-layer image/<cid>s cached for the image memory measurement
+#                    (default 1000)
 #     BENCH_KEEP=1   keep the work directory (logs, wrk outputs, configs)
 # Exit status: 0 when everything ran, whatever the targets say; 1 when a part could not run.
 set -euo pipefail
@@ -31,6 +39,18 @@ server_cpu=0
 client_cpu=1
 cache_count=${BENCH_IMAGES:-100000}
 cold_concurrency=1000
+# The image/<cid> parts: images of image_layers layer manifests; the cold image is asked for by
+# image_concurrency requests at once; image_cache_count images are cached for the memory part.
+image_layers=100
+image_concurrency=100
+image_cache_count=${BENCH_IMAGE_DOCUMENTS:-1000}
+image_latency_ms=100
+# How many layer manifests ocipfsd resolves at once (include/ocipfs/resolver.hpp).
+layers_at_once=$(sed -n 's/.*layer_resolutions_at_once = \([0-9][0-9]*\);.*/\1/p' \
+  "$repo/include/ocipfs/resolver.hpp" 2>/dev/null | head -1)
+layers_at_once=${layers_at_once:-32}
+image_waves=$(((image_layers + layers_at_once - 1) / layers_at_once))
+image_bound_ms=$(((2 + image_waves) * image_latency_ms))
 
 oci_index=application/vnd.oci.image.index.v1+json
 oci_manifest=application/vnd.oci.image.manifest.v1+json
@@ -47,6 +67,7 @@ die() {
 
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a whole number of seconds"
 [[ $cache_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGES must be a positive whole number"
+[[ $image_cache_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGE_DOCUMENTS must be a positive whole number"
 bash "$repo/tests/install-deps.sh" only wrk hey docker-registry curl jq python3 iproute2 procps \
   util-linux
 command -v nginx >/dev/null || bash "$repo/tests/install-deps.sh" only nginx-light
@@ -214,17 +235,26 @@ gateway_ready() {
   port=$(cat "$1") && [[ $port =~ ^[0-9]+$ ]] && curl -sf --max-time 2 "http://127.0.0.1:$port/_stats"
 }
 
-# start_gateway PORT_VAR NAME COUNT LATENCY_MS: the fake IPFS gateway, on the client CPU.
+# start_gateway PORT_VAR NAME COUNT LATENCY_MS [FLAGS...]: the fake IPFS gateway, on the client
+# CPU (FLAGS: --images=N --image-layers=L to serve image documents too).
 start_gateway() {
-  local name=$2 count=$3 latency=$4 pid
+  local port_var=$1 name=$2 count=$3 latency=$4 pid
+  shift 4
   spawn pid "$work/$name.log" taskset -c "$client_cpu" "$tool" gateway --count="$count" \
-    --latency-ms="$latency" --port-file="$work/$name.port"
+    --latency-ms="$latency" --port-file="$work/$name.port" "$@"
   wait_for 60 "$pid" "gateway $name" gateway_ready "$work/$name.port" ||
     die "gateway $name did not start: $(tail -3 "$work/$name.log")"
-  printf -v "$1" '%s' "$(<"$work/$name.port")"
+  printf -v "$port_var" '%s' "$(<"$work/$name.port")"
 }
 
 gateway_fetches() { curl -sS --max-time 10 "http://127.0.0.1:$1/_stats" | awk '/^fetches/ {print $2}'; }
+# gateway_stat PORT NAME: one line of the gateway's /_stats (fetches, paths, most_per_path).
+gateway_stat() { curl -sS --max-time 10 "http://127.0.0.1:$1/_stats" | awk -v n="$2" '$1 == n {print $2}'; }
+# cache_gauge PORT METRIC TIER: a cache gauge of ocipfsd's /metrics (tier images or manifests).
+cache_gauge() {
+  curl -sS --max-time 10 "http://127.0.0.1:$1/metrics" |
+    awk -v m="$2{tier=\"$3\"}" '$1 == m { printf "%.0f\n", $2 }'
+}
 
 # ocipfsd_port PID LOG: its port, from its start-up line or else from the socket it listens on.
 ocipfsd_port() {
@@ -357,7 +387,7 @@ measure() {
   record "$key.p99" "$(ms "$p99")"
   record "$key.cpu" "$cpu"
   record "$key.errors" "$errors"
-  printf '%-14s %-8s %-3s %6s req/s  p50 %7s ms  p99 %8s ms  CPU %6s us/req  (%s)%s\n' \
+  printf '%-19s %-8s %-3s %6s req/s  p50 %7s ms  p99 %8s ms  CPU %6s us/req  (%s)%s\n' \
     "$label" "${key%%.*}" "$([[ $method == HEAD ]] && echo hey || echo wrk)" "$rps" "$(ms "$p50")" \
     "$(ms "$p99")" "$cpu" "$cores" "$( ((errors == 0)) || echo "   ERRORS: $errors")"
 }
@@ -420,7 +450,8 @@ registry_serves() {
 
 warm() {
   local gateway pid port cid base
-  start_gateway gateway gateway 1 0
+  # One layer manifest, and one image of image_layers of them for the image rows.
+  start_gateway gateway gateway 1 0 --images=1 --image-layers="$image_layers"
   cid=$("$tool" cid --index=0)
   start_ocipfsd pid port ocipfsd-warm "$gateway"
   base=http://127.0.0.1:$port/v2/layer/$cid
@@ -449,6 +480,11 @@ warm() {
   fetch head 200 "$base/manifests/latest" -I -H "Accept: $accept_all"
   [[ $(header Docker-Content-Digest "$work/head.headers") == "$index_digest" ]] ||
     die "HEAD by tag does not name the index"
+  # The bytes of each answer's body (HEAD: its Content-Length), for the image rows' comparison.
+  record ocipfsd.manifest_get.bytes "$(wc -c <"$work/manifest.body")"
+  record ocipfsd.manifest_head.bytes "$(header Content-Length "$work/head.headers")"
+  record ocipfsd.config_get.bytes "$(wc -c <"$work/config.body")"
+  record ocipfsd.layer_302.bytes "$(wc -c <"$work/layer.body")"
   log "ocipfsd on :$port, CID $cid"
   log "index $index_digest, manifest $manifest_digest, config $config_digest, layer 302 to $location"
 
@@ -520,6 +556,84 @@ warm() {
   measure nginx.layer_302 "layer 302" "$nginx_pid" "$nginx/layer" GET ""
   measure ocipfsd.layer_302 "layer 302" "$pid" "$base/blobs/$layer_digest" GET ""
   record ocipfsd.warm_rss_kib "$(vmrss_kib "$pid")"
+  # The same rows for an image/<cid>, from the same ocipfsd, against an nginx of its own bytes.
+  part warm-image warm_image "$pid" "$port" "$gateway"
+}
+
+# warm_image PID PORT GATEWAY_PORT: the warm rows for image/<cid> of image_layers layers.
+warm_image() {
+  local pid=$1 port=$2 gateway=$3 cid base before
+  cid=$("$tool" cid --image=0 --image-layers="$image_layers")
+  base=http://127.0.0.1:$port/v2/image/$cid
+  before=$(gateway_fetches "$gateway")
+  fetch image-index 200 "$base/manifests/latest" -H "Accept: $accept_all"
+  local index_digest manifest_digest config_digest layer_digest location
+  index_digest=$(header Docker-Content-Digest "$work/image-index.headers")
+  [[ $index_digest == "sha256:$(sha256_of "$work/image-index.body")" ]] ||
+    die "the image index's Docker-Content-Digest ($index_digest) is not its sha256"
+  manifest_digest=$(jq -er 'first(.manifests[] | select(.platform.os == "linux" and
+    .platform.architecture == "amd64") | .digest) // .manifests[0].digest' "$work/image-index.body")
+  fetch image-manifest 200 "$base/manifests/$manifest_digest" -H "Accept: $oci_manifest"
+  [[ $(sha256_of "$work/image-manifest.body") == "${manifest_digest#sha256:}" ]] ||
+    die "image manifest $manifest_digest has other bytes"
+  [[ $(jq -er '.layers | length' "$work/image-manifest.body") == "$image_layers" ]] ||
+    die "the image manifest does not have $image_layers layers"
+  config_digest=$(jq -er .config.digest "$work/image-manifest.body")
+  layer_digest=$(jq -er '.layers[0].digest' "$work/image-manifest.body")
+  fetch image-config 200 "$base/blobs/$config_digest"
+  [[ $(sha256_of "$work/image-config.body") == "${config_digest#sha256:}" ]] ||
+    die "image config $config_digest has other bytes"
+  fetch image-layer 302 "$base/blobs/$layer_digest"
+  location=$(header Location "$work/image-layer.headers")
+  [[ -n $location ]] || die "the image layer's 302 has no Location"
+  fetch image-head 200 "$base/manifests/latest" -I -H "Accept: $accept_all"
+  [[ $(header Docker-Content-Digest "$work/image-head.headers") == "$index_digest" ]] ||
+    die "HEAD by tag does not name the image index"
+  record ocipfsd.image_manifest_get.bytes "$(wc -c <"$work/image-manifest.body")"
+  record ocipfsd.image_manifest_head.bytes "$(header Content-Length "$work/image-head.headers")"
+  record ocipfsd.image_config_get.bytes "$(wc -c <"$work/image-config.body")"
+  record ocipfsd.image_layer_302.bytes "$(wc -c <"$work/image-layer.body")"
+  log "image/$cid: $(($(gateway_fetches "$gateway") - before)) gateway fetches; manifest" \
+    "$(wc -c <"$work/image-manifest.body") bytes, config $(wc -c <"$work/image-config.body") bytes"
+
+  # nginx: the image's bytes as static files, from the same template in a directory of its own.
+  local dir=$work/nginx-image nginx_port nginx_pid conf
+  mkdir -p "$dir/www" "$dir/tmp"
+  cp "$work/image-index.body" "$dir/www/index.json"
+  cp "$work/image-manifest.body" "$dir/www/manifest.json"
+  cp "$work/image-config.body" "$dir/www/config.json"
+  chmod 755 "$dir" "$dir/www" && chmod 644 "$dir/www"/*.json
+  nginx_port=$(free_port)
+  conf=$(<"$bench_dir/nginx.conf.in")
+  conf=${conf//@DIR@/"$dir"}
+  conf=${conf//@PORT@/"$nginx_port"}
+  conf=${conf//@LOCATION@/"$location"}
+  printf '%s\n' "$conf" >"$dir/nginx.conf"
+  spawn nginx_pid "$work/nginx-image.log" taskset -c "$server_cpu" nginx -p "$dir/" \
+    -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
+  local nginx=http://127.0.0.1:$nginx_port
+  wait_for 10 "$nginx_pid" nginx answers "$nginx/manifest" 200 ||
+    die "nginx (image) did not start: $(tail -3 "$work/nginx-image.log" "$dir/nginx-error.log" 2>/dev/null)"
+  fetch nginx-image-manifest 200 "$nginx/manifest" -H "Accept: $oci_manifest"
+  cmp -s "$work/nginx-image-manifest.body" "$work/image-manifest.body" ||
+    die "nginx serves other image manifest bytes"
+  fetch nginx-image-layer 302 "$nginx/layer"
+  [[ $(header Location "$work/nginx-image-layer.headers") == "$location" ]] ||
+    die "nginx's image Location differs"
+
+  log "warm-up (image): 1 s each"
+  measure warmup.ocipfsd-image warmup "$pid" "$base/manifests/$manifest_digest" GET "$oci_manifest" 1
+  measure warmup.nginx-image warmup "$nginx_pid" "$nginx/manifest" GET "$oci_manifest" 1
+  measure nginx.image_manifest_get "image manifest GET" "$nginx_pid" "$nginx/manifest" GET "$oci_manifest"
+  measure ocipfsd.image_manifest_get "image manifest GET" "$pid" "$base/manifests/$manifest_digest" GET \
+    "$oci_manifest"
+  measure ocipfsd.image_manifest_head "image manifest HEAD" "$pid" "$base/manifests/latest" HEAD "$accept_all"
+  measure nginx.image_manifest_head "image manifest HEAD" "$nginx_pid" "$nginx/index" HEAD "$accept_all"
+  measure nginx.image_config_get "image config GET" "$nginx_pid" "$nginx/config" GET ""
+  measure ocipfsd.image_config_get "image config GET" "$pid" "$base/blobs/$config_digest" GET ""
+  measure ocipfsd.image_layer_302 "image layer 302" "$pid" "$base/blobs/$layer_digest" GET ""
+  measure nginx.image_layer_302 "image layer 302" "$nginx_pid" "$nginx/layer" GET ""
+  record ocipfsd.image_fetches_during_load "$(($(gateway_fetches "$gateway") - before))"
 }
 
 cold() {
@@ -552,6 +666,49 @@ cold() {
   ((fetches == 1)) || log "the cached CID was fetched again: $fetches fetches in all"
 }
 
+# The cold image: image_concurrency requests at once for one uncached image/<cid> of
+# image_layers layers, each gateway fetch image_latency_ms late. The document is fetched, then its
+# layer manifests, layers_at_once at a time: 1 + ceil(layers / layers_at_once) round trips; the
+# bound allows 2 round trips besides the waves.
+cold_image() {
+  local gateway pid port out status=0 line fetches paths most
+  start_gateway gateway gateway-image-slow 1 "$image_latency_ms" --images=1 \
+    --image-layers="$image_layers"
+  start_ocipfsd pid port ocipfsd-cold-image "$gateway"
+  out=$work/cold-image.txt
+  timeout 120 taskset -c "$client_cpu" "$tool" cold-image --port="$port" --image=0 \
+    --image-layers="$image_layers" --concurrency="$image_concurrency" >"$out" 2>&1 || status=$?
+  cat "$out"
+  line=$(grep '^cold-image ' "$out") || die "ocipfs_bench cold-image printed no result (exit $status)"
+  fetches=$(gateway_stat "$gateway" fetches)
+  paths=$(gateway_stat "$gateway" paths)
+  most=$(gateway_stat "$gateway" most_per_path)
+  echo "gateway fetches=$fetches distinct=$paths most_per_cid=$most" \
+    "(expected $((1 + image_layers)): the document and each layer manifest once)"
+  record cold_image.ok "$(field ok "$line")"
+  record cold_image.first_byte "$(field first_byte_ms "$line")"
+  record cold_image.first_byte_max "$(field first_byte_max_ms "$line")"
+  record cold_image.p50 "$(field p50_ms "$line")"
+  record cold_image.p99 "$(field p99_ms "$line")"
+  record cold_image.bytes "$(field bytes "$line")"
+  record cold_image.fetches "$fetches"
+  record cold_image.paths "$paths"
+  record cold_image.most "$most"
+  ((status == 0)) || die "ocipfs_bench cold-image failed (exit $status)"
+  # The same burst again, now cached.
+  timeout 120 taskset -c "$client_cpu" "$tool" cold-image --port="$port" --image=0 \
+    --image-layers="$image_layers" --concurrency="$image_concurrency" >"$out" 2>&1 || status=$?
+  sed 's/^cold-image /cached, the same burst: /' "$out"
+  line=$(grep '^cold-image ' "$out") || die "ocipfs_bench cold-image printed no result (exit $status)"
+  record cold_image.cached_first_byte "$(field first_byte_ms "$line")"
+  record cold_image.cached_p99 "$(field p99_ms "$line")"
+  ((status == 0)) || die "ocipfs_bench cold-image failed on the cached image (exit $status)"
+  local again
+  again=$(gateway_stat "$gateway" fetches)
+  ((again == fetches)) || log "the cached image was fetched again: $again fetches in all"
+  record cold_image.refetched "$((again - fetches))"
+}
+
 memory() {
   local gateway pid port idle after out status=0 line
   start_gateway gateway gateway-100k "$cache_count" 0
@@ -576,6 +733,63 @@ memory() {
   record memory.after_kib "$after"
   record memory.evicted "$((again != fetches))"
   record memory.per_image "$(((after - idle) * 1024 / cache_count))"
+}
+
+# Memory per cached image/<cid>: image_cache_count images of image_layers layers that share their
+# base (image_layers - 1 layer manifests, and one of each image's own). The hot tier keeps
+# prebuilt images (an eighth of --cache-size, at most 32 MiB); the rest keeps verified documents,
+# from which an image is rebuilt: /metrics says how much each holds. The images are cached in two
+# halves: the first fills the hot tier (a prebuilt 100-layer image is several hundred KB), so the
+# resident set's growth over the second is what one more cached image costs.
+memory_image() {
+  local gateway pid port idle half middle after out status=0 line
+  start_gateway gateway gateway-images 1 0 --images="$image_cache_count" --image-layers="$image_layers"
+  start_ocipfsd pid port ocipfsd-memory-image "$gateway"
+  idle=$(vmrss_kib "$pid")
+  half=$((image_cache_count / 2))
+  out=$work/fill-image.txt
+  timeout 600 taskset -c "$client_cpu" "$tool" fill-image --port="$port" --count="$half" \
+    --image-layers="$image_layers" --concurrency=64 >"$out" 2>&1 || status=$?
+  cat "$out"
+  line=$(grep '^fill-image ' "$out") || die "ocipfs_bench fill-image printed no result (exit $status)"
+  ((status == 0)) || die "ocipfs_bench fill-image failed (exit $status)"
+  middle=$(vmrss_kib "$pid")
+  timeout 600 taskset -c "$client_cpu" "$tool" fill-image --port="$port" --first="$half" \
+    --count="$image_cache_count" --image-layers="$image_layers" --concurrency=64 >"$out" 2>&1 ||
+    status=$?
+  cat "$out"
+  line=$(grep '^fill-image ' "$out") || die "ocipfs_bench fill-image printed no result (exit $status)"
+  ((status == 0)) || die "ocipfs_bench fill-image failed (exit $status)"
+  after=$(vmrss_kib "$pid")
+  local fetches again hot_bytes hot_entries doc_bytes doc_entries
+  fetches=$(gateway_fetches "$gateway")
+  hot_bytes=$(cache_gauge "$port" ocipfs_cache_bytes images)
+  hot_entries=$(cache_gauge "$port" ocipfs_cache_entries images)
+  doc_bytes=$(cache_gauge "$port" ocipfs_cache_bytes manifests)
+  doc_entries=$(cache_gauge "$port" ocipfs_cache_entries manifests)
+  # The first image filled is the least recently used: if it resolves with no fetch, they all do.
+  [[ $(http_code "http://127.0.0.1:$port/v2/image/$("$tool" cid --image=0 \
+    --image-layers="$image_layers")/manifests/latest") == 200 ]] || die "image 0 no longer resolves"
+  again=$(gateway_fetches "$gateway")
+  echo "idle VmRSS=${idle} KiB; after $half images VmRSS=${middle} KiB;" \
+    "after ${image_cache_count} images of $image_layers layers VmRSS=${after} KiB;" \
+    "gateway fetches=$fetches (expected $((image_cache_count + image_cache_count + image_layers - 1)))"
+  echo "cache gauges: hot images ${hot_bytes:-?} bytes in ${hot_entries:-?} entries (images and" \
+    "layers); documents ${doc_bytes:-?} bytes in ${doc_entries:-?} entries"
+  ((again == fetches)) || log "image 0 was evicted: the cache did not keep all $image_cache_count images"
+  record memory_image.idle_kib "$idle"
+  record memory_image.after_kib "$after"
+  record memory_image.evicted "$((again != fetches))"
+  record memory_image.fetches "$fetches"
+  record memory_image.per_image "$(((after - idle) * 1024 / image_cache_count))"
+  record memory_image.middle_kib "$middle"
+  ((image_cache_count - half == 0)) ||
+    record memory_image.marginal "$(((after - middle) * 1024 / (image_cache_count - half)))"
+  record memory_image.hot_bytes "$hot_bytes"
+  record memory_image.hot_entries "$hot_entries"
+  record memory_image.doc_bytes "$doc_bytes"
+  record memory_image.doc_entries "$doc_entries"
+  [[ -z $doc_bytes ]] || record memory_image.doc_per_image "$((doc_bytes / image_cache_count))"
 }
 
 startup() {
@@ -610,9 +824,16 @@ verdict() {
   fi
 }
 or_na() { if [[ -n $1 ]]; then echo "$1"; else echo n/a; fi; }
+# mib KIB: KiB as MiB with one decimal, or n/a.
+mib() { if [[ -n $1 ]]; then awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; else echo n/a; fi; }
 
 # One line of the summary table.
 row() { printf '%-14s %8s %7s %7s %7s   %8s %7s %7s %7s   %7s %7s\n' "$@"; }
+# One line of the image table.
+image_row() { printf '%-14s %8s %7s %7s %7s   %8s %7s   %7s %7s   %7s %7s   %7s %7s\n' "$@"; }
+# The warm rows and their labels.
+scenarios=(manifest_get:"manifest GET" manifest_head:"manifest HEAD" config_get:"config GET"
+  layer_302:"layer 302")
 
 summary() {
   local scenario label o n
@@ -623,8 +844,7 @@ summary() {
     "------------- nginx ------------" "ocipfsd/nginx"
   row scenario "req/s" "p50 ms" "p99 ms" "CPU us" "req/s" "p50 ms" "p99 ms" "CPU us" \
     "req/s" "CPU us"
-  for scenario in manifest_get:"manifest GET" manifest_head:"manifest HEAD" config_get:"config GET" \
-    layer_302:"layer 302"; do
+  for scenario in "${scenarios[@]}"; do
     label=${scenario#*:}
     scenario=${scenario%%:*}
     o=ocipfsd.$scenario
@@ -643,6 +863,29 @@ summary() {
     "$(ratio "$(result ocipfsd.manifest_get.rps)" "$(result registry.manifest_get.rps)")x" \
     "$(ratio "$(result ocipfsd.manifest_get.cpu)" "$(result registry.manifest_get.cpu)")x"
   echo "CPU us: the server's CPU time per request; a CPU ratio below 1 means ocipfsd spends less."
+  echo
+  echo "image/<cid> of $image_layers layer manifests, the same rows (the same ocipfsd; nginx serving" \
+    "the image's bytes):"
+  printf '%-14s %-32s   %-16s   %-15s   %-15s   %s\n' "" "------------ ocipfsd -----------" \
+    "----- nginx ----" "ocipfsd/nginx" "image/layer" "body bytes"
+  image_row scenario "req/s" "p50 ms" "p99 ms" "CPU us" "req/s" "CPU us" "req/s" "CPU us" \
+    "req/s" "CPU us" image layer
+  local i l
+  for scenario in "${scenarios[@]}"; do
+    label=${scenario#*:}
+    scenario=${scenario%%:*}
+    i=ocipfsd.image_$scenario
+    l=ocipfsd.$scenario
+    n=nginx.image_$scenario
+    image_row "$label" \
+      "$(or_na "$(result "$i.rps")")" "$(or_na "$(result "$i.p50")")" "$(or_na "$(result "$i.p99")")" \
+      "$(or_na "$(result "$i.cpu")")" "$(or_na "$(result "$n.rps")")" "$(or_na "$(result "$n.cpu")")" \
+      "$(ratio "$(result "$i.rps")" "$(result "$n.rps")")x" "$(ratio "$(result "$i.cpu")" "$(result "$n.cpu")")x" \
+      "$(ratio "$(result "$i.rps")" "$(result "$l.rps")")x" "$(ratio "$(result "$i.cpu")" "$(result "$l.cpu")")x" \
+      "$(or_na "$(result "$i.bytes")")" "$(or_na "$(result "$l.bytes")")"
+  done
+  echo "body bytes: of the answer (HEAD: its Content-Length); the image's manifest and config are" \
+    "larger, so their rows compare to nginx serving those bytes."
   local busy_o busy_n
   busy_o=$(result ocipfsd.manifest_get.busy)
   busy_n=$(result nginx.manifest_get.busy)
@@ -661,6 +904,16 @@ summary() {
     "p50=$(or_na "$(result cold.p50)") ms p99=$(or_na "$(result cold.p99)") ms"
   echo "      the same burst once cached: p50=$(or_na "$(result cold.cached_p50)") ms" \
     "p99=$(or_na "$(result cold.cached_p99)") ms"
+  echo "cold image: $image_concurrency concurrent requests for one uncached image/<cid> of" \
+    "$image_layers layers, gateway latency $image_latency_ms ms per fetch: ok=$(or_na "$(result cold_image.ok)")" \
+    "gateway fetches=$(or_na "$(result cold_image.fetches)") (distinct CIDs $(or_na "$(result cold_image.paths)")," \
+    "at most $(or_na "$(result cold_image.most)") each; expected $((1 + image_layers)))"
+  echo "      first manifest byte: p50=$(or_na "$(result cold_image.first_byte)") ms" \
+    "max=$(or_na "$(result cold_image.first_byte_max)") ms; bound ${image_bound_ms} ms = 2 round trips" \
+    "+ $image_waves waves of $layers_at_once layers, ${image_latency_ms} ms each (ideal $(((1 + image_waves) * image_latency_ms)) ms);" \
+    "whole answer ($(or_na "$(result cold_image.bytes)") bytes) p99=$(or_na "$(result cold_image.p99)") ms"
+  echo "      the same burst once cached: first byte p50=$(or_na "$(result cold_image.cached_first_byte)") ms" \
+    "p99=$(or_na "$(result cold_image.cached_p99)") ms; fetched again: $(or_na "$(result cold_image.refetched)")"
   local idle after per idle_mib after_mib warm_mib=n/a
   [[ -z $(result ocipfsd.warm_rss_kib) ]] ||
     warm_mib=$(awk -v k="$(result ocipfsd.warm_rss_kib)" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -674,6 +927,20 @@ summary() {
   echo "memory: VmRSS idle $idle_mib MiB, with $cache_count images cached $after_mib MiB:" \
     "$(or_na "$per") bytes/image$([[ $(result memory.evicted) != 1 ]] || echo " (SOME WERE EVICTED)");" \
     "after the warm runs ($connections connections, 1 image) $warm_mib MiB"
+  local ii ia ip
+  ii=$(result memory_image.idle_kib)
+  ia=$(result memory_image.after_kib)
+  ip=$(result memory_image.per_image)
+  echo "memory, images: VmRSS idle $(mib "$ii") MiB," \
+    "with $image_cache_count images of $image_layers layers cached (one base of $((image_layers - 1)))" \
+    "$(mib "$ia") MiB:" \
+    "$(or_na "$ip") bytes/image$([[ $(result memory_image.evicted) != 1 ]] || echo " (SOME WERE EVICTED)");" \
+    "each of the last $((image_cache_count - image_cache_count / 2)), with the hot tier full:" \
+    "$(or_na "$(result memory_image.marginal)") bytes/image"
+  echo "      cache gauges: hot tier $(or_na "$(result memory_image.hot_bytes)") bytes in" \
+    "$(or_na "$(result memory_image.hot_entries)") entries (prebuilt images and layers, at most 32 MiB);" \
+    "documents $(or_na "$(result memory_image.doc_bytes)") bytes in $(or_na "$(result memory_image.doc_entries)")" \
+    "entries: $(or_na "$(result memory_image.doc_per_image)") bytes/image"
   echo "start-up, exec to first accepted connection (20 runs): median $(or_na "$(result startup.median)") ms," \
     "max $(or_na "$(result startup.max)") ms"
 
@@ -696,6 +963,35 @@ summary() {
     "$(verdict "$(result cold.fetches)" '==' 1)" \
     "start-up, exec to serving: median < 50 ms" "$(or_na "$(result startup.median)") ms" \
     "$(verdict "$(result startup.median)" '<' 50)"
+  # One fetch per distinct CID: the expected total, and no CID twice.
+  local fetches once
+  fetches=$(result cold_image.fetches)
+  once=$fetches
+  [[ -z $fetches || $(result cold_image.most) == 1 ]] || once=-1
+  printf '  %-54s %-22s %s\n' \
+    "cold $image_layers-layer image: 1 fetch per distinct CID ($((1 + image_layers)))" \
+    "$(or_na "$fetches") (most/CID $(or_na "$(result cold_image.most)"))" \
+    "$(verdict "$once" '==' $((1 + image_layers)))" \
+    "cold image first manifest byte <= $image_bound_ms ms (max)" \
+    "$(or_na "$(result cold_image.first_byte_max)") ms" \
+    "$(verdict "$(result cold_image.first_byte_max)" '<=' "$image_bound_ms")"
+  # A warm image answer costs what a layer answer costs: CPU per request within 1.25x of the layer
+  # row's (HEAD and the 302 send the same bytes; the manifest and config GETs send more). Each
+  # against its nginx, for context: each nginx is measured once, so that ratio carries two noises.
+  local image_layer image_vs layer_vs
+  for scenario in "${scenarios[@]}"; do
+    label=${scenario#*:}
+    scenario=${scenario%%:*}
+    image_layer=$(ratio "$(result "ocipfsd.image_$scenario.cpu")" "$(result "ocipfsd.$scenario.cpu")")
+    image_vs=$(ratio "$(result "ocipfsd.image_$scenario.cpu")" "$(result "nginx.image_$scenario.cpu")")
+    layer_vs=$(ratio "$(result "ocipfsd.$scenario.cpu")" "$(result "nginx.$scenario.cpu")")
+    printf '  %-54s %-22s %s\n' "warm image $label CPU/req <= 1.25x layer row's" \
+      "${image_layer}x" "$(verdict "$image_layer" '<=' 1.25)  (vs nginx: image ${image_vs}x, layer ${layer_vs}x)"
+  done
+  printf '  %-54s %-22s %s\n' "memory per cached $image_layers-layer image (reported)" \
+    "$(or_na "$(result memory_image.per_image)") bytes" "-" \
+    "  of which each one more, once the hot tier is full" \
+    "$(or_na "$(result memory_image.marginal)") bytes" "-"
 }
 
 echo "ocipfs benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'); $(git -C "$repo" rev-parse --short HEAD 2>/dev/null ||
@@ -707,7 +1003,9 @@ echo "$("$ocipfsd" --version); $(nginx -v 2>&1 | sed 's/.*: //'); docker-registr
 
 part warm warm
 part cold cold
+part cold-image cold_image
 part memory memory
+part memory-image memory_image
 part startup startup
 summary
 if [[ -s $work/failed ]]; then
