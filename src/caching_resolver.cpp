@@ -110,7 +110,7 @@ asio::awaitable<Resolution> CachingResolver::resolve(const Repository& repositor
 
   auto executor = co_await asio::this_coro::executor;
   auto waiter = std::make_shared<ResolverShared::Waiter>(executor);
-  waiter->wake.expires_after(wait_limit_);
+  waiter->wake.expires_after(wait_limit_for(repository.kind));
   bool leader = false;
   std::optional<Resolution> hit;
   auto flight = join_flight(repository, keys, waiter, leader, hit);
@@ -124,6 +124,15 @@ asio::awaitable<Resolution> CachingResolver::resolve(const Repository& repositor
   co_return Unexpected{gateway_timeout("timed out waiting for " +
                                        std::string(document_noun(repository.kind)) + " " +
                                        repository.cid.to_string())};
+}
+
+// An image waits for its document, then for its layers, layer_resolutions_at_once at a time: a
+// wait for each step.
+std::chrono::milliseconds CachingResolver::wait_limit_for(DocumentKind kind) const {
+  if (kind != DocumentKind::image) return wait_limit_;
+  constexpr std::size_t waves =
+      (max_image_layers + layer_resolutions_at_once - 1) / layer_resolutions_at_once;
+  return wait_limit_ * static_cast<int>(1 + waves);
 }
 
 asio::awaitable<void> CachingResolver::fetch(Repository repository,

@@ -75,6 +75,10 @@ TEST_F(ImageServerTest, TagsListAndWrites) {
   ASSERT_EQ(tags.status, 200);
   EXPECT_EQ(json::parse(tags.body)["tags"], json({"app-1", "latest"}));
   EXPECT_EQ(json::parse(tags.body)["name"], "image/" + image_cid);
+  std::string digest = manifest_of("latest")["config"]["digest"];
+  auto referrers = get(image_repo + "/referrers/" + digest);
+  EXPECT_EQ(referrers.status, 200);
+  EXPECT_EQ(json::parse(referrers.body)["manifests"], json::array());
   auto put = get(image_repo + "/manifests/latest", "PUT");
   EXPECT_EQ(put.status, 405);
   EXPECT_EQ(error_code(put), "UNSUPPORTED");
@@ -239,6 +243,22 @@ TEST(ImageResolver, AnImageOfCachedLayers) {
   Resolution result = resolve_now(resolver, second);
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(source.fetches[base], 1);
+}
+
+// Four waves of slow layer manifests take longer than one fetch's wait: the image's request waits
+// for each step.
+TEST(ImageResolver, AnImageWaitsForEachWaveOfItsLayers) {
+  MapSource source;
+  source.delay = 150ms;
+  std::vector<std::string> layers;
+  for (int i = 0; i < 100; ++i)
+    layers.push_back(source.add(testing::layer_manifest_json("w" + std::to_string(i) + ".tar")));
+  std::string image = source.add(image_document(layers));
+  ResolverShared shared(64 << 20);
+  CachingResolver resolver(source, shared, 400ms);
+  Resolution result = resolve_now(resolver, image);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ((*result)->layers.size(), 100u);
 }
 
 }  // namespace

@@ -42,7 +42,8 @@ class ResolverShared {
 class CachingResolver final : public Resolver {
  public:
   // `wait_limit` bounds how long a request waits for a fetch in flight (the fetch itself is
-  // bounded by the gateway deadlines; this is a safety net).
+  // bounded by the gateway deadlines; this is a safety net); a request for an image waits that
+  // long for its document and for each wave of its layers.
   CachingResolver(ContentSource& source, ResolverShared& shared,
                   std::chrono::milliseconds wait_limit);
   boost::asio::awaitable<Resolution> resolve(const Repository& repository) override;
@@ -51,6 +52,7 @@ class CachingResolver final : public Resolver {
  private:
   struct Keys;
   struct LayerBatch;
+  std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
   boost::asio::awaitable<void> fetch(Repository repository,
                                      std::shared_ptr<ResolverShared::Flight> flight);
   boost::asio::awaitable<Content> document(const Repository& repository, const Keys& keys);
