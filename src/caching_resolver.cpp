@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -68,6 +69,8 @@ std::optional<Resolution> CachingResolver::cached(const Repository& repository, 
 std::optional<Resolution> CachingResolver::rebuild(const Repository& repository, Content content) {
   if (repository.kind != DocumentKind::image)
     return build_image(repository.kind, repository.cid, content);
+  // A verbatim image is rebuilt by its flight, from the cached blobs (no gateway needed).
+  if (content && declared_media_type(*content) == verbatim_image_media_type) return std::nullopt;
   auto document = read_image_document(repository.cid, content);
   if (!document) return Unexpected{document.error()};
   std::vector<Resolution> layers;
@@ -140,7 +143,7 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
   Keys keys(repository);
   Resolution result = Unexpected{internal_error()};
   try {
-    Content content = co_await document(repository, keys);
+    Content content = co_await document(repository.cid, repository.kind);
     if (repository.kind == DocumentKind::image) {
       result = co_await compose(repository.cid, content);
     } else {
@@ -162,19 +165,70 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
 }
 
 // The document's verified bytes: cached, or fetched and then cached.
-asio::awaitable<Content> CachingResolver::document(const Repository& repository, const Keys& keys) {
-  if (auto content = shared_.documents.find(keys.document)) co_return std::move(*content);
-  Content content = co_await source_.fetch(repository.cid, repository.kind);
-  if (content)
-    shared_.documents.insert(keys.document, *content, cache_cost(keys.document, *content));
+asio::awaitable<Content> CachingResolver::document(const Cid& cid, DocumentKind kind) {
+  const std::string key = cid.v1_bytes();
+  if (auto content = shared_.documents.find(key)) co_return std::move(*content);
+  Content content = co_await source_.fetch(cid, kind);
+  if (content) shared_.documents.insert(key, *content, cache_cost(key, *content));
   co_return content;
 }
 
 asio::awaitable<Resolution> CachingResolver::compose(const Cid& cid, const Content& content) {
+  if (content && declared_media_type(*content) == verbatim_image_media_type)
+    co_return co_await keep_verbatim(cid, *content);
   auto document = read_image_document(cid, content);
   if (!document) co_return Unexpected{document.error()};
   std::vector<Resolution> layers = co_await resolve_layers(document->layers);
   co_return compose_resolution(cid, *document, layers);
+}
+
+namespace {
+constexpr std::size_t max_verbatim_documents = 256;  // indexes, manifests and configs of an image
+constexpr int max_verbatim_depth = 3;                // index, nested index, manifest, config
+}  // namespace
+
+// Fetches every index, manifest and config a verbatim document names, each proven against the raw
+// CID of its digest and checked against its descriptor's size, then builds the image.
+asio::awaitable<Resolution> CachingResolver::keep_verbatim(const Cid& cid,
+                                                           const std::string& content) {
+  auto verbatim = read_verbatim_document(cid, content);
+  if (!verbatim) co_return Unexpected{verbatim.error()};
+  auto invalid = [&](const std::string& problem) -> Resolution {
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), problem)};
+  };
+  std::map<std::string, std::string> blobs;
+  std::vector<std::pair<VerbatimDescriptor, int>> pending = {{verbatim->manifest, 0}};
+  while (!pending.empty()) {
+    auto [descriptor, depth] = std::move(pending.back());
+    pending.pop_back();
+    if (blobs.contains(descriptor.digest)) continue;
+    if (blobs.size() == max_verbatim_documents)
+      co_return invalid("it names more than " + std::to_string(max_verbatim_documents) +
+                        " indexes, manifests and configs");
+    Content bytes = co_await document(digest_cid(descriptor.digest), DocumentKind::blob);
+    if (!bytes) {
+      RegistryError error = bytes.error();
+      error.message = "image " + cid.to_string() + ": " + descriptor.digest + ": " + error.message;
+      co_return Unexpected{std::move(error)};
+    }
+    if (bytes->size() != descriptor.size)
+      co_return invalid(descriptor.digest + " is " + std::to_string(bytes->size()) +
+                        " bytes, not the " + std::to_string(descriptor.size) +
+                        " its descriptor gives");
+    auto links = linked_documents(descriptor, *bytes);
+    if (!links) co_return invalid(links.error());
+    if (!links->empty() && depth == max_verbatim_depth)
+      co_return invalid(descriptor.digest + " nests deeper than " +
+                        std::to_string(max_verbatim_depth) + " levels");
+    for (auto& link : *links) {
+      if (link.size > max_verbatim_blob_size)
+        co_return invalid(link.digest +
+                          " is larger than 1 MiB, the limit of a kept manifest or config");
+      pending.emplace_back(std::move(link), depth + 1);
+    }
+    blobs.emplace(descriptor.digest, std::move(*bytes));
+  }
+  co_return verbatim_resolution(cid, *verbatim, blobs);
 }
 
 // What the workers of one resolve_layers share: the work and its results.

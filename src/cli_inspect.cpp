@@ -104,7 +104,9 @@ boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
   CachingResolver resolver(fetcher, shared, options.timeout * 8);
   Content content = co_await fetcher.fetch(ref.repository.cid, ref.repository.kind);
   if (!content) co_return Inspection{content, Unexpected{content.error()}};
-  if (ref.bare && declares_image_document(*content)) ref.repository.kind = DocumentKind::image;
+  std::string declared = declared_media_type(*content);
+  if (ref.bare && (declared == image_document_media_type || declared == verbatim_image_media_type))
+    ref.repository.kind = DocumentKind::image;
   const std::string key = ref.repository.cid.v1_bytes();
   shared.documents.insert(key, *content, cache_cost(key, *content));
   Resolution resolution = co_await resolver.resolve(ref.repository);
@@ -128,8 +130,9 @@ std::string joined(const std::vector<std::string>& words) {
 void print_layers(const Report& report, const Image& image, const HttpUrl& gateway) {
   for (std::size_t i = 0; i < image.layers.size(); ++i) {
     const LayerManifest& layer = image.layers[i];
-    if (image.layers.size() > 1 || image.layer_manifests[i] != image.cid)
-      report.line("layer " + std::to_string(i + 1), image.layer_manifests[i]);
+    const std::string& manifest = image.layer_manifests[i];  // empty for a kept image's layer
+    if (image.layers.size() > 1 || manifest != image.cid)
+      report.line("layer " + std::to_string(i + 1), manifest.empty() ? layer.digest : manifest);
     report.line("ipfs path", layer.ipfs_path);
     report.line("layer", layer.media_type);
     report.line("layer digest", layer.digest + " (" + std::to_string(layer.size) + " bytes)");
@@ -140,7 +143,7 @@ void print_layers(const Report& report, const Image& image, const HttpUrl& gatew
 }
 
 void print_platforms(const Report& report, const Image& image) {
-  report.line("index", image.index.digest);
+  if (image.has_index()) report.line("index", image.index.digest);
   const PlatformImage* amd64 = &image.default_platform();
   for (const auto& platform : image.platforms)
     if (platform.platform.os == "linux" && platform.platform.architecture == "amd64")

@@ -92,13 +92,15 @@ std::string joined(const std::vector<std::string>& words) {
 
 }  // namespace
 
-bool accepts_index(std::string_view accept) {
+bool accepts_index(std::string_view accept) { return accepts(accept, oci_index_media_type); }
+
+bool accepts(std::string_view accept, std::string_view media_type) {
   if (trim(accept).empty()) return true;
   while (!accept.empty()) {
     auto comma = accept.find(',');
     auto item = accept.substr(0, comma);
     auto type = lowercase(trim(item.substr(0, item.find(';'))));
-    if (type == oci_index_media_type || type == "*/*" || type == "application/*") return true;
+    if (type == media_type || type == "*/*" || type == "application/*") return true;
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
@@ -121,6 +123,15 @@ bool matches_etag(std::string_view if_none_match, std::string_view digest) {
 
 namespace {
 
+// The Content-Type of a manifest or an index of `image`: its own, or OCI's for its role.
+std::string_view manifest_type(const Image& image, const Blob& blob) {
+  if (!blob.media_type.empty()) return blob.media_type;
+  bool index =
+      &blob == &image.index || std::any_of(image.nested_indexes.begin(), image.nested_indexes.end(),
+                                           [&](const Blob& nested) { return &nested == &blob; });
+  return index ? oci_index_media_type : oci_manifest_media_type;
+}
+
 Response manifest_answer(const Route& route, const Request& request, const ImagePtr& image_ptr) {
   const Image& image = *image_ptr;
   const std::string& name = route.repository.name;
@@ -136,10 +147,11 @@ Response manifest_answer(const Route& route, const Request& request, const Image
                                            "; its tags are: " + joined(image.tags)),
                           request.head());
   } else {
-    blob = accepts_index(request.accept) ? &image.index : &image.default_platform().manifest;
+    bool index = image.has_index() && accepts(request.accept, manifest_type(image, image.index));
+    blob = index ? &image.index : &image.default_platform().manifest;
   }
-  auto type = blob == &image.index ? oci_index_media_type : oci_manifest_media_type;
-  Response response = blob_response(200, type, image_ptr, blob->bytes, blob->digest, request);
+  Response response = blob_response(200, manifest_type(image, *blob), image_ptr, blob->bytes,
+                                    blob->digest, request);
   // By tag, the answer depends on what the client accepts.
   if (!route.by_digest()) response.add("Vary", "Accept");
   return response;
@@ -164,12 +176,13 @@ Response blob_answer(const Route& route, const Request& request, const ImagePtr&
   const auto& digest = route.reference;
   if (const LayerManifest* layer = image.layer_by_digest(digest))
     return layer_answer(*layer, request, image_ptr, redirect_gateway);
-  if (const Blob* config = image.config_by_digest(digest))
-    return blob_response(200, oci_config_media_type, image_ptr, config->bytes, digest, request);
-  if (const Blob* manifest = image.manifest_by_digest(digest)) {
-    auto type = manifest == &image.index ? oci_index_media_type : oci_manifest_media_type;
-    return blob_response(200, type, image_ptr, manifest->bytes, digest, request);
+  if (const Blob* config = image.config_by_digest(digest)) {
+    auto type = config->media_type.empty() ? oci_config_media_type : config->media_type;
+    return blob_response(200, type, image_ptr, config->bytes, digest, request);
   }
+  if (const Blob* manifest = image.manifest_by_digest(digest))
+    return blob_response(200, manifest_type(image, *manifest), image_ptr, manifest->bytes, digest,
+                         request);
   return error_response(blob_unknown("blob " + digest + " is not part of " + route.repository.name),
                         request.head());
 }

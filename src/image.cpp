@@ -114,7 +114,11 @@ void add_tag(Image& image, std::string_view tag) {
 std::span<const Platform> default_platforms() { return all_platforms; }
 
 Image synthesize_image(std::string cid, LayerManifest layer) {
-  Image image{cid, {std::move(layer)}, {cid}, {}, {}, {"latest"}};
+  Image image;
+  image.cid = cid;
+  image.layers.push_back(std::move(layer));
+  image.layer_manifests.push_back(std::move(cid));
+  image.tags.emplace_back("latest");
   const LayerManifest& only = image.layers.front();
   add_platforms(image, platforms_of(only.platform), json::object(), {});
   std::string_view file_name = only.path.file_name();
@@ -145,7 +149,10 @@ Expected<Image> compose_image(std::string cid, const ImageDocument& document,
                               std::vector<LayerManifest> layers) {
   auto platform = image_platform(document, layers);
   if (!platform) return Unexpected{platform.error()};
-  Image image{std::move(cid), std::move(layers), {}, {}, {}, {"latest"}};
+  Image image;
+  image.cid = std::move(cid);
+  image.layers = std::move(layers);
+  image.tags.emplace_back("latest");
   for (const auto& layer : document.layers) image.layer_manifests.push_back(layer.to_string());
   add_platforms(image, platforms_of(*platform), json::parse(container_config_json(document.config)),
                 document.annotations);
@@ -154,7 +161,9 @@ Expected<Image> compose_image(std::string cid, const ImageDocument& document,
 }
 
 const Blob* Image::manifest_by_digest(std::string_view digest) const {
-  if (digest == index.digest) return &index;
+  if (has_index() && digest == index.digest) return &index;
+  for (const auto& nested : nested_indexes)
+    if (nested.digest == digest) return &nested;
   for (const auto& image : platforms)
     if (image.manifest.digest == digest) return &image.manifest;
   return nullptr;

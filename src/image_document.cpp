@@ -279,13 +279,16 @@ Expected<ImageDocument> parse_image_document(std::string_view text) {
   return parse_document<ImageDocument>(text, max_image_document_size, validate_document);
 }
 
-bool declares_image_document(std::string_view text) {
-  if (text.size() > max_image_document_size || nests_deeper_than(text, max_json_depth))
-    return false;
+std::string declared_media_type(std::string_view text) {
+  if (text.size() > max_image_document_size || nests_deeper_than(text, max_json_depth)) return {};
   json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!document.is_object()) return false;
+  if (!document.is_object()) return {};
   auto it = document.find("mediaType");
-  return it != document.end() && it->is_string() && *it == image_document_media_type;
+  return it != document.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool declares_image_document(std::string_view text) {
+  return declared_media_type(text) == image_document_media_type;
 }
 
 Expected<ComposeFile> parse_compose_file(std::string_view text) {

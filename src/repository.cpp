@@ -58,6 +58,8 @@ std::string_view document_noun(DocumentKind kind) {
       return "layer manifest";
     case DocumentKind::image:
       return "image document";
+    case DocumentKind::blob:
+      return "image blob";
   }
   return "document";
 }

@@ -36,6 +36,22 @@ Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const
   return std::move(*document);
 }
 
+Expected<VerbatimDocument, RegistryError> read_verbatim_document(const Cid& cid,
+                                                                 const std::string& content) {
+  auto document = parse_verbatim_document(content);
+  if (!document)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), document.error())};
+  return std::move(*document);
+}
+
+Resolution verbatim_resolution(const Cid& cid, const VerbatimDocument& document,
+                               const std::map<std::string, std::string>& blobs) {
+  auto image = verbatim_image(cid.to_string(), document, blobs);
+  if (!image)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), image.error())};
+  return std::make_shared<const Image>(std::move(*image));
+}
+
 Resolution compose_resolution(const Cid& cid, const ImageDocument& document,
                               const std::vector<Resolution>& layers) {
   std::vector<LayerManifest> manifests;

@@ -55,8 +55,9 @@ class CachingResolver final : public Resolver {
   std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
   boost::asio::awaitable<void> fetch(Repository repository,
                                      std::shared_ptr<ResolverShared::Flight> flight);
-  boost::asio::awaitable<Content> document(const Repository& repository, const Keys& keys);
+  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind);
   boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content);
+  boost::asio::awaitable<Resolution> keep_verbatim(const Cid& cid, const std::string& content);
   // Resolves layer/<cid> for each of `cids`, layer_resolutions_at_once at a time.
   boost::asio::awaitable<std::vector<Resolution>> resolve_layers(std::vector<Cid> cids);
   boost::asio::awaitable<void> layer_worker(std::shared_ptr<LayerBatch> batch);

@@ -33,6 +33,9 @@ class Handler {
 
 // True when a client with this Accept header takes an OCI image index.
 bool accepts_index(std::string_view accept);
+// True when a client with this Accept header takes `media_type` (listed, */*, application/*, or
+// no Accept at all).
+bool accepts(std::string_view accept, std::string_view media_type);
 
 // The answer to a routed request for an image that resolved.
 Response answer(const Route& route, const Request& request, const ImagePtr& image,

@@ -21,10 +21,12 @@ inline constexpr std::string_view oci_index_media_type = "application/vnd.oci.im
 inline constexpr std::string_view oci_config_media_type =
     "application/vnd.oci.image.config.v1+json";
 
-// A document and its digest.
+// A document, its digest, and its media type when it is not the OCI type of its role (a
+// verbatim image keeps Docker's types, for instance).
 struct Blob {
   std::string bytes;
   std::string digest;
+  std::string media_type = {};  // empty: OCI's manifest, index or config type, by role
 };
 
 // The single-platform image: a config and the manifest that points at it and at the layer.
@@ -41,10 +43,12 @@ struct Image {
   std::vector<LayerManifest> layers;  // bottom first
   std::vector<std::string> layer_manifests;  // the CID of each layer's manifest, CIDv1 base32
   std::vector<PlatformImage> platforms;      // platforms[0] is served to clients that take no index
-  Blob index;                                // an OCI index over `platforms`
-  std::vector<std::string> tags;  // sorted: "latest", and the document's tag or the file name
+  Blob index;  // an OCI index over `platforms`; empty digest: none (a kept single manifest)
+  std::vector<Blob> nested_indexes;  // indexes that `index` names, served by digest (verbatim)
+  std::vector<std::string> tags;     // sorted: "latest", and the document's tag or the file name
 
   const PlatformImage& default_platform() const { return platforms.front(); }
+  bool has_index() const { return !index.digest.empty(); }
   const Blob* manifest_by_digest(std::string_view digest) const;  // index or a platform manifest
   const Blob* config_by_digest(std::string_view digest) const;
   const LayerManifest* layer_by_digest(std::string_view digest) const;

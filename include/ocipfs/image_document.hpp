@@ -60,8 +60,11 @@ Expected<ImageDocument> parse_image_document(std::string_view json);
 // `document` back.
 std::string image_document_json(const ImageDocument& document);
 
-// True when `json` is a JSON object whose mediaType is image_document_media_type: the document
-// asks to be read as an image document (whether it is a valid one or not).
+// The mediaType that `json` declares when it is a JSON object with a string mediaType (of at most
+// max_image_document_size bytes); "" otherwise. It says how to read the document, valid or not.
+std::string declared_media_type(std::string_view json);
+
+// declared_media_type(json) == image_document_media_type.
 bool declares_image_document(std::string_view json);
 
 // The OCI `config` object for `config`, as canonical JSON (keys sorted, no whitespace): empty

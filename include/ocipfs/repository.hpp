@@ -14,7 +14,8 @@ namespace ocipfs {
 // The kinds of document a repository can name; the name's first component says which.
 enum class DocumentKind {
   layer,  // layer/<cid>: a layer manifest, served as a one-layer image
-  image,  // image/<cid>: an image document, served as the image it composes of layer manifests
+  image,  // image/<cid>: an image document (composed or verbatim), served as its image
+  blob,   // not a name: an index, manifest or config that a verbatim image keeps
 };
 
 struct Repository {

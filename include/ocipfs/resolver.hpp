@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "ocipfs/image_document.hpp"
 #include "ocipfs/registry_error.hpp"
 #include "ocipfs/repository.hpp"
+#include "ocipfs/verbatim_image.hpp"
 
 namespace ocipfs {
 
@@ -52,6 +54,15 @@ inline constexpr std::size_t layer_resolutions_at_once = 32;
 // Validates verified bytes as an image document; 404 MANIFEST_INVALID naming the CID and the
 // field otherwise, or the content's own error.
 Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const Content& content);
+
+// The verbatim document in verifed bytes that declare one, or 404 MANIFEST_INVALID naming it.
+Expected<VerbatimDocument, RegistryError> read_verbatim_document(const Cid& cid,
+                                                                 const std::string& content);
+
+// The image a verbatim document (named `cid`) keeps, from the bytes of its blobs by digest (see
+// verbatim_image), or 404 MANIFEST_INVALID naming the image. Pure.
+Resolution verbatim_resolution(const Cid& cid, const VerbatimDocument& document,
+                               const std::map<std::string, std::string>& blobs);
 
 // The image `document` (named `cid`) composes, from the resolution of each of its layers, in
 // order. The first layer that failed decides the answer: its error, status and code, with a

@@ -1,6 +1,7 @@
 // Fuzzes the image document parser (image_document.hpp), its canonical text, the compose file
 // parser, and the image composed of it (compose_image in image.hpp, compose_resolution in
-// resolver.hpp). The input is the image document's bytes.
+// resolver.hpp); and the verbatim document, and a kept index or manifest (verbatim_image.hpp).
+// The input is a document's bytes.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "ocipfs/image.hpp"
 #include "ocipfs/image_document.hpp"
 #include "ocipfs/resolver.hpp"
+#include "ocipfs/verbatim_image.hpp"
 
 namespace {
 
@@ -106,6 +108,29 @@ void check_resolution(const Cid& cid, const ImageDocument& document) {
                                                 " of image " + cid.to_string() + " ("));
 }
 
+// The input as a verbatim document, and as the index or manifest such a document keeps.
+void check_verbatim(const std::string& input) {
+  if (auto document = parse_verbatim_document(input)) {
+    auto again = parse_verbatim_document(verbatim_document_json(*document));
+    FUZZ_CHECK(again && again->manifest == document->manifest &&
+               again->layers == document->layers && again->tag == document->tag);
+  }
+  const std::string digest = sha256_digest(input);
+  for (std::string_view type : {oci_index_media_type, oci_manifest_media_type}) {
+    VerbatimDescriptor top{std::string(type), digest, input.size()};
+    auto links = linked_documents(top, input);
+    VerbatimDocument document{top, {}, {}};
+    std::map<std::string, std::string> blobs = {{digest, input}};
+    if (links)
+      for (const auto& link : *links) blobs.emplace(link.digest, "{}");
+    auto image = verbatim_image("bafyfuzz", document, blobs);
+    if (!image) continue;
+    for (const auto& platform : image->platforms)
+      FUZZ_CHECK(blobs.count(platform.manifest.digest) && blobs.count(platform.config.digest));
+    FUZZ_CHECK(!image->has_index() || image->index.bytes == input);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -113,6 +138,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Cid cid = sha256_cid(input);
   auto document = parse_image_document(input);
   auto compose = parse_compose_file(input);
+  check_verbatim(input);
   auto read = read_image_document(cid, Content(input));
   FUZZ_CHECK(static_cast<bool>(document) == static_cast<bool>(read));
   if (!document) {
