@@ -48,5 +48,6 @@ int run_pack(const Args& args);
 int run_publish(const Args& args);
 int run_inspect(const Args& args);
 int run_compose(const Args& args);
+int run_import(const Args& args);
 
 }  // namespace ocipfs::cli

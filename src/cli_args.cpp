@@ -15,18 +15,18 @@ constexpr std::string_view default_registry = "127.0.0.1:5000";
 // An option given once as --name=value, and the commands that take it.
 struct Option {
   std::string_view name;
-  std::array<std::string_view, 4> commands;
+  std::array<std::string_view, 5> commands;
   std::optional<std::string> Args::*slot;
 };
 constexpr std::array<Option, 10> options = {{
     {"--output", {"pack", "publish", "compose"}, &Args::output},
     {"--tarball", {"pack", "publish"}, &Args::tarball},
-    {"--car", {"pack", "publish", "compose"}, &Args::car},
+    {"--car", {"pack", "publish", "compose", "import"}, &Args::car},
     {"--ipfs-dir-cid", {"pack"}, &Args::ipfs_dir_cid},
-    {"--ipfs-api", {"publish", "compose"}, &Args::ipfs_api},
+    {"--ipfs-api", {"publish", "compose", "import"}, &Args::ipfs_api},
     {"--upload", {"publish"}, &Args::upload},
-    {"--registry", {"pack", "publish", "inspect", "compose"}, &Args::registry},
-    {"--timeout", {"publish", "inspect", "compose"}, &Args::timeout},
+    {"--registry", {"pack", "publish", "inspect", "compose", "import"}, &Args::registry},
+    {"--timeout", {"publish", "inspect", "compose", "import"}, &Args::timeout},
     {"--verify", {"inspect"}, &Args::verify},
     {"--gateway", {"inspect"}, nullptr},  // repeatable: Args::gateways
 }};
@@ -65,6 +65,7 @@ void apply_option(Args& args, const std::string& arg) {
 std::string positional_name(const std::string& command) {
   if (command == "inspect") return "REF or CID";
   if (command == "compose") return "FILE";
+  if (command == "import") return "SOURCE";
   return "PATH";
 }
 

@@ -1,5 +1,5 @@
-// ocipfs: pack a layer, publish it to an IPFS node, compose an image of layers, inspect what
-// ocipfsd would serve.
+// ocipfs: pack a layer, publish it to an IPFS node, compose an image of layers, import an
+// existing image, inspect what ocipfsd would serve.
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -18,6 +18,7 @@ const char* const usage_text = R"(Usage:
   ocipfs publish PATH --ipfs-api=URL [--upload=car|files] [--registry=HOST] [--tarball=FILE]
                  [-o FILE] [--car=FILE] [--timeout=DUR]
   ocipfs compose FILE (--car=FILE | --ipfs-api=URL)... [-o FILE] [--registry=HOST] [--timeout=DUR]
+  ocipfs import SOURCE (--car=FILE | --ipfs-api=URL)... [--registry=HOST] [--timeout=DUR]
   ocipfs inspect REF|CID [--gateway=URL]... [--registry=HOST] [--verify=strict|off] [--timeout=DUR]
 
 pack      Makes PATH a layer with no IPFS node: computes the CIDs that ipfs add --cid-version=1
@@ -39,6 +40,17 @@ compose   Makes an image of layers: FILE is an image document (JSON: layers, con
           packed layer's manifest and directory), or adds them through the node's RPC API
           (--ipfs-api=URL, checked to give the same CIDs), or both. Prints the image reference,
           the FROM line and the docker run line.
+import    Puts an existing image on IPFS unchanged, so that ocipfsd serves it with the same
+          manifest, config and layer digests. SOURCE is an OCI image layout directory (as
+          skopeo copy ... oci:DIR writes it), optionally DIR:REF to choose the index.json entry
+          whose org.opencontainers.image.ref.name is REF; an oci-archive tarball of one; or a
+          docker save tarball (for which an OCI manifest is written over its config and its
+          uncompressed layers, keeping the image ID). Every blob is checked against its digest.
+          Stores each index, manifest and config as a raw block (its CID is its digest), each
+          layer as a UnixFS file, and a verbatim image document naming them: one CAR
+          (--car=FILE, no node needed; roots: the document, every raw block, every layer) or
+          through the node's dag/import (--ipfs-api=URL). Prints the image reference, the FROM
+          line and the docker run line.
 inspect   Fetches, verifies and validates a layer manifest or an image document (and each of its
           layers) as ocipfsd does, and prints the image ocipfsd would serve: every layer,
           digests, tags and platforms. Exits 0 only if ocipfsd would serve it. REF is
@@ -53,8 +65,8 @@ Options:
                        <stem>.layer.json beside the tarball (stem: its name less .tar, .tar.gz
                        or .tar.zst); publish writes it only when asked. compose: write the image
                        document to FILE
-  --car=FILE           where to write the CAR. Default: <stem>.car beside the tarball. compose:
-                       writes a CAR only when asked
+  --car=FILE           where to write the CAR. Default: <stem>.car beside the tarball. compose
+                       and import: write a CAR only when asked
   --ipfs-dir-cid=CID   pack: the tarball is already stored under this IPFS directory (added by
                        other means or with other parameters), and the manifest names it. If it is
                        the directory pack computes, the CAR is complete; else it holds only the
@@ -62,13 +74,13 @@ Options:
   --upload=car|files   publish: send the CAR to /api/v0/dag/import (car, the default), or add
                        the tarball and the manifest as files (files)
   --ipfs-api=URL       the node's RPC API (Kubo-compatible), e.g. http://127.0.0.1:5001.
-                       Default: $IPFS_API (for compose, only when --car is not given)
+                       Default: $IPFS_API (for compose and import, only when --car is not given)
   --registry=HOST      the ocipfsd host in printed references. Default: 127.0.0.1:5000
   --gateway=URL        inspect: the IPFS gateway to fetch the documents from; repeat it to fall
                        back on others. Default: $IPFS_GATEWAY, else https://ipfs.io
   --verify=strict|off  inspect: prove each document against its CID. Default: strict
   --timeout=DUR        deadline of each network step, e.g. 30s, 500ms, 2m. Default: 60s for
-                       publish and compose (each connect, write and read), 30s for inspect
+                       publish, compose and import (each connect, write and read), 30s for inspect
                        (each fetch)
   --help, --version
 
@@ -82,10 +94,12 @@ struct Command {
 constexpr Command commands[] = {{"pack", run_pack},
                                 {"publish", run_publish},
                                 {"compose", run_compose},
+                                {"import", run_import},
                                 {"inspect", run_inspect}};
 
 int run(const std::vector<std::string>& argv) {
-  if (argv.empty()) throw UsageError{"a command is needed: pack, publish, compose or inspect"};
+  if (argv.empty())
+    throw UsageError{"a command is needed: pack, publish, compose, import or inspect"};
   const std::string& name = argv.front();
   if (name == "--version") {
     std::puts("ocipfs " OCIPFS_VERSION);
@@ -97,7 +111,7 @@ int run(const std::vector<std::string>& argv) {
   bool help = name == "help" || name == "--help" || name == "-h";
   if (!command && !help)
     throw UsageError{"unknown command " + ocipfs::in_quotes(name, 64) +
-                     " (commands: pack, publish, compose, inspect)"};
+                     " (commands: pack, publish, compose, import, inspect)"};
   for (const auto& arg : argv) help = help || arg == "--help" || arg == "-h";
   if (help) {
     std::fputs(usage_text, stdout);
