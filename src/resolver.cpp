@@ -6,10 +6,13 @@
 namespace ocipfs {
 
 namespace {
-std::size_t blob_cost(const Blob& blob) { return blob.bytes.capacity() + blob.digest.capacity(); }
+std::size_t blob_cost(const Blob& blob) {
+  return sizeof(Blob) + blob.bytes.capacity() + blob.digest.capacity() + blob.media_type.capacity();
+}
 
 std::size_t image_cost(const Image& image) {
   std::size_t cost = sizeof(Image) + image.cid.capacity() + blob_cost(image.index);
+  for (const auto& nested : image.nested_indexes) cost += blob_cost(nested);
   for (const auto& layer : image.layers)
     cost += sizeof(LayerManifest) + layer.ipfs_path.capacity() * 2 + layer.digest.capacity() * 2;
   for (const auto& cid : image.layer_manifests) cost += sizeof(std::string) + cid.capacity();

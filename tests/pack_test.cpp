@@ -21,6 +21,7 @@
 #include "ocipfs/ipfs_api.hpp"
 #include "ocipfs/layer_dag.hpp"
 #include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/verbatim_image.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
@@ -986,6 +987,36 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("ocipfsd would answer 404 MANIFEST_INVALID: layer 1 of image " +
                                     bad + " (" + stray + ")"));
+}
+
+TEST(OcipfsCli, InspectShowsAKeptImage) {
+  testing::FakeGateway gateway;
+  std::string config = R"({"architecture":"arm64","os":"linux","rootfs":{"diff_ids":[]}})";
+  std::string layer = "sha256:" + std::string(64, 'e');
+  std::string manifest = R"({"schemaVersion":2,"mediaType":")" +
+                         std::string(oci_manifest_media_type) + R"(","config":{"mediaType":")" +
+                         std::string(oci_config_media_type) + R"(","digest":")" +
+                         sha256_digest(config) + R"(","size":)" + std::to_string(config.size()) +
+                         R"(},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar",)"
+                         R"("digest":")" +
+                         layer + R"(","size":5}]})";
+  VerbatimDocument kept;
+  kept.manifest = {std::string(oci_manifest_media_type), sha256_digest(manifest), manifest.size()};
+  kept.layers = {{layer, testing::layer_dir_cid}};
+  std::string document = verbatim_document_json(kept);
+  std::string image = testing::raw_cid_of(document);
+  for (const auto* bytes : {&config, &manifest, &document})
+    gateway.serve_cid(testing::raw_cid_of(*bytes), *bytes);
+
+  auto run = ocipfs("inspect " + image + " --registry=reg.example --gateway=" + gateway.url());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("reference       reg.example/image/" + image + ":latest\n"));
+  EXPECT_THAT(run.output, HasSubstr("layer digest    " + layer + " (5 bytes)\n"));
+  EXPECT_THAT(run.output,
+              HasSubstr("manifest        " + sha256_digest(manifest) + " (linux/arm64)"));
+  EXPECT_THAT(run.output, HasSubstr("config          " + sha256_digest(config)));
+  EXPECT_THAT(run.output, Not(HasSubstr("index ")));
+  EXPECT_THAT(run.output, HasSubstr("FROM reg.example/image/" + image + ":latest\n"));
 }
 
 TEST(OcipfsCli, InspectFailsWhenOcipfsdWouldNotServe) {
