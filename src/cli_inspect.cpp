@@ -92,6 +92,12 @@ struct Inspection {
   Resolution resolution;
 };
 
+// True when a document declares itself an image document, composed or verbatim.
+bool is_image_text(const std::string& content) {
+  std::string declared = declared_media_type(content);
+  return declared == image_document_media_type || declared == verbatim_image_media_type;
+}
+
 // What ocipfsd would resolve, with its own fetcher and resolver. A bare CID is read as an image
 // when its document says it is one.
 boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
@@ -104,9 +110,7 @@ boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
   CachingResolver resolver(fetcher, shared, options.timeout * 8);
   Content content = co_await fetcher.fetch(ref.repository.cid, ref.repository.kind);
   if (!content) co_return Inspection{content, Unexpected{content.error()}};
-  std::string declared = declared_media_type(*content);
-  if (ref.bare && (declared == image_document_media_type || declared == verbatim_image_media_type))
-    ref.repository.kind = DocumentKind::image;
+  if (ref.bare && is_image_text(*content)) ref.repository.kind = DocumentKind::image;
   const std::string key = ref.repository.cid.v1_bytes();
   shared.documents.insert(key, *content, cache_cost(key, *content));
   Resolution resolution = co_await resolver.resolve(ref.repository);
