@@ -25,6 +25,7 @@ struct ResolverShared::Waiter {
 namespace {
 
 constexpr std::size_t max_hot_bytes = 32u << 20;
+constexpr std::size_t max_failure_bytes = 1u << 20;
 
 std::size_t hot_bytes(std::size_t cache_bytes) { return std::min(cache_bytes / 8, max_hot_bytes); }
 }  // namespace
@@ -42,8 +43,13 @@ struct CachingResolver::Keys {
   std::string image;
 };
 
-ResolverShared::ResolverShared(std::size_t cache_bytes)
-    : images(hot_bytes(cache_bytes)), documents(cache_bytes - hot_bytes(cache_bytes)) {}
+ResolverShared::ResolverShared(std::size_t cache_bytes, std::chrono::milliseconds failure_ttl,
+                               Clock clock)
+    : images(hot_bytes(cache_bytes)),
+      documents(cache_bytes - hot_bytes(cache_bytes)),
+      failures(failure_ttl.count() > 0 ? max_failure_bytes : 0),
+      failure_ttl(failure_ttl),
+      clock(std::move(clock)) {}
 
 std::uint64_t ResolverShared::fetches() const {
   std::lock_guard lock(mutex_);
@@ -56,6 +62,10 @@ CachingResolver::CachingResolver(ContentSource& source, ResolverShared& shared,
 
 std::optional<Resolution> CachingResolver::cached(const Repository& repository, const Keys& keys) {
   if (auto image = shared_.images.find(keys.image)) return image;
+  if (shared_.failure_ttl.count() > 0)
+    if (auto failure = shared_.failures.find(keys.image);
+        failure && shared_.clock() < failure->expires)
+      return Unexpected{std::move(failure->error)};
   auto content = shared_.documents.find(keys.document);
   if (!content) return std::nullopt;
   std::optional<Resolution> rebuilt = rebuild(repository, std::move(*content));
@@ -151,8 +161,14 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
     }
   } catch (const std::exception&) {
   }
-  if (is_cacheable(result))
+  if (is_cacheable(result)) {
     shared_.images.insert(keys.image, result, cache_cost(keys.image, result));
+  } else if (shared_.failure_ttl.count() > 0) {
+    RecentFailure failure{result.error(), shared_.clock() + shared_.failure_ttl};
+    std::size_t cost = cache_entry_overhead + keys.image.capacity() + sizeof(RecentFailure) +
+                       failure.error.message.capacity();
+    shared_.failures.insert(keys.image, std::move(failure), cost);
+  }
   std::vector<std::shared_ptr<ResolverShared::Waiter>> waiters;
   {
     std::lock_guard lock(shared_.mutex_);

@@ -99,6 +99,17 @@ Problem set_cache_size(CommandLine& line, std::string_view value) {
   return std::nullopt;
 }
 
+Problem set_failure_ttl(CommandLine& line, std::string_view value) {
+  auto& ttl = line.config.cache.failure_ttl;
+  if (value == "0" || value == "0s" || value == "0ms") {
+    ttl = std::chrono::milliseconds(0);
+    return std::nullopt;
+  }
+  if (auto problem = set_duration(ttl, value)) return problem;
+  if (ttl > std::chrono::minutes(5)) return "must be at most 5m";
+  return std::nullopt;
+}
+
 Problem set_log_format(CommandLine& line, std::string_view value) {
   if (value != "json" && value != "text") return "must be json or text";
   line.config.log.json = value == "json";
@@ -122,7 +133,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 17> flags = {{
+const std::array<Flag, 18> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -158,6 +169,11 @@ const std::array<Flag, 17> flags = {{
      }},
     {"--cache-size", "SIZE", "memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB",
      set_cache_size},
+    {"--failure-ttl", "DUR",
+     "answer a failure at the gateways (404, timeout, 5xx, content that\n"
+     "does not match its CID) again for this long without asking them;\n"
+     "0: never. At most 5m. Default: 5s",
+     set_failure_ttl},
     {"--max-connections", "N",
      "open client connections at most; past it, new ones are answered\n"
      "503 and closed. Default: 16384, or less if the open-file limit is low",

@@ -146,7 +146,7 @@ struct Server::Impl {
   explicit Impl(const Config& cfg)
       : config(cfg),
         health(cfg.gateway.urls.size()),
-        shared(cfg.cache.bytes),
+        shared(cfg.cache.bytes, cfg.cache.failure_ttl),
         metrics(gateway_names(cfg)),
         operations(cfg.ready, health, metrics, shared, [this] { start_probe(); }),
         refusal(refusal_bytes(cfg.limits.max_connections)),

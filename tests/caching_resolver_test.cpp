@@ -111,3 +111,61 @@ TEST(CachingResolver, TheSecondTierRebuildsImages) {
 
 }  // namespace
 }  // namespace ocipfs
+
+namespace ocipfs {
+namespace {
+
+// Fails every fetch with `error`, counting fetches.
+struct FailingSource : ContentSource {
+  RegistryError error;
+  int fetches = 0;
+  explicit FailingSource(RegistryError e) : error(std::move(e)) {}
+  asio::awaitable<Content> fetch(const Cid&, DocumentKind) override {
+    ++fetches;
+    co_return Unexpected{error};
+  }
+};
+
+Resolution resolve_once(CachingResolver& resolver) {
+  asio::io_context ioc;
+  std::optional<Resolution> out;
+  asio::co_spawn(
+      ioc, [&]() -> asio::awaitable<void> { out = co_await resolver.resolve(test_cid()); },
+      asio::detached);
+  ioc.run_for(10s);
+  return out.value_or(Unexpected{internal_error()});
+}
+
+// A failure that just happened is answered again, without the gateways, until its time is up.
+TEST(CachingResolver, ARecentFailureIsSharedForItsTimeOnly) {
+  for (RegistryError error : {manifest_unknown("the gateways have no such CID"),
+                              gateway_timeout("the gateway timed out")}) {
+    FailingSource source(error);
+    auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    ResolverShared shared(1 << 20, 5s, [&now] { return now; });
+    CachingResolver resolver(source, shared, 5s);
+    EXPECT_EQ(resolve_once(resolver).error(), error);
+    EXPECT_EQ(resolve_once(resolver).error(), error);  // the GET after the HEAD
+    auto cached = resolver.cached(test_cid());
+    ASSERT_TRUE(cached);
+    EXPECT_EQ(cached->error(), error);
+    EXPECT_EQ(source.fetches, 1);
+    now += 5s;
+    EXPECT_FALSE(resolver.cached(test_cid()));
+    EXPECT_EQ(resolve_once(resolver).error(), error);
+    EXPECT_EQ(source.fetches, 2);
+  }
+}
+
+TEST(CachingResolver, NoFailureIsKeptWithoutATtl) {
+  FailingSource source(manifest_unknown("no such CID"));
+  ResolverShared shared(1 << 20);
+  CachingResolver resolver(source, shared, 5s);
+  resolve_once(resolver);
+  resolve_once(resolver);
+  EXPECT_EQ(source.fetches, 2);
+  EXPECT_FALSE(resolver.cached(test_cid()));
+}
+
+}  // namespace
+}  // namespace ocipfs

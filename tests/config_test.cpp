@@ -147,3 +147,17 @@ TEST(HttpUrl, ParsesAndResolves) {
 
 }  // namespace
 }  // namespace ocipfs
+
+namespace ocipfs {
+namespace {
+TEST(Config, FailureTtl) {
+  using std::chrono::milliseconds;
+  EXPECT_EQ(parse({})->config.cache.failure_ttl, std::chrono::seconds(5));
+  EXPECT_EQ(parse({"--failure-ttl=0"})->config.cache.failure_ttl, milliseconds(0));
+  EXPECT_EQ(parse({"--failure-ttl=1500ms"})->config.cache.failure_ttl, milliseconds(1500));
+  EXPECT_EQ(parse({"--failure-ttl=5m"})->config.cache.failure_ttl, std::chrono::minutes(5));
+  EXPECT_THAT(parse({"--failure-ttl=6m"}).error(), HasSubstr("at most 5m"));
+  EXPECT_THAT(parse({"--failure-ttl=soon"}).error(), HasSubstr("--failure-ttl"));
+}
+}  // namespace
+}  // namespace ocipfs

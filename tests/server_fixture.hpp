@@ -42,8 +42,11 @@ class ServerTest : public ::testing::Test {
 
   void start(std::vector<std::string> extra) {
     stop();
+    // Failures are not shared between requests here, so that each test sees the gateway's
+    // answer of the moment; ServerTest.ARecentFailureIsShared turns it on.
     std::vector<std::string> args = {"--listen=127.0.0.1:0", "--threads=2", "--gateway-timeout=1s",
-                                     "--redirect-gateway=https://public.example/base"};
+                                     "--redirect-gateway=https://public.example/base",
+                                     "--failure-ttl=0"};
     bool own_gateway = std::any_of(extra.begin(), extra.end(), [](const std::string& arg) {
       return arg.starts_with("--gateway=");
     });

@@ -428,6 +428,17 @@ TEST_F(ServerTest, FailuresAreNotCached) {
   EXPECT_EQ(gateway.request_count("/ipfs/" + cid), 3u);
 }
 
+// The HEAD that failed and the GET docker sends right after it: one gateway fetch.
+TEST_F(ServerTest, ARecentFailureIsShared) {
+  start({"--failure-ttl=1m"});
+  gateway.set("/ipfs/" + cid, {FakeReply::Kind::respond, 404, "", {}, {}});
+  EXPECT_EQ(get(repo + "/manifests/latest", "HEAD").status, 404u);
+  auto again = get(repo + "/manifests/latest");
+  EXPECT_EQ(again.status, 404u);
+  EXPECT_EQ(error_code(again), "MANIFEST_UNKNOWN");
+  EXPECT_EQ(gateway.request_count("/ipfs/" + cid), 1u);
+}
+
 TEST_F(ServerTest, ProvenInvalidManifestsAreCached) {
   std::string invalid = publish(R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json"})");
   for (int i = 0; i < 3; ++i)

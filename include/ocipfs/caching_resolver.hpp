@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,14 +17,28 @@
 
 namespace ocipfs {
 
+// A gateway failure that just happened, answered again until `expires`.
+struct RecentFailure {
+  RegistryError error;
+  std::chrono::steady_clock::time_point expires;
+};
+
 // What all threads share: the caches and the fetches in flight.
 class ResolverShared {
  public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
   // `cache_bytes` is split: an eighth (at most 32 MiB) for hot images with prebuilt bytes, the
-  // rest for verified documents, from which an image is rebuilt in microseconds.
-  explicit ResolverShared(std::size_t cache_bytes);
-  LruCache<Resolution> images;      // by repository kind and CID
-  LruCache<std::string> documents;  // verified bytes, by CID
+  // rest for verified documents, from which an image is rebuilt in microseconds. A resolution
+  // that failed at the gateways (a 404, a timeout, a 5xx, a lie) is answered again for
+  // `failure_ttl` without asking them (0: never); `clock` tells the time (a test's own).
+  explicit ResolverShared(std::size_t cache_bytes,
+                          std::chrono::milliseconds failure_ttl = std::chrono::milliseconds(0),
+                          Clock clock = std::chrono::steady_clock::now);
+  LruCache<Resolution> images;       // by repository kind and CID
+  LruCache<std::string> documents;   // verified bytes, by CID
+  LruCache<RecentFailure> failures;  // by repository kind and CID, 1 MiB at most
+  const std::chrono::milliseconds failure_ttl;
+  const Clock clock;
 
   std::uint64_t fetches() const;  // fetches started by any resolver, since start
 

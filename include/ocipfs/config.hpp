@@ -47,7 +47,8 @@ struct GatewayConfig {
 };
 
 struct CacheConfig {
-  std::size_t bytes = 128 * 1024 * 1024;  // resolved images and verified documents in memory
+  std::size_t bytes = 128 * 1024 * 1024;         // resolved images and verified documents in memory
+  std::chrono::milliseconds failure_ttl{5'000};  // a gateway failure is answered again this long
 };
 
 struct LogConfig {
