@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ocipfs/http_url.hpp"
+
 namespace ocipfs::cli {
 
 // A mistake in how the command was called: exit 2.
@@ -40,6 +42,10 @@ Args parse_args(const std::vector<std::string>& argv);
 std::string registry_of(const Args& args);
 // --timeout, or `fallback`. Throws UsageError.
 std::chrono::milliseconds timeout_of(const Args& args, std::chrono::milliseconds fallback);
+// The IPFS node's RPC API for compose and import: --ipfs-api, else $IPFS_API unless a CAR is
+// asked for (a CAR needs no node); nullopt when only a CAR is. Throws UsageError when neither is
+// given, for --timeout without a node, and for a URL that is not http://.
+std::optional<HttpUrl> node_api_of(const Args& args);
 // A non-empty environment variable.
 std::optional<std::string> environment(const char* name);
 

@@ -113,6 +113,21 @@ std::chrono::milliseconds timeout_of(const Args& args, std::chrono::milliseconds
   return *parsed;
 }
 
+std::optional<HttpUrl> node_api_of(const Args& args) {
+  auto text = args.ipfs_api;
+  if (!text && !args.car) text = environment("IPFS_API");
+  if (!text) {
+    if (!args.car)
+      throw UsageError{args.command + " needs --car=FILE or --ipfs-api=URL (or $IPFS_API)"};
+    if (args.timeout) throw UsageError{"--timeout is for --ipfs-api; a CAR needs no node"};
+    return std::nullopt;
+  }
+  auto api = parse_http_url(*text);
+  if (!api) throw UsageError{"--ipfs-api: " + api.error()};
+  if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
+  return std::move(*api);
+}
+
 std::optional<std::string> environment(const char* name) {
   const char* value = std::getenv(name);
   if (!value || !*value) return std::nullopt;

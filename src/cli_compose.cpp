@@ -1,6 +1,4 @@
 // ocipfs compose: an image of layers, packed as pack does, stored as one image document.
-#include <stdlib.h>  // mkdtemp
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -12,6 +10,7 @@
 
 #include "cli.hpp"
 #include "cli_report.hpp"
+#include "cli_scratch.hpp"
 #include "ocipfs/atomic_file.hpp"
 #include "ocipfs/car_file.hpp"
 #include "ocipfs/cid.hpp"
@@ -33,37 +32,15 @@ namespace fs = std::filesystem;
 
 std::string quoted(const fs::path& path) { return in_quotes(path.string(), 200); }
 
-// A directory of our own (mkdtemp) for the tarballs of directory layers, removed with
-// everything in it, whatever happens.
-class ScratchDirectory {
- public:
-  ScratchDirectory(const fs::path& parent, const std::string& prefix) {
-    std::string pattern = (parent / (prefix + "XXXXXX")).string();
-    if (!::mkdtemp(pattern.data()))
-      throw Failure{"cannot create a temporary directory in " + quoted(parent) + ": " +
-                    std::strerror(errno)};
-    path_ = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-
-  // A subdirectory of its own for layer `number`, so that two directories of the same name
-  // each keep their tarball.
-  fs::path for_layer(std::size_t number) const {
-    fs::path dir = path_ / std::to_string(number);
-    std::error_code ec;
-    fs::create_directory(dir, ec);
-    if (ec) throw Failure{"cannot create " + quoted(dir) + ": " + ec.message()};
-    return dir;
-  }
-
- private:
-  fs::path path_;
-};
+// A subdirectory of `scratch` for layer `number`, so that two directories of the same name
+// each keep their tarball.
+fs::path layer_directory(const ScratchDirectory& scratch, std::size_t number) {
+  fs::path dir = scratch.path() / std::to_string(number);
+  std::error_code ec;
+  fs::create_directory(dir, ec);
+  if (ec) throw Failure{"cannot create " + quoted(dir) + ": " + ec.message()};
+  return dir;
+}
 
 // What compose was asked to do, checked before any work.
 struct Plan {
@@ -79,21 +56,6 @@ struct Plan {
 
 std::string layer_prefix(const Plan& plan, std::size_t index) {
   return "layer " + std::to_string(index + 1) + " of compose file " + quoted(plan.file) + ": ";
-}
-
-// The node's API: --ipfs-api, else $IPFS_API unless a CAR is asked for (a CAR needs no node).
-std::optional<HttpUrl> api_of(const Args& args) {
-  auto text = args.ipfs_api ? args.ipfs_api : std::optional<std::string>();
-  if (!text && !args.car) text = environment("IPFS_API");
-  if (!text) {
-    if (!args.car) throw UsageError{"compose needs --car=FILE or --ipfs-api=URL (or $IPFS_API)"};
-    if (args.timeout) throw UsageError{"--timeout is for --ipfs-api; a CAR needs no node"};
-    return std::nullopt;
-  }
-  auto api = parse_http_url(*text);
-  if (!api) throw UsageError{"--ipfs-api: " + api.error()};
-  if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
-  return std::move(*api);
 }
 
 // The compose file's bytes, at most max_image_document_size of them.
@@ -180,7 +142,7 @@ void check_outputs(const Plan& plan) {
 
 Plan plan_of(const Args& args) {
   Plan plan;
-  plan.api = api_of(args);
+  plan.api = node_api_of(args);
   plan.registry = registry_of(args);
   plan.api_options.timeout = timeout_of(args, std::chrono::seconds(60));
   plan.api_options.user_agent = "ocipfs/" OCIPFS_VERSION;
@@ -223,7 +185,8 @@ LayerDag pack_layer(const Plan& plan, std::size_t index, const BlockSink& sink,
   const ComposeLayer& layer = plan.layers[index];
   PackOptions pack;
   // A directory's tarball gets pack's default name, which is part of its IPFS path.
-  if (layer.kind == ComposeLayerKind::directory) pack.tarball_dir = scratch->for_layer(index + 1);
+  if (layer.kind == ComposeLayerKind::directory)
+    pack.tarball_dir = layer_directory(*scratch, index + 1);
   auto dag = pack_layer_blocks(layer.path, pack, sink);
   if (!dag) throw Failure{layer_prefix(plan, index) + dag.error()};
   return std::move(*dag);
@@ -324,10 +287,7 @@ std::optional<ScratchDirectory> scratch_for(const Plan& plan) {
     return std::optional<ScratchDirectory>(std::in_place, parent.empty() ? "." : parent,
                                            ".ocipfs-compose-");
   }
-  std::error_code ec;
-  fs::path tmp = fs::temp_directory_path(ec);
-  if (ec) throw Failure{"no directory for temporary files ($TMPDIR): " + ec.message()};
-  return std::optional<ScratchDirectory>(std::in_place, tmp, "ocipfs-compose-");
+  return std::optional<ScratchDirectory>(std::in_place, fs::path(), "ocipfs-compose-");
 }
 
 void print_layers(const Report& report, const Plan& plan, const Composed& composed) {

@@ -1,6 +1,4 @@
 // ocipfs import: an existing image (OCI layout, oci-archive, docker save) put on IPFS verbatim.
-#include <stdlib.h>  // mkdtemp
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -11,6 +9,7 @@
 
 #include "cli.hpp"
 #include "cli_report.hpp"
+#include "cli_scratch.hpp"
 #include "ocipfs/car_file.hpp"
 #include "ocipfs/cid.hpp"
 #include "ocipfs/http_url.hpp"
@@ -27,32 +26,6 @@ namespace fs = std::filesystem;
 
 std::string quoted(const fs::path& path) { return in_quotes(path.string(), 200); }
 
-// A directory of our own (mkdtemp) for the CAR sent to the node, removed with everything in it.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    std::error_code ec;
-    fs::path parent = fs::temp_directory_path(ec);
-    if (ec) throw Failure{"no directory for temporary files ($TMPDIR): " + ec.message()};
-    std::string pattern = (parent / "ocipfs-import-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-      throw Failure{"cannot create a temporary directory in " + quoted(parent) + ": " +
-                    std::strerror(errno)};
-    path_ = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 // What import was asked to do, checked before any work.
 struct Plan {
   SourceSpec source;
@@ -61,21 +34,6 @@ struct Plan {
   std::optional<HttpUrl> api;
   IpfsApiOptions api_options;
 };
-
-// The node's API: --ipfs-api, else $IPFS_API unless a CAR is asked for (a CAR needs no node).
-std::optional<HttpUrl> api_of(const Args& args) {
-  auto text = args.ipfs_api ? args.ipfs_api : std::optional<std::string>();
-  if (!text && !args.car) text = environment("IPFS_API");
-  if (!text) {
-    if (!args.car) throw UsageError{"import needs --car=FILE or --ipfs-api=URL (or $IPFS_API)"};
-    if (args.timeout) throw UsageError{"--timeout is for --ipfs-api; a CAR needs no node"};
-    return std::nullopt;
-  }
-  auto api = parse_http_url(*text);
-  if (!api) throw UsageError{"--ipfs-api: " + api.error()};
-  if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
-  return std::move(*api);
-}
 
 bool exists(const fs::path& path) {
   std::error_code ec;
@@ -93,7 +51,7 @@ bool same_or_inside(const fs::path& path, const fs::path& source) {
 
 Plan plan_of(const Args& args) {
   Plan plan;
-  plan.api = api_of(args);
+  plan.api = node_api_of(args);
   plan.registry = registry_of(args);
   plan.api_options.timeout = timeout_of(args, std::chrono::seconds(60));
   plan.api_options.user_agent = "ocipfs/" OCIPFS_VERSION;
@@ -164,21 +122,8 @@ void print_reference(const Report& report, const Plan& plan, const ImportedImage
 
 // Sends the CAR to the node's dag/import and checks that it pinned every root.
 void send_to_node(const Plan& plan, const fs::path& car, const ImportedImage& imported) {
-  auto pinned = ipfs_dag_import(*plan.api, car, plan.api_options);
+  auto pinned = import_car(*plan.api, car, imported.roots, plan.api_options);
   if (!pinned) throw Failure{"importing the CAR into the IPFS node: " + pinned.error()};
-  for (const auto& root : *pinned)
-    if (!root.pin_error.empty())
-      throw Failure{"the IPFS API at " + plan.api->origin() + " imported the CAR but did not pin " +
-                    printable(root.cid, 120) + ": " + printable(root.pin_error, 300)};
-  for (const auto& want : imported.roots) {
-    bool found = std::any_of(pinned->begin(), pinned->end(), [&](const ImportedRoot& root) {
-      auto cid = parse_cid(root.cid);
-      return cid && cid->v1_bytes() == want.v1_bytes();
-    });
-    if (!found)
-      throw Failure{"the IPFS API at " + plan.api->origin() + " did not list the root " +
-                    want.to_string() + " in its answer to the dag/import"};
-  }
 }
 
 }  // namespace
@@ -186,7 +131,7 @@ void send_to_node(const Plan& plan, const fs::path& car, const ImportedImage& im
 int run_import(const Args& args) {
   Plan plan = plan_of(args);
   std::optional<ScratchDirectory> scratch;
-  if (!plan.car) scratch.emplace();
+  if (!plan.car) scratch.emplace(fs::path(), "ocipfs-import-");
   fs::path car_path = plan.car ? *plan.car : scratch->path() / "image.car";
   std::optional<CarFile> car;
   auto imported = import_image(plan.source.path, plan.source.ref, car_opener(car_path, car));

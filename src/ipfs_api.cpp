@@ -324,7 +324,7 @@ Expected<bool> check_imported_roots(const std::vector<ImportedRoot>& imported,
   for (const auto& root : imported)
     if (!root.pin_error.empty())
       return Unexpected{"the IPFS API at " + origin + " imported the CAR but did not pin " +
-                        root.cid + ": " + printable(root.pin_error, 300)};
+                        printable(root.cid, 120) + ": " + printable(root.pin_error, 300)};
   for (const auto& want : expected) {
     bool found = false;
     for (const auto& root : imported) {
@@ -461,9 +461,14 @@ Expected<std::vector<ImportedRoot>> ipfs_dag_import(const HttpUrl& api,
 
 Expected<bool> import_layer_car(const HttpUrl& api, const LayerDag& dag,
                                 const IpfsApiOptions& options) {
-  auto roots = ipfs_dag_import(api, dag.car, options);
-  if (!roots) return Unexpected{std::move(roots).error()};
-  return check_imported_roots(*roots, dag.car_roots, api.origin());
+  return import_car(api, dag.car, dag.car_roots, options);
+}
+
+Expected<bool> import_car(const HttpUrl& api, const std::filesystem::path& car,
+                          const std::vector<Cid>& roots, const IpfsApiOptions& options) {
+  auto imported = ipfs_dag_import(api, car, options);
+  if (!imported) return Unexpected{std::move(imported).error()};
+  return check_imported_roots(*imported, roots, api.origin());
 }
 
 Expected<bool> check_node_cids(const PublishedLayer& published, const LayerDag& dag) {

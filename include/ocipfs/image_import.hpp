@@ -19,8 +19,9 @@
 
 namespace ocipfs {
 
-// containerd's limit (the overlay mount): more layers in one manifest are refused.
-inline constexpr std::size_t max_import_layers = 127;
+// containerd's limit (the overlay mount), as for image documents: more layers in one manifest
+// are refused.
+inline constexpr std::size_t max_import_layers = max_image_layers;
 // An index in index.json's entry is level 1; one more level of index is allowed under it.
 inline constexpr std::size_t max_index_depth = 2;
 // A tarball's entries of at most max_verbatim_blob_size bytes are kept in memory while it is
@@ -33,14 +34,9 @@ enum class ImageSourceKind { oci_layout, oci_archive, docker_save };
 // "OCI layout", "oci-archive" or "docker save", as the report says.
 std::string_view source_kind_name(ImageSourceKind kind);
 
-// A descriptor as a source's JSON has it (any blob: index, manifest, config or layer).
-struct BlobDescriptor {
-  std::string media_type;  // may be empty where the JSON has none
-  std::string digest;      // "sha256:<64 lowercase hex>"
-  std::uint64_t size = 0;
-
-  friend bool operator==(const BlobDescriptor&, const BlobDescriptor&) = default;
-};
+// A descriptor as a source's JSON has it (any blob: index, manifest, config or layer); its
+// media_type may be empty where the JSON has none.
+using BlobDescriptor = VerbatimDescriptor;
 
 // Splits SOURCE into its path and REF: the whole text when `exists(text)`, else the part before
 // the last ':' and the REF after it (when that part exists); else the whole text, no REF.

@@ -91,6 +91,11 @@ Expected<std::vector<ImportedRoot>> ipfs_dag_import(const HttpUrl& api,
                                                     const std::filesystem::path& car,
                                                     const IpfsApiOptions& options = {});
 
+// Imports the CAR file `car` and checks that the node pinned every one of `roots`: an error names
+// a root the node did not list, or its pin error.
+Expected<bool> import_car(const HttpUrl& api, const std::filesystem::path& car,
+                          const std::vector<Cid>& roots, const IpfsApiOptions& options = {});
+
 // Imports `dag.car` and checks that the node pinned every one of `dag.car_roots`.
 Expected<bool> import_layer_car(const HttpUrl& api, const LayerDag& dag,
                                 const IpfsApiOptions& options = {});

@@ -31,10 +31,12 @@ inline constexpr std::string_view docker_manifest_media_type =
 inline constexpr std::string_view docker_manifest_list_media_type =
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
+// An OCI descriptor: in a verbatim document, an OCI or Docker image index or manifest of at most
+// max_verbatim_blob_size bytes.
 struct VerbatimDescriptor {
-  std::string media_type;  // an OCI or Docker image index or image manifest type
-  std::string digest;      // "sha256:<64 lowercase hex>"
-  std::uint64_t size = 0;  // at most max_verbatim_blob_size
+  std::string media_type;
+  std::string digest;  // "sha256:<64 lowercase hex>"
+  std::uint64_t size = 0;
 
   friend bool operator==(const VerbatimDescriptor&, const VerbatimDescriptor&) = default;
 };
