@@ -404,9 +404,34 @@ std::string Cid::v1_bytes() const {
 }
 
 std::string Cid::to_string() const {
-  std::string out = "b";
-  out += base32_lower_encode(v1_bytes());
+  std::string out;
+  append_text(out);
   return out;
+}
+
+void Cid::append_text(std::string& out) const {
+  out += 'b';
+  out.reserve(out.size() + ((digest.size() + 40) * 8 + 4) / 5);
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  auto put = [&](unsigned char c) {
+    buffer = ((buffer << 8) | c) & 0xfff;  // at most 4 + 8 bits are pending
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out.push_back(kBase32Alphabet[(buffer >> bits) & 0x1f]);
+    }
+  };
+  auto put_varint = [&](std::uint64_t value) {
+    for (; value >= 0x80; value >>= 7) put(static_cast<unsigned char>((value & 0x7f) | 0x80));
+    put(static_cast<unsigned char>(value));
+  };
+  put_varint(1);
+  put_varint(codec);
+  put_varint(hash);
+  put_varint(digest.size());
+  for (char c : digest) put(static_cast<unsigned char>(c));
+  if (bits > 0) out.push_back(kBase32Alphabet[(buffer << (5 - bits)) & 0x1f]);
 }
 
 Expected<Cid> parse_cid(std::string_view text) {

@@ -9,6 +9,11 @@ namespace ocipfs {
 Endpoints::Endpoints(Handler& registry, Operations& operations)
     : registry_(registry), operations_(operations) {}
 
+std::optional<RouteKind> Endpoints::answer_warm(const Request& request, Response& out) {
+  if (!request.reads()) return std::nullopt;
+  return registry_.answer_warm(request, out);
+}
+
 std::optional<Response> Endpoints::answer_now(const Request& request,
                                               const Expected<Route, RouteError>& route) {
   RouteKind kind = route ? route->kind : route.error().kind;

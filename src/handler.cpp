@@ -1,6 +1,7 @@
 #include "ocipfs/handler.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 namespace ocipfs {
@@ -10,39 +11,35 @@ namespace {
 constexpr std::string_view json_media_type = "application/json";
 
 // A content-addressed answer: prebuilt bytes from the image, immutable, revalidated by digest.
-Response blob_response(unsigned status, std::string_view content_type, const ImagePtr& image,
-                       std::string_view bytes, std::string_view digest, const Request& request) {
-  Response response;
-  response.status = status;
-  response.content_type = std::string(content_type);
-  response.body_owner = image;
-  response.shared_body = bytes;
-  response.content_length = bytes.size();
-  response.head = request.head();
-  response.add("Docker-Content-Digest", std::string(digest));
-  std::string etag = "\"";
-  etag += digest;
-  etag += '"';
-  response.add("ETag", std::move(etag));
-  response.add("Cache-Control", std::string(immutable_cache_control));
+void blob_response(unsigned status, std::string_view content_type, const ImagePtr& image,
+                   std::string_view bytes, std::string_view digest, const Request& request,
+                   Response& out) {
+  out.status = status;
+  out.content_type = content_type;
+  out.body_owner = image;
+  out.shared_body = bytes;
+  out.content_length = bytes.size();
+  out.head = request.head();
+  out.digest = digest;
   if (status == 200 && matches_etag(request.if_none_match, digest)) {
-    response.status = 304;
-    response.shared_body = {};
-    response.content_length = 0;
+    out.status = 304;
+    out.shared_body = {};
+    out.content_length = 0;
   }
-  return response;
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
+}
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != static_cast<unsigned char>(b[i]))
+      return false;
+  return true;
 }
 
 // The value of `key` in an application/x-www-form-urlencoded query, if present.
@@ -59,29 +56,47 @@ std::optional<std::string_view> query_value(std::string_view query, std::string_
   return std::nullopt;
 }
 
-Response tags_list(const Route& route, std::string_view query, const Image& image, bool head) {
-  std::vector<std::string> tags = image.tags;
-  if (auto last = query_value(query, "last")) {
-    std::erase_if(tags, [&](const std::string& tag) { return tag <= *last; });
+// How many tags a page holds: `n` when it is a number of at most 6 digits, else all.
+std::size_t page_size(std::string_view query) {
+  auto n = query_value(query, "n");
+  if (!n || n->empty() || n->size() > 6) return std::numeric_limits<std::size_t>::max();
+  std::size_t limit = 0;
+  for (char c : *n) {
+    if (c < '0' || c > '9') return std::numeric_limits<std::size_t>::max();
+    limit = limit * 10 + static_cast<std::size_t>(c - '0');
   }
+  return limit;
+}
+
+// The tags list, written as nlohmann would: names and tags need no escaping (their grammars).
+void tags_list(std::string_view name, std::string_view query, const Image& image, bool head,
+               Response& out) {
+  auto last = query_value(query, "last");
+  std::size_t limit = page_size(query), listed = 0;
+  std::string_view final_tag;
+  out.body = "{\"name\":\"";
+  out.body += name;
+  out.body += "\",\"tags\":[";
   bool truncated = false;
-  if (auto n = query_value(query, "n")) {
-    std::size_t limit = 0;
-    bool numeric = !n->empty() && n->size() <= 6 &&
-                   std::all_of(n->begin(), n->end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (numeric) limit = std::stoul(std::string(*n));
-    if (numeric && limit < tags.size()) {
-      tags.resize(limit);
+  for (const auto& tag : image.tags) {
+    if (last && tag <= *last) continue;
+    if (listed == limit) {
       truncated = true;
+      break;
     }
+    out.body += listed++ ? ",\"" : "\"";
+    out.body += tag;
+    out.body += '"';
+    final_tag = tag;
   }
-  const std::string& name = route.repository.name;
-  nlohmann::json body = {{"name", name}, {"tags", tags}};
-  Response response = text_response(body.dump(), json_media_type, head);
-  if (truncated && !tags.empty())
-    response.add("Link", "</v2/" + name + "/tags/list?n=" + std::to_string(tags.size()) +
-                             "&last=" + tags.back() + ">; rel=\"next\"");
-  return response;
+  out.body += "]}";
+  out.content_type = json_media_type;
+  out.content_length = out.body.size();
+  out.head = head;
+  if (truncated && listed > 0)
+    out.add("Link", "</v2/" + std::string(name) + "/tags/list?n=" + std::to_string(listed) +
+                        "&last=" + std::string(final_tag) + ">; rel=\"next\"");
+  out.immutable = true;
 }
 
 std::string joined(const std::vector<std::string>& words) {
@@ -99,8 +114,10 @@ bool accepts(std::string_view accept, std::string_view media_type) {
   while (!accept.empty()) {
     auto comma = accept.find(',');
     auto item = accept.substr(0, comma);
-    auto type = lowercase(trim(item.substr(0, item.find(';'))));
-    if (type == media_type || type == "*/*" || type == "application/*") return true;
+    auto type = trim(item.substr(0, item.find(';')));
+    if (equals_ignoring_case(type, media_type) || type == "*/*" ||
+        equals_ignoring_case(type, "application/*"))
+      return true;
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
   }
@@ -132,59 +149,53 @@ std::string_view manifest_type(const Image& image, const Blob& blob) {
   return index ? oci_index_media_type : oci_manifest_media_type;
 }
 
-Response manifest_answer(const Route& route, const Request& request, const ImagePtr& image_ptr) {
-  const Image& image = *image_ptr;
-  const std::string& name = route.repository.name;
-  const Blob* blob = nullptr;
-  if (route.by_digest()) {
-    blob = image.manifest_by_digest(route.reference);
-    if (!blob)
-      return error_response(
-          manifest_unknown("manifest " + route.reference + " is not part of " + name),
-          request.head());
-  } else if (!image.has_tag(route.reference)) {
-    return error_response(manifest_unknown("tag \"" + route.reference + "\" is not in " + name +
-                                           "; its tags are: " + joined(image.tags)),
-                          request.head());
-  } else {
-    bool index = image.has_index() && accepts(request.accept, manifest_type(image, image.index));
-    blob = index ? &image.index : &image.default_platform().manifest;
-  }
-  Response response = blob_response(200, manifest_type(image, *blob), image_ptr, blob->bytes,
-                                    blob->digest, request);
-  // By tag, the answer depends on what the client accepts.
-  if (!route.by_digest()) response.add("Vary", "Accept");
-  return response;
+// The manifest a route names in `image`: by digest, or by tag for what the client accepts;
+// nullptr when there is none.
+const Blob* named_manifest(const RouteView& route, const Request& request, const Image& image) {
+  if (route.by_digest()) return image.manifest_by_digest(route.reference);
+  if (!image.has_tag(route.reference)) return nullptr;
+  bool index = image.has_index() && accepts(request.accept, manifest_type(image, image.index));
+  return index ? &image.index : &image.default_platform().manifest;
 }
 
 // A layer is downloaded from the gateway: GET is a 302 there, HEAD answers its size.
-Response layer_answer(const LayerManifest& layer, const Request& request, const ImagePtr& image,
-                      const RedirectGateway& redirect_gateway) {
+void layer_answer(const LayerManifest& layer, const Request& request, const ImagePtr& image,
+                  const RedirectGateway& redirect_gateway, Response& out) {
   if (request.head()) {
-    Response response = blob_response(200, layer.media_type, image, {}, layer.digest, request);
-    if (response.status == 200) response.content_length = layer.size;
-    return response;
+    blob_response(200, layer.media_type, image, {}, layer.digest, request, out);
+    if (out.status == 200) out.content_length = layer.size;
+    return;
   }
-  Response response = blob_response(302, layer.media_type, image, {}, layer.digest, request);
-  response.add("Location", layer_location(redirect_gateway, layer.path));
-  return response;
+  blob_response(302, layer.media_type, image, {}, layer.digest, request, out);
+  append_layer_location(out.location, redirect_gateway, layer.path);
 }
 
-Response blob_answer(const Route& route, const Request& request, const ImagePtr& image_ptr,
-                     const RedirectGateway& redirect_gateway) {
+bool blob_answer(std::string_view digest, const Request& request, const ImagePtr& image_ptr,
+                 const RedirectGateway& redirect_gateway, Response& out) {
   const Image& image = *image_ptr;
-  const auto& digest = route.reference;
-  if (const LayerManifest* layer = image.layer_by_digest(digest))
-    return layer_answer(*layer, request, image_ptr, redirect_gateway);
-  if (const Blob* config = image.config_by_digest(digest)) {
+  if (const LayerManifest* layer = image.layer_by_digest(digest)) {
+    layer_answer(*layer, request, image_ptr, redirect_gateway, out);
+  } else if (const Blob* config = image.config_by_digest(digest)) {
     auto type = config->media_type.empty() ? oci_config_media_type : config->media_type;
-    return blob_response(200, type, image_ptr, config->bytes, digest, request);
+    blob_response(200, type, image_ptr, config->bytes, config->digest, request, out);
+  } else if (const Blob* manifest = image.manifest_by_digest(digest)) {
+    blob_response(200, manifest_type(image, *manifest), image_ptr, manifest->bytes,
+                  manifest->digest, request, out);
+  } else {
+    return false;
   }
-  if (const Blob* manifest = image.manifest_by_digest(digest))
-    return blob_response(200, manifest_type(image, *manifest), image_ptr, manifest->bytes, digest,
-                         request);
-  return error_response(blob_unknown("blob " + digest + " is not part of " + route.repository.name),
-                        request.head());
+  return true;
+}
+
+// The error for a route whose image has no such manifest, blob or tag.
+RegistryError unknown_in_image(const RouteView& route, const Image& image) {
+  std::string name(route.name), reference(route.reference);
+  if (route.kind == RouteKind::blob)
+    return blob_unknown("blob " + reference + " is not part of " + name);
+  if (route.by_digest())
+    return manifest_unknown("manifest " + reference + " is not part of " + name);
+  return manifest_unknown("tag \"" + reference + "\" is not in " + name +
+                          "; its tags are: " + joined(image.tags));
 }
 
 // The answers that need no image.
@@ -197,39 +208,85 @@ std::optional<Response> imageless_answer(const Route& route, const Request& requ
   return text_response(index.dump(), oci_index_media_type, request.head());
 }
 
+RouteView view_of(const Route& route) {
+  return {route.kind, route.repository.name, route.reference};
+}
+
 }  // namespace
+
+bool answer_from(const RouteView& route, const Request& request, const ImagePtr& image,
+                 const RedirectGateway& redirect_gateway, Response& out) {
+  switch (route.kind) {
+    case RouteKind::manifest: {
+      const Blob* blob = named_manifest(route, request, *image);
+      if (!blob) return false;
+      blob_response(200, manifest_type(*image, *blob), image, blob->bytes, blob->digest, request,
+                    out);
+      // By tag, the answer depends on what the client accepts.
+      out.vary_accept = !route.by_digest();
+      return true;
+    }
+    case RouteKind::blob:
+      return blob_answer(route.reference, request, image, redirect_gateway, out);
+    case RouteKind::tags_list:
+      tags_list(route.name, request.query, *image, request.head(), out);
+      return true;
+    default:
+      return false;
+  }
+}
 
 Response answer(const Route& route, const Request& request, const ImagePtr& image,
                 const RedirectGateway& redirect_gateway) {
-  switch (route.kind) {
-    case RouteKind::manifest:
-      return manifest_answer(route, request, image);
-    case RouteKind::blob:
-      return blob_answer(route, request, image, redirect_gateway);
-    case RouteKind::tags_list: {
-      Response response = tags_list(route, request.query, *image, request.head());
-      response.add("Cache-Control", std::string(immutable_cache_control));
-      return response;
-    }
-    default:
-      return error_response(internal_error(), request.head());
+  Response response;
+  if (answer_from(view_of(route), request, image, redirect_gateway, response)) return response;
+  if (!names_repository(route.kind) || route.kind == RouteKind::referrers)
+    return error_response(internal_error(), request.head());
+  return error_response(unknown_in_image(view_of(route), *image), request.head());
+}
+
+std::optional<RouteView> registry_path(std::string_view path) {
+  constexpr std::string_view root = "/v2/";
+  if (!path.starts_with(root)) return std::nullopt;
+  path.remove_prefix(root.size());
+  constexpr std::string_view tags = "/tags/list";
+  if (path.ends_with(tags))
+    return RouteView{RouteKind::tags_list, path.substr(0, path.size() - tags.size()), {}};
+  for (auto [marker, kind] : {std::pair{std::string_view("/manifests/"), RouteKind::manifest},
+                              std::pair{std::string_view("/blobs/"), RouteKind::blob}}) {
+    auto at = path.rfind(marker);
+    if (at != std::string_view::npos && at + marker.size() < path.size())
+      return RouteView{kind, path.substr(0, at), path.substr(at + marker.size())};
   }
+  return std::nullopt;
 }
 
 Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
     : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
+
+std::optional<RouteKind> Handler::answer_warm(const Request& request, Response& out) {
+  auto route = registry_path(request.path);
+  if (!route) return std::nullopt;
+  ImagePtr image = hot_.find(route->name);
+  if (!image) return std::nullopt;
+  out.reset();
+  if (!answer_from(*route, request, image, redirect_gateway_, out)) return std::nullopt;
+  return route->kind;
+}
 
 std::optional<Response> Handler::answer_now(const Request& request, const Route& route) {
   if (auto response = imageless_answer(route, request)) return response;
   auto image = resolver_.cached(route.repository);
   if (!image) return std::nullopt;
   if (!*image) return error_response(image->error(), request.head());
+  hot_.remember(route.repository.name, image->value());
   return answer(route, request, image->value(), redirect_gateway_);
 }
 
 boost::asio::awaitable<Response> Handler::answer_later(const Request& request, const Route& route) {
   auto image = co_await resolver_.resolve(route.repository);
   if (!image) co_return error_response(image.error(), request.head());
+  hot_.remember(route.repository.name, *image);
   co_return answer(route, request, *image, redirect_gateway_);
 }
 

@@ -32,17 +32,26 @@ std::string_view IpfsPath::file_name() const {
 
 std::string IpfsPath::encoded() const {
   std::string out = root;
-  for (const auto& segment : segments) {
-    out += '/';
-    out += percent_encode(segment);
-  }
+  append_encoded_segments(out);
   return out;
 }
 
+void IpfsPath::append_encoded_segments(std::string& out) const {
+  for (const auto& segment : segments) {
+    out += '/';
+    append_percent_encoded(out, segment);
+  }
+}
+
 std::string percent_encode(std::string_view segment) {
-  static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(segment.size());
+  append_percent_encoded(out, segment);
+  return out;
+}
+
+void append_percent_encoded(std::string& out, std::string_view segment) {
+  static constexpr char hex[] = "0123456789ABCDEF";
   for (unsigned char c : segment) {
     bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                       c == '-' || c == '.' || c == '_' || c == '~';
@@ -54,7 +63,6 @@ std::string percent_encode(std::string_view segment) {
       out += hex[c & 0xf];
     }
   }
-  return out;
 }
 
 Expected<IpfsPath> parse_ipfs_path(std::string_view text) {

@@ -1,5 +1,7 @@
 #include "ocipfs/redirect.hpp"
 
+#include <charconv>
+
 namespace ocipfs {
 
 namespace {
@@ -39,18 +41,38 @@ Expected<RedirectGateway> parse_redirect_gateway(std::string_view text) {
 }
 
 std::string layer_location(const RedirectGateway& gateway, const IpfsPath& path) {
-  if (!gateway.subdomain) {
-    return gateway.url.origin() + std::string(gateway.url.base_path()) + "/ipfs/" + path.encoded();
-  }
-  std::string out = gateway.url.https ? "https://" : "http://";
-  out += path.root_cid.to_string() + "." + gateway.host_suffix;
-  if (gateway.url.port != (gateway.url.https ? 443 : 80)) {
-    out += ':';
-    out += std::to_string(gateway.url.port);
-  }
-  std::string segments = path.encoded().substr(path.root.size());
-  out += segments.empty() ? "/" : segments;
+  std::string out;
+  append_layer_location(out, gateway, path);
   return out;
+}
+
+void append_layer_location(std::string& out, const RedirectGateway& gateway, const IpfsPath& path) {
+  const HttpUrl& url = gateway.url;
+  out += url.https ? "https://" : "http://";
+  if (gateway.subdomain) {
+    path.root_cid.append_text(out);
+    out += '.';
+    out += gateway.host_suffix;
+  } else if (url.host.find(':') != std::string::npos) {
+    out += '[';
+    out += url.host;
+    out += ']';
+  } else {
+    out += url.host;
+  }
+  if (url.port != (url.https ? 443 : 80)) {
+    char digits[8];
+    out += ':';
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, url.port).ptr);
+  }
+  if (!gateway.subdomain) {
+    out += url.base_path();
+    out += "/ipfs/";
+    out += path.root;
+  }
+  std::size_t before = out.size();
+  path.append_encoded_segments(out);
+  if (out.size() == before && gateway.subdomain) out += '/';
 }
 
 }  // namespace ocipfs

@@ -283,6 +283,10 @@ std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().por
 
 void Server::run() {
   asio::co_spawn(impl_->workers[0]->ioc, impl_->accept_loop(), log_escaped);
+  for (auto& worker : impl_->workers)
+    asio::co_spawn(worker->ioc,
+                   sweep_connections(worker->connections, sweep_interval(impl_->config.limits)),
+                   log_escaped);
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < impl_->workers.size(); ++i)
     threads.emplace_back([this, i] { impl_->workers[i]->ioc.run(); });

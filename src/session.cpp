@@ -2,12 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <chrono>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "ocipfs/exchange.hpp"
 #include "ocipfs/log.hpp"
 #include "ocipfs/metrics.hpp"
+#include "ocipfs/request_head.hpp"
 #include "ocipfs/route.hpp"
 #include "ocipfs/text.hpp"
 
@@ -26,7 +28,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
+using Clock = ConnectionList::Clock;
 using boost::system::error_code;
 
 namespace {
@@ -42,15 +44,17 @@ constexpr std::size_t first_read_size = 1024;
 // One connection's state, registered with its thread's list while it lives.
 struct Connection {
   Connection(tcp::socket socket, SessionContext& context)
-      : stream(std::move(socket)), buffer(context.limits.max_header_size), context(context) {
+      : socket(std::move(socket)), buffer(context.limits.max_header_size), context(context) {
     error_code ignored;
-    auto& raw = stream.socket();
-    remote_ip = raw.remote_endpoint(ignored).address().to_string();
-    raw.set_option(tcp::no_delay(true), ignored);
-    raw.set_option(asio::socket_base::send_buffer_size(send_buffer_bytes), ignored);
+    remote_ip = this->socket.remote_endpoint(ignored).address().to_string();
+    this->socket.set_option(tcp::no_delay(true), ignored);
+    this->socket.set_option(asio::socket_base::send_buffer_size(send_buffer_bytes), ignored);
+    // Answers are written at once when the socket takes them (send), else asynchronously.
+    this->socket.non_blocking(true, ignored);
     context.metrics.connections.fetch_add(1, std::memory_order_relaxed);
-    context.connections.open.push_front({&raw});
+    context.connections.open.push_front({&this->socket});
     entry = context.connections.open.begin();
+    expire_at(Clock::now() + context.limits.idle_timeout);
   }
   ~Connection() {
     context.connections.open.erase(entry);
@@ -59,13 +63,71 @@ struct Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  beast::tcp_stream stream;
+  void expire_at(Clock::time_point deadline) { entry->deadline = deadline; }
+  std::string_view buffered() const {
+    auto data = buffer.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+
+  tcp::socket socket;
   beast::flat_buffer buffer;
   std::string head;  // the answer's serialized head, reused between requests
+  Response warm;     // the warm answer, reused between requests
   std::string remote_ip;
   SessionContext& context;
   std::list<ConnectionList::Entry>::iterator entry;
 };
+
+// Reads what the client sent next into the buffer, under the deadline set before. False when the
+// connection ends (closed, cut off, or the buffer is full).
+asio::awaitable<bool> read_more(Connection& c) {
+  std::size_t room = c.buffer.max_size() - c.buffer.size();
+  if (room == 0) co_return false;
+  auto [ec, n] = co_await c.socket.async_read_some(
+      c.buffer.prepare(std::min(room, first_read_size)), use_tuple);
+  if (ec) co_return false;
+  c.buffer.commit(n);
+  co_return true;
+}
+
+// Writes the head and `payload`: at once when the socket takes them all, as it does for the
+// usual answer of a few KiB, else the rest under the deadline set before. False when it failed.
+asio::awaitable<bool> send(Connection& c, std::string_view payload) {
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(c.head), asio::buffer(payload)};
+  error_code ec;
+  std::size_t sent = c.socket.write_some(buffers, ec);
+  std::size_t total = c.head.size() + payload.size();
+  if (!ec && sent == total) co_return true;
+  if (ec && ec != asio::error::would_block) co_return false;
+  std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
+  std::array<asio::const_buffer, 2> rest{
+      asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
+      asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
+  auto [write_error, written] = co_await asio::async_write(c.socket, rest, use_tuple);
+  co_return !write_error;
+}
+
+Persistence persistence_of(bool keep_alive, unsigned version) {
+  return !keep_alive     ? Persistence::close
+         : version == 10 ? Persistence::keep_alive_1_0
+                         : Persistence::keep_alive_1_1;
+}
+
+void log_answer(AccessRecord record, const Response& response, std::string_view payload) {
+  record.status = response.status;
+  record.response_size = payload.size();
+  log_access(record);
+}
+
+// Writes `response` and logs it. The deadline covers the write. False when the write failed.
+asio::awaitable<bool> reply(Connection& c, const Response& response, Persistence persistence,
+                            AccessRecord record) {
+  auto payload = response.head ? std::string_view() : response.payload();
+  serialize_head(response, persistence, c.head);
+  bool written = co_await send(c, payload);
+  log_answer(record, response, payload);
+  co_return written;
+}
 
 // Every value of a header that may be sent on several lines, joined with ", " (RFC 9110 5.3).
 std::string joined_field(const http::fields& fields, http::field name) {
@@ -82,18 +144,8 @@ Response bad_request(unsigned status, std::string message) {
   return error_response({status, ErrorCode::unsupported, std::move(message)}, false);
 }
 
-// Waits for a request's first bytes, at most the idle timeout. False when the connection ends.
-asio::awaitable<bool> await_request(Connection& c) {
-  if (c.buffer.size() > 0) co_return true;  // pipelined
-  c.stream.expires_after(c.context.limits.idle_timeout);
-  auto [ec, n] = co_await c.stream.async_read_some(c.buffer.prepare(first_read_size), use_tuple);
-  if (ec) co_return false;
-  c.buffer.commit(n);
-  co_return true;
-}
-
 // Why a header could not be read: the answer that refuses it, or nullopt to close in silence
-// (the client went away or timed out).
+// (the client went away or was cut off).
 std::optional<Response> refusal_for(const error_code& ec, const Parser& parser) {
   if (ec == http::error::header_limit)
     // The parser keeps the request line once it is complete: without it, that line was over.
@@ -105,42 +157,10 @@ std::optional<Response> refusal_for(const error_code& ec, const Parser& parser) 
   return std::nullopt;
 }
 
-AccessRecord record_of(const http::request_header<>& header, const Connection& c) {
-  return AccessRecord{header.method_string(),
-                      header.target(),
-                      0,
-                      0,
-                      {},
-                      header[http::field::user_agent],
-                      c.remote_ip,
-                      header["X-Cloud-Trace-Context"],
-                      header["traceparent"]};
-}
-
-// Writes the answer under the request timeout and logs it. False when the write failed.
-asio::awaitable<bool> reply(Connection& c, const Response& response, Persistence persistence,
-                            AccessRecord record, Clock::time_point started) {
-  auto payload = response.head ? std::string_view() : response.payload();
-  serialize_head(response, persistence, c.head);
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(c.head), asio::buffer(payload)};
-  c.stream.expires_after(c.context.limits.request_timeout);
-  auto [ec, written] = co_await asio::async_write(c.stream, buffers, use_tuple);
-  record.status = response.status;
-  record.response_size = payload.size();
-  record.latency = Clock::now() - started;
-  log_access(record);
-  co_return !ec;
-}
-
-// The endpoints' answer, and what the request's route was (for metrics).
+// The endpoints' answer that may wait, and what the request's route was (for metrics).
 asio::awaitable<std::pair<Response, RouteKind>> respond(SessionContext& context,
-                                                        const http::request_header<>& header,
-                                                        bool has_body) {
-  std::string accept = joined_field(header, http::field::accept);
-  std::string if_none_match = joined_field(header, http::field::if_none_match);
-  RequestTarget target = split_target(header.target());
-  Request request{header.method_string(), target.path, target.query, accept, if_none_match};
-  auto route = parse_route(target.path);
+                                                        const Request& request, bool has_body) {
+  auto route = parse_route(request.path);
   RouteKind kind = route ? route->kind : route.error().kind;
   if (has_body && request.reads())
     co_return std::pair{bad_request(400, "GET and HEAD requests must not have a body"), kind};
@@ -153,61 +173,158 @@ asio::awaitable<std::pair<Response, RouteKind>> respond(SessionContext& context,
       response = co_await context.endpoints.answer_later(request, *route);
   } catch (const std::exception& error) {
     spdlog::error("internal error on {} {}: {}", printable(request.method, 16),
-                  printable(header.target(), 512), error.what());
+                  printable(request.path, 512), error.what());
     response = error_response(internal_error(), request.head());
   }
   context.metrics.in_flight.fetch_sub(1, std::memory_order_relaxed);
   co_return std::pair{std::move(response), kind};
 }
 
-// Reads, answers and writes one request. False when the connection must close after it.
-asio::awaitable<bool> serve_one(Connection& c) {
+// Answers a request through the full route, then writes the answer. `started` is when its head
+// was read. False when the connection must close after it.
+asio::awaitable<bool> answer_fully(Connection& c, const Request& request, bool has_body,
+                                   bool keep_alive, unsigned version, AccessRecord record,
+                                   Clock::time_point started) {
+  c.expire_at(Clock::time_point::max());  // the gateways have deadlines of their own
+  auto [response, kind] = co_await respond(c.context, request, has_body);
+  auto now = Clock::now();
+  record.latency = now - started;
+  // Counted before the answer leaves, so a client that reads /metrics next sees it.
+  c.context.metrics.request_done(kind, response.status, record.latency);
+  c.expire_at(now + c.context.limits.request_timeout);
+  bool written = co_await reply(c, response, persistence_of(keep_alive, version), record);
+  c.expire_at(Clock::now() + c.context.limits.idle_timeout);
+  co_return written&& keep_alive;
+}
+
+// A request the fast scan could not take, read by Beast's parser (from the bytes buffered).
+asio::awaitable<bool> serve_parsed(Connection& c) {
   Parser parser;
   parser.header_limit(static_cast<std::uint32_t>(c.context.limits.max_header_size));
-  c.stream.expires_after(c.context.limits.request_timeout);
-  auto [read_error, read] = co_await http::async_read_header(c.stream, c.buffer, parser, use_tuple);
+  c.expire_at(Clock::now() + c.context.limits.request_timeout);
+  auto [read_error, read] = co_await http::async_read_header(c.socket, c.buffer, parser, use_tuple);
   auto started = Clock::now();
   if (read_error) {
-    if (auto refusal = refusal_for(read_error, parser))
-      co_await reply(c, *refusal, Persistence::close, {"-", "-", 0, 0, {}, {}, c.remote_ip, {}, {}},
-                     started);
+    if (auto refusal = refusal_for(read_error, parser)) {
+      c.expire_at(started + c.context.limits.request_timeout);
+      co_await reply(c, *refusal, Persistence::close,
+                     {"-", "-", 0, 0, {}, {}, c.remote_ip, {}, {}});
+    }
     co_return false;
   }
   const auto& header = parser.get();
   bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
   bool keep_alive = header.keep_alive() && !has_body && !c.context.connections.draining;
-  auto [response, kind] = co_await respond(c.context, header, has_body);
-  // Counted before the answer leaves, so a client that reads /metrics next sees it.
-  c.context.metrics.request_done(kind, response.status, Clock::now() - started);
-  Persistence persistence = !keep_alive              ? Persistence::close
-                            : header.version() == 10 ? Persistence::keep_alive_1_0
-                                                     : Persistence::keep_alive_1_1;
-  bool written = co_await reply(c, response, persistence, record_of(header, c), started);
-  co_return written&& keep_alive;
+  std::string accept = joined_field(header, http::field::accept);
+  std::string if_none_match = joined_field(header, http::field::if_none_match);
+  RequestTarget target = split_target(header.target());
+  Request request{header.method_string(), target.path, target.query, accept, if_none_match};
+  AccessRecord record{header.method_string(),
+                      header.target(),
+                      0,
+                      0,
+                      {},
+                      header[http::field::user_agent],
+                      c.remote_ip,
+                      header["X-Cloud-Trace-Context"],
+                      header["traceparent"]};
+  co_return co_await answer_fully(c, request, has_body, keep_alive, header.version(), record,
+                                  started);
+}
+
+// A scanned request: the warm answer when there is one, written at once; else the full route.
+asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
+  auto started = Clock::now();  // the one clock reading of a warm request
+  const auto& limits = c.context.limits;
+  bool keep_alive = head.keep_alive && !c.context.connections.draining;
+  RequestTarget target = split_target(head.target);
+  Request request{head.method, target.path, target.query, head.accept, head.if_none_match};
+  AccessRecord record{head.method,
+                      head.target,
+                      0,
+                      0,
+                      {},
+                      head.user_agent,
+                      c.remote_ip,
+                      head.cloud_trace_context,
+                      head.traceparent};
+  auto kind = c.context.endpoints.answer_warm(request, c.warm);
+  bool again = false;
+  if (!kind) {
+    again = co_await answer_fully(c, request, false, keep_alive, head.version, record, started);
+  } else {
+    c.context.metrics.request_done(*kind, c.warm.status, Clock::duration::zero());
+    c.expire_at(started + limits.request_timeout);
+    bool written = co_await reply(c, c.warm, persistence_of(keep_alive, head.version), record);
+    c.expire_at(started + limits.idle_timeout);
+    again = written && keep_alive;
+  }
+  c.buffer.consume(head.size);  // the views of `head`, `request` and `record` end here
+  co_return again;
+}
+
+// Reads, answers and writes the next request. False when the connection must close after it.
+asio::awaitable<bool> serve_next(Connection& c) {
+  const auto limit = c.context.limits.max_header_size;
+  bool timed = false;
+  for (;;) {
+    RequestHead head;
+    auto scan = scan_request_head(c.buffered(), limit, head);
+    if (scan == HeadScan::complete) co_return co_await serve_scanned(c, head);
+    if (scan == HeadScan::declined) co_return co_await serve_parsed(c);
+    // Counted from the first bytes of the request, however they trickle in.
+    if (!std::exchange(timed, true)) c.expire_at(Clock::now() + c.context.limits.request_timeout);
+    if (!co_await read_more(c)) co_return false;
+  }
 }
 
 }  // namespace
 
 void ConnectionList::drain() {
   draining = true;
-  // A socket that a timeout has just closed stays listed until its coroutine runs: cancelling it
-  // is a harmless error.
+  // A socket that a deadline has just cut off stays listed until its coroutine runs: cancelling
+  // it is a harmless error.
   error_code ignored;
   for (auto& connection : open)
     if (!connection.busy) connection.socket->cancel(ignored);
 }
 
+void ConnectionList::expire(Clock::time_point now) {
+  error_code ignored;
+  for (auto& connection : open)
+    if (connection.deadline <= now) {
+      connection.deadline = Clock::time_point::max();
+      connection.socket->cancel(ignored);
+    }
+}
+
+std::chrono::milliseconds sweep_interval(const LimitsConfig& limits) {
+  auto shorter = std::min(limits.idle_timeout, limits.request_timeout);
+  return std::clamp(shorter / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+}
+
+asio::awaitable<void> sweep_connections(ConnectionList& connections,
+                                        std::chrono::milliseconds interval) {
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  for (;;) {
+    tick.expires_after(interval);
+    co_await tick.async_wait(use_tuple);
+    connections.expire(Clock::now());
+  }
+}
+
 asio::awaitable<void> run_session(tcp::socket socket, SessionContext& context) {
   Connection c(std::move(socket), context);
   while (!context.connections.draining) {
-    if (!co_await await_request(c)) break;
+    // Waits for a request's first bytes under the idle deadline; pipelined ones are buffered.
+    if (c.buffer.size() == 0 && !co_await read_more(c)) break;
     c.entry->busy = true;
-    bool again = co_await serve_one(c);
+    bool again = co_await serve_next(c);
     c.entry->busy = false;
     if (!again) break;
   }
   error_code ignored;
-  c.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  c.socket.shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace ocipfs

@@ -28,9 +28,7 @@ struct Fixture : ::testing::Test {
     return answer(*route, request, image_ptr, redirect);
   }
   std::string header(const Response& response, const std::string& name) {
-    for (const auto& [key, value] : response.headers)
-      if (key == name) return value;
-    return "";
+    return header_value(response, name);
   }
   std::string base() { return "/v2/layer/" + testing::manifest_cid; }
 };

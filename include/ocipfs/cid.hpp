@@ -30,6 +30,8 @@ struct Cid {
   std::string v1_bytes() const;
   // The canonical text form: CIDv1, multibase base32 lower ("b..."), whatever form was parsed.
   std::string to_string() const;
+  // Appends to_string() to `out`; allocates nothing when `out` has room.
+  void append_text(std::string& out) const;
 
   friend bool operator==(const Cid&, const Cid&) = default;
 };

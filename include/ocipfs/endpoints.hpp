@@ -19,6 +19,9 @@ class Endpoints {
  public:
   Endpoints(Handler& registry, Operations& operations);
 
+  // The warm answer into `out` (Handler::answer_warm) for a GET or HEAD: its route's kind, or
+  // nullopt for answer_now to decide.
+  std::optional<RouteKind> answer_warm(const Request& request, Response& out);
   // The answer when no waiting is needed; nullopt for a route whose image must be fetched first.
   std::optional<Response> answer_now(const Request& request,
                                      const Expected<Route, RouteError>& route);

@@ -19,6 +19,8 @@ struct IpfsPath {
   std::string_view file_name() const;
   // "<root>/<seg>/..." with every segment percent-encoded (RFC 3986 unreserved kept).
   std::string encoded() const;
+  // Appends "/<seg>/..." percent-encoded, as encoded() writes them after the root.
+  void append_encoded_segments(std::string& out) const;
 };
 
 // Parses "<cid>[/<segment>]*". Refuses URLs, absolute paths, empty, "." and ".." segments,
@@ -27,5 +29,6 @@ Expected<IpfsPath> parse_ipfs_path(std::string_view text);
 
 // Percent-encodes every byte outside RFC 3986's unreserved set.
 std::string percent_encode(std::string_view segment);
+void append_percent_encoded(std::string& out, std::string_view segment);
 
 }  // namespace ocipfs

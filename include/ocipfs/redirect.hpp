@@ -26,5 +26,7 @@ Expected<RedirectGateway> parse_redirect_gateway(std::string_view text);
 // <scheme>://<root as CIDv1 base32>.<suffix>/<segments> on a subdomain gateway. Every segment is
 // percent-encoded; nothing from the layer manifest can choose the host.
 std::string layer_location(const RedirectGateway& gateway, const IpfsPath& path);
+// Appends layer_location to `out`; allocates nothing when `out` has room.
+void append_layer_location(std::string& out, const RedirectGateway& gateway, const IpfsPath& path);
 
 }  // namespace ocipfs
