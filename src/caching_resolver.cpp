@@ -28,6 +28,9 @@ constexpr std::size_t max_hot_bytes = 32u << 20;
 constexpr std::size_t max_failure_bytes = 1u << 20;
 
 std::size_t hot_bytes(std::size_t cache_bytes) { return std::min(cache_bytes / 8, max_hot_bytes); }
+
+// Warm answers do not ask the cache: an image they used since it last moved up stays.
+bool used_since(const Resolution& image) { return image && (*image)->use.take(); }
 }  // namespace
 
 struct ResolverShared::Flight {
@@ -45,7 +48,7 @@ struct CachingResolver::Keys {
 
 ResolverShared::ResolverShared(std::size_t cache_bytes, std::chrono::milliseconds failure_ttl,
                                Clock clock)
-    : images(hot_bytes(cache_bytes)),
+    : images(hot_bytes(cache_bytes), used_since),
       documents(cache_bytes - hot_bytes(cache_bytes)),
       failures(failure_ttl.count() > 0 ? max_failure_bytes : 0),
       failure_ttl(failure_ttl),

@@ -269,6 +269,7 @@ std::optional<RouteKind> Handler::answer_warm(const Request& request, Response& 
   if (!route) return std::nullopt;
   ImagePtr image = hot_.find(route->name);
   if (!image) return std::nullopt;
+  image->use.mark();
   out.reset();
   if (!answer_from(*route, request, image, redirect_gateway_, out)) return std::nullopt;
   return route->kind;

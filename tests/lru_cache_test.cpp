@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "ocipfs/resolver.hpp"
 #include "test_data.hpp"
 
@@ -60,6 +62,36 @@ TEST(ImageCache, ReplacingKeepsTheAccountsRight) {
   insert(cache, "a", make_image("a-longer-name.tar"));
   EXPECT_EQ(cache.stats().entries, 1u);
   EXPECT_EQ(cache.stats().bytes, cache_cost("a", make_image("a-longer-name.tar")));
+}
+
+// A value marked as used by a reader that does not call find is spared once, then evicted.
+TEST(StringCache, AMarkedEntryGetsASecondChance) {
+  static bool keep_b = true;
+  LruCache<std::string> cache(3 * 100, [](const std::string& value) {
+    return value == "b" && std::exchange(keep_b, false);
+  });
+  cache.insert("a", "a", 100);
+  cache.insert("b", "b", 100);
+  cache.insert("c", "c", 100);
+  cache.insert("d", "d", 100);  // evicts a: the least recently used
+  EXPECT_FALSE(cache.find("a"));
+  cache.insert("e", "e", 100);  // b is next, but marked: c goes instead
+  EXPECT_TRUE(cache.find("b"));
+  EXPECT_FALSE(cache.find("c"));
+  cache.insert("f", "f", 100);  // d, then e: b was found, so it is the most recent
+  cache.insert("g", "g", 100);
+  EXPECT_TRUE(cache.find("b"));
+  EXPECT_FALSE(cache.find("d"));
+  EXPECT_FALSE(cache.find("e"));
+}
+
+// Every entry marked: each is spared once, then the least recent goes all the same.
+TEST(StringCache, SparingEndsAfterOnePass) {
+  LruCache<std::string> cache(2 * 100, [](const std::string&) { return true; });
+  cache.insert("a", "a", 100);
+  cache.insert("b", "b", 100);
+  cache.insert("c", "c", 100);
+  EXPECT_EQ(cache.stats().entries, 2u);
 }
 
 TEST(ImageCache, OnlyImmutableAnswersAreCacheable) {

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -27,7 +28,12 @@ inline constexpr std::size_t cache_entry_overhead = 128;
 template <class Value>
 class LruCache {
  public:
-  explicit LruCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  // Whether an entry about to be evicted was used since it last moved up, by a reader that does
+  // not call find (and clears that mark): such an entry gets a second chance at the front.
+  using Spare = bool (*)(const Value&);
+
+  explicit LruCache(std::size_t max_bytes, Spare spare = nullptr)
+      : max_bytes_(max_bytes), spare_(spare) {}
 
   // A hit marks the entry as recently used.
   std::optional<Value> find(std::string_view key) {
@@ -53,7 +59,13 @@ class LruCache {
       entries_.erase(node);
     }
     if (cost > max_bytes_) return;
+    std::size_t spared = 0;  // each entry is spared once per insert at most
     while (bytes_ + cost > max_bytes_ && !entries_.empty()) {
+      if (spare_ && spared < entries_.size() && spare_(entries_.back().value)) {
+        entries_.splice(entries_.begin(), entries_, std::prev(entries_.end()));
+        ++spared;
+        continue;
+      }
       const Entry& victim = entries_.back();
       bytes_ -= victim.cost;
       index_.erase(victim.key);
@@ -79,6 +91,7 @@ class LruCache {
 
   mutable std::mutex mutex_;
   std::size_t max_bytes_;
+  Spare spare_;
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;
