@@ -290,6 +290,9 @@ TEST_F(HostileGateway, GatewayThatGoesAwayAndComesBack) {
     EXPECT_LT(Clock::now() - started, std::chrono::seconds(5));  // fails fast, not a hang
   }
   EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);  // what was resolved stays served
+  // The load is answered at least once during the outage before the gateway comes back.
+  auto outage_deadline = Clock::now() + std::chrono::seconds(10);
+  while (served == 0 && Clock::now() < outage_deadline) std::this_thread::yield();
 
   {
     std::lock_guard restart(restarting);
