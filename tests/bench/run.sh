@@ -797,6 +797,10 @@ many_images() {
   again=$(gateway_fetches "$gateway")
   record many.refetched "$((again - fetches))"
   record many.rss_kib "$(vmrss_kib "$pid")"
+  # What the two tiers hold: a layer image not in the hot tier is rebuilt from its document.
+  record many.hot_bytes "$(cache_gauge "$port" ocipfs_cache_bytes images)"
+  record many.hot_entries "$(cache_gauge "$port" ocipfs_cache_entries images)"
+  record many.doc_entries "$(cache_gauge "$port" ocipfs_cache_entries manifests)"
   ((again == fetches)) ||
     log "$((again - fetches)) gateway fetches during the load: the cache did not keep all $many_count images"
 }
@@ -1067,7 +1071,9 @@ summary() {
     "$many_count images" "$(or_na "$(result many.all.rps)")" "$(or_na "$(result many.all.p50)")" \
     "$(or_na "$(result many.all.p99)")" "$(cpu_range many.all)"
   echo "  gateway fetches during the load: $(or_na "$(result many.refetched)") (0: all $many_count" \
-    "stayed cached); VmRSS after $(mib "$(result many.rss_kib)") MiB"
+    "stayed cached); VmRSS after $(mib "$(result many.rss_kib)") MiB; cache gauges: hot tier" \
+    "$(or_na "$(result many.hot_bytes)") bytes in $(or_na "$(result many.hot_entries)") prebuilt images," \
+    "documents in $(or_na "$(result many.doc_entries)") entries"
   local errors
   errors=$(grep -E '\.errors=[1-9]' "$results" | tr '\n' ' ' || true)
   [[ -z $errors ]] || echo "ERRORS during the load: $errors"
