@@ -27,7 +27,7 @@
 #
 #   bash tests/bench/run.sh
 #     BUILD_DIR      build directory with ocipfsd and tests/bench/ocipfs_bench (default ./build)
-#     BENCH_SECONDS  seconds per wrk measurement (default 5; the whole run is then ~25 minutes)
+#     BENCH_SECONDS  seconds per wrk measurement (default 5; the whole run is then ~15 minutes)
 #     BENCH_ROUNDS   interleaved rounds of the warm and many-images rows (default 3)
 #     BENCH_MANY_IMAGES  distinct images of the many-images row (default 20000)
 #     BENCH_IMAGES   images cached for the memory measurement (default 100000)
