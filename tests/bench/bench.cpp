@@ -9,10 +9,16 @@
 // - cold --port=P --cid=CID [--concurrency=K]: K requests at once for layer/<CID>
 // - cold-image --port=P [--image=J] --image-layers=L [--concurrency=K]: K requests at once for
 //   the manifest of image/<CID of image_document(J, L)>, timed to the first byte
-// - fill --port=P --count=N [--first=F] [--concurrency=C]: layer/<CID of manifest(i)>, F <= i < N
+// - fill --port=P --count=N [--first=F] [--concurrency=C] [--paths-file=PATH]:
+//   layer/<CID of manifest(i)>, F <= i < N; with --paths-file, asked for the OCI manifest
+//   (Accept: application/vnd.oci.image.manifest.v1+json) and PATH gets one line per image,
+//   /v2/layer/<CID>/manifests/<its Docker-Content-Digest>, in index order
 // - fill-image --port=P --count=N --image-layers=L [--first=F] [--concurrency=C]: the images
 //   F <= j < N
 // - startup --runs=N -- OCIPFSD ARGS...
+// - null-server [--port-file=PATH] [--body-bytes=B]: the do-nothing reference server, one
+//   thread: every request gets a 200 of B bytes (target /N: N bytes; HEAD: the Content-Length
+//   only), with keep-alive
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,6 +40,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -215,6 +222,79 @@ int run_gateway(const std::map<std::string, std::string>& flags) {
   return 0;
 }
 
+// --- null-server ---
+// The reference: the naive, idiomatic Beast server (a coroutine per connection, a tcp_stream with
+// a timeout per operation, an empty_body request and a string_body response) that does nothing
+// but answer. What ocipfsd costs above it is what its routing, caching and headers cost.
+
+struct NullServer {
+  std::size_t default_bytes = 512;
+  std::unordered_map<std::size_t, std::string> bodies;  // by size
+
+  const std::string& body_for(std::string_view target) {
+    std::size_t bytes = default_bytes;
+    if (target.size() > 1 && target.size() < 10 &&
+        target.find_first_not_of("0123456789", 1) == std::string_view::npos)
+      bytes = std::stoul(std::string(target.substr(1)));
+    auto it = bodies.find(bytes);
+    if (it == bodies.end()) it = bodies.emplace(bytes, std::string(bytes, 'x')).first;
+    return it->second;
+  }
+
+  asio::awaitable<void> serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request<http::empty_body> request;
+      stream.expires_after(std::chrono::seconds(60));
+      auto [ec, n] = co_await http::async_read(stream, buffer, request, use_tuple);
+      if (ec) break;
+      http::response<http::string_body> response{http::status::ok, request.version()};
+      response.set(http::field::server, "null");
+      response.set(http::field::content_type, "application/vnd.oci.image.manifest.v1+json");
+      response.keep_alive(request.keep_alive());
+      const std::string& body = body_for(request.target());
+      if (request.method() == http::verb::head) {
+        response.content_length(body.size());
+      } else {
+        response.body() = body;
+        response.prepare_payload();
+      }
+      stream.expires_after(std::chrono::seconds(60));
+      auto [write_error, w] = co_await http::async_write(stream, response, use_tuple);
+      if (write_error || !request.keep_alive()) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> accept(tcp::acceptor& acceptor) {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+      if (ec) co_return;
+      asio::co_spawn(acceptor.get_executor(), serve(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+int run_null_server(const std::map<std::string, std::string>& flags) {
+  NullServer server;
+  server.default_bytes = static_cast<std::size_t>(number(flags, "body-bytes", 512));
+  asio::io_context ioc(1);
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::signal_set signals(ioc, SIGTERM, SIGINT);
+  signals.async_wait([&](auto, int) { ioc.stop(); });
+  asio::co_spawn(ioc, server.accept(acceptor), asio::detached);
+  if (auto it = flags.find("port-file"); it != flags.end()) {
+    std::ofstream(it->second + ".tmp") << acceptor.local_endpoint().port() << "\n";
+    std::rename((it->second + ".tmp").c_str(), it->second.c_str());
+  } else {
+    std::cout << acceptor.local_endpoint().port() << std::endl;
+  }
+  ioc.run();
+  return 0;
+}
+
 // --- clients ---
 
 struct Tally {
@@ -352,8 +432,17 @@ std::string image_target(long index, long layers) {
   return "/v2/image/" + image_cid(index, layers) + "/manifests/latest";
 }
 
-asio::awaitable<void> fill_worker(tcp::endpoint endpoint, long& next, long count, Tally& tally,
-                                  TargetOf target_of, long layers) {
+// The path of a manifest by digest: the tag of TARGET (.../manifests/latest) replaced by DIGEST.
+void record_path(std::vector<std::string>& paths, long slot, std::string_view target,
+                 std::string_view digest) {
+  auto tag = target.rfind('/');
+  paths[static_cast<std::size_t>(slot)] =
+      std::string(target.substr(0, tag + 1)) + std::string(digest);
+}
+
+asio::awaitable<void> fill_worker(tcp::endpoint endpoint, long& next, long first, long count,
+                                  Tally& tally, TargetOf target_of, long layers,
+                                  std::vector<std::string>* paths) {
   beast::tcp_stream stream(co_await asio::this_coro::executor);
   auto [connect_error] = co_await stream.async_connect(endpoint, use_tuple);
   if (connect_error) co_return;
@@ -362,6 +451,7 @@ asio::awaitable<void> fill_worker(tcp::endpoint endpoint, long& next, long count
     long index = next++;
     http::request<http::empty_body> request{http::verb::get, target_of(index, layers), 11};
     request.set(http::field::host, "127.0.0.1");
+    if (paths) request.set(http::field::accept, "application/vnd.oci.image.manifest.v1+json");
     stream.expires_after(std::chrono::seconds(60));
     auto [write_error, w] = co_await http::async_write(stream, request, use_tuple);
     http::response<http::string_body> response;
@@ -371,6 +461,8 @@ asio::awaitable<void> fill_worker(tcp::endpoint endpoint, long& next, long count
       co_return;
     }
     response.result() == http::status::ok ? ++tally.ok : ++tally.errors;
+    if (paths && response.result() == http::status::ok)
+      record_path(*paths, index - first, request.target(), response["Docker-Content-Digest"]);
   }
 }
 
@@ -378,16 +470,31 @@ int run_fill(const std::map<std::string, std::string>& flags, bool images) {
   tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"),
                          static_cast<unsigned short>(number(flags, "port", 0)));
   long count = number(flags, "count", 1000);
-  long next = number(flags, "first", 0);
+  long first = number(flags, "first", 0);
+  long next = first;
+  auto paths_file = flags.find("paths-file");
+  std::vector<std::string> paths;
+  if (paths_file != flags.end())
+    paths.resize(static_cast<std::size_t>(std::max(0L, count - first)));
   Tally tally;
   auto started = Clock::now();
   asio::io_context ioc(1);
   for (long i = 0; i < number(flags, "concurrency", 64); ++i)
-    asio::co_spawn(ioc,
-                   fill_worker(endpoint, next, count, tally, images ? image_target : layer_target,
-                               number(flags, "image-layers", 100)),
-                   asio::detached);
+    asio::co_spawn(
+        ioc,
+        fill_worker(endpoint, next, first, count, tally, images ? image_target : layer_target,
+                    number(flags, "image-layers", 100),
+                    paths_file == flags.end() ? nullptr : &paths),
+        asio::detached);
   ioc.run();
+  if (paths_file != flags.end()) {
+    std::ofstream out(paths_file->second);
+    for (const auto& path : paths) {
+      if (path.empty() || path.back() == '/') ++tally.errors;  // no answer, or no digest
+      out << path << "\n";
+    }
+    if (!out.flush()) ++tally.errors;
+  }
   std::printf("%s ok=%ld errors=%ld seconds=%.1f\n", images ? "fill-image" : "fill", tally.ok,
               tally.errors, std::chrono::duration<double>(Clock::now() - started).count());
   return tally.errors == 0 ? 0 : 1;
@@ -440,12 +547,13 @@ int run_startup(const std::map<std::string, std::string>& flags, std::vector<cha
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "usage: ocipfs_bench gateway|cid|manifest|image-document|cold|cold-image|fill|"
-                 "fill-image|startup [--flag=value...]\n";
+                 "fill-image|startup|null-server [--flag=value...]\n";
     return 2;
   }
   std::string command = argv[1];
   auto flags = parse_flags(argc, argv, 2);
   if (command == "gateway") return run_gateway(flags);
+  if (command == "null-server") return run_null_server(flags);
   if (command == "cid" && flags.count("image"))
     return std::printf(
                "%s\n",

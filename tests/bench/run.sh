@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # The benchmark: not part of the test run. One run measures, side by side on this machine:
-#   - warm requests to ocipfsd (manifest GET by digest, manifest HEAD by tag, config blob GET,
-#     layer blob GET = 302) and nginx answering the same bytes as static files, with wrk (HEAD with
-#     hey: wrk 4.1 waits for a body after a HEAD answer that has a Content-Length);
+#   - the warm routes, for a layer/<cid> and for an image/<cid> of 100 layer manifests: manifest
+#     GET by tag (docker's Accept list: the index), manifest GET by digest, manifest HEAD by tag
+#     (with hey: wrk 4.1 waits for a body after a HEAD answer that has a Content-Length), config
+#     GET, layer GET (a 302), tags/list, and 304 revalidation (GET by digest with If-None-Match:
+#     "<digest>"); each against ocipfsd, nginx (master_process off, one worker) serving the same
+#     bytes as static files and `return 302` for the layer, and a do-nothing Beast server
+#     (ocipfs_bench null-server) answering a 200 of the same size. BENCH_ROUNDS interleaved
+#     rounds: in each, every route is measured on the three servers back to back, so that drift
+#     hits all three; the report has the best req/s and p99 of the rounds and the range of the
+#     CPU time per request;
 #   - the CNCF reference registry (docker-registry, distribution 2.8) serving the same manifest
-#     from its filesystem store;
-#   - the same warm rows for an image/<cid> of 100 layer manifests, next to the layer/ rows, with
-#     the bytes of each answer (a 100-layer manifest is ~40 KB) and nginx serving those bytes;
+#     from its filesystem store, in the same rounds;
+#   - many images: manifest GET by digest cycling over BENCH_MANY_IMAGES distinct cached layer
+#     images (ocipfsd's default --cache-size), beside the same route on one image, same rounds;
 #   - the cold path: 1,000 concurrent requests for one uncached CID, gateway latency 100 ms;
 #   - the cold image: 100 concurrent requests for one uncached 100-layer image/<cid>, gateway
 #     latency 100 ms per fetch: the gateway fetches (one per distinct CID) and the time to the
@@ -14,13 +21,15 @@
 #   - memory: resident set idle and with 100,000 images cached; and with 1,000 100-layer images
 #     cached (sharing their 99 base layers), with the cache's own gauges from /metrics;
 #   - start-up: exec to the first accepted connection.
-# Each server gets one core (CPU 0); wrk, hey, the fake gateway and the cold/fill clients run on
-# CPU 1. Loopback only, ports chosen by the OS. It reports ratios, and each server's CPU time per
-# request: absolute rates are noise on a shared machine.
+# Each server gets one core (CPU 0) and one thread; wrk, hey, the fake gateway and the cold/fill
+# clients run on CPU 1. Loopback only, ports chosen by the OS. It reports ratios, and each
+# server's CPU time per request from /proc/PID/stat: absolute rates are noise on a shared machine.
 #
 #   bash tests/bench/run.sh
 #     BUILD_DIR      build directory with ocipfsd and tests/bench/ocipfs_bench (default ./build)
-#     BENCH_SECONDS  seconds per wrk measurement (default 10; the whole run is then ~4 minutes)
+#     BENCH_SECONDS  seconds per wrk measurement (default 5; the whole run is then ~15 minutes)
+#     BENCH_ROUNDS   interleaved rounds of the warm and many-images rows (default 3)
+#     BENCH_MANY_IMAGES  distinct images of the many-images row (default 20000)
 #     BENCH_IMAGES   images cached for the memory measurement (default 100000)
 #     BENCH_IMAGE_DOCUMENTS  100-layer image/<cid>s cached for the image memory measurement
 #                    (default 1000)
@@ -31,8 +40,11 @@ set -euo pipefail
 bench_dir="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)"
 repo="$(cd -- "$bench_dir/../.." && pwd -P)"
 build=${BUILD_DIR:-$repo/build}
-seconds=${BENCH_SECONDS:-10}
-connections=64
+seconds=${BENCH_SECONDS:-5}
+connections=32
+rounds=${BENCH_ROUNDS:-3}
+# The many-images row: this many distinct layer/<cid> images, cached with the default --cache-size.
+many_count=${BENCH_MANY_IMAGES:-20000}
 ocipfsd=$build/ocipfsd
 tool=$build/tests/bench/ocipfs_bench
 server_cpu=0
@@ -67,6 +79,8 @@ die() {
 
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || die "BENCH_SECONDS must be a whole number of seconds"
 [[ $cache_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGES must be a positive whole number"
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "BENCH_ROUNDS must be a positive whole number"
+[[ $many_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_MANY_IMAGES must be a positive whole number"
 [[ $image_cache_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGE_DOCUMENTS must be a positive whole number"
 bash "$repo/tests/install-deps.sh" only wrk hey docker-registry curl jq python3 iproute2 procps \
   util-linux
@@ -265,12 +279,14 @@ ocipfsd_port() {
   [[ -n $port ]] && printf '%s\n' "$port"
 }
 
-# start_ocipfsd PID_VAR PORT_VAR NAME GATEWAY_PORT: ocipfsd on one core.
+# start_ocipfsd PID_VAR PORT_VAR NAME GATEWAY_PORT [CACHE_SIZE]: ocipfsd on one core, with
+# --cache-size=CACHE_SIZE (default 1GiB; "default": no --cache-size, ocipfsd's own 128MiB).
 start_ocipfsd() {
   local -n ocipfsd_pid=$1 ocipfsd_listen_port=$2
-  local name=$3 gateway=$4
+  local name=$3 gateway=$4 cache_size=${5:-1GiB} cache_flag=()
+  [[ $cache_size == default ]] || cache_flag=(--cache-size="$cache_size")
   spawn ocipfsd_pid "$work/$name.log" taskset -c "$server_cpu" "$ocipfsd" --threads=1 \
-    --log-level=warn --listen=127.0.0.1:0 --gateway="http://127.0.0.1:$gateway" --cache-size=1GiB
+    --log-level=warn --listen=127.0.0.1:0 --gateway="http://127.0.0.1:$gateway" "${cache_flag[@]}"
   wait_for 10 "$ocipfsd_pid" "$name" ocipfsd_port "$ocipfsd_pid" "$work/$name.log" ||
     die "$name did not start: $(tail -3 "$work/$name.log")"
   ocipfsd_listen_port=$(ocipfsd_port "$ocipfsd_pid" "$work/$name.log")
@@ -448,79 +464,237 @@ registry_serves() {
   }
 }
 
-warm() {
-  local gateway pid port cid base
-  # One layer manifest, and one image of image_layers of them for the image rows.
-  start_gateway gateway gateway 1 0 --images=1 --image-layers="$image_layers"
-  cid=$("$tool" cid --index=0)
-  start_ocipfsd pid port ocipfsd-warm "$gateway"
-  base=http://127.0.0.1:$port/v2/layer/$cid
+# The warm routes, for layer/<cid> and for image/<cid> (key prefix image_), with their labels,
+# methods and Accept lists. HEAD goes to hey; the rest to wrk.
+routes=(manifest_tag manifest_get manifest_head config_get layer_302 tags_list not_modified)
+declare -A route_label=([manifest_tag]="manifest GET tag" [manifest_get]="manifest GET digest"
+  [manifest_head]="manifest HEAD tag" [config_get]="config GET" [layer_302]="layer GET 302"
+  [tags_list]="tags/list" [not_modified]="304 If-None-Match")
+declare -A route_method=([manifest_tag]=GET [manifest_get]=GET [manifest_head]=HEAD
+  [config_get]=GET [layer_302]=GET [tags_list]=GET [not_modified]=GET)
+declare -A route_accept=([manifest_tag]="$accept_all" [manifest_get]="$oci_manifest"
+  [manifest_head]="$accept_all" [config_get]="" [layer_302]="" [tags_list]=""
+  [not_modified]="$oci_manifest")
+# Per server and key (server.key): the URL, and the If-None-Match of the 304 rows.
+declare -A target_url=() target_inm=() server_pid=()
 
-  # Warm the CID, then learn the digests and check every answer once.
-  fetch index 200 "$base/manifests/latest" -H "Accept: $accept_all"
+# start_nginx DIR NAME LOCATION: nginx on the server core, serving DIR/www; prints its port.
+start_nginx() {
+  local dir=$1 name=$2 location=$3 port conf pid
+  port=$(free_port)
+  conf=$(<"$bench_dir/nginx.conf.in")
+  conf=${conf//@DIR@/"$dir"}
+  conf=${conf//@PORT@/"$port"}
+  conf=${conf//@LOCATION@/"$location"}
+  printf '%s\n' "$conf" >"$dir/nginx.conf"
+  spawn pid "$work/$name.log" taskset -c "$server_cpu" nginx -p "$dir/" -e "$dir/nginx-error.log" \
+    -c "$dir/nginx.conf"
+  wait_for 10 "$pid" "$name" answers "http://127.0.0.1:$port/manifest" 200 ||
+    die "$name did not start: $(tail -3 "$work/$name.log" "$dir/nginx-error.log" 2>/dev/null)"
+  server_pid[$name]=$pid
+  printf '%s\n' "$port" >"$dir/port"
+}
+
+# prepare_repo PREFIX KIND CID OCIPFSD_PORT DIR: fetches every warm answer of KIND/CID once from
+# ocipfsd and checks it, writes the same bytes under DIR/www for an nginx of its own (named
+# nginx-PREFIX), starts it and checks that it answers the same; fills target_url and target_inm
+# for the keys PREFIX<route> of ocipfsd, nginx and the null server.
+prepare_repo() {
+  local prefix=$1 kind=$2 cid=$3 port=$4 dir=$5 base f
+  base=http://127.0.0.1:$port/v2/$kind/$cid
+  f=${prefix:-layer_}
+  fetch "${f}index" 200 "$base/manifests/latest" -H "Accept: $accept_all"
   local index_digest manifest_digest config_digest layer_digest location
-  index_digest=$(header Docker-Content-Digest "$work/index.headers")
-  [[ $index_digest == "sha256:$(sha256_of "$work/index.body")" ]] ||
-    die "the index's Docker-Content-Digest ($index_digest) is not its sha256"
+  index_digest=$(header Docker-Content-Digest "$work/${f}index.headers")
+  [[ $index_digest == "sha256:$(sha256_of "$work/${f}index.body")" ]] ||
+    die "$kind: the index's Docker-Content-Digest ($index_digest) is not its sha256"
+  [[ $(header Content-Type "$work/${f}index.headers") == "$oci_index" ]] ||
+    die "$kind: the index's Content-Type is $(header Content-Type "$work/${f}index.headers")"
   manifest_digest=$(jq -er 'first(.manifests[] | select(.platform.os == "linux" and
-    .platform.architecture == "amd64") | .digest) // .manifests[0].digest' "$work/index.body")
-  fetch manifest 200 "$base/manifests/$manifest_digest" -H "Accept: $oci_manifest"
-  [[ $(sha256_of "$work/manifest.body") == "${manifest_digest#sha256:}" ]] ||
-    die "manifest $manifest_digest has other bytes"
-  [[ $(header Content-Type "$work/manifest.headers") == "$oci_manifest" ]] ||
-    die "manifest Content-Type is $(header Content-Type "$work/manifest.headers")"
-  config_digest=$(jq -er .config.digest "$work/manifest.body")
-  layer_digest=$(jq -er '.layers[0].digest' "$work/manifest.body")
-  fetch config 200 "$base/blobs/$config_digest"
-  [[ $(sha256_of "$work/config.body") == "${config_digest#sha256:}" ]] ||
-    die "config $config_digest has other bytes"
-  fetch layer 302 "$base/blobs/$layer_digest"
-  location=$(header Location "$work/layer.headers")
-  [[ -n $location ]] || die "the layer's 302 has no Location"
-  fetch head 200 "$base/manifests/latest" -I -H "Accept: $accept_all"
-  [[ $(header Docker-Content-Digest "$work/head.headers") == "$index_digest" ]] ||
-    die "HEAD by tag does not name the index"
-  # The bytes of each answer's body (HEAD: its Content-Length), for the image rows' comparison.
-  record ocipfsd.manifest_get.bytes "$(wc -c <"$work/manifest.body")"
-  record ocipfsd.manifest_head.bytes "$(header Content-Length "$work/head.headers")"
-  record ocipfsd.config_get.bytes "$(wc -c <"$work/config.body")"
-  record ocipfsd.layer_302.bytes "$(wc -c <"$work/layer.body")"
-  log "ocipfsd on :$port, CID $cid"
-  log "index $index_digest, manifest $manifest_digest, config $config_digest, layer 302 to $location"
+    .platform.architecture == "amd64") | .digest) // .manifests[0].digest' "$work/${f}index.body")
+  fetch "${f}manifest" 200 "$base/manifests/$manifest_digest" -H "Accept: $oci_manifest"
+  [[ $(sha256_of "$work/${f}manifest.body") == "${manifest_digest#sha256:}" ]] ||
+    die "$kind: manifest $manifest_digest has other bytes"
+  [[ $(header Content-Type "$work/${f}manifest.headers") == "$oci_manifest" ]] ||
+    die "$kind: manifest Content-Type is $(header Content-Type "$work/${f}manifest.headers")"
+  [[ $kind == layer ]] || [[ $(jq -er '.layers | length' "$work/${f}manifest.body") == "$image_layers" ]] ||
+    die "the image manifest does not have $image_layers layers"
+  config_digest=$(jq -er .config.digest "$work/${f}manifest.body")
+  layer_digest=$(jq -er '.layers[0].digest' "$work/${f}manifest.body")
+  fetch "${f}config" 200 "$base/blobs/$config_digest"
+  [[ $(sha256_of "$work/${f}config.body") == "${config_digest#sha256:}" ]] ||
+    die "$kind: config $config_digest has other bytes"
+  fetch "${f}layer" 302 "$base/blobs/$layer_digest"
+  location=$(header Location "$work/${f}layer.headers")
+  [[ -n $location ]] || die "$kind: the layer's 302 has no Location"
+  fetch "${f}head" 200 "$base/manifests/latest" -I -H "Accept: $accept_all"
+  [[ $(header Docker-Content-Digest "$work/${f}head.headers") == "$index_digest" ]] ||
+    die "$kind: HEAD by tag does not name the index"
+  fetch "${f}tags" 200 "$base/tags/list"
+  jq -e '.tags | index("latest")' "$work/${f}tags.body" >/dev/null || die "$kind: tags/list has no latest"
+  local tags_type
+  tags_type=$(header Content-Type "$work/${f}tags.headers")
+  [[ $tags_type == application/json* ]] || die "$kind: tags/list Content-Type is $tags_type"
+  fetch "${f}304" 304 "$base/manifests/$manifest_digest" -H "Accept: $oci_manifest" \
+    -H "If-None-Match: \"$manifest_digest\""
+  # The bytes of each answer's body (HEAD: its Content-Length); the null server answers as many.
+  local -A bytes=([manifest_tag]=$(wc -c <"$work/${f}index.body")
+    [manifest_get]=$(wc -c <"$work/${f}manifest.body")
+    [manifest_head]=$(header Content-Length "$work/${f}head.headers")
+    [config_get]=$(wc -c <"$work/${f}config.body") [layer_302]=$(wc -c <"$work/${f}layer.body")
+    [tags_list]=$(wc -c <"$work/${f}tags.body") [not_modified]=0)
+  local route
+  for route in "${routes[@]}"; do
+    record "ocipfsd.$prefix$route.bytes" "${bytes[$route]}"
+    target_url[null.$prefix$route]=http://127.0.0.1:$null_port/${bytes[$route]}
+  done
+  target_url[ocipfsd.${prefix}manifest_tag]=$base/manifests/latest
+  target_url[ocipfsd.${prefix}manifest_get]=$base/manifests/$manifest_digest
+  target_url[ocipfsd.${prefix}manifest_head]=$base/manifests/latest
+  target_url[ocipfsd.${prefix}config_get]=$base/blobs/$config_digest
+  target_url[ocipfsd.${prefix}layer_302]=$base/blobs/$layer_digest
+  target_url[ocipfsd.${prefix}tags_list]=$base/tags/list
+  target_url[ocipfsd.${prefix}not_modified]=$base/manifests/$manifest_digest
+  target_inm[ocipfsd.${prefix}not_modified]="\"$manifest_digest\""
+  log "$kind/$cid: index $index_digest, manifest $manifest_digest ($(wc -c <"$work/${f}manifest.body")" \
+    "bytes), config $config_digest ($(wc -c <"$work/${f}config.body") bytes), layer 302 to $location"
 
   # nginx: the same bytes as static files, the same Location.
-  local www=$work/www nginx_port nginx_pid conf
-  mkdir -p "$www" "$work/tmp"
-  cp "$work/index.body" "$www/index.json"
-  cp "$work/manifest.body" "$www/manifest.json"
-  cp "$work/config.body" "$www/config.json"
-  chmod 755 "$www" && chmod 644 "$www"/*.json
-  nginx_port=$(free_port)
-  conf=$(<"$bench_dir/nginx.conf.in")
-  conf=${conf//@DIR@/"$work"}
-  conf=${conf//@PORT@/"$nginx_port"}
-  conf=${conf//@LOCATION@/"$location"}
-  printf '%s\n' "$conf" >"$work/nginx.conf"
-  spawn nginx_pid "$work/nginx.log" taskset -c "$server_cpu" nginx -p "$work/" -e "$work/nginx-error.log" \
-    -c "$work/nginx.conf"
-  local nginx=http://127.0.0.1:$nginx_port
-  wait_for 10 "$nginx_pid" nginx answers "$nginx/manifest" 200 ||
-    die "nginx did not start: $(tail -3 "$work/nginx.log" "$work/nginx-error.log" 2>/dev/null)"
-  fetch nginx-manifest 200 "$nginx/manifest" -H "Accept: $oci_manifest"
-  cmp -s "$work/nginx-manifest.body" "$work/manifest.body" || die "nginx serves other manifest bytes"
-  [[ $(header Content-Type "$work/nginx-manifest.headers") == "$oci_manifest" ]] ||
-    die "nginx's manifest Content-Type is $(header Content-Type "$work/nginx-manifest.headers")"
-  fetch nginx-head 200 "$nginx/index" -I
-  fetch nginx-config 200 "$nginx/config"
-  fetch nginx-layer 302 "$nginx/layer"
-  [[ $(header Location "$work/nginx-layer.headers") == "$location" ]] || die "nginx's Location differs"
-  log "nginx on :$nginx_port ($(nginx -v 2>&1 | sed 's/.*: //'))"
+  local name=nginx-${f%_} nginx_port nginx
+  mkdir -p "$dir/www" "$dir/tmp"
+  cp "$work/${f}index.body" "$dir/www/index.json"
+  cp "$work/${f}manifest.body" "$dir/www/manifest.json"
+  cp "$work/${f}config.body" "$dir/www/config.json"
+  cp "$work/${f}tags.body" "$dir/www/tags.json"
+  chmod 755 "$dir" "$dir/www" && chmod 644 "$dir/www"/*.json
+  start_nginx "$dir" "$name" "$location"
+  nginx_port=$(<"$dir/port")
+  server_pid[nginx.$prefix]=${server_pid[$name]}
+  nginx=http://127.0.0.1:$nginx_port
+  fetch "$name-manifest" 200 "$nginx/manifest" -H "Accept: $oci_manifest"
+  cmp -s "$work/$name-manifest.body" "$work/${f}manifest.body" || die "$name serves other manifest bytes"
+  [[ $(header Content-Type "$work/$name-manifest.headers") == "$oci_manifest" ]] ||
+    die "$name's manifest Content-Type is $(header Content-Type "$work/$name-manifest.headers")"
+  fetch "$name-index" 200 "$nginx/index"
+  cmp -s "$work/$name-index.body" "$work/${f}index.body" || die "$name serves other index bytes"
+  [[ $(header Content-Type "$work/$name-index.headers") == "$oci_index" ]] || die "$name's index type differs"
+  fetch "$name-head" 200 "$nginx/index" -I
+  [[ $(header Content-Length "$work/$name-head.headers") == "${bytes[manifest_head]}" ]] ||
+    die "$name's HEAD has another Content-Length"
+  fetch "$name-config" 200 "$nginx/config"
+  cmp -s "$work/$name-config.body" "$work/${f}config.body" || die "$name serves other config bytes"
+  fetch "$name-tags" 200 "$nginx/tags"
+  cmp -s "$work/$name-tags.body" "$work/${f}tags.body" || die "$name serves other tags/list bytes"
+  [[ $(header Content-Type "$work/$name-tags.headers") == "$tags_type" ]] ||
+    log "nginx's tags/list Content-Type is $(header Content-Type "$work/$name-tags.headers"), ocipfsd's $tags_type"
+  fetch "$name-layer" 302 "$nginx/layer"
+  [[ $(header Location "$work/$name-layer.headers") == "$location" ]] || die "$name's Location differs"
+  # nginx's ETag for the manifest file, for its 304 row.
+  local etag
+  etag=$(header ETag "$work/$name-manifest.headers")
+  [[ -n $etag ]] || die "$name sent no ETag"
+  fetch "$name-304" 304 "$nginx/manifest" -H "If-None-Match: $etag"
+  target_url[nginx.${prefix}manifest_tag]=$nginx/index
+  target_url[nginx.${prefix}manifest_get]=$nginx/manifest
+  target_url[nginx.${prefix}manifest_head]=$nginx/index
+  target_url[nginx.${prefix}config_get]=$nginx/config
+  target_url[nginx.${prefix}layer_302]=$nginx/layer
+  target_url[nginx.${prefix}tags_list]=$nginx/tags
+  target_url[nginx.${prefix}not_modified]=$nginx/manifest
+  target_inm[nginx.${prefix}not_modified]=$etag
+  log "$name on :$nginx_port ($(nginx -v 2>&1 | sed 's/.*: //')); its ETag for the manifest $etag"
+}
+
+# start_null PORT_VAR: the do-nothing Beast server on the server core.
+start_null() {
+  local pid
+  spawn pid "$work/null.log" taskset -c "$server_cpu" "$tool" null-server --port-file="$work/null.port"
+  wait_for 10 "$pid" "null server" gateway_ready "$work/null.port" ||
+    die "the null server did not start: $(tail -3 "$work/null.log")"
+  server_pid[null]=$pid
+  printf -v "$1" '%s' "$(<"$work/null.port")"
+}
+
+# aggregate ID: from the rounds ID.r1 ... ID.rN, records ID.rps (the best), ID.p50 and ID.p99
+# (the best), ID.cpu (the median), ID.cpu_min and ID.cpu_max, ID.busy (of the best round) and
+# ID.errors (all rounds).
+aggregate() {
+  local id=$1 round rows=""
+  for ((round = 1; round <= rounds; round++)); do
+    [[ -n $(result "$id.r$round.rps") ]] || continue
+    rows+="$(result "$id.r$round.rps") $(result "$id.r$round.p50") $(result "$id.r$round.p99")"
+    rows+=" $(result "$id.r$round.cpu") $(result "$id.r$round.errors") $(result "$id.r$round.busy")"$'\n'
+  done
+  [[ -n $rows ]] || return 0
+  local best cpus cpu_list rps p50 p99 busy errors
+  best=$(awk 'NF == 6 { n++; if (n == 1 || $1 > rps) { rps = $1; busy = $6 }
+    if (n == 1 || $2 < p50) p50 = $2; if (n == 1 || $3 < p99) p99 = $3; errors += $5 }
+    END { print rps, p50, p99, busy, errors }' <<<"$rows")
+  cpus=$(awk 'NF == 6 { print $4 }' <<<"$rows" | sort -g | tr '\n' ' ')
+  read -r -a cpu_list <<<"$cpus"
+  local n=${#cpu_list[@]} median
+  if ((n % 2 == 1)); then
+    median=${cpu_list[n / 2]}
+  else
+    median=$(awk -v a="${cpu_list[n / 2 - 1]}" -v b="${cpu_list[n / 2]}" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+  fi
+  read -r rps p50 p99 busy errors <<<"$best"
+  record "$id.rps" "$rps"
+  record "$id.p50" "$p50"
+  record "$id.p99" "$p99"
+  record "$id.busy" "$busy"
+  record "$id.errors" "$errors"
+  record "$id.cpu" "$median"
+  record "$id.cpu_min" "${cpu_list[0]}"
+  record "$id.cpu_max" "${cpu_list[n - 1]}"
+  record "$id.rounds" "$n"
+}
+
+# measure_target SERVER KEY ROUND: one measurement of KEY against SERVER (ocipfsd, nginx, null,
+# registry) in ROUND. A failed measurement is logged; the run goes on.
+# pid_of SERVER KEY: the process measured for KEY (each repository has an nginx of its own).
+pid_of() {
+  if [[ $1 == nginx && $2 == image_* ]]; then
+    echo "${server_pid[nginx.image_]}"
+  elif [[ $1 == nginx ]]; then
+    echo "${server_pid[nginx.]}"
+  else
+    echo "${server_pid[$1]}"
+  fi
+}
+
+measure_target() {
+  local server=$1 key=$2 round=$3 route=${2#image_} prefix=""
+  [[ $key != image_* ]] || prefix=image_
+  BENCH_IF_NONE_MATCH=${target_inm[$server.$key]:-} measure "$server.$key.r$round" \
+    "${prefix:+image }${route_label[$route]} r$round" "$(pid_of "$server" "$key")" "${target_url[$server.$key]}" \
+    "${route_method[$route]}" "${route_accept[$route]}" ||
+    log "$server $key round $round: no result"
+}
+
+warm() {
+  local gateway pid port cid null_port
+  # One layer manifest, and one image of image_layers of them for the image rows.
+  start_gateway gateway gateway 1 0 --images=1 --image-layers="$image_layers"
+  start_ocipfsd pid port ocipfsd-warm "$gateway"
+  server_pid[ocipfsd]=$pid
+  start_null null_port
+  log "ocipfsd on :$port, null server on :$null_port"
+  cid=$("$tool" cid --index=0)
+  prepare_repo "" layer "$cid" "$port" "$work"
+  local image_cid before
+  image_cid=$("$tool" cid --image=0 --image-layers="$image_layers")
+  before=$(gateway_fetches "$gateway")
+  prepare_repo image_ image "$image_cid" "$port" "$work/nginx-image"
+  # The reference registry's store is laid out from the layer's files in $work/www.
 
   # The reference registry, if it can be made to serve the manifest.
-  local registry_pid registry_port registry=""
+  local registry_pid registry_port manifest_digest
+  manifest_digest=sha256:$(sha256_of "$work/layer_manifest.body")
   part registry-store populate_registry "$cid"
   if ! grep -qsx registry-store "$work/failed"; then
     registry_port=$(free_port)
+    local conf
     conf=$(<"$bench_dir/registry.yml.in")
     conf=${conf//@DIR@/"$work"}
     conf=${conf//@PORT@/"$registry_port"}
@@ -529,7 +703,8 @@ warm() {
     local registry_url=http://127.0.0.1:$registry_port/v2/layer/$cid/manifests/$manifest_digest
     if wait_for 20 "$registry_pid" docker-registry answers "http://127.0.0.1:$registry_port/v2/" 200 &&
       registry_serves "$registry_url" "$manifest_digest"; then
-      registry=$registry_url
+      server_pid[registry]=$registry_pid
+      target_url[registry.manifest_get]=$registry_url
       log "docker-registry on :$registry_port ($(docker-registry --version | awk '{print $NF}'))"
     else
       log "docker-registry could not serve the manifest: $(tail -3 "$work/registry.log")"
@@ -538,102 +713,96 @@ warm() {
   fi
 
   log "warm-up: 1 s each"
-  measure warmup.ocipfsd warmup "$pid" "$base/manifests/$manifest_digest" GET "$oci_manifest" 1
-  measure warmup.nginx warmup "$nginx_pid" "$nginx/manifest" GET "$oci_manifest" 1
-  [[ -z $registry ]] || measure warmup.registry warmup "$registry_pid" "$registry" GET "$oci_manifest" 1
+  local server key
+  for key in manifest_get image_manifest_get; do
+    for server in ocipfsd nginx null; do
+      measure "warmup.$server.$key" warmup "$(pid_of "$server" "$key")" "${target_url[$server.$key]}" \
+        GET "$oci_manifest" 1
+    done
+  done
+  [[ -z ${server_pid[registry]:-} ]] ||
+    measure warmup.registry warmup "${server_pid[registry]}" "${target_url[registry.manifest_get]}" \
+      GET "$oci_manifest" 1
 
-  log "wrk -t1 -c$connections -d${seconds}s --latency (HEAD: hey -c$connections -z ${seconds}s)," \
-    "servers on CPU $server_cpu, clients on CPU $client_cpu"
-  # Alternate who goes first, so that neither always meets a warmer or cooler machine.
-  measure ocipfsd.manifest_get "manifest GET" "$pid" "$base/manifests/$manifest_digest" GET "$oci_manifest"
-  measure nginx.manifest_get "manifest GET" "$nginx_pid" "$nginx/manifest" GET "$oci_manifest"
-  [[ -z $registry ]] ||
-    measure registry.manifest_get "manifest GET" "$registry_pid" "$registry" GET "$oci_manifest"
-  measure nginx.manifest_head "manifest HEAD" "$nginx_pid" "$nginx/index" HEAD "$accept_all"
-  measure ocipfsd.manifest_head "manifest HEAD" "$pid" "$base/manifests/latest" HEAD "$accept_all"
-  measure ocipfsd.config_get "config GET" "$pid" "$base/blobs/$config_digest" GET ""
-  measure nginx.config_get "config GET" "$nginx_pid" "$nginx/config" GET ""
-  measure nginx.layer_302 "layer 302" "$nginx_pid" "$nginx/layer" GET ""
-  measure ocipfsd.layer_302 "layer 302" "$pid" "$base/blobs/$layer_digest" GET ""
+  log "$rounds rounds of: for each route, ocipfsd, nginx and the null server back to back (the" \
+    "first of them turns with the round); wrk -t1 -c$connections -d${seconds}s --latency" \
+    "(HEAD: hey -c$connections -z ${seconds}s); servers on CPU $server_cpu, clients on CPU $client_cpu"
+  local round route prefix order i
+  local servers=(ocipfsd nginx null)
+  for ((round = 1; round <= rounds; round++)); do
+    order=()
+    for ((i = 0; i < ${#servers[@]}; i++)); do order+=("${servers[(i + round - 1) % ${#servers[@]}]}"); done
+    for prefix in "" image_; do
+      for route in "${routes[@]}"; do
+        for server in "${order[@]}"; do measure_target "$server" "$prefix$route" "$round"; done
+        [[ -n $prefix || $route != manifest_get || -z ${server_pid[registry]:-} ]] ||
+          measure_target registry manifest_get "$round"
+      done
+    done
+  done
+  for prefix in "" image_; do
+    for route in "${routes[@]}"; do
+      for server in "${servers[@]}"; do aggregate "$server.$prefix$route"; done
+    done
+  done
+  aggregate registry.manifest_get
   record ocipfsd.warm_rss_kib "$(vmrss_kib "$pid")"
-  # The same rows for an image/<cid>, from the same ocipfsd, against an nginx of its own bytes.
-  part warm-image warm_image "$pid" "$port" "$gateway"
+  record ocipfsd.image_fetches_during_load "$(($(gateway_fetches "$gateway") - before))"
 }
 
-# warm_image PID PORT GATEWAY_PORT: the warm rows for image/<cid> of image_layers layers.
-warm_image() {
-  local pid=$1 port=$2 gateway=$3 cid base before
-  cid=$("$tool" cid --image=0 --image-layers="$image_layers")
-  base=http://127.0.0.1:$port/v2/image/$cid
-  before=$(gateway_fetches "$gateway")
-  fetch image-index 200 "$base/manifests/latest" -H "Accept: $accept_all"
-  local index_digest manifest_digest config_digest layer_digest location
-  index_digest=$(header Docker-Content-Digest "$work/image-index.headers")
-  [[ $index_digest == "sha256:$(sha256_of "$work/image-index.body")" ]] ||
-    die "the image index's Docker-Content-Digest ($index_digest) is not its sha256"
-  manifest_digest=$(jq -er 'first(.manifests[] | select(.platform.os == "linux" and
-    .platform.architecture == "amd64") | .digest) // .manifests[0].digest' "$work/image-index.body")
-  fetch image-manifest 200 "$base/manifests/$manifest_digest" -H "Accept: $oci_manifest"
-  [[ $(sha256_of "$work/image-manifest.body") == "${manifest_digest#sha256:}" ]] ||
-    die "image manifest $manifest_digest has other bytes"
-  [[ $(jq -er '.layers | length' "$work/image-manifest.body") == "$image_layers" ]] ||
-    die "the image manifest does not have $image_layers layers"
-  config_digest=$(jq -er .config.digest "$work/image-manifest.body")
-  layer_digest=$(jq -er '.layers[0].digest' "$work/image-manifest.body")
-  fetch image-config 200 "$base/blobs/$config_digest"
-  [[ $(sha256_of "$work/image-config.body") == "${config_digest#sha256:}" ]] ||
-    die "image config $config_digest has other bytes"
-  fetch image-layer 302 "$base/blobs/$layer_digest"
-  location=$(header Location "$work/image-layer.headers")
-  [[ -n $location ]] || die "the image layer's 302 has no Location"
-  fetch image-head 200 "$base/manifests/latest" -I -H "Accept: $accept_all"
-  [[ $(header Docker-Content-Digest "$work/image-head.headers") == "$index_digest" ]] ||
-    die "HEAD by tag does not name the image index"
-  record ocipfsd.image_manifest_get.bytes "$(wc -c <"$work/image-manifest.body")"
-  record ocipfsd.image_manifest_head.bytes "$(header Content-Length "$work/image-head.headers")"
-  record ocipfsd.image_config_get.bytes "$(wc -c <"$work/image-config.body")"
-  record ocipfsd.image_layer_302.bytes "$(wc -c <"$work/image-layer.body")"
-  log "image/$cid: $(($(gateway_fetches "$gateway") - before)) gateway fetches; manifest" \
-    "$(wc -c <"$work/image-manifest.body") bytes, config $(wc -c <"$work/image-config.body") bytes"
-
-  # nginx: the image's bytes as static files, from the same template in a directory of its own.
-  local dir=$work/nginx-image nginx_port nginx_pid conf
-  mkdir -p "$dir/www" "$dir/tmp"
-  cp "$work/image-index.body" "$dir/www/index.json"
-  cp "$work/image-manifest.body" "$dir/www/manifest.json"
-  cp "$work/image-config.body" "$dir/www/config.json"
-  chmod 755 "$dir" "$dir/www" && chmod 644 "$dir/www"/*.json
-  nginx_port=$(free_port)
-  conf=$(<"$bench_dir/nginx.conf.in")
-  conf=${conf//@DIR@/"$dir"}
-  conf=${conf//@PORT@/"$nginx_port"}
-  conf=${conf//@LOCATION@/"$location"}
-  printf '%s\n' "$conf" >"$dir/nginx.conf"
-  spawn nginx_pid "$work/nginx-image.log" taskset -c "$server_cpu" nginx -p "$dir/" \
-    -e "$dir/nginx-error.log" -c "$dir/nginx.conf"
-  local nginx=http://127.0.0.1:$nginx_port
-  wait_for 10 "$nginx_pid" nginx answers "$nginx/manifest" 200 ||
-    die "nginx (image) did not start: $(tail -3 "$work/nginx-image.log" "$dir/nginx-error.log" 2>/dev/null)"
-  fetch nginx-image-manifest 200 "$nginx/manifest" -H "Accept: $oci_manifest"
-  cmp -s "$work/nginx-image-manifest.body" "$work/image-manifest.body" ||
-    die "nginx serves other image manifest bytes"
-  fetch nginx-image-layer 302 "$nginx/layer"
-  [[ $(header Location "$work/nginx-image-layer.headers") == "$location" ]] ||
-    die "nginx's image Location differs"
-
-  log "warm-up (image): 1 s each"
-  measure warmup.ocipfsd-image warmup "$pid" "$base/manifests/$manifest_digest" GET "$oci_manifest" 1
-  measure warmup.nginx-image warmup "$nginx_pid" "$nginx/manifest" GET "$oci_manifest" 1
-  measure nginx.image_manifest_get "image manifest GET" "$nginx_pid" "$nginx/manifest" GET "$oci_manifest"
-  measure ocipfsd.image_manifest_get "image manifest GET" "$pid" "$base/manifests/$manifest_digest" GET \
-    "$oci_manifest"
-  measure ocipfsd.image_manifest_head "image manifest HEAD" "$pid" "$base/manifests/latest" HEAD "$accept_all"
-  measure nginx.image_manifest_head "image manifest HEAD" "$nginx_pid" "$nginx/index" HEAD "$accept_all"
-  measure nginx.image_config_get "image config GET" "$nginx_pid" "$nginx/config" GET ""
-  measure ocipfsd.image_config_get "image config GET" "$pid" "$base/blobs/$config_digest" GET ""
-  measure ocipfsd.image_layer_302 "image layer 302" "$pid" "$base/blobs/$layer_digest" GET ""
-  measure nginx.image_layer_302 "image layer 302" "$nginx_pid" "$nginx/layer" GET ""
-  record ocipfsd.image_fetches_during_load "$(($(gateway_fetches "$gateway") - before))"
+# Many distinct images: many_count layer/<cid> images cached in an ocipfsd with the default
+# --cache-size, then manifest GET by digest cycling over all of them (one path per request,
+# round robin), beside the same route on one of them, on the same ocipfsd, in the same rounds.
+# Both rows go through wrk.lua's request() (BENCH_PATHS), so the client costs the same.
+many_images() {
+  local gateway pid port out status=0 line paths=$work/many.paths one=$work/one.paths
+  start_gateway gateway gateway-many "$many_count" 0
+  start_ocipfsd pid port ocipfsd-many "$gateway" default
+  out=$work/fill-many.txt
+  timeout 600 taskset -c "$client_cpu" "$tool" fill --port="$port" --count="$many_count" \
+    --concurrency=64 --paths-file="$paths" >"$out" 2>&1 || status=$?
+  cat "$out"
+  line=$(grep '^fill ' "$out") || die "ocipfs_bench fill printed no result (exit $status)"
+  ((status == 0)) || die "ocipfs_bench fill failed (exit $status)"
+  [[ $(sort -u "$paths" | wc -l) == "$many_count" ]] || die "the paths are not $many_count distinct ones"
+  # The digests are the real ones: the first and the last answer by digest with those bytes.
+  local path
+  for path in "$(head -1 "$paths")" "$(tail -1 "$paths")"; do
+    fetch many-check 200 "http://127.0.0.1:$port$path" -H "Accept: $oci_manifest"
+    [[ sha256:$(sha256_of "$work/many-check.body") == "${path##*/}" ]] || die "$path has other bytes"
+  done
+  head -1 "$paths" >"$one"
+  local fetches url=http://127.0.0.1:$port
+  fetches=$(gateway_fetches "$gateway")
+  log "$many_count images cached ($fetches gateway fetches); warm-up: 1 s each"
+  BENCH_PATHS=$one measure warmup.many.one warmup "$pid" "$url" GET "$oci_manifest" 1
+  BENCH_PATHS=$paths measure warmup.many.all warmup "$pid" "$url" GET "$oci_manifest" 1
+  local round
+  for ((round = 1; round <= rounds; round++)); do
+    if ((round % 2 == 1)); then
+      BENCH_PATHS=$one measure "many.one.r$round" "manifest GET digest, 1 image r$round" "$pid" "$url" \
+        GET "$oci_manifest" || log "many.one round $round: no result"
+      BENCH_PATHS=$paths measure "many.all.r$round" "the same, $many_count images r$round" "$pid" \
+        "$url" GET "$oci_manifest" || log "many.all round $round: no result"
+    else
+      BENCH_PATHS=$paths measure "many.all.r$round" "the same, $many_count images r$round" "$pid" \
+        "$url" GET "$oci_manifest" || log "many.all round $round: no result"
+      BENCH_PATHS=$one measure "many.one.r$round" "manifest GET digest, 1 image r$round" "$pid" "$url" \
+        GET "$oci_manifest" || log "many.one round $round: no result"
+    fi
+  done
+  aggregate many.one
+  aggregate many.all
+  local again
+  again=$(gateway_fetches "$gateway")
+  record many.refetched "$((again - fetches))"
+  record many.rss_kib "$(vmrss_kib "$pid")"
+  # What the two tiers hold: a layer image not in the hot tier is rebuilt from its document.
+  record many.hot_bytes "$(cache_gauge "$port" ocipfs_cache_bytes images)"
+  record many.hot_entries "$(cache_gauge "$port" ocipfs_cache_entries images)"
+  record many.doc_entries "$(cache_gauge "$port" ocipfs_cache_entries manifests)"
+  ((again == fetches)) ||
+    log "$((again - fetches)) gateway fetches during the load: the cache did not keep all $many_count images"
 }
 
 cold() {
@@ -827,75 +996,84 @@ or_na() { if [[ -n $1 ]]; then echo "$1"; else echo n/a; fi; }
 # mib KIB: KiB as MiB with one decimal, or n/a.
 mib() { if [[ -n $1 ]]; then awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; else echo n/a; fi; }
 
-# One line of the summary table.
-row() { printf '%-14s %8s %7s %7s %7s   %8s %7s %7s %7s   %7s %7s\n' "$@"; }
-# One line of the image table.
-image_row() { printf '%-14s %8s %7s %7s %7s   %8s %7s   %7s %7s   %7s %7s   %7s %7s\n' "$@"; }
-# The warm rows and their labels.
-scenarios=(manifest_get:"manifest GET" manifest_head:"manifest HEAD" config_get:"config GET"
-  layer_302:"layer 302")
+# One line of the warm table.
+row() { printf '%-22s %7s %7s %11s   %7s %7s %11s   %7s %7s %11s   %5s %5s  %5s %5s\n' "$@"; }
+# cpu_range ID: the CPU us/req over the rounds, min-max.
+cpu_range() {
+  local low high
+  low=$(result "$1.cpu_min")
+  high=$(result "$1.cpu_max")
+  if [[ -z $low ]]; then echo n/a; elif [[ $low == "$high" ]]; then echo "$low"; else echo "$low-$high"; fi
+}
+# warm_row LABEL KEY: ocipfsd, nginx and the null server on KEY, and the ratios.
+warm_row() {
+  local label=$1 key=$2 o n z
+  o=ocipfsd.$key
+  n=nginx.$key
+  z=null.$key
+  row "$label" \
+    "$(or_na "$(result "$o.rps")")" "$(or_na "$(result "$o.p99")")" "$(cpu_range "$o")" \
+    "$(or_na "$(result "$n.rps")")" "$(or_na "$(result "$n.p99")")" "$(cpu_range "$n")" \
+    "$(or_na "$(result "$z.rps")")" "$(or_na "$(result "$z.p99")")" "$(cpu_range "$z")" \
+    "$(ratio "$(result "$n.cpu")" "$(result "$o.cpu")")" "$(ratio "$(result "$o.rps")" "$(result "$n.rps")")" \
+    "$(ratio "$(result "$z.cpu")" "$(result "$o.cpu")")" "$(ratio "$(result "$o.rps")" "$(result "$z.rps")")"
+}
 
 summary() {
-  local scenario label o n
+  local route label prefix
   echo
-  echo "== ocipfs benchmark: each server on one core (CPU $server_cpu); wrk -t1 -c$connections" \
-    "-d${seconds}s on CPU $client_cpu (HEAD: hey -c$connections) =="
-  printf '%-14s %-32s   %-32s   %s\n' "" "------------ ocipfsd -----------" \
-    "------------- nginx ------------" "ocipfsd/nginx"
-  row scenario "req/s" "p50 ms" "p99 ms" "CPU us" "req/s" "p50 ms" "p99 ms" "CPU us" \
-    "req/s" "CPU us"
-  for scenario in "${scenarios[@]}"; do
-    label=${scenario#*:}
-    scenario=${scenario%%:*}
-    o=ocipfsd.$scenario
-    n=nginx.$scenario
-    row "$label" \
-      "$(or_na "$(result "$o.rps")")" "$(or_na "$(result "$o.p50")")" "$(or_na "$(result "$o.p99")")" \
-      "$(or_na "$(result "$o.cpu")")" \
-      "$(or_na "$(result "$n.rps")")" "$(or_na "$(result "$n.p50")")" "$(or_na "$(result "$n.p99")")" \
-      "$(or_na "$(result "$n.cpu")")" \
-      "$(ratio "$(result "$o.rps")" "$(result "$n.rps")")x" "$(ratio "$(result "$o.cpu")" "$(result "$n.cpu")")x"
+  echo "== ocipfs benchmark: each server on one core (CPU $server_cpu), one thread; wrk -t1" \
+    "-c$connections -d${seconds}s on CPU $client_cpu (HEAD: hey -c$connections); $rounds interleaved rounds =="
+  printf '%-22s %-27s   %-27s   %-27s   %-11s  %s\n' "" "---------- ocipfsd ---------" \
+    "----------- nginx ----------" "----- null Beast server ----" "nginx/ocipfsd" "null/ocipfsd"
+  row route "req/s" "p99 ms" "CPU us" "req/s" "p99 ms" "CPU us" "req/s" "p99 ms" "CPU us" \
+    "CPU" "req/s" "CPU" "req/s"
+  for prefix in "" image_; do
+    [[ -z $prefix ]] || echo "image/<cid> of $image_layers layer manifests (the same ocipfsd; an nginx of its bytes):"
+    for route in "${routes[@]}"; do
+      warm_row "${route_label[$route]}" "$prefix$route"
+    done
   done
-  printf '%-14s %-32s   %-32s   %s\n' "" "" "------ docker-registry 2.8 -----" "ocipfsd/registry"
-  row "manifest GET" "" "" "" "" \
-    "$(or_na "$(result registry.manifest_get.rps)")" "$(or_na "$(result registry.manifest_get.p50)")" \
-    "$(or_na "$(result registry.manifest_get.p99)")" "$(or_na "$(result registry.manifest_get.cpu)")" \
-    "$(ratio "$(result ocipfsd.manifest_get.rps)" "$(result registry.manifest_get.rps)")x" \
-    "$(ratio "$(result ocipfsd.manifest_get.cpu)" "$(result registry.manifest_get.cpu)")x"
-  echo "CPU us: the server's CPU time per request; a CPU ratio below 1 means ocipfsd spends less."
-  echo
-  echo "image/<cid> of $image_layers layer manifests, the same rows (the same ocipfsd; nginx serving" \
-    "the image's bytes):"
-  printf '%-14s %-32s   %-16s   %-15s   %-15s   %s\n' "" "------------ ocipfsd -----------" \
-    "----- nginx ----" "ocipfsd/nginx" "image/layer" "body bytes"
-  image_row scenario "req/s" "p50 ms" "p99 ms" "CPU us" "req/s" "CPU us" "req/s" "CPU us" \
-    "req/s" "CPU us" image layer
-  local i l
-  for scenario in "${scenarios[@]}"; do
-    label=${scenario#*:}
-    scenario=${scenario%%:*}
-    i=ocipfsd.image_$scenario
-    l=ocipfsd.$scenario
-    n=nginx.image_$scenario
-    image_row "$label" \
-      "$(or_na "$(result "$i.rps")")" "$(or_na "$(result "$i.p50")")" "$(or_na "$(result "$i.p99")")" \
-      "$(or_na "$(result "$i.cpu")")" "$(or_na "$(result "$n.rps")")" "$(or_na "$(result "$n.cpu")")" \
-      "$(ratio "$(result "$i.rps")" "$(result "$n.rps")")x" "$(ratio "$(result "$i.cpu")" "$(result "$n.cpu")")x" \
-      "$(ratio "$(result "$i.rps")" "$(result "$l.rps")")x" "$(ratio "$(result "$i.cpu")" "$(result "$l.cpu")")x" \
-      "$(or_na "$(result "$i.bytes")")" "$(or_na "$(result "$l.bytes")")"
+  printf '%-22s %-27s   %-27s\n' "" "" "---- docker-registry 2.8 ---"
+  row "manifest GET digest" "" "" "" \
+    "$(or_na "$(result registry.manifest_get.rps)")" "$(or_na "$(result registry.manifest_get.p99)")" \
+    "$(cpu_range registry.manifest_get)" "" "" "" \
+    "$(ratio "$(result registry.manifest_get.cpu)" "$(result ocipfsd.manifest_get.cpu)")" \
+    "$(ratio "$(result ocipfsd.manifest_get.rps)" "$(result registry.manifest_get.rps)")" "" ""
+  echo "req/s and p99: the best of the rounds; CPU us: the server's CPU time per request (from" \
+    "/proc/PID/stat), lowest-highest over the rounds."
+  echo "Ratios: CPU is the other server's median CPU/req over ocipfsd's (>= 1: ocipfsd is cheaper);" \
+    "req/s is ocipfsd's best over the other's (>= 1: ocipfsd is faster)."
+  echo "The null server answers every route with a 200 of the same size as ocipfsd's body (HEAD: the" \
+    "Content-Length; 304: an empty 200); nginx's 304 answers its own ETag."
+  local bytes_line=""
+  for route in "${routes[@]}"; do
+    bytes_line+=" ${route_label[$route]} $(or_na "$(result "ocipfsd.$route.bytes")")/$(or_na "$(result "ocipfsd.image_$route.bytes")");"
   done
-  echo "body bytes: of the answer (HEAD: its Content-Length); the image's manifest and config are" \
-    "larger, so their rows compare to nginx serving those bytes."
+  echo "body bytes, layer/image:${bytes_line%;}"
   local busy_o busy_n
   busy_o=$(result ocipfsd.manifest_get.busy)
   busy_n=$(result nginx.manifest_get.busy)
   if [[ -n $busy_o && -n $busy_n ]]; then
-    echo "During manifest GET, ocipfsd used ${busy_o}% of its core and nginx ${busy_n}%."
+    echo "During manifest GET by digest, ocipfsd used ${busy_o}% of its core and nginx ${busy_n}%."
     if ((busy_o < 90 || busy_n < 90)); then
       echo "A server under 90% was not what set the pace (the client's core and the rest of the" \
         "machine were): its req/s understates it, and the CPU column compares them better."
     fi
   fi
+  echo
+  echo "many images: manifest GET by digest, cycling over $many_count distinct cached layer/<cid>" \
+    "images (one path per request), beside the same route on one image; one ocipfsd with the default" \
+    "--cache-size; wrk runs request() per request for both rows:"
+  printf '  %-30s %8s %8s %8s %12s\n' "" "req/s" "p50 ms" "p99 ms" "CPU us"
+  printf '  %-30s %8s %8s %8s %12s\n' "1 image" "$(or_na "$(result many.one.rps)")" \
+    "$(or_na "$(result many.one.p50)")" "$(or_na "$(result many.one.p99)")" "$(cpu_range many.one)" \
+    "$many_count images" "$(or_na "$(result many.all.rps)")" "$(or_na "$(result many.all.p50)")" \
+    "$(or_na "$(result many.all.p99)")" "$(cpu_range many.all)"
+  echo "  gateway fetches during the load: $(or_na "$(result many.refetched)") (0: all $many_count" \
+    "stayed cached); VmRSS after $(mib "$(result many.rss_kib)") MiB; cache gauges: hot tier" \
+    "$(or_na "$(result many.hot_bytes)") bytes in $(or_na "$(result many.hot_entries)") prebuilt images," \
+    "documents in $(or_na "$(result many.doc_entries)") entries"
   local errors
   errors=$(grep -E '\.errors=[1-9]' "$results" | tr '\n' ' ' || true)
   [[ -z $errors ]] || echo "ERRORS during the load: $errors"
@@ -953,6 +1131,9 @@ summary() {
   echo "targets:"
   printf '  %-54s %-22s %s\n' \
     "warm manifest GET throughput >= 1.0x nginx" "${throughput}x" "$(verdict "$throughput" '>=' 1.0)" \
+    "warm manifest GET CPU/req <= nginx's (nginx/ocipfsd >= 1)" "$(ratio "$(result nginx.manifest_get.cpu)" \
+      "$(result ocipfsd.manifest_get.cpu)")x" "$(verdict "$(ratio "$(result nginx.manifest_get.cpu)" \
+      "$(result ocipfsd.manifest_get.cpu)")" '>=' 1.0)" \
     "warm manifest GET p99 <= nginx's" "$(or_na "$p99_o") vs $(or_na "$p99_n") ms" \
     "$(verdict "$(ratio "$p99_o" "$p99_n")" '<=' 1.0)" \
     "warm manifest GET throughput >= 20x registry 2.8" "${registry_ratio}x" \
@@ -978,16 +1159,27 @@ summary() {
   # A warm image answer costs what a layer answer costs: CPU per request within 1.25x of the layer
   # row's (HEAD and the 302 send the same bytes; the manifest and config GETs send more). Each
   # against its nginx, for context: each nginx is measured once, so that ratio carries two noises.
+  # A warm image answer costs what a layer answer costs: CPU per request within 1.25x of the layer
+  # row's (HEAD, the 302 and the 304 send the same bytes; the manifest and config GETs send more).
+  # Each against its nginx, for context.
   local image_layer image_vs layer_vs
-  for scenario in "${scenarios[@]}"; do
-    label=${scenario#*:}
-    scenario=${scenario%%:*}
-    image_layer=$(ratio "$(result "ocipfsd.image_$scenario.cpu")" "$(result "ocipfsd.$scenario.cpu")")
-    image_vs=$(ratio "$(result "ocipfsd.image_$scenario.cpu")" "$(result "nginx.image_$scenario.cpu")")
-    layer_vs=$(ratio "$(result "ocipfsd.$scenario.cpu")" "$(result "nginx.$scenario.cpu")")
+  for route in "${routes[@]}"; do
+    label=${route_label[$route]}
+    image_layer=$(ratio "$(result "ocipfsd.image_$route.cpu")" "$(result "ocipfsd.$route.cpu")")
+    image_vs=$(ratio "$(result "nginx.image_$route.cpu")" "$(result "ocipfsd.image_$route.cpu")")
+    layer_vs=$(ratio "$(result "nginx.$route.cpu")" "$(result "ocipfsd.$route.cpu")")
     printf '  %-54s %-22s %s\n' "warm image $label CPU/req <= 1.25x layer row's" \
-      "${image_layer}x" "$(verdict "$image_layer" '<=' 1.25)  (vs nginx: image ${image_vs}x, layer ${layer_vs}x)"
+      "${image_layer}x" "$(verdict "$image_layer" '<=' 1.25)  (nginx/ocipfsd CPU: image ${image_vs}x, layer ${layer_vs}x)"
   done
+  # Many images: within 1.5x of the one-image row, by CPU per request and by req/s.
+  local many_cpu many_rps
+  many_cpu=$(ratio "$(result many.all.cpu)" "$(result many.one.cpu)")
+  many_rps=$(ratio "$(result many.one.rps)" "$(result many.all.rps)")
+  printf '  %-54s %-22s %s\n' \
+    "$many_count images: CPU/req <= 1.5x one image's" "${many_cpu}x" "$(verdict "$many_cpu" '<=' 1.5)" \
+    "$many_count images: req/s >= one image's / 1.5" "${many_rps}x slower" "$(verdict "$many_rps" '<=' 1.5)" \
+    "$many_count images stay cached at --cache-size=128MiB" "$(or_na "$(result many.refetched)") refetches" \
+    "$(verdict "$(result many.refetched)" '==' 0)"
   printf '  %-54s %-22s %s\n' "memory per cached $image_layers-layer image (reported)" \
     "$(or_na "$(result memory_image.per_image)") bytes" "-" \
     "  of which each one more, once the hot tier is full" \
@@ -1002,6 +1194,7 @@ echo "$("$ocipfsd" --version); $(nginx -v 2>&1 | sed 's/.*: //'); docker-registr
   awk '{print $NF}'); $(wrk -v 2>&1 | head -1 | awk '{print $1, $2}')"
 
 part warm warm
+part many-images many_images
 part cold cold
 part cold-image cold_image
 part memory memory
