@@ -246,18 +246,20 @@ Response answer(const Route& route, const Request& request, const ImagePtr& imag
 }
 
 std::optional<RouteView> registry_path(std::string_view path) {
-  constexpr std::string_view root = "/v2/";
+  constexpr std::string_view root = "/v2/", tags = "/tags/list";
   if (!path.starts_with(root)) return std::nullopt;
   path.remove_prefix(root.size());
-  constexpr std::string_view tags = "/tags/list";
   if (path.ends_with(tags))
     return RouteView{RouteKind::tags_list, path.substr(0, path.size() - tags.size()), {}};
-  for (auto [marker, kind] : {std::pair{std::string_view("/manifests/"), RouteKind::manifest},
-                              std::pair{std::string_view("/blobs/"), RouteKind::blob}}) {
-    auto at = path.rfind(marker);
-    if (at != std::string_view::npos && at + marker.size() < path.size())
-      return RouteView{kind, path.substr(0, at), path.substr(at + marker.size())};
-  }
+  // The reference follows the last '/' (tags and digests have none), so the marker ends there,
+  // as the last one parse_route finds does.
+  auto slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 == path.size()) return std::nullopt;
+  auto before = path.substr(0, slash), reference = path.substr(slash + 1);
+  for (auto [marker, kind] : {std::pair{std::string_view("/manifests"), RouteKind::manifest},
+                              std::pair{std::string_view("/blobs"), RouteKind::blob}})
+    if (before.ends_with(marker))
+      return RouteView{kind, before.substr(0, before.size() - marker.size()), reference};
   return std::nullopt;
 }
 

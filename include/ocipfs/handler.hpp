@@ -55,7 +55,7 @@ struct RouteView {
 };
 
 // The manifest, blob or tags-list route of a path ("/v2/<name>/manifests/<reference>", ...),
-// split as parse_route splits it; nullopt for any other path.
+// split as parse_route splits it when the reference has no '/'; nullopt for other paths.
 std::optional<RouteView> registry_path(std::string_view path);
 
 // The answer to `route` from `image`, into `out`; false when the image has no such manifest,
