@@ -179,11 +179,11 @@ const std::array<Flag, 19> flags = {{
      [](CommandLine& line, std::string_view value) {
        return set_duration(line.config.gateway.client.timeout, value);
      }},
-    {"--hedge-after", "DUR|auto|off",
+    {"--hedge-after", "DUR",
      "with several gateways, when the first has not answered within DUR,\n"
      "ask the next one too; the first proven answer wins, the other fetch\n"
-     "is cancelled. auto: the first gateway's recent latency, mean + 2\n"
-     "deviations (500ms until it has answered), at least 100ms, at most\n"
+     "is cancelled. auto: from the first gateway's recent latency (mean +\n"
+     "2 deviations; 500ms until it has answered), at least 100ms, at most\n"
      "half --gateway-timeout. off or 0: one at a time. Default: auto",
      set_hedge_after},
     {"--idle-timeout", "DUR", "close kept-alive connections idle this long. Default: 60s",
