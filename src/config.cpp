@@ -110,6 +110,30 @@ Problem set_failure_ttl(CommandLine& line, std::string_view value) {
   return std::nullopt;
 }
 
+Problem set_hedge_after(CommandLine& line, std::string_view value) {
+  auto& hedge = line.config.gateway.hedge;
+  if (value == "auto" || value == "off" || value == "0" || value == "0s" || value == "0ms") {
+    hedge.mode = value == "auto" ? HedgePolicy::Mode::automatic : HedgePolicy::Mode::off;
+    return std::nullopt;
+  }
+  auto duration = parse_duration(value);
+  if (!duration)
+    return in_quotes(value, 32) + " is not auto, off (or 0) or a duration like 250ms or 2s";
+  hedge.mode = HedgePolicy::Mode::fixed;
+  hedge.after = *duration;
+  return std::nullopt;
+}
+
+// What can only be checked once every flag is read.
+Problem check_hedge(GatewayConfig& gateway) {
+  auto timeout = gateway.client.timeout;
+  gateway.hedge.ceiling = timeout / 2;
+  if (gateway.hedge.mode == HedgePolicy::Mode::fixed && gateway.hedge.after >= timeout)
+    return "--hedge-after=" + duration_text(gateway.hedge.after) +
+           " must be shorter than --gateway-timeout (" + duration_text(timeout) + ")";
+  return std::nullopt;
+}
+
 Problem set_log_format(CommandLine& line, std::string_view value) {
   if (value != "json" && value != "text") return "must be json or text";
   line.config.log.json = value == "json";
@@ -133,7 +157,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 18> flags = {{
+const std::array<Flag, 19> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -155,6 +179,13 @@ const std::array<Flag, 18> flags = {{
      [](CommandLine& line, std::string_view value) {
        return set_duration(line.config.gateway.client.timeout, value);
      }},
+    {"--hedge-after", "DUR",
+     "with several gateways, when the first has not answered within DUR,\n"
+     "ask the next one too; the first proven answer wins, the other fetch\n"
+     "is cancelled. auto: from the first gateway's recent latency (mean +\n"
+     "2 deviations; 500ms until it has answered), at least 100ms, at most\n"
+     "half --gateway-timeout. off or 0: one at a time. Default: auto",
+     set_hedge_after},
     {"--idle-timeout", "DUR", "close kept-alive connections idle this long. Default: 60s",
      [](CommandLine& line, std::string_view value) {
        return set_duration(line.config.limits.idle_timeout, value);
@@ -309,6 +340,7 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
   GatewayConfig& gateway = line.config.gateway;
   if (gateway.urls.empty()) gateway.urls.push_back(*parse_http_url(default_gateway));
   if (!redirect_given) gateway.redirect = RedirectGateway{gateway.urls.front(), false, {}};
+  if (auto problem = check_hedge(gateway)) return Unexpected{*problem};
   return line;
 }
 

@@ -15,6 +15,7 @@
 
 #include "asio_tokens.hpp"
 #include "dns.hpp"
+#include "ocipfs/cancel_signal.hpp"
 #include "ocipfs/text.hpp"
 
 namespace ocipfs {
@@ -68,6 +69,28 @@ std::chrono::seconds parse_retry_after(std::string_view value) {
   }
   return std::chrono::seconds{seconds};
 }
+
+bool cancelled(const CancelSignal* cancel) { return cancel && cancel->cancelled(); }
+
+FetchFailure cancelled_failure(const HttpUrl& url) {
+  return failure(FetchFault::unreachable, url.origin() + ": the fetch was cancelled");
+}
+
+// While it lives, cancelling `cancel` (if any) runs `stop`.
+class StopHook {
+ public:
+  StopHook(CancelSignal* cancel, std::function<void()> stop) : cancel_(cancel) {
+    if (cancel_) cancel_->on_cancel(std::move(stop));
+  }
+  ~StopHook() {
+    if (cancel_) cancel_->clear();
+  }
+  StopHook(const StopHook&) = delete;
+  StopHook& operator=(const StopHook&) = delete;
+
+ private:
+  CancelSignal* cancel_;
+};
 
 bool is_redirect(unsigned status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -144,13 +167,20 @@ struct GatewayClient::Impl {
   }
 
   asio::awaitable<Expected<std::unique_ptr<Connection>, FetchFailure>> connect(
-      const HttpUrl& url, Clock::time_point deadline) {
+      const HttpUrl& url, Clock::time_point deadline, CancelSignal* cancel) {
     auto endpoints = co_await resolve(url, deadline);
     if (!endpoints) co_return Unexpected{std::move(endpoints).error()};
+    if (cancelled(cancel)) co_return Unexpected{cancelled_failure(url)};
 
     beast::tcp_stream tcp_stream(executor);
     tcp_stream.expires_at(deadline);
-    auto [connect_error, endpoint] = co_await tcp_stream.async_connect(*endpoints, use_tuple);
+    error_code connect_error;
+    {
+      StopHook hook(cancel, [&tcp_stream] { tcp_stream.close(); });
+      auto [ec, endpoint] = co_await tcp_stream.async_connect(*endpoints, use_tuple);
+      connect_error = ec;
+    }
+    if (cancelled(cancel)) co_return Unexpected{cancelled_failure(url)};
     if (connect_error)
       co_return Unexpected{io_failure(connect_error, url, "connect", options.timeout)};
     tcp_stream.socket().set_option(tcp::no_delay(true));
@@ -158,14 +188,25 @@ struct GatewayClient::Impl {
     if (!url.https) {
       co_return std::make_unique<Connection>(Connection{std::move(tcp_stream)});
     }
+    co_return co_await handshake(url, std::move(tcp_stream), cancel);
+  }
+
+  asio::awaitable<Expected<std::unique_ptr<Connection>, FetchFailure>> handshake(
+      const HttpUrl& url, beast::tcp_stream tcp_stream, CancelSignal* cancel) {
     TlsStream tls_stream(std::move(tcp_stream), tls_context());
     error_code ec;
     asio::ip::make_address(url.host, ec);
     if (ec && !SSL_set_tlsext_host_name(tls_stream.native_handle(), url.host.c_str()))
       co_return Unexpected{failure(FetchFault::unreachable, url.origin() + ": cannot set TLS SNI")};
     tls_stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
-    auto [handshake_error] =
-        co_await tls_stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+    error_code handshake_error;
+    {
+      StopHook hook(cancel, [&tls_stream] { beast::get_lowest_layer(tls_stream).close(); });
+      auto [failed] =
+          co_await tls_stream.async_handshake(asio::ssl::stream_base::client, use_tuple);
+      handshake_error = failed;
+    }
+    if (cancelled(cancel)) co_return Unexpected{cancelled_failure(url)};
     if (handshake_error)
       co_return Unexpected{io_failure(handshake_error, url, "the TLS handshake", options.timeout)};
     co_return std::make_unique<Connection>(Connection{std::move(tls_stream)});
@@ -203,11 +244,12 @@ struct GatewayClient::Impl {
 
   asio::awaitable<Expected<Exchange, error_code>> exchange(
       Connection& connection, const http::request<http::empty_body>& request,
-      Clock::time_point deadline) {
+      Clock::time_point deadline, CancelSignal* cancel) {
     connection.tcp().expires_at(deadline);
     std::optional<Parser> parser;
     beast::flat_buffer buffer(options.max_header_size + options.max_body_size);
     error_code ec;
+    StopHook hook(cancel, [&connection] { connection.tcp().close(); });
     if (auto* plain = std::get_if<beast::tcp_stream>(&connection.stream)) {
       ec = co_await write_and_read(*plain, request, buffer, parser);
     } else {
@@ -224,16 +266,17 @@ struct GatewayClient::Impl {
   // connection may have been closed by the gateway meanwhile: then once more on a new one.
   asio::awaitable<Expected<Exchange, FetchFailure>> round_trip(
       const HttpUrl& url, const http::request<http::empty_body>& request,
-      Clock::time_point deadline) {
+      Clock::time_point deadline, CancelSignal* cancel) {
     std::unique_ptr<Connection> connection = take_idle(url);
     for (int attempt = 0;; ++attempt) {
       bool reused = connection != nullptr;
       if (!connection) {
-        auto connected = co_await connect(url, deadline);
+        auto connected = co_await connect(url, deadline, cancel);
         if (!connected) co_return Unexpected{std::move(connected).error()};
         connection = std::move(*connected);
       }
-      auto result = co_await exchange(*connection, request, deadline);
+      auto result = co_await exchange(*connection, request, deadline, cancel);
+      if (cancelled(cancel)) co_return Unexpected{cancelled_failure(url)};
       if (result) {
         if (result->reusable) give_back(url, std::move(connection));
         co_return std::move(*result);
@@ -288,10 +331,11 @@ struct GatewayClient::Impl {
     return limited;
   }
 
-  asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url, std::string accept) {
+  asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url, std::string accept,
+                                                             CancelSignal* cancel) {
     const auto deadline = Clock::now() + options.timeout;
     for (unsigned redirects = 0;; ++redirects) {
-      auto exchanged = co_await round_trip(url, request_for(url, accept), deadline);
+      auto exchanged = co_await round_trip(url, request_for(url, accept), deadline, cancel);
       if (!exchanged) co_return Unexpected{std::move(exchanged).error()};
       auto& response = exchanged->response;
       unsigned status = response.result_int();
@@ -312,8 +356,9 @@ GatewayClient::GatewayClient(asio::any_io_executor executor, GatewayClientOption
 GatewayClient::~GatewayClient() = default;
 
 asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUrl url,
-                                                                          std::string accept) {
-  return impl_->get(std::move(url), std::move(accept));
+                                                                          std::string accept,
+                                                                          CancelSignal* cancel) {
+  return impl_->get(std::move(url), std::move(accept), cancel);
 }
 
 }  // namespace ocipfs

@@ -54,4 +54,14 @@ bool GatewayHealth::answered_since(Clock::time_point since) const {
   });
 }
 
+void GatewayHealth::observed_latency(std::size_t gateway, Clock::duration took) {
+  std::lock_guard lock(mutex_);
+  states_.at(gateway).latency.observe(took);
+}
+
+LatencyEstimate GatewayHealth::latency(std::size_t gateway) const {
+  std::lock_guard lock(mutex_);
+  return states_.at(gateway).latency;
+}
+
 }  // namespace ocipfs

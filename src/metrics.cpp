@@ -143,6 +143,15 @@ void Metrics::render_fetches(std::string& out) const {
   for (std::size_t g = 0; g < fetch_durations_.size(); ++g)
     fetch_durations_[g].render(out, "ocipfs_gateway_fetch_duration_seconds",
                                "gateway=\"" + label_value(gateways_[g]) + "\"");
+  header(out, "ocipfs_gateway_hedges_total", "counter",
+         "Fetches that also asked the next gateway: the first had not answered within "
+         "--hedge-after.");
+  sample(out, "ocipfs_gateway_hedges_total", "",
+         static_cast<double>(hedges_started.load(std::memory_order_relaxed)));
+  header(out, "ocipfs_gateway_hedges_won_total", "counter",
+         "Hedged fetches answered by the gateway asked last.");
+  sample(out, "ocipfs_gateway_hedges_won_total", "",
+         static_cast<double>(hedges_won.load(std::memory_order_relaxed)));
 }
 
 namespace {

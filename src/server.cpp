@@ -109,7 +109,8 @@ struct Worker {
   Worker(const Config& config, GatewayHealth& health, ResolverShared& shared, Metrics& metrics,
          Operations& operations)
       : client(ioc.get_executor(), config.gateway.client),
-        fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics),
+        fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics,
+                config.gateway.hedge),
         resolver(fetcher, shared, wait_limit(config)),
         handler(resolver, config.gateway.redirect),
         endpoints(handler, operations),

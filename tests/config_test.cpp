@@ -161,3 +161,37 @@ TEST(Config, FailureTtl) {
 }
 }  // namespace
 }  // namespace ocipfs
+
+namespace ocipfs {
+namespace {
+TEST(Config, HedgeAfter) {
+  using std::chrono::milliseconds;
+  using Mode = HedgePolicy::Mode;
+  auto hedge = [](std::vector<std::string> args) {
+    return parse(std::move(args))->config.gateway.hedge;
+  };
+  EXPECT_EQ(hedge({}).mode, Mode::automatic);
+  EXPECT_EQ(hedge({}).floor, milliseconds(100));
+  EXPECT_EQ(hedge({}).ceiling, milliseconds(15'000));  // half the default 30s timeout
+  EXPECT_EQ(hedge({"--gateway-timeout=2s"}).ceiling, milliseconds(1000));
+  EXPECT_EQ(hedge({"--hedge-after=auto"}).mode, Mode::automatic);
+  for (std::string off : {"off", "0", "0s", "0ms"})
+    EXPECT_EQ(hedge({"--hedge-after=" + off}).mode, Mode::off) << off;
+  auto fixed = hedge({"--hedge-after=250ms"});
+  EXPECT_EQ(fixed.mode, Mode::fixed);
+  EXPECT_EQ(fixed.after, milliseconds(250));
+  EXPECT_EQ(hedge({"--hedge-after=2s"}).after, milliseconds(2000));
+  for (std::string bad : {"-1s", "-100ms", "soon", "", "1h", "auto2"}) {
+    auto parsed = parse({"--hedge-after=" + bad});
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_THAT(parsed.error(), HasSubstr("--hedge-after: "));
+    EXPECT_THAT(parsed.error(), HasSubstr("is not auto, off (or 0) or a duration"));
+  }
+  auto too_late = parse({"--gateway-timeout=5s", "--hedge-after=5s"});
+  ASSERT_FALSE(too_late);
+  EXPECT_EQ(too_late.error(), "--hedge-after=5s must be shorter than --gateway-timeout (5s)");
+  EXPECT_TRUE(parse({"--hedge-after=4999ms", "--gateway-timeout=5s"}));  // flags in any order
+  EXPECT_THAT(usage(), HasSubstr("--hedge-after=DUR        with several gateways"));
+}
+}  // namespace
+}  // namespace ocipfs

@@ -13,6 +13,7 @@
 
 #include "ocipfs/expected.hpp"
 #include "ocipfs/gateway_options.hpp"
+#include "ocipfs/hedge.hpp"
 #include "ocipfs/http_url.hpp"
 #include "ocipfs/redirect.hpp"
 
@@ -44,6 +45,9 @@ struct GatewayConfig {
   RedirectGateway redirect;   // where clients are sent for layer bytes; the first URL by default
   bool verify = true;         // --verify=strict: prove gateway content against the CID
   GatewayClientOptions client;
+  // --hedge-after: auto by default; its ceiling is half the gateway timeout, and a fixed delay
+  // is shorter than the timeout.
+  HedgePolicy hedge;
 };
 
 struct CacheConfig {

@@ -14,6 +14,8 @@
 
 namespace ocipfs {
 
+class CancelSignal;
+
 // One client per executor (it keeps its idle connections there); use it from that executor only.
 class GatewayClient {
  public:
@@ -24,8 +26,12 @@ class GatewayClient {
   GatewayClient& operator=(const GatewayClient&) = delete;
 
   // GETs `url`, following redirects, within options.timeout. Only a 2xx answer is a response.
+  // Cancelling `cancel` (cancel_signal.hpp; it must outlive the call) closes the connection in
+  // use at once; a DNS lookup under way is waited for (it keeps its deadline). A cancelled GET
+  // fails (FetchFault::unreachable) and leaves no connection behind for reuse.
   boost::asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url,
-                                                                    std::string accept = {});
+                                                                    std::string accept = {},
+                                                                    CancelSignal* cancel = nullptr);
 
  private:
   struct Impl;

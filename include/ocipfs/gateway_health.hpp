@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "ocipfs/hedge.hpp"
+
 namespace ocipfs {
 
 class GatewayHealth {
@@ -28,11 +30,16 @@ class GatewayHealth {
 
   bool answered_since(Clock::time_point since) const;  // any success since `since`
 
+  // A successful fetch took `took`: it feeds the gateway's latency estimate (hedge.hpp).
+  void observed_latency(std::size_t gateway, Clock::duration took);
+  LatencyEstimate latency(std::size_t gateway) const;  // a copy of the gateway's estimate
+
  private:
   struct State {
     unsigned failures = 0;
     Clock::time_point available_at{};
     Clock::time_point last_success{};
+    LatencyEstimate latency;
   };
   mutable std::mutex mutex_;
   std::vector<State> states_;

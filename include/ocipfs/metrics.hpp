@@ -46,6 +46,8 @@ class Metrics {
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::int64_t> connections{0};
   std::atomic<std::uint64_t> refused_connections{0};  // over --max-connections
+  std::atomic<std::uint64_t> hedges_started{0};       // fetches that also asked the next gateway
+  std::atomic<std::uint64_t> hedges_won{0};           // ... whose answer came from that gateway
 
   // The whole exposition. `images` and `documents` are the caches' current figures.
   std::string render(const CacheStats& images, const CacheStats& documents) const;

@@ -9,6 +9,8 @@
 // - cold --port=P --cid=CID [--concurrency=K]: K requests at once for layer/<CID>
 // - cold-image --port=P [--image=J] --image-layers=L [--concurrency=K]: K requests at once for
 //   the manifest of image/<CID of image_document(J, L)>, timed to the first byte
+// - cold-each --port=P --count=N [--concurrency=C]: layer/<CID of manifest(i)>, i < N, each once
+//   (C at a time), each one timed: the cold path one distinct CID after another
 // - fill --port=P --count=N [--first=F] [--concurrency=C] [--paths-file=PATH]:
 //   layer/<CID of manifest(i)>, F <= i < N; with --paths-file, asked for the OCI manifest
 //   (Accept: application/vnd.oci.image.manifest.v1+json) and PATH gets one line per image,
@@ -500,6 +502,53 @@ int run_fill(const std::map<std::string, std::string>& flags, bool images) {
   return tally.errors == 0 ? 0 : 1;
 }
 
+// Takes the next index until `count`, one timed request each, on one kept-alive connection.
+asio::awaitable<void> cold_each_worker(tcp::endpoint endpoint, long& next, long count,
+                                       Tally& tally) {
+  beast::tcp_stream stream(co_await asio::this_coro::executor);
+  auto [connect_error] = co_await stream.async_connect(endpoint, use_tuple);
+  if (connect_error) co_return;
+  beast::flat_buffer buffer;
+  while (next < count) {
+    long index = next++;
+    auto started = Clock::now();
+    http::request<http::empty_body> request{http::verb::get, layer_target(index, 0), 11};
+    request.set(http::field::host, "127.0.0.1");
+    stream.expires_after(std::chrono::seconds(60));
+    auto [write_error, w] = co_await http::async_write(stream, request, use_tuple);
+    http::response<http::string_body> response;
+    auto [read_error, r] = co_await http::async_read(stream, buffer, response, use_tuple);
+    if (write_error || read_error) {
+      ++tally.errors;
+      co_return;
+    }
+    if (response.result() != http::status::ok) {
+      ++tally.errors;
+      continue;
+    }
+    ++tally.ok;
+    tally.latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - started).count());
+  }
+}
+
+int run_cold_each(const std::map<std::string, std::string>& flags) {
+  tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"),
+                         static_cast<unsigned short>(number(flags, "port", 0)));
+  long count = number(flags, "count", 100);
+  long next = 0;
+  Tally tally;
+  asio::io_context ioc(1);
+  for (long i = 0; i < number(flags, "concurrency", 1); ++i)
+    asio::co_spawn(ioc, cold_each_worker(endpoint, next, count, tally), asio::detached);
+  ioc.run();
+  auto& all = tally.latencies_ms;
+  std::printf("cold-each requests=%ld ok=%ld errors=%ld p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
+              count, tally.ok, tally.errors, percentile(all, 0.5), percentile(all, 0.99),
+              all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()));
+  return tally.errors == 0 && tally.ok == count ? 0 : 1;
+}
+
 unsigned short free_port() {
   asio::io_context ioc;
   tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
@@ -546,8 +595,8 @@ int run_startup(const std::map<std::string, std::string>& flags, std::vector<cha
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: ocipfs_bench gateway|cid|manifest|image-document|cold|cold-image|fill|"
-                 "fill-image|startup|null-server [--flag=value...]\n";
+    std::cerr << "usage: ocipfs_bench gateway|cid|manifest|image-document|cold|cold-image|"
+                 "cold-each|fill|fill-image|startup|null-server [--flag=value...]\n";
     return 2;
   }
   std::string command = argv[1];
@@ -569,6 +618,7 @@ int main(int argc, char** argv) {
     return std::printf("%s\n", manifest(number(flags, "index", 0)).c_str()) < 0;
   if (command == "cold") return run_cold(flags);
   if (command == "cold-image") return run_cold_image(flags);
+  if (command == "cold-each") return run_cold_each(flags);
   if (command == "fill") return run_fill(flags, false);
   if (command == "fill-image") return run_fill(flags, true);
   if (command == "startup") {

@@ -18,6 +18,8 @@
 #   - the cold image: 100 concurrent requests for one uncached 100-layer image/<cid>, gateway
 #     latency 100 ms per fetch: the gateway fetches (one per distinct CID) and the time to the
 #     first manifest byte against 2 round trips + one round trip per wave of layer resolutions;
+#   - hedging: distinct uncached CIDs one after another from two gateways, the preferred one
+#     answering in 2 s and the other in 50 ms: the cold p50/p99 against --hedge-after + 50 ms;
 #   - memory: resident set idle and with 100,000 images cached; and with 1,000 100-layer images
 #     cached (sharing their 99 base layers), with the cache's own gauges from /metrics;
 #   - start-up: exec to the first accepted connection.
@@ -63,6 +65,14 @@ layers_at_once=$(sed -n 's/.*layer_resolutions_at_once = \([0-9][0-9]*\);.*/\1/p
 layers_at_once=${layers_at_once:-32}
 image_waves=$(((image_layers + layers_at_once - 1) / layers_at_once))
 image_bound_ms=$(((2 + image_waves) * image_latency_ms))
+# The hedge part: hedge_requests distinct CIDs, hedge_concurrency at a time; the preferred gateway
+# answers in hedge_slow_ms, the second in hedge_fast_ms; ocipfsd hedges after hedge_after_ms.
+hedge_requests=100
+hedge_concurrency=2
+hedge_slow_ms=2000
+hedge_fast_ms=50
+hedge_after_ms=${BENCH_HEDGE_AFTER_MS:-200}
+hedge_bound_ms=$((hedge_after_ms + hedge_fast_ms + 100))
 
 oci_index=application/vnd.oci.image.index.v1+json
 oci_manifest=application/vnd.oci.image.manifest.v1+json
@@ -835,6 +845,39 @@ cold() {
   ((fetches == 1)) || log "the cached CID was fetched again: $fetches fetches in all"
 }
 
+# Hedged fetches: hedge_requests distinct uncached CIDs, hedge_concurrency at a time, from two
+# gateways: the preferred one answers in hedge_slow_ms, the other in hedge_fast_ms. Each cold
+# answer should take about --hedge-after + hedge_fast_ms, never the slow gateway's time.
+hedge() {
+  local slow fast pid port out status=0 line
+  start_gateway slow gateway-hedge-slow "$hedge_requests" "$hedge_slow_ms"
+  start_gateway fast gateway-hedge-fast "$hedge_requests" "$hedge_fast_ms"
+  spawn pid "$work/ocipfsd-hedge.log" taskset -c "$server_cpu" "$ocipfsd" --threads=1 \
+    --log-level=warn --listen=127.0.0.1:0 --gateway="http://127.0.0.1:$slow" \
+    --gateway="http://127.0.0.1:$fast" --hedge-after="${hedge_after_ms}ms" --cache-size=1GiB
+  wait_for 10 "$pid" ocipfsd-hedge ocipfsd_port "$pid" "$work/ocipfsd-hedge.log" ||
+    die "ocipfsd-hedge did not start: $(tail -3 "$work/ocipfsd-hedge.log")"
+  port=$(ocipfsd_port "$pid" "$work/ocipfsd-hedge.log")
+  out=$work/hedge.txt
+  timeout 120 taskset -c "$client_cpu" "$tool" cold-each --port="$port" --count="$hedge_requests" \
+    --concurrency="$hedge_concurrency" >"$out" 2>&1 || status=$?
+  cat "$out"
+  line=$(grep '^cold-each ' "$out") || die "ocipfs_bench cold-each printed no result (exit $status)"
+  local metrics
+  metrics=$(curl -sS --max-time 10 "http://127.0.0.1:$port/metrics")
+  record hedge.ok "$(field ok "$line")"
+  record hedge.p50 "$(field p50_ms "$line")"
+  record hedge.p99 "$(field p99_ms "$line")"
+  record hedge.max "$(field max_ms "$line")"
+  record hedge.started "$(awk '$1 == "ocipfs_gateway_hedges_total" {print $2}' <<<"$metrics")"
+  record hedge.won "$(awk '$1 == "ocipfs_gateway_hedges_won_total" {print $2}' <<<"$metrics")"
+  record hedge.slow_fetches "$(gateway_fetches "$slow")"
+  record hedge.fast_fetches "$(gateway_fetches "$fast")"
+  echo "hedges started=$(result hedge.started) won=$(result hedge.won);" \
+    "gateway fetches: slow $(result hedge.slow_fetches), fast $(result hedge.fast_fetches)"
+  ((status == 0)) || die "ocipfs_bench cold-each failed (exit $status)"
+}
+
 # The cold image: image_concurrency requests at once for one uncached image/<cid> of
 # image_layers layers, each gateway fetch image_latency_ms late. The document is fetched, then its
 # layer manifests, layers_at_once at a time: 1 + ceil(layers / layers_at_once) round trips; the
@@ -1092,6 +1135,12 @@ summary() {
     "whole answer ($(or_na "$(result cold_image.bytes)") bytes) p99=$(or_na "$(result cold_image.p99)") ms"
   echo "      the same burst once cached: first byte p50=$(or_na "$(result cold_image.cached_first_byte)") ms" \
     "p99=$(or_na "$(result cold_image.cached_p99)") ms; fetched again: $(or_na "$(result cold_image.refetched)")"
+  echo "hedge: $hedge_requests distinct uncached CIDs, $hedge_concurrency at a time; preferred gateway" \
+    "${hedge_slow_ms} ms, second ${hedge_fast_ms} ms, --hedge-after=${hedge_after_ms}ms:" \
+    "ok=$(or_na "$(result hedge.ok)") p50=$(or_na "$(result hedge.p50)") ms" \
+    "p99=$(or_na "$(result hedge.p99)") ms max=$(or_na "$(result hedge.max)") ms" \
+    "(hedge + fast = $((hedge_after_ms + hedge_fast_ms)) ms); hedges $(or_na "$(result hedge.started)")," \
+    "won $(or_na "$(result hedge.won)")"
   local idle after per idle_mib after_mib warm_mib=n/a
   [[ -z $(result ocipfsd.warm_rss_kib) ]] ||
     warm_mib=$(awk -v k="$(result ocipfsd.warm_rss_kib)" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -1156,6 +1205,9 @@ summary() {
     "cold image first manifest byte <= $image_bound_ms ms (max)" \
     "$(or_na "$(result cold_image.first_byte_max)") ms" \
     "$(verdict "$(result cold_image.first_byte_max)" '<=' "$image_bound_ms")"
+  printf '  %-54s %-22s %s\n' \
+    "hedged cold p99 <= hedge + fast + 100 ms ($hedge_bound_ms ms)" \
+    "$(or_na "$(result hedge.p99)") ms" "$(verdict "$(result hedge.p99)" '<=' "$hedge_bound_ms")"
   # A warm image answer costs what a layer answer costs: CPU per request within 1.25x of the layer
   # row's (HEAD and the 302 send the same bytes; the manifest and config GETs send more). Each
   # against its nginx, for context: each nginx is measured once, so that ratio carries two noises.
@@ -1197,6 +1249,7 @@ part warm warm
 part many-images many_images
 part cold cold
 part cold-image cold_image
+part hedge hedge
 part memory memory
 part memory-image memory_image
 part startup startup

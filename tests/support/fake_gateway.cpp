@@ -101,6 +101,7 @@ struct FakeGateway::Impl {
   std::vector<std::string> log;
   std::vector<std::string> accepts;
   std::size_t connections = 0;
+  std::size_t hang_ups = 0;
   std::thread thread;
 
   FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept) {
@@ -136,6 +137,33 @@ struct FakeGateway::Impl {
     if (!ec) co_await serve(stream);
   }
 
+  // Waits `delay`, or less when the client hangs up meanwhile: then true, counted.
+  asio::awaitable<bool> hung_up_during(tcp::socket::lowest_layer_type& socket,
+                                       std::chrono::milliseconds delay) {
+    auto timer = std::make_shared<asio::steady_timer>(socket.get_executor(), delay);
+    auto readable = std::make_shared<bool>(false);
+    socket.async_wait(tcp::socket::wait_read, [timer, readable](boost::system::error_code ec) {
+      if (ec) return;
+      *readable = true;
+      timer->cancel();
+    });
+    co_await timer->async_wait(use_tuple);
+    if (!*readable) {
+      socket.cancel();  // the wait's handler holds only what it shares
+      co_return false;
+    }
+    boost::system::error_code ec;
+    std::size_t pending = socket.available(ec);  // readable with nothing to read: end of stream
+    if (ec || pending == 0) {
+      std::lock_guard lock(mutex);
+      ++hang_ups;
+      co_return true;
+    }
+    timer->expires_at(timer->expiry());  // bytes to read, not a hang-up: the rest of the delay
+    co_await timer->async_wait(use_tuple);
+    co_return false;
+  }
+
   template <class Stream>
   asio::awaitable<void> serve(Stream& socket) {
     asio::streambuf buffer(64 * 1024);
@@ -158,8 +186,8 @@ struct FakeGateway::Impl {
       }
       FakeReply reply = lookup(method, path, accept);
       if (reply.delay.count() > 0 && reply.kind != FakeReply::Kind::trickle) {
-        asio::steady_timer timer(socket.get_executor(), reply.delay);
-        co_await timer.async_wait(use_tuple);
+        bool hung_up = co_await hung_up_during(socket.lowest_layer(), reply.delay);
+        if (hung_up) co_return;
       }
       switch (reply.kind) {
         case FakeReply::Kind::never_answer: {
@@ -266,6 +294,11 @@ std::size_t FakeGateway::request_count(const std::string& path) const {
 std::size_t FakeGateway::connection_count() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->connections;
+}
+
+std::size_t FakeGateway::hang_up_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->hang_ups;
 }
 
 std::vector<std::string> FakeGateway::requests() const {

@@ -23,7 +23,9 @@ struct FakeReply {
   unsigned status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::chrono::milliseconds delay{0};  // before answering (trickle: between bytes)
+  // Before answering (trickle: between bytes). A client that hangs up meanwhile is noticed at
+  // once (hang_up_count) and its connection closed.
+  std::chrono::milliseconds delay{0};
 };
 
 class FakeGateway {
@@ -50,6 +52,8 @@ class FakeGateway {
   // Requests for `path`; a request with a query also counts for its path without it.
   std::size_t request_count(const std::string& path) const;
   std::size_t connection_count() const;
+  // Connections the client closed while their answer was being delayed (FakeReply::delay).
+  std::size_t hang_up_count() const;
   std::vector<std::string> requests() const;  // "METHOD path", in order
   std::vector<std::string> accept_headers() const;
 
