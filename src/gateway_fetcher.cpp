@@ -210,6 +210,9 @@ asio::awaitable<Content> GatewayFetcher::fetch_hedged(std::vector<std::size_t> o
   if (!winner) co_return verdict(*race);
   Race::Attempt& won = race->attempts[*winner];
   health_.succeeded(won.gateway);
+  // A preferred gateway outrun by the hedge is tried after the winner for a while, with the
+  // back-off of a failure: cold fetches stop paying the hedge delay for it.
+  if (won.hedge) health_.failed(race->order[0], Clock::now());
   if (won.hedge && metrics_) metrics_->hedges_won.fetch_add(1, std::memory_order_relaxed);
   if (won.judged->kind == Judgement::Kind::final)
     co_return Unexpected{std::move(won.judged->error)};

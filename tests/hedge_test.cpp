@@ -109,14 +109,16 @@ class HedgedFetch : public ::testing::Test {
 
   // One fetch of `cid` through `gateways` in that order (fresh health: no earlier failure
   // reorders them), on its own io_context, with a 5 s gateway timeout.
-  Fetched fetch(HedgePolicy policy, std::vector<FakeGateway*> gateways) {
+  Fetched fetch(HedgePolicy policy, std::vector<FakeGateway*> gateways,
+                GatewayHealth* shared_health = nullptr) {
     asio::io_context context;
     GatewayClientOptions options;
     options.timeout = 5s;
     GatewayClient client(context.get_executor(), options);
     std::vector<HttpUrl> urls;
     for (FakeGateway* gateway : gateways) urls.push_back(*parse_http_url(gateway->url()));
-    GatewayHealth health(urls.size());
+    GatewayHealth own_health(urls.size());
+    GatewayHealth& health = shared_health ? *shared_health : own_health;
     GatewayFetcher fetcher(client, urls, health, /*verify=*/true, &metrics, policy);
     std::optional<Content> content;
     auto started = Clock::now();
@@ -151,6 +153,19 @@ TEST_F(HedgedFetch, ASlowPreferredGatewayIsOvertakenAndHungUpOn) {
   // The loser was cancelled: no failure for it in the metrics.
   EXPECT_THAT(metrics.render({}, {}),
               HasSubstr("ocipfs_gateway_fetches_total{gateway=\"first\",outcome=\"timeout\"} 0"));
+}
+
+// The gateway that lost is backed off like a failure: the next fetch asks the winner first.
+TEST_F(HedgedFetch, AGatewayOutrunByTheHedgeIsAskedSecondNextTime) {
+  slow.set(path, answer(body, 2000ms));
+  fast.set(path, answer(body, 20ms));
+  GatewayHealth health(2);
+  ASSERT_TRUE(fetch(fixed(100ms), {&slow, &fast}, &health).content);
+  auto next = fetch(fixed(100ms), {&slow, &fast}, &health);
+  ASSERT_TRUE(next.content) << next.content.error().message;
+  EXPECT_EQ(fast.request_count(path), 2u);
+  EXPECT_EQ(slow.request_count(path), 1u);  // the fast one answered before any hedge
+  EXPECT_EQ(metrics.hedges_started.load(), 1u);
 }
 
 TEST_F(HedgedFetch, APreferredGatewayThatAnswersInTimeIsTheOnlyOneAsked) {
