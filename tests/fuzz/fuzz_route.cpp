@@ -70,10 +70,9 @@ bool has_line_break(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
 }
 
+// A header as the answer's head says it (fields such as the digest and Location included).
 std::string header(const Response& response, std::string_view name) {
-  for (const auto& [key, value] : response.headers)
-    if (key == name) return value;
-  return {};
+  return header_value(response, name);
 }
 
 // The answer a thread's endpoints give at once, with `resolver` behind them.
@@ -130,6 +129,7 @@ void check_response(const Response& response, const Request& request) {
     FUZZ_CHECK(!name.empty() && !has_line_break(name));
     FUZZ_CHECK(!has_line_break(value));
   }
+  FUZZ_CHECK(!has_line_break(response.digest) && !has_line_break(response.location));
   if (status != 405) FUZZ_CHECK(response.head == head);
   const std::string_view payload = response.payload();
   const std::string digest = header(response, "Docker-Content-Digest");
