@@ -258,4 +258,42 @@ Expected<UnixfsData> decode_unixfs_data(std::string_view bytes) {
   return data;
 }
 
+namespace {
+
+// The content a file node spans, checked against `max_content` (and so against overflow).
+std::optional<std::string> bad_file_size(const UnixfsData& unixfs, std::uint64_t max_content) {
+  const std::string over =
+      "the file node spans more than " + std::to_string(max_content) + " bytes";
+  std::uint64_t size = unixfs.data ? unixfs.data->size() : 0;
+  if (size > max_content) return over;
+  for (const auto block_size : unixfs.blocksizes) {
+    if (block_size > max_content - size) return over;
+    size += block_size;
+  }
+  if (unixfs.filesize && *unixfs.filesize != size)
+    return "the UnixFS filesize is " + std::to_string(*unixfs.filesize) + ", but its data (" +
+           std::to_string(unixfs.data ? unixfs.data->size() : 0) +
+           " bytes) and blocksizes add up to " + std::to_string(size);
+  return std::nullopt;
+}
+
+}  // namespace
+
+Expected<UnixfsFileNode> decode_unixfs_file_node(std::string_view block,
+                                                 std::uint64_t max_content) {
+  auto node = decode_pb_node(block);
+  if (!node) return Unexpected{std::move(node).error()};
+  if (!node->data) return Unexpected{std::string("the dag-pb node has no UnixFS data")};
+  auto unixfs = decode_unixfs_data(*node->data);
+  if (!unixfs) return Unexpected{std::move(unixfs).error()};
+  if (unixfs->type != UnixfsType::file && unixfs->type != UnixfsType::raw)
+    return Unexpected{"the UnixFS node is not a file (type " +
+                      std::to_string(static_cast<std::uint64_t>(unixfs->type)) + ")"};
+  if (unixfs->blocksizes.size() != node->links.size())
+    return Unexpected{"the UnixFS node has " + std::to_string(unixfs->blocksizes.size()) +
+                      " blocksizes for " + std::to_string(node->links.size()) + " links"};
+  if (auto error = bad_file_size(*unixfs, max_content)) return Unexpected{std::move(*error)};
+  return UnixfsFileNode{std::move(*node), std::move(*unixfs)};
+}
+
 }  // namespace ocipfs

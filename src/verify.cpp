@@ -28,23 +28,8 @@ bool digest_matches(const Cid& cid, std::string_view block) {
          std::memcmp(cid.digest.data(), hash.data(), hash.size()) == 0;
 }
 
-// A dag-pb node as a UnixFS file: its own data and its children's sizes.
-struct FileNode {
-  PbNode node;
-  UnixfsData unixfs;
-};
-
-Expected<FileNode> decode_file_node(std::string_view block) {
-  auto node = decode_pb_node(block);
-  if (!node) return Unexpected{"the dag-pb node is invalid: " + node.error()};
-  if (!node->data) return Unexpected{std::string("the dag-pb node has no UnixFS data")};
-  auto unixfs = decode_unixfs_data(*node->data);
-  if (!unixfs) return Unexpected{"the UnixFS data is invalid: " + unixfs.error()};
-  if (unixfs->type != UnixfsType::file && unixfs->type != UnixfsType::raw)
-    return Unexpected{std::string("the UnixFS node is not a file")};
-  if (unixfs->blocksizes.size() != node->links.size())
-    return Unexpected{std::string("the UnixFS blocksizes do not match the node's links")};
-  return FileNode{std::move(*node), std::move(*unixfs)};
+Expected<UnixfsFileNode> decode_file_node(std::string_view block) {
+  return decode_unixfs_file_node(block, max_proven_size);
 }
 
 // Walks a file's DAG through the blocks of a CAR, children in link order, appending content.
@@ -118,10 +103,7 @@ Expected<std::uint64_t, VerifyFailure> DagReader::read_node(const Cid& cid, std:
                      cid.to_string() + ": a child's size differs from its blocksize");
     size += *read_size;
   }
-  if (unixfs.filesize && *unixfs.filesize != size)
-    return failure(VerifyFailure::Kind::unusable,
-                   cid.to_string() + ": the UnixFS file size does not match its data");
-  return size;
+  return size;  // decode_file_node holds filesize to the data and the blocksizes
 }
 
 Expected<std::string, VerifyFailure> DagReader::content() && {
@@ -187,10 +169,7 @@ Expected<std::string> decode_unixfs_file_block(std::string_view block) {
   if (!file->node.links.empty())
     return Unexpected{"the content spans " + std::to_string(file->node.links.size()) +
                       " more blocks (a dag-pb node with links); it must fit in one block here"};
-  std::string content = file->unixfs.data.value_or("");
-  if (file->unixfs.filesize && *file->unixfs.filesize != content.size())
-    return Unexpected{std::string("the UnixFS file size does not match its data")};
-  return content;
+  return file->unixfs.data.value_or("");
 }
 
 Expected<std::string, VerifyFailure> verify_content(const Cid& cid, std::string_view bytes,

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ocipfs/dag_pb.hpp"
 #include "ocipfs/digest.hpp"
 
 namespace ocipfs {
@@ -98,6 +99,48 @@ TEST(Verify, DirectoriesAndGarbageAreNotFiles) {
     auto result = verify_content(dag_pb_cid_of(garbage), garbage, Payload::block);
     EXPECT_FALSE(result) << garbage.size();
   }
+}
+
+// The fuzzer's find (tests/fuzz/regressions/fuzz_layer_manifest/unixfs-filesize-over-its-data):
+// a file node of 431 bytes of data, no links and a filesize of 1,711 was refused when decoded and
+// accepted when verified. One rule now holds for both: filesize = data + blocksizes.
+TEST(Verify, AFileNodesFilesizeIsItsDataPlusItsBlocksizes) {
+  std::string data(431, 'd');
+  std::string block = encode_pb_node(
+      PbNode{{}, encode_unixfs_data({UnixfsType::file, data, std::uint64_t{1711}, {}})});
+  auto verified = verify_content(dag_pb_cid_of(block), block, Payload::block);
+  ASSERT_FALSE(verified);
+  EXPECT_EQ(verified.error().kind, VerifyFailure::Kind::unusable);
+  EXPECT_THAT(verified.error().message,
+              HasSubstr("filesize is 1711, but its data (431 bytes) and blocksizes add up to 431"));
+  EXPECT_THAT(decode_unixfs_file_block(block).error(), HasSubstr("filesize is 1711"));
+  EXPECT_THAT(decode_unixfs_file_node(block, max_proven_size).error(), HasSubstr("filesize"));
+
+  // Below the data, and with blocksizes that do not add up, it is refused the same way.
+  std::string under = encode_pb_node(
+      PbNode{{}, encode_unixfs_data({UnixfsType::file, data, std::uint64_t{430}, {}})});
+  EXPECT_FALSE(verify_content(dag_pb_cid_of(under), under, Payload::block));
+  EXPECT_FALSE(decode_unixfs_file_block(under));
+  // No filesize at all: the data is the file.
+  std::string bare =
+      encode_pb_node(PbNode{{}, encode_unixfs_data({UnixfsType::file, data, std::nullopt, {}})});
+  EXPECT_EQ(*verify_content(dag_pb_cid_of(bare), bare, Payload::block), data);
+  EXPECT_EQ(*decode_unixfs_file_block(bare), data);
+}
+
+TEST(Verify, AFileNodeSpansAtMostTheLimit) {
+  std::string block = encode_pb_node(
+      PbNode{{}, encode_unixfs_data({UnixfsType::file, std::string("ab"), std::uint64_t{2}, {}})});
+  EXPECT_TRUE(decode_unixfs_file_node(block, 2));
+  EXPECT_THAT(decode_unixfs_file_node(block, 1).error(), HasSubstr("spans more than 1 bytes"));
+  // Blocksizes whose sum wraps around 64 bits to the filesize are over any limit, not a small sum.
+  const std::uint64_t huge = (std::uint64_t{1} << 63) - 1;  // the largest varint UnixFS takes
+  const PbLink link{std::string(34, 'h'), "", 0};
+  PbNode wrapping{
+      {link, link, link},
+      encode_unixfs_data({UnixfsType::file, std::nullopt, 3 * huge, {huge, huge, huge}})};
+  EXPECT_THAT(decode_unixfs_file_node(encode_pb_node(wrapping), ~std::uint64_t{0}).error(),
+              HasSubstr("spans more than"));
 }
 
 TEST(Verify, IdentityCids) {

@@ -62,4 +62,19 @@ std::string encode_unixfs_data(const UnixfsData& data);
 // Decodes UnixFS data; an unknown type or a malformed field is an error.
 Expected<UnixfsData> decode_unixfs_data(std::string_view bytes);
 
+// A dag-pb node that is a valid UnixFS file node: its links, in order, and its UnixFS data.
+struct UnixfsFileNode {
+  PbNode node;
+  UnixfsData unixfs;
+};
+
+// The one definition of a valid UnixFS file node, used by every reader (a proof, a block, a CAR):
+// - a dag-pb node (decode_pb_node) with Data, which decodes as UnixFS data of type file or raw;
+// - as many blocksizes as links;
+// - the content it spans (its data's length plus its blocksizes) is at most `max_content` bytes;
+// - a filesize, when present, equal to that content's size.
+// Anything else is refused with a message that says which rule the node breaks. Whether each
+// child really holds its blocksize is for the reader that walks the links.
+Expected<UnixfsFileNode> decode_unixfs_file_node(std::string_view block, std::uint64_t max_content);
+
 }  // namespace ocipfs

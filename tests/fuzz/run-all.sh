@@ -1,33 +1,54 @@
 #!/usr/bin/env bash
-# Runs the six fuzz targets one after the other for SECONDS each (default 30), from BUILD_DIR
-# (default build-asan, configured with -DOCIPFS_FUZZ=ON), and prints the total.
+# Longer fuzzing, outside CI: every fuzz target for SECONDS each (default 600), JOBS at a time
+# (default: the number of cores), from BUILD_DIR (default build-asan, configured with
+# -DOCIPFS_FUZZ=ON). Each target first replays its regressions and corpus (run.sh); the seed is
+# OCIPFS_FUZZ_SEED, else the commit's. Prints each target's summary and the total.
 #
-#   tests/fuzz/run-all.sh [SECONDS] [BUILD_DIR]
+#   tests/fuzz/run-all.sh [SECONDS] [BUILD_DIR] [JOBS]
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-seconds=${1:-30}
+seconds=${1:-600}
 build=$(cd "${2:-$here/../../build-asan}" && pwd) || exit 2
-targets=(fuzz_cid fuzz_car fuzz_layer_manifest fuzz_route fuzz_handler fuzz_gateway_response)
+jobs=${3:-$(nproc)}
+targets=($(sed -n 's/^ocipfs_fuzzer(\([a-z_]*\).*/\1/p' "$here/CMakeLists.txt"))
+
+for target in "${targets[@]}"; do
+  if [[ ! -x $build/tests/fuzz/$target ]]; then
+    echo "$build/tests/fuzz/$target is missing: ninja -C $build ${targets[*]}" >&2
+    exit 2
+  fi
+done
+
+logs=$build/tests/fuzz/run-all
+mkdir -p "$logs"
+run_one() {  # target
+  "$here/run.sh" "$build/tests/fuzz/$1" "seconds=$seconds" "$here/corpus/$1" \
+    "$here/regressions/$1" "$build/tests/fuzz/work/$1" >"$logs/$1.log" 2>&1
+}
+
+running=0
+for target in "${targets[@]}"; do
+  if ((running >= jobs)); then
+    wait -n
+    running=$((running - 1))
+  fi
+  echo "run-all: $target for ${seconds}s (log: $logs/$target.log)"
+  run_one "$target" &
+  running=$((running + 1))
+done
+wait
 
 total=0
 crashes=0
-lines=()
 for target in "${targets[@]}"; do
-  binary=$build/tests/fuzz/$target
-  if [[ ! -x $binary ]]; then
-    echo "$binary is missing: ninja -C $build ${targets[*]}" >&2
-    exit 2
-  fi
-  output=$("$here/run.sh" "$binary" "$seconds" "$here/corpus/$target" \
-    "$here/regressions/$target" "$build/tests/fuzz/work/$target" | tee /dev/stderr)
-  line=$(tail -n 1 <<<"$output")
-  lines+=("$line")
+  grep -v '^fuzz: ' "$logs/$target.log"
+  line=$(grep '^fuzz: ' "$logs/$target.log" | tail -n 1)
+  echo "${line:-fuzz: $target executions=0 crashes=1}"
   executions=$(sed -n 's/.* executions=\([0-9]*\).*/\1/p' <<<"$line")
   crashed=$(sed -n 's/.* crashes=\([0-9]*\).*/\1/p' <<<"$line")
   total=$((total + ${executions:-0}))
   crashes=$((crashes + ${crashed:-1}))
 done
-printf '%s\n' "${lines[@]}"
 echo "fuzz: total executions=$total crashes=$crashes"
 ((crashes == 0))
