@@ -81,7 +81,7 @@ GatewayAsk gateway_ask(const Cid& cid, bool verify) {
   if (!verify) return {};
   if (cid.codec == multicodec::dag_pb)
     return {"?format=car&dag-scope=entity", std::string(car_type)};
-  return {"", std::string(raw_block_type)};
+  return {"?format=raw", std::string(raw_block_type)};
 }
 
 Failover::Failover(DocumentKind kind, std::string cid, std::size_t gateways)

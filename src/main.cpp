@@ -3,6 +3,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -44,12 +45,24 @@ void announce(const ocipfs::Config& config, std::uint16_t port) {
       config.limits.max_connections, gateways, config.gateway.redirect.to_string());
 }
 
+// SIGHUP never stops the server: it is logged, and waited for again. (It is for reloading what
+// can be reloaded; nothing can be yet.)
+void ignore_hangups(boost::asio::signal_set& hangups) {
+  hangups.async_wait([&hangups](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("SIGHUP: nothing to reload; still serving");
+    ignore_hangups(hangups);
+  });
+}
+
 // Serves until a signal drains the server. Signals are caught before the port is bound: a
 // SIGTERM from whoever saw it open drains. The first SIGTERM or SIGINT drains; a second one
 // exits at once.
 void serve(const ocipfs::Config& config) {
   boost::asio::io_context signals_context;
   boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(signals_context, SIGHUP);
+  ignore_hangups(hangups);
   ocipfs::Server server(config);
   auto grace = config.limits.shutdown_grace;
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
@@ -72,6 +85,8 @@ void serve(const ocipfs::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed stderr (ocipfsd 2>&1 | head) fails the next log write; it must not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
   auto parsed = ocipfs::parse_command_line({argv + 1, argv + argc}, from_environment);
   if (!parsed) {
     std::cerr << "ocipfsd: " << parsed.error() << "\n";

@@ -1,6 +1,7 @@
 #include "ocipfs/metrics.hpp"
 
-#include <cstdio>
+#include <charconv>
+#include <concepts>
 
 namespace ocipfs {
 
@@ -16,10 +17,13 @@ std::string outcome_name(std::size_t outcome) {
   return std::string(fault_label(static_cast<FetchFault>(outcome - 1)));
 }
 
+// Exact values: counts as integers, seconds in the shortest form that reads back the same double.
+std::string number(std::integral auto value) { return std::to_string(value); }
+
 std::string number(double value) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", value);
-  return buffer;
+  auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return std::string(buffer, end);
 }
 
 // Label values are ours (routes, outcomes) or configured gateway origins: escape \ " and newline.
@@ -48,7 +52,7 @@ void header(std::string& out, const char* name, const char* type, const char* he
   out += '\n';
 }
 
-void sample(std::string& out, const std::string& name, const std::string& labels, double value) {
+void sample(std::string& out, const std::string& name, const std::string& labels, auto value) {
   out += name;
   if (!labels.empty()) out += "{" + labels + "}";
   out += ' ';
@@ -73,11 +77,11 @@ void Histogram::render(std::string& out, const std::string& name, const std::str
   for (std::size_t i = 0; i <= bounds.size(); ++i) {
     cumulative += buckets_[i].load(std::memory_order_relaxed);
     std::string le = i < bounds.size() ? number(bounds[i]) : "+Inf";
-    sample(out, name + "_bucket", prefix + "le=\"" + le + "\"", static_cast<double>(cumulative));
+    sample(out, name + "_bucket", prefix + "le=\"" + le + "\"", cumulative);
   }
   sample(out, name + "_sum", labels,
          static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9);
-  sample(out, name + "_count", labels, static_cast<double>(count_.load(std::memory_order_relaxed)));
+  sample(out, name + "_count", labels, count_.load(std::memory_order_relaxed));
 }
 
 Metrics::Metrics(std::vector<std::string> gateways)
@@ -121,8 +125,7 @@ void Metrics::render_requests(std::string& out) const {
       if (value == 0) continue;
       std::string status = statuses[s] ? std::to_string(statuses[s]) : "other";
       sample(out, "ocipfs_requests_total",
-             std::string("route=\"") + route_names[r] + "\",status=\"" + status + "\"",
-             static_cast<double>(value));
+             std::string("route=\"") + route_names[r] + "\",status=\"" + status + "\"", value);
     }
   header(out, "ocipfs_request_duration_seconds", "histogram", "Time to answer a request.");
   for (std::size_t r = 0; r < durations_.size(); ++r)
@@ -138,7 +141,7 @@ void Metrics::render_fetches(std::string& out) const {
     for (std::size_t o = 0; o < outcomes; ++o)
       sample(out, "ocipfs_gateway_fetches_total",
              "gateway=\"" + label_value(gateways_[g]) + "\",outcome=\"" + outcome_name(o) + "\"",
-             static_cast<double>(fetches_[g][o].load(std::memory_order_relaxed)));
+             fetches_[g][o].load(std::memory_order_relaxed));
   header(out, "ocipfs_gateway_fetch_duration_seconds", "histogram", "Time of one gateway fetch.");
   for (std::size_t g = 0; g < fetch_durations_.size(); ++g)
     fetch_durations_[g].render(out, "ocipfs_gateway_fetch_duration_seconds",
@@ -146,33 +149,30 @@ void Metrics::render_fetches(std::string& out) const {
   header(out, "ocipfs_gateway_hedges_total", "counter",
          "Fetches that also asked the next gateway: the first had not answered within "
          "--hedge-after.");
-  sample(out, "ocipfs_gateway_hedges_total", "",
-         static_cast<double>(hedges_started.load(std::memory_order_relaxed)));
+  sample(out, "ocipfs_gateway_hedges_total", "", hedges_started.load(std::memory_order_relaxed));
   header(out, "ocipfs_gateway_hedges_won_total", "counter",
          "Hedged fetches answered by the gateway asked last.");
-  sample(out, "ocipfs_gateway_hedges_won_total", "",
-         static_cast<double>(hedges_won.load(std::memory_order_relaxed)));
+  sample(out, "ocipfs_gateway_hedges_won_total", "", hedges_won.load(std::memory_order_relaxed));
 }
 
 namespace {
 
 // One line per tier: the hot images and the verified documents ("manifests", as the label has
 // always said).
-void tiers(std::string& out, const char* name, double images, double documents) {
+void tiers(std::string& out, const char* name, std::uint64_t images, std::uint64_t documents) {
   sample(out, name, "tier=\"images\"", images);
   sample(out, name, "tier=\"manifests\"", documents);
 }
 
 void render_caches(std::string& out, const CacheStats& images, const CacheStats& documents) {
-  auto d = [](auto value) { return static_cast<double>(value); };
   header(out, "ocipfs_cache_hits_total", "counter", "Cache lookups that found an entry.");
-  tiers(out, "ocipfs_cache_hits_total", d(images.hits), d(documents.hits));
+  tiers(out, "ocipfs_cache_hits_total", images.hits, documents.hits);
   header(out, "ocipfs_cache_misses_total", "counter", "Cache lookups that found nothing.");
-  tiers(out, "ocipfs_cache_misses_total", d(images.misses), d(documents.misses));
+  tiers(out, "ocipfs_cache_misses_total", images.misses, documents.misses);
   header(out, "ocipfs_cache_entries", "gauge", "Entries in the cache.");
-  tiers(out, "ocipfs_cache_entries", d(images.entries), d(documents.entries));
+  tiers(out, "ocipfs_cache_entries", images.entries, documents.entries);
   header(out, "ocipfs_cache_bytes", "gauge", "Bytes held by the cache.");
-  tiers(out, "ocipfs_cache_bytes", d(images.bytes), d(documents.bytes));
+  tiers(out, "ocipfs_cache_bytes", images.bytes, documents.bytes);
 }
 
 }  // namespace
@@ -186,13 +186,12 @@ std::string Metrics::render(const CacheStats& images, const CacheStats& document
   render_fetches(out);
   render_caches(out, images, documents);
   header(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.");
-  sample(out, "ocipfs_requests_in_flight", "", static_cast<double>(in_flight.load()));
+  sample(out, "ocipfs_requests_in_flight", "", in_flight.load());
   header(out, "ocipfs_open_connections", "gauge", "Client connections open now.");
-  sample(out, "ocipfs_open_connections", "", static_cast<double>(connections.load()));
+  sample(out, "ocipfs_open_connections", "", connections.load());
   header(out, "ocipfs_connections_refused_total", "counter",
          "Client connections answered 503 and closed: --max-connections were open.");
-  sample(out, "ocipfs_connections_refused_total", "",
-         static_cast<double>(refused_connections.load()));
+  sample(out, "ocipfs_connections_refused_total", "", refused_connections.load());
   return out;
 }
 

@@ -155,4 +155,17 @@ HeadScan scan_request_head(std::string_view bytes, std::size_t limit, RequestHea
   return HeadScan::complete;
 }
 
+std::size_t empty_lines_before_request(std::string_view bytes) {
+  std::size_t at = 0;
+  for (;;) {
+    if (bytes.substr(at, 1) == "\n") {
+      at += 1;
+    } else if (bytes.substr(at, 2) == "\r\n") {
+      at += 2;
+    } else {
+      return at;
+    }
+  }
+}
+
 }  // namespace ocipfs

@@ -96,7 +96,35 @@ bool is_operational(RouteKind kind) {
   return kind == RouteKind::healthz || kind == RouteKind::readyz || kind == RouteKind::metrics;
 }
 
+namespace {
+
+bool is_http_scheme(std::string_view scheme) {
+  constexpr std::string_view https = "https";
+  if (scheme.size() != 4 && scheme.size() != 5) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if ((scheme[i] | 0x20) != https[i]) return false;
+  return true;
+}
+
+// The path and query of an absolute-form target ("" when it has neither); nullopt for any other.
+std::optional<std::string_view> absolute_form_rest(std::string_view target) {
+  if (target.starts_with('/')) return std::nullopt;  // origin-form, the usual
+  auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos || !is_http_scheme(target.substr(0, scheme_end)))
+    return std::nullopt;
+  auto rest = target.substr(scheme_end + 3);
+  auto path = rest.find_first_of("/?");
+  return path == std::string_view::npos ? std::string_view() : rest.substr(path);
+}
+
+}  // namespace
+
 RequestTarget split_target(std::string_view target) {
+  if (auto rest = absolute_form_rest(target)) {
+    target = *rest;
+    if (target.empty() || target.front() == '?')
+      return {"/", target.substr(target.empty() ? 0 : 1)};
+  }
   auto mark = target.find('?');
   if (mark == std::string_view::npos) return {target, {}};
   return {target.substr(0, mark), target.substr(mark + 1)};

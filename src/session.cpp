@@ -268,6 +268,7 @@ asio::awaitable<bool> serve_next(Connection& c) {
   const auto limit = c.context.limits.max_header_size;
   bool timed = false;
   for (;;) {
+    c.buffer.consume(empty_lines_before_request(c.buffered()));
     RequestHead head;
     auto scan = scan_request_head(c.buffered(), limit, head);
     if (scan == HeadScan::complete) co_return co_await serve_scanned(c, head);

@@ -477,8 +477,9 @@ std::string daemon_path() {
 // is printed when the test fails. Stopped with SIGTERM (then SIGKILL) when destroyed.
 class Daemon {
  public:
-  // `open_files`, when not 0, is the daemon's hard and soft limit on descriptors.
-  explicit Daemon(const std::vector<std::string>& flags, rlim_t open_files = 0)
+  // `open_files`, when not 0, is the daemon's hard and soft limit on descriptors. `output`, when
+  // not -1, is where its stdout and stderr go instead of the log file.
+  explicit Daemon(const std::vector<std::string>& flags, rlim_t open_files = 0, int output = -1)
       : open_files_(open_files) {
     char path[] = "/tmp/ocipfs-abuse-XXXXXX";
     int log = mkstemp(path);
@@ -487,7 +488,7 @@ class Daemon {
     // A port that was free a moment ago may be taken by someone else by now: try another.
     for (int attempt = 0; attempt < 5 && !started_; ++attempt) {
       port_ = testing::free_port();
-      spawn(flags, log);
+      spawn(flags, output == -1 ? log : output);
       started_ =
           poll_until(10s, [&] { return !running() || Socket::connect(port_, 1s).is_open(); });
       started_ = started_ && running();
@@ -712,13 +713,15 @@ class Abuse : public ::testing::Test {
     gateway.serve_cid(testing::manifest_cid, testing::layer_manifest_json());
   }
 
-  // ocipfsd against the fake gateway, two threads, quiet, with `extra` flags.
-  std::unique_ptr<Daemon> start(std::vector<std::string> extra, rlim_t open_files = 0) {
+  // ocipfsd against the fake gateway, two threads, quiet, with `extra` flags (and its output to
+  // `output`, as Daemon's).
+  std::unique_ptr<Daemon> start(std::vector<std::string> extra, rlim_t open_files = 0,
+                                int output = -1) {
     std::vector<std::string> flags = {"--gateway=" + gateway.url(), "--threads=2",
                                       "--log-level=warn", "--shutdown-grace=2s",
                                       "--redirect-gateway=https://public.example"};
     flags.insert(flags.end(), extra.begin(), extra.end());
-    auto daemon = std::make_unique<Daemon>(flags, open_files);
+    auto daemon = std::make_unique<Daemon>(flags, open_files, output);
     EXPECT_TRUE(daemon->started()) << daemon->log();
     return daemon;
   }
@@ -1095,6 +1098,24 @@ TEST_F(Abuse, ShutdownWhileIdleConnectionsTimeOut) {
       count, status, ms_since(stopping), ms_between(stopped, stopping), early);
   EXPECT_EQ(status, 0) << "ocipfsd did not drain cleanly (134 is SIGABRT)";
   EXPECT_LT(ms_since(stopping), 5000.0);
+}
+
+// SIGHUP and a closed stderr (ocipfsd 2>&1 | head, once head has exited) never stop the server:
+// it logs every request to the broken pipe and goes on answering, then drains on SIGTERM.
+TEST_F(Abuse, HangupsAndABrokenLogPipeDoNotStopIt) {
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  auto daemon = start({"--log-level=info"}, 0, pipe_fds[1]);
+  ::close(pipe_fds[1]);
+  ::close(pipe_fds[0]);  // whatever read the log has gone: the next write gets EPIPE
+  ASSERT_TRUE(daemon->started());
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_EQ(kill(daemon->pid(), SIGHUP), 0);
+    warm(*daemon);
+    EXPECT_EQ(daemon->get("/v2/").status, 200u);
+    EXPECT_TRUE(daemon->running()) << "round " << round;
+  }
+  EXPECT_EQ(daemon->stop(), 0) << "129 is SIGHUP, 141 SIGPIPE";
 }
 
 // e. Clients that pipeline requests for the biggest answer and never read: once the server's send

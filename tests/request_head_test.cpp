@@ -88,5 +88,13 @@ TEST(RequestHead, AHeadOverTheLimitIsDeclined) {
   EXPECT_EQ(scan(bytes.substr(0, 50), head, 51), HeadScan::partial);
 }
 
+TEST(RequestHead, EmptyLinesBeforeTheRequestLineAreSkipped) {
+  EXPECT_EQ(empty_lines_before_request("GET / HTTP/1.1\r\n\r\n"), 0u);
+  EXPECT_EQ(empty_lines_before_request("\r\n\nGET / HTTP/1.1\r\n\r\n"), 3u);
+  EXPECT_EQ(empty_lines_before_request("\r\n\r"), 2u);  // the CR may start another
+  EXPECT_EQ(empty_lines_before_request("\r\r\n"), 0u);  // a bare CR is for the parser to refuse
+  EXPECT_EQ(empty_lines_before_request(""), 0u);
+}
+
 }  // namespace
 }  // namespace ocipfs

@@ -131,6 +131,23 @@ TEST(Route, TheTargetIsSplitOnce) {
   EXPECT_EQ(query.query, "n=1&last=a?b");
 }
 
+// RFC 9112 3.2.2: a server accepts the absolute form, as a proxy's client sends it.
+TEST(Route, AnAbsoluteFormTargetNamesItsPath) {
+  auto absolute = split_target("http://127.0.0.1:5000/v2/layer/x/tags/list?n=1");
+  EXPECT_EQ(absolute.path, "/v2/layer/x/tags/list");
+  EXPECT_EQ(absolute.query, "n=1");
+  EXPECT_EQ(split_target("HTTPS://registry.example/v2/").path, "/v2/");
+  EXPECT_EQ(split_target("http://host").path, "/");
+  auto bare_query = split_target("http://host?x=1");
+  EXPECT_EQ(bare_query.path, "/");
+  EXPECT_EQ(bare_query.query, "x=1");
+  // Other schemes and shapes stay as they are, and are not found.
+  EXPECT_EQ(split_target("ftp://host/v2/").path, "ftp://host/v2/");
+  EXPECT_EQ(split_target("httpx://host/v2/").path, "httpx://host/v2/");
+  EXPECT_EQ(split_target("v2/").path, "v2/");
+  EXPECT_EQ(split_target("*").path, "*");
+}
+
 TEST(Route, RepositoryNameGrammar) {
   EXPECT_TRUE(is_repository_name("a"));
   EXPECT_TRUE(is_repository_name("a.b_c__d---e/f"));

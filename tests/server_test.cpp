@@ -247,6 +247,24 @@ TEST_F(ServerTest, Http10KeepAliveIsAnnounced) {
   EXPECT_THAT(answers.substr(second), HasSubstr("Connection: close\r\n"));
 }
 
+// RFC 9112: an absolute-form target (3.2.2) names its path, and empty lines before a request line
+// are ignored (2.2), on the fast scan and through the full parser (a Content-Length: 0) alike.
+TEST_F(ServerTest, AbsoluteFormTargetsAndLeadingEmptyLines) {
+  const std::string origin = "http://127.0.0.1:" + std::to_string(server->port());
+  for (const std::string extra : {"", "Content-Length: 0\r\n"}) {
+    auto absolute =
+        testing::raw_exchange(server->port(), "GET " + origin + "/v2/ HTTP/1.1\r\nHost: x\r\n" +
+                                                  extra + "Connection: close\r\n\r\n");
+    EXPECT_THAT(absolute, ::testing::StartsWith("HTTP/1.1 200 OK\r\n")) << extra;
+    auto blank = testing::raw_exchange(server->port(), "\r\n\r\nGET /v2/ HTTP/1.1\r\nHost: x\r\n" +
+                                                           extra + "Connection: close\r\n\r\n");
+    EXPECT_THAT(blank, ::testing::StartsWith("HTTP/1.1 200 OK\r\n")) << extra;
+  }
+  auto manifest = get(origin + repo + "/manifests/latest");
+  EXPECT_EQ(manifest.status, 200u);
+  EXPECT_EQ(manifest.header("docker-content-digest"), image.index.digest);
+}
+
 TEST_F(ServerTest, KeepAliveAndPipelining) {
   std::string request = "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n";
   auto answers = testing::raw_exchange(
@@ -494,6 +512,13 @@ TEST_F(ServerTest, ReadinessStaysOffWhileTheGatewayIsDown) {
   stop();
   start({"--ready-check", "--gateway=http://127.0.0.1:1"});
   for (int i = 0; i < 5; ++i) EXPECT_EQ(get("/readyz").status, 503u);
+}
+
+// The trustless gateway spec lets ?format= win over Accept, and CDNs key on the URL: both say it.
+TEST_F(ServerTest, VerifiedFetchesAskForTheirFormatInTheUrlToo) {
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+  ASSERT_FALSE(gateway.requests().empty());
+  EXPECT_EQ(gateway.requests().back(), "GET /ipfs/" + testing::manifest_cid + "?format=raw");
 }
 
 TEST_F(ServerTest, MetricsCountWhatHappened) {

@@ -34,4 +34,9 @@ enum class HeadScan {
 // twice, Content-Length, Transfer-Encoding, a Connection it cannot read, or a head over `limit`.
 HeadScan scan_request_head(std::string_view bytes, std::size_t limit, RequestHead& head);
 
+// The bytes of the empty lines (CRLF or LF) at the start of `bytes`, which a server ignores
+// before a request line (RFC 9112 2.2). A lone CR at the end is not counted: it may be the
+// start of one.
+std::size_t empty_lines_before_request(std::string_view bytes);
+
 }  // namespace ocipfs

@@ -35,6 +35,9 @@ struct RequestTarget {
   std::string_view path;
   std::string_view query;
 };
+// Splits an origin-form target ("/v2/?q"), or an absolute-form one ("http://host:port/v2/?q",
+// RFC 9112 3.2.2: the scheme http or https in any case; the authority is not checked, as Host
+// is not), which names the same path and query ("/" when it has no path).
 RequestTarget split_target(std::string_view target);
 
 struct Route {
