@@ -1,5 +1,7 @@
 #include "ocipfs/gateway_client.hpp"
 
+#include <sys/socket.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -7,6 +9,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <cerrno>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -92,6 +95,13 @@ class StopHook {
   CancelSignal* cancel_;
 };
 
+// True when the socket is open and has nothing to read: a peek that would block.
+bool is_quiet(tcp::socket& socket) {
+  char byte = 0;
+  ssize_t peeked = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 bool is_redirect(unsigned status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
@@ -134,6 +144,9 @@ struct GatewayClient::Impl {
 
   static std::string pool_key(const HttpUrl& url) { return url.origin(); }
 
+  // A kept-alive connection is reused only when young enough and clean: nothing waits on it and
+  // the gateway has not closed it. Bytes nobody asked for (a 408 before closing, a second answer)
+  // would be read as the next request's answer: such a connection is closed, never read from.
   std::unique_ptr<Connection> take_idle(const HttpUrl& url) {
     auto it = idle.find(pool_key(url));
     if (it == idle.end()) return nullptr;
@@ -141,7 +154,8 @@ struct GatewayClient::Impl {
     while (!connections.empty()) {
       auto connection = std::move(connections.back());
       connections.pop_back();
-      if (Clock::now() - connection->idle_since < options.max_idle_age) return connection;
+      bool young = Clock::now() - connection->idle_since < options.max_idle_age;
+      if (young && is_quiet(connection->tcp().socket())) return connection;
     }
     return nullptr;
   }
@@ -167,9 +181,14 @@ struct GatewayClient::Impl {
   }
 
   asio::awaitable<Expected<std::unique_ptr<Connection>, FetchFailure>> connect(
-      const HttpUrl& url, Clock::time_point deadline, CancelSignal* cancel) {
+      const HttpUrl& url, Clock::time_point deadline, CancelSignal* cancel, bool allow_local) {
     auto endpoints = co_await resolve(url, deadline);
     if (!endpoints) co_return Unexpected{std::move(endpoints).error()};
+    if (!allow_local)
+      for (const auto& entry : *endpoints)
+        if (is_local_host(entry.endpoint().address().to_string()))
+          co_return Unexpected{failure(FetchFault::bad_redirect,
+                                       url.origin() + " is a loopback or link-local address")};
     if (cancelled(cancel)) co_return Unexpected{cancelled_failure(url)};
 
     beast::tcp_stream tcp_stream(executor);
@@ -266,12 +285,12 @@ struct GatewayClient::Impl {
   // connection may have been closed by the gateway meanwhile: then once more on a new one.
   asio::awaitable<Expected<Exchange, FetchFailure>> round_trip(
       const HttpUrl& url, const http::request<http::empty_body>& request,
-      Clock::time_point deadline, CancelSignal* cancel) {
+      Clock::time_point deadline, CancelSignal* cancel, bool allow_local) {
     std::unique_ptr<Connection> connection = take_idle(url);
     for (int attempt = 0;; ++attempt) {
       bool reused = connection != nullptr;
       if (!connection) {
-        auto connected = co_await connect(url, deadline, cancel);
+        auto connected = co_await connect(url, deadline, cancel, allow_local);
         if (!connected) co_return Unexpected{std::move(connected).error()};
         connection = std::move(*connected);
       }
@@ -331,20 +350,38 @@ struct GatewayClient::Impl {
     return limited;
   }
 
+  // After a redirect, a failure names the gateway and how the fetch failed, never where it was
+  // redirected to nor what connecting there said: a gateway must not probe ports through
+  // ocipfsd. The log keeps the detail.
+  static FetchFailure redirected_failure(const HttpUrl& gateway, FetchFailure failure) {
+    failure.detail = std::move(failure.message);
+    failure.message = gateway.origin() + " redirected to a location that failed (" +
+                      std::string(fault_label(failure.fault)) + ")";
+    return failure;
+  }
+
   asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url, std::string accept,
                                                              CancelSignal* cancel) {
     const auto deadline = Clock::now() + options.timeout;
+    const HttpUrl gateway = url;
+    const bool gateway_is_local = is_local_host(gateway.host);
     for (unsigned redirects = 0;; ++redirects) {
-      auto exchanged = co_await round_trip(url, request_for(url, accept), deadline, cancel);
-      if (!exchanged) co_return Unexpected{std::move(exchanged).error()};
+      auto failed = [&](FetchFailure failure) {
+        return Unexpected{redirects == 0 ? std::move(failure)
+                                         : redirected_failure(gateway, std::move(failure))};
+      };
+      bool allow_local = redirects == 0 || gateway_is_local;
+      auto exchanged =
+          co_await round_trip(url, request_for(url, accept), deadline, cancel, allow_local);
+      if (!exchanged) co_return failed(std::move(exchanged).error());
       auto& response = exchanged->response;
       unsigned status = response.result_int();
       if (status >= 200 && status < 300)
         co_return FetchResponse{status, std::move(response.body()),
                                 std::string(response[http::field::content_type])};
-      if (!is_redirect(status)) co_return Unexpected{status_failure(url, response)};
+      if (!is_redirect(status)) co_return failed(status_failure(url, response));
       auto next = redirect_target(url, response, redirects);
-      if (!next) co_return Unexpected{std::move(next).error()};
+      if (!next) co_return Unexpected{std::move(next).error()};  // about the gateway's own answer
       url = std::move(*next);
     }
   }

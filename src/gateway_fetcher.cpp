@@ -106,8 +106,9 @@ void GatewayFetcher::failed(std::size_t index, const std::string& cid_text,
                             const Judgement& judged) {
   const FetchFailure& failure = judged.failure;
   unsigned in_a_row = health_.failed(index, GatewayHealth::Clock::now(), failure.retry_after);
-  spdlog::warn("gateway {} failed for {} ({} in a row): {}", gateways_[index].origin(), cid_text,
-               in_a_row, failure.message);
+  spdlog::warn("gateway {} failed for {} ({} in a row): {}{}", gateways_[index].origin(), cid_text,
+               in_a_row, failure.message,
+               failure.detail.empty() ? "" : " [" + failure.detail + "]");
 }
 
 boost::asio::awaitable<Content> GatewayFetcher::fetch(const Cid& cid, DocumentKind kind) {

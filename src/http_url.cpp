@@ -1,5 +1,6 @@
 #include "ocipfs/http_url.hpp"
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <cctype>
@@ -79,6 +80,30 @@ Expected<HttpUrl> resolve_location(const HttpUrl& base, std::string_view locatio
   auto result = boost::urls::resolve(*base_url, *reference, resolved);
   if (!result) return Unexpected{"cannot resolve redirect location " + in_quotes(location)};
   return from_url(resolved, location);
+}
+
+namespace {
+
+bool is_local_v4(const boost::asio::ip::address_v4& address) {
+  auto bytes = address.to_bytes();
+  return address.is_loopback() || address.is_unspecified() || (bytes[0] == 169 && bytes[1] == 254);
+}
+
+}  // namespace
+
+bool is_local_host(std::string_view host) {
+  if (host.ends_with('.')) host.remove_suffix(1);
+  std::string lower;
+  for (char c : host) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "localhost" || lower.ends_with(".localhost")) return true;
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(lower, ec);
+  if (ec) return false;
+  if (address.is_v4()) return is_local_v4(address.to_v4());
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped())
+    return is_local_v4(boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6));
+  return v6.is_loopback() || v6.is_link_local() || v6.is_unspecified();
 }
 
 }  // namespace ocipfs

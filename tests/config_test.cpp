@@ -145,6 +145,16 @@ TEST(HttpUrl, ParsesAndResolves) {
   EXPECT_EQ(parse_http_url("http://[::1]:80/")->host, "::1");
 }
 
+TEST(HttpUrl, LocalHostsAreLoopbackLinkLocalOrUnspecified) {
+  for (const char* local :
+       {"localhost", "LocalHost.", "a.localhost", "127.0.0.1", "127.255.0.9", "::1",
+        "169.254.169.254", "fe80::1", "0.0.0.0", "::", "::ffff:127.0.0.1", "::ffff:169.254.1.1"})
+    EXPECT_TRUE(is_local_host(local)) << local;
+  for (const char* remote : {"ipfs.io", "8.8.8.8", "10.0.0.1", "192.168.1.1", "2001:db8::1",
+                             "::ffff:8.8.8.8", "localhost.example", "128.0.0.1", "169.255.0.1"})
+    EXPECT_FALSE(is_local_host(remote)) << remote;
+}
+
 }  // namespace
 }  // namespace ocipfs
 

@@ -120,6 +120,19 @@ TEST_F(HostileGateway, GatewayRedirectsAreFollowedUpToFive) {
   EXPECT_THAT(error_message(scheme), HasSubstr("not http or https"));
 }
 
+// A gateway cannot use ocipfsd to probe ports: past a redirect, the client hears that the
+// gateway's redirect failed and how, not where it led nor what connecting there said.
+TEST_F(HostileGateway, AFailedRedirectDoesNotEchoWhereItLed) {
+  auto probe = with_gateway_reply(
+      {FakeReply::Kind::respond, 302, "", {{"Location", "http://127.0.0.1:1/secret-probe"}}, {}});
+  EXPECT_EQ(probe.status, 502u);
+  EXPECT_THAT(error_message(probe), HasSubstr(gateway.url() + " redirected to a location that "
+                                                              "failed (unreachable)"));
+  EXPECT_THAT(probe.body, ::testing::Not(HasSubstr("127.0.0.1:1")));
+  EXPECT_THAT(probe.body, ::testing::Not(HasSubstr("refused")));
+  EXPECT_THAT(probe.body, ::testing::Not(HasSubstr("secret-probe")));
+}
+
 TEST_F(HostileGateway, InterimAnswersBeforeTheRealOneAreSkipped) {
   std::string manifest = testing::layer_manifest_json();
   std::string final_answer =
@@ -252,6 +265,41 @@ TEST_F(HostileGateway, UnreadableCaFileIsAStartUpError) {
       EXPECT_THAT(error.what(), HasSubstr("--gateway-ca-file=" + path));
     }
   }
+}
+
+// A gateway (or a proxy before it) that writes on an idle kept-alive connection: a 408 before it
+// closes, or a second answer nobody asked for. The next fetch must not read them as its answer:
+// with --verify=strict that was a 502 for an innocent CID; with --verify=off, another CID's
+// content served and cached. One server thread, so that both fetches share one pool.
+TEST_F(HostileGateway, BytesNobodyAskedForRetireAPooledConnection) {
+  const std::string first = testing::layer_manifest_json();
+  const std::string second = testing::layer_manifest_json("other.tar.gz");
+  const std::string second_cid = testing::raw_cid_of(second);
+  const std::map<std::string, std::string> unasked = {
+      {"an idle 408",
+       "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"},
+      {"a second answer",
+       "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(first.size()) + "\r\n\r\n" + first}};
+  std::size_t sent = 0;
+  for (const std::string verify : {"strict", "off"})
+    for (const auto& [what, bytes] : unasked) {
+      SCOPED_TRACE(what + " with --verify=" + verify);
+      start({"--threads=1", "--verify=" + verify});
+      FakeReply poisoned{FakeReply::Kind::respond, 200, first, {}};
+      poisoned.unasked = bytes;
+      poisoned.unasked_delay = std::chrono::milliseconds(10);
+      gateway.set("/ipfs/" + cid, poisoned);
+      gateway.serve_cid(second_cid, second);
+      ASSERT_EQ(get(repo + "/manifests/latest").status, 200u);
+      auto written = Clock::now() + std::chrono::seconds(5);
+      while (gateway.unasked_count() == sent && Clock::now() < written) std::this_thread::yield();
+      ASSERT_EQ(gateway.unasked_count(), ++sent);
+
+      auto answer = get("/v2/layer/" + second_cid + "/manifests/latest");
+      EXPECT_EQ(answer.status, 200u) << answer.body;
+      auto expected = synthesize_image(second_cid, *parse_layer_manifest(second));
+      EXPECT_EQ(answer.header("docker-content-digest"), expected.index.digest);
+    }
 }
 
 TEST_F(HostileGateway, GatewayThatGoesAwayAndComesBack) {

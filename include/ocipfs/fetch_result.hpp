@@ -34,6 +34,7 @@ struct FetchFailure {
   std::string message;  // what happened, naming the gateway's origin, never the path's secrets
   unsigned status = 0;  // the HTTP status, when there was one
   std::chrono::seconds retry_after{0};
+  std::string detail{};  // for the log only: what clients must not see (where a redirect led)
 };
 
 // The metrics label of a fault, e.g. "not_found".

@@ -29,4 +29,10 @@ Expected<HttpUrl> parse_http_url(std::string_view text);
 // Resolves a redirect's Location against the URL that was requested.
 Expected<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location);
 
+// True for "localhost" (any case, a trailing dot allowed) and for addresses that are loopback
+// (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10) or unspecified (0.0.0.0, ::), also
+// IPv4-mapped. A gateway's redirect may lead to such a host only when the gateway is one itself:
+// a gateway on the internet cannot make ocipfsd probe its own host or its cloud's metadata.
+bool is_local_host(std::string_view host);
+
 }  // namespace ocipfs

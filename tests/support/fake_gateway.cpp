@@ -102,6 +102,7 @@ struct FakeGateway::Impl {
   std::vector<std::string> accepts;
   std::size_t connections = 0;
   std::size_t hang_ups = 0;
+  std::size_t unasked = 0;
   std::thread thread;
 
   FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept) {
@@ -162,6 +163,16 @@ struct FakeGateway::Impl {
     timer->expires_at(timer->expiry());  // bytes to read, not a hang-up: the rest of the delay
     co_await timer->async_wait(use_tuple);
     co_return false;
+  }
+
+  template <class Stream>
+  asio::awaitable<bool> send_unasked(Stream& socket, const FakeReply& reply) {
+    asio::steady_timer timer(socket.get_executor(), reply.unasked_delay);
+    co_await timer.async_wait(use_tuple);
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(reply.unasked), use_tuple);
+    std::lock_guard lock(mutex);
+    ++unasked;
+    co_return !ec;
   }
 
   template <class Stream>
@@ -227,6 +238,7 @@ struct FakeGateway::Impl {
           std::string out = render(reply, method == "HEAD");
           auto [write_error, w] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
           if (write_error) co_return;
+          if (!reply.unasked.empty() && !co_await send_unasked(socket, reply)) co_return;
           break;
         }
       }
@@ -299,6 +311,11 @@ std::size_t FakeGateway::connection_count() const {
 std::size_t FakeGateway::hang_up_count() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->hang_ups;
+}
+
+std::size_t FakeGateway::unasked_count() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->unasked;
 }
 
 std::vector<std::string> FakeGateway::requests() const {

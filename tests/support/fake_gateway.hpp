@@ -26,6 +26,10 @@ struct FakeReply {
   // Before answering (trickle: between bytes). A client that hangs up meanwhile is noticed at
   // once (hang_up_count) and its connection closed.
   std::chrono::milliseconds delay{0};
+  // respond: bytes sent on the kept-alive connection after the answer, `unasked_delay` later, as
+  // a gateway or proxy may (a 408 before it closes, a spurious second answer).
+  std::string unasked{};
+  std::chrono::milliseconds unasked_delay{0};
 };
 
 class FakeGateway {
@@ -54,6 +58,8 @@ class FakeGateway {
   std::size_t connection_count() const;
   // Connections the client closed while their answer was being delayed (FakeReply::delay).
   std::size_t hang_up_count() const;
+  // Times the `unasked` bytes of a reply were written.
+  std::size_t unasked_count() const;
   std::vector<std::string> requests() const;  // "METHOD path", in order
   std::vector<std::string> accept_headers() const;
 
