@@ -166,7 +166,8 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
   }
   if (is_cacheable(result)) {
     shared_.images.insert(keys.image, result, cache_cost(keys.image, result));
-  } else if (shared_.failure_ttl.count() > 0) {
+  } else if (shared_.failure_ttl.count() > 0 && result.error().status != 503) {
+    // (A 503 says ocipfsd itself was out of room: the next request may well be served.)
     RecentFailure failure{result.error(), shared_.clock() + shared_.failure_ttl};
     std::size_t cost = cache_entry_overhead + keys.image.capacity() + sizeof(RecentFailure) +
                        failure.error.message.capacity();

@@ -157,7 +157,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 19> flags = {{
+const std::array<Flag, 20> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -210,6 +210,14 @@ const std::array<Flag, 19> flags = {{
      "503 and closed. Default: 16384, or less if the open-file limit is low",
      [](CommandLine& line, std::string_view value) {
        return set_whole(line.config.limits.max_connections, value, 1, 1'000'000);
+     }},
+    {"--max-gateway-fetches", "N",
+     "gateway fetches under way at once, in the whole process (a hedge\n"
+     "takes one more); past it, a fetch waits up to --gateway-timeout for\n"
+     "one to end, else is answered 503. Default: 256, or less if the\n"
+     "open-file limit is low",
+     [](CommandLine& line, std::string_view value) {
+       return set_whole(line.config.gateway.max_fetches, value, 1, 100'000);
      }},
     {"--gateway-ca-file", "PATH",
      "PEM file of CA certificates to trust for https gateways, besides\n"

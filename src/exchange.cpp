@@ -49,6 +49,7 @@ Response error_response(const RegistryError& error, bool head) {
   Response response = text_response(error_body(error), "application/json", head);
   response.status = error.status;
   if (error.status == 405) response.add("Allow", "GET, HEAD");
+  if (error.status == 503) response.add("Retry-After", "1");  // out of room for a moment
   response.add("Cache-Control", "no-store");
   return response;
 }

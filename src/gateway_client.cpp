@@ -50,6 +50,9 @@ FetchFailure failure(FetchFault fault, std::string message, unsigned status = 0)
 
 FetchFailure io_failure(const error_code& ec, const HttpUrl& url, std::string_view step,
                         std::chrono::milliseconds timeout) {
+  if (is_local_resource_error(ec))
+    return failure(FetchFault::local_resources, "ocipfsd is short of resources to reach " +
+                                                    url.origin() + " (" + ec.message() + ")");
   if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
     return failure(FetchFault::timeout,
                    url.origin() + " did not answer within " + duration_text(timeout));
@@ -168,6 +171,15 @@ struct GatewayClient::Impl {
     connections.push_back(std::move(connection));
   }
 
+  // Asio's range connect reports a socket that could not be opened (EMFILE, ENFILE) as
+  // operation_aborted: opening one tells why, if it still cannot be.
+  error_code socket_open_error(const tcp& protocol) {
+    tcp::socket probe(executor);
+    error_code ec;
+    probe.open(protocol, ec);
+    return ec ? ec : asio::error::operation_aborted;
+  }
+
   asio::awaitable<Expected<tcp::resolver::results_type, FetchFailure>> resolve(
       const HttpUrl& url, Clock::time_point deadline) {
     auto found = co_await lookup_with_deadline(executor, url.host, url.port, deadline);
@@ -200,6 +212,8 @@ struct GatewayClient::Impl {
       connect_error = ec;
     }
     if (cancelled(cancel)) co_return Unexpected{cancelled_failure(url)};
+    if (connect_error == asio::error::operation_aborted && Clock::now() < deadline)
+      connect_error = socket_open_error(endpoints->begin()->endpoint().protocol());
     if (connect_error)
       co_return Unexpected{io_failure(connect_error, url, "connect", options.timeout)};
     tcp_stream.socket().set_option(tcp::no_delay(true));

@@ -16,6 +16,8 @@ int severity(FetchFault fault) {
       return 2;
     case FetchFault::timeout:
       return 3;
+    case FetchFault::local_resources:
+      return 4;
     default:
       return 1;
   }
@@ -30,6 +32,8 @@ RegistryError failure_error(FetchFault worst, const std::string& subject,
       return gateway_timeout("gateway timeout fetching " + subject + ": " + detail);
     case FetchFault::mismatch:
       return bad_gateway("refusing " + subject + ": " + detail);
+    case FetchFault::local_resources:
+      return service_unavailable("ocipfsd could not fetch " + subject + ": " + detail);
     default:
       return bad_gateway("bad gateway fetching " + subject + ": " + detail);
   }

@@ -11,10 +11,13 @@
 
 #include "asio_tokens.hpp"
 #include "ocipfs/cancel_signal.hpp"
+#include "ocipfs/fetch_slots.hpp"
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_failover.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/metrics.hpp"
+#include "ocipfs/repository.hpp"
+#include "ocipfs/text.hpp"
 #include "ocipfs/verify.hpp"
 
 namespace ocipfs {
@@ -71,13 +74,16 @@ struct GatewayFetcher::Race {
 
 GatewayFetcher::GatewayFetcher(GatewayClient& client, std::vector<HttpUrl> gateways,
                                GatewayHealth& health, bool verify, Metrics* metrics,
-                               HedgePolicy hedge)
+                               HedgePolicy hedge, FetchSlots* slots,
+                               std::chrono::milliseconds slot_wait)
     : client_(client),
       gateways_(std::move(gateways)),
       health_(health),
       verify_(verify),
       metrics_(metrics),
-      hedge_(hedge) {}
+      hedge_(hedge),
+      slots_(slots),
+      slot_wait_(slot_wait) {}
 
 asio::awaitable<Judgement> GatewayFetcher::ask(std::size_t index, const Cid& cid, DocumentKind kind,
                                                CancelSignal* cancel) {
@@ -105,6 +111,10 @@ asio::awaitable<Judgement> GatewayFetcher::ask(std::size_t index, const Cid& cid
 void GatewayFetcher::failed(std::size_t index, const std::string& cid_text,
                             const Judgement& judged) {
   const FetchFailure& failure = judged.failure;
+  if (failure.fault == FetchFault::local_resources) {  // ours, not the gateway's
+    spdlog::error("fetching {} from {}: {}", cid_text, gateways_[index].origin(), failure.message);
+    return;
+  }
   unsigned in_a_row = health_.failed(index, GatewayHealth::Clock::now(), failure.retry_after);
   spdlog::warn("gateway {} failed for {} ({} in a row): {}{}", gateways_[index].origin(), cid_text,
                in_a_row, failure.message,
@@ -113,6 +123,11 @@ void GatewayFetcher::failed(std::size_t index, const std::string& cid_text,
 
 boost::asio::awaitable<Content> GatewayFetcher::fetch(const Cid& cid, DocumentKind kind) {
   if (cid.hash == multihash::identity) co_return identity_content(cid, kind);
+  FetchSlots::Slot slot;
+  if (slots_) {
+    slot = co_await slots_->acquire(Clock::now() + slot_wait_);
+    if (!slot) co_return Unexpected{no_slot(cid, kind)};
+  }
   std::vector<std::size_t> order = health_.order(GatewayHealth::Clock::now());
   if (order.size() < 2 || hedge_.mode == HedgePolicy::Mode::off)
     co_return co_await fetch_in_turn(order, cid, kind);
@@ -174,6 +189,14 @@ std::optional<std::size_t> GatewayFetcher::settle(const std::shared_ptr<Race>& r
   return std::nullopt;
 }
 
+RegistryError GatewayFetcher::no_slot(const Cid& cid, DocumentKind kind) const {
+  return service_unavailable("ocipfsd is busy: its " + std::to_string(slots_->limit()) +
+                             " gateway fetches (--max-gateway-fetches) were all in use for " +
+                             duration_text(slot_wait_) + ", so the " +
+                             std::string(document_noun(kind)) + " " + cid.to_string() +
+                             " was not fetched; try again");
+}
+
 Content GatewayFetcher::verdict(const Race& race) const {
   Failover failover(race.kind, race.cid_text, gateways_.size());
   for (const Race::Attempt& attempt : race.attempts) failover.failed(attempt.judged->failure);
@@ -187,6 +210,7 @@ asio::awaitable<Content> GatewayFetcher::fetch_hedged(std::vector<std::size_t> o
   auto delay = hedge_delay(hedge_, health_.latency(race->order[0]));
   const auto hedge_at = Clock::now() + delay.value_or(std::chrono::milliseconds{0});
   start(race, false);
+  FetchSlots::Slot hedge_slot;  // held until every attempt has finished
   bool hedged = false;
   std::optional<std::size_t> winner;
   for (;;) {
@@ -194,7 +218,8 @@ asio::awaitable<Content> GatewayFetcher::fetch_hedged(std::vector<std::size_t> o
     if (winner || race->running == 0) break;
     bool may_hedge = !hedged && race->running == 1 && race->attempts.size() < race->order.size();
     if (may_hedge && Clock::now() >= hedge_at) {
-      hedged = true;
+      hedged = true;  // once, and only with a socket to spare
+      if (slots_ && !(hedge_slot = slots_->try_acquire())) continue;
       if (metrics_) metrics_->hedges_started.fetch_add(1, std::memory_order_relaxed);
       start(race, true);
       continue;

@@ -19,14 +19,22 @@ std::optional<std::string> from_environment(std::string_view name) {
   return value ? std::optional<std::string>(value) : std::nullopt;
 }
 
-void lower_connection_limit(ocipfs::Config& config) {
+// Client connections and gateway sockets, lowered to fit the open-file limit (descriptor_budget).
+void fit_descriptor_limit(ocipfs::Config& config) {
   auto open_file_limit = ocipfs::raise_open_file_limit();
-  auto& wanted = config.limits.max_connections;
-  if (auto budget = ocipfs::connection_budget(wanted, open_file_limit); budget < wanted) {
-    spdlog::warn("--max-connections lowered from {} to {}: the open-file limit is {}", wanted,
-                 budget, open_file_limit);
-    wanted = budget;
-  }
+  auto& connections = config.limits.max_connections;
+  auto& fetches = config.gateway.max_fetches;
+  std::size_t idle = std::size_t{config.listen.threads} * config.gateway.urls.size() *
+                     config.gateway.client.max_idle_per_origin;
+  auto budget = ocipfs::descriptor_budget(connections, fetches, idle, open_file_limit);
+  if (budget.gateway_fetches < fetches)
+    spdlog::warn("--max-gateway-fetches lowered from {} to {}: the open-file limit is {}", fetches,
+                 budget.gateway_fetches, open_file_limit);
+  if (budget.connections < connections)
+    spdlog::warn("--max-connections lowered from {} to {}: the open-file limit is {}", connections,
+                 budget.connections, open_file_limit);
+  connections = budget.connections;
+  fetches = budget.gateway_fetches;
 }
 
 void announce(const ocipfs::Config& config, std::uint16_t port) {
@@ -104,7 +112,7 @@ int main(int argc, char** argv) {
   const auto& log = config.log;
   ocipfs::setup_logging(log.json ? ocipfs::LogFormat::json : ocipfs::LogFormat::text, log.level,
                         log.project);
-  lower_connection_limit(config);
+  fit_descriptor_limit(config);
   try {
     serve(config);
   } catch (const std::exception& error) {

@@ -153,6 +153,19 @@ void Metrics::render_fetches(std::string& out) const {
   header(out, "ocipfs_gateway_hedges_won_total", "counter",
          "Hedged fetches answered by the gateway asked last.");
   sample(out, "ocipfs_gateway_hedges_won_total", "", hedges_won.load(std::memory_order_relaxed));
+  render_fetch_slots(out);
+}
+
+void Metrics::render_fetch_slots(std::string& out) const {
+  header(out, "ocipfs_gateway_fetches_in_flight", "gauge",
+         "Gateway fetches under way (at most --max-gateway-fetches).");
+  sample(out, "ocipfs_gateway_fetches_in_flight", "", fetches_in_flight.load());
+  header(out, "ocipfs_gateway_fetches_waiting", "gauge",
+         "Fetches waiting for one of the --max-gateway-fetches slots.");
+  sample(out, "ocipfs_gateway_fetches_waiting", "", fetches_waiting.load());
+  header(out, "ocipfs_gateway_fetches_refused_total", "counter",
+         "Fetches answered 503: no slot was free before their deadline.");
+  sample(out, "ocipfs_gateway_fetches_refused_total", "", fetches_refused.load());
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
@@ -21,6 +22,7 @@
 #include "asio_tokens.hpp"
 #include "ocipfs/caching_resolver.hpp"
 #include "ocipfs/endpoints.hpp"
+#include "ocipfs/fetch_slots.hpp"
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_fetcher.hpp"
 #include "ocipfs/gateway_health.hpp"
@@ -50,7 +52,6 @@ std::string refusal_bytes(std::size_t max_connections) {
       error_response(service_unavailable("too many connections (" +
                                          std::to_string(max_connections) + " are open); try again"),
                      false);
-  response.add("Retry-After", "1");
   std::string out;
   serialize_head(response, Persistence::close, out);
   out += response.body;
@@ -107,10 +108,10 @@ std::vector<std::string> gateway_names(const Config& config) {
 // still holds, which unregister from `connections` (declared before it).
 struct Worker {
   Worker(const Config& config, GatewayHealth& health, ResolverShared& shared, Metrics& metrics,
-         Operations& operations)
+         Operations& operations, FetchSlots& slots)
       : client(ioc.get_executor(), config.gateway.client),
         fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics,
-                config.gateway.hedge),
+                config.gateway.hedge, &slots, config.gateway.client.timeout),
         resolver(fetcher, shared, wait_limit(config)),
         handler(resolver, config.gateway.redirect),
         endpoints(handler, operations),
@@ -134,6 +135,7 @@ struct Server::Impl {
   GatewayHealth health;
   ResolverShared shared;
   Metrics metrics;
+  FetchSlots fetch_slots;  // before the workers, whose fetches hold slots
   Operations operations;
   std::atomic<std::int64_t> active_connections{0};
   std::atomic<int> refusals_in_flight{0};
@@ -149,6 +151,7 @@ struct Server::Impl {
         health(cfg.gateway.urls.size()),
         shared(cfg.cache.bytes, cfg.cache.failure_ttl),
         metrics(gateway_names(cfg)),
+        fetch_slots(cfg.gateway.max_fetches, &metrics),
         operations(cfg.ready, health, metrics, shared, [this] { start_probe(); }),
         refusal(refusal_bytes(cfg.limits.max_connections)),
         workers(make_workers()),
@@ -159,7 +162,8 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> make_workers() {
     std::vector<std::unique_ptr<Worker>> out;
     for (unsigned i = 0; i < std::max(1u, config.listen.threads); ++i)
-      out.push_back(std::make_unique<Worker>(config, health, shared, metrics, operations));
+      out.push_back(
+          std::make_unique<Worker>(config, health, shared, metrics, operations, fetch_slots));
     return out;
   }
 
@@ -310,10 +314,17 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   asio::co_spawn(impl.workers[0]->ioc, impl.drain(grace), log_escaped);
 }
 
-std::size_t connection_budget(std::size_t wanted, std::uint64_t open_file_limit) {
+DescriptorBudget descriptor_budget(std::size_t connections, std::size_t gateway_fetches,
+                                   std::size_t idle_gateway_sockets,
+                                   std::uint64_t open_file_limit) {
   std::uint64_t room = open_file_limit - open_file_limit / 8;
   room = room > 16 ? room - 16 : 1;
-  return static_cast<std::size_t>(std::min<std::uint64_t>(wanted, room));
+  const std::uint64_t idle = std::min<std::uint64_t>(idle_gateway_sockets, room / 2);
+  const std::uint64_t fetches =
+      std::clamp<std::uint64_t>(gateway_fetches, 1, std::max<std::uint64_t>(room / 2 - idle, 1));
+  const std::uint64_t left = room > fetches + idle ? room - fetches - idle : 1;
+  return {static_cast<std::size_t>(std::clamp<std::uint64_t>(connections, 1, left)),
+          static_cast<std::size_t>(fetches)};
 }
 
 std::uint64_t raise_open_file_limit() {

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -539,6 +540,16 @@ class Daemon {
     return exit_status_;
   }
 
+  // Open descriptors (/proc/PID/fd), or 0.
+  std::size_t descriptors() const {
+    std::error_code ec;
+    std::size_t count = 0;
+    for (std::filesystem::directory_iterator it("/proc/" + std::to_string(pid_) + "/fd", ec), end;
+         !ec && it != end; it.increment(ec))
+      ++count;
+    return count;
+  }
+
   // Resident memory in KiB (VmRSS), or -1.
   long rss_kib() const {
     std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
@@ -871,10 +882,74 @@ TEST_F(Abuse, ConnectionLimitRefusesWith503) {
 // b2. Out of descriptors: under an open-file limit of 256, ocipfsd lowers its connection limit to
 // fit. A flood far past it is refused (503, or a plain close once 64 refusals are under way) and
 // never left hanging; the connections it holds are untouched, and it serves again afterwards.
+// The first probe's storm: thousands of distinct cold CIDs at once, against a gateway that never
+// answers. With --max-gateway-fetches the gateway never sees more connections than that; the
+// fetches past it wait for a slot within their deadline and then get an honest 503 (504 for
+// those the gateway kept waiting); ocipfsd's descriptors and memory stay bounded; a warm manifest
+// is served meanwhile as usual.
+TEST_F(Abuse, ColdStormIsBoundedByTheGatewayFetchSlots) {
+  constexpr std::size_t storm = 2000;
+  constexpr std::size_t slots = 16;
+  gateway.set_default({testing::FakeReply::Kind::silent, 200, "", {}});
+  auto daemon = start({"--max-gateway-fetches=16", "--gateway-timeout=2s", "--failure-ttl=0",
+                       "--idle-timeout=30s"});
+  ASSERT_TRUE(daemon->started());
+  warm(*daemon);
+  const long rss_before = daemon->rss_kib();
+  const std::size_t descriptors_before = daemon->descriptors();
+
+  std::vector<Flow> flows(storm);
+  auto sockets = open_connections(daemon->port(), storm);
+  ASSERT_EQ(sockets.size(), storm);
+  for (std::size_t i = 0; i < storm; ++i) {
+    std::string cid = testing::raw_cid_of(testing::layer_manifest_json("cold" + std::to_string(i)));
+    flows[i].socket = std::move(sockets[i]);
+    flows[i].outgoing = "GET /v2/layer/" + cid + "/manifests/latest HTTP/1.1\r\nHost: x\r\n" +
+                        "Connection: close\r\n\r\n";
+  }
+  long rss_peak = rss_before;
+  std::size_t descriptors_peak = descriptors_before, waiting_peak = 0;
+  Prober prober(*daemon, ordinary());
+  auto started = Clock::now();
+  bool all_closed = drive(flows, started + 30s, [&] {
+    rss_peak = std::max(rss_peak, daemon->rss_kib());
+    descriptors_peak = std::max(descriptors_peak, daemon->descriptors());
+    auto waiting = daemon->metric("ocipfs_gateway_fetches_waiting");
+    waiting_peak = std::max(waiting_peak, static_cast<std::size_t>(waiting.value_or(0)));
+    return true;
+  });
+  const auto& latencies = prober.finish();
+  EXPECT_TRUE(all_closed) << "requests still unanswered after 30 s";
+
+  std::map<unsigned, std::size_t> statuses;
+  for (auto& flow : flows) {
+    auto reply = take_reply(flow.socket.inbox, false).value_or(Reply{});
+    ++statuses[reply.status];
+    if (reply.status == 503) {
+      EXPECT_EQ(reply.header("retry-after"), "1");
+      EXPECT_THAT(reply.body, HasSubstr("--max-gateway-fetches"));
+    }
+  }
+  std::printf(
+      "[ storm    ] %zu cold CIDs, --max-gateway-fetches=%zu: %zu answered 503 and %zu 504 in "
+      "%.0f ms; gateway connections at most %zu; %zu fetches waiting at most; descriptors %zu -> "
+      "%zu at most; resident %s -> %s at most\n",
+      storm, slots, statuses[503], statuses[504], ms_since(started), gateway.max_open_connections(),
+      waiting_peak, descriptors_before, descriptors_peak, mib(rss_before).c_str(),
+      mib(rss_peak).c_str());
+  EXPECT_EQ(statuses[503] + statuses[504], storm);
+  EXPECT_GT(statuses[503], storm / 2);
+  EXPECT_LE(gateway.max_open_connections(), slots);
+  EXPECT_LE(descriptors_peak, descriptors_before + storm + slots + 16);
+  EXPECT_GT(daemon->metric("ocipfs_gateway_fetches_refused_total").value_or(0), 0.0);
+  expect_served_well(latencies, "during the storm of cold CIDs");
+}
+
 TEST_F(Abuse, ConnectionLimitFitsTheDescriptorLimit) {
   constexpr rlim_t open_files = 256;
   constexpr std::size_t total = 600;
-  const std::size_t budget = connection_budget(16384, open_files);
+  // Two threads of 16 idle connections to the one gateway, 256 fetches wanted.
+  const std::size_t budget = descriptor_budget(16384, 256, 2 * 16, open_files).connections;
   auto daemon = start({"--idle-timeout=30s"}, open_files);
   ASSERT_TRUE(daemon->started());
   EXPECT_THAT(daemon->log(),

@@ -217,12 +217,24 @@ TEST_F(ServerTest, ConnectionsOverTheLimitAreRefusedCleanly) {
   EXPECT_THAT(metrics, Not(HasSubstr("ocipfs_connections_refused_total 0\n")));
 }
 
-TEST(ConnectionBudget, KeepsAnEighthOfTheDescriptorsForGateways) {
-  EXPECT_EQ(connection_budget(16384, 1'048'576), 16384u);
-  EXPECT_EQ(connection_budget(16384, 20'000), 16384u);
-  EXPECT_EQ(connection_budget(16384, 1024), 880u);
-  EXPECT_EQ(connection_budget(100, 1024), 100u);
-  EXPECT_EQ(connection_budget(16384, 8), 1u);
+TEST(DescriptorBudget, ClientsAndGatewaySocketsFitTheLimit) {
+  auto budget = [](std::size_t connections, std::size_t fetches, std::size_t idle,
+                   std::uint64_t limit) {
+    auto fit = descriptor_budget(connections, fetches, idle, limit);
+    // An eighth and 16 kept for the process, then at most half of the rest for gateways.
+    std::uint64_t room = limit - limit / 8 > 16 ? limit - limit / 8 - 16 : 1;
+    EXPECT_LE(fit.connections + fit.gateway_fetches + std::min<std::uint64_t>(idle, room / 2),
+              std::max<std::uint64_t>(room, 2));
+    return std::pair{fit.connections, fit.gateway_fetches};
+  };
+  using Fit = std::pair<std::size_t, std::size_t>;
+  EXPECT_EQ(budget(16384, 256, 32, 1'048'576), (Fit{16384, 256}));
+  EXPECT_EQ(budget(16384, 256, 32, 20'000), (Fit{16384, 256}));
+  EXPECT_EQ(budget(16384, 256, 32, 1024), (Fit{592, 256}));   // 880 of room
+  EXPECT_EQ(budget(16384, 5000, 32, 1024), (Fit{440, 408}));  // fetches lowered to half
+  EXPECT_EQ(budget(100, 256, 32, 1024), (Fit{100, 256}));
+  EXPECT_EQ(budget(16384, 256, 32, 256), (Fit{104, 72}));
+  EXPECT_EQ(budget(16384, 256, 32, 8), (Fit{1, 1}));
 }
 
 TEST_F(ServerTest, IdleConnectionsAreClosed) {

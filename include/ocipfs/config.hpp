@@ -48,6 +48,9 @@ struct GatewayConfig {
   // --hedge-after: auto by default; its ceiling is half the gateway timeout, and a fixed delay
   // is shorter than the timeout.
   HedgePolicy hedge;
+  // --max-gateway-fetches: gateway sockets in use at once in the whole process (a hedge takes a
+  // second one). Lowered at start to what the file-descriptor limit allows (descriptor_budget).
+  std::size_t max_fetches = 256;
 };
 
 struct CacheConfig {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <boost/system/error_code.hpp>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -11,17 +12,18 @@
 namespace ocipfs {
 
 enum class FetchFault {
-  not_found,     // 404 or 410
-  rate_limited,  // 429
-  bad_status,    // any other non-2xx answer
-  timeout,       // the deadline passed
-  unreachable,   // DNS, connect or TLS failed, or the connection broke
-  garbage,       // not HTTP, or a broken HTTP message
-  too_large,     // the body is over the cap
-  bad_redirect,  // too many redirects, or to somewhere that is not http(s)
-  mismatch,      // an answer that is not the content the CID names
+  not_found,        // 404 or 410
+  rate_limited,     // 429
+  bad_status,       // any other non-2xx answer
+  timeout,          // the deadline passed
+  unreachable,      // DNS, connect or TLS failed, or the connection broke
+  garbage,          // not HTTP, or a broken HTTP message
+  too_large,        // the body is over the cap
+  bad_redirect,     // too many redirects, or to somewhere that is not http(s)
+  mismatch,         // an answer that is not the content the CID names
+  local_resources,  // ocipfsd itself was out of descriptors or memory: no fault of the gateway
 };
-inline constexpr std::size_t fetch_fault_count = 9;
+inline constexpr std::size_t fetch_fault_count = 10;
 
 struct FetchResponse {
   unsigned status = 200;
@@ -39,5 +41,9 @@ struct FetchFailure {
 
 // The metrics label of a fault, e.g. "not_found".
 std::string_view fault_label(FetchFault fault);
+
+// True for the errors that say ocipfsd itself is short of something (EMFILE, ENFILE, ENOMEM,
+// ENOBUFS): a local_resources fault, never a gateway's timeout or failure.
+bool is_local_resource_error(const boost::system::error_code& ec);
 
 }  // namespace ocipfs

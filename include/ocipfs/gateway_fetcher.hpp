@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -13,6 +14,7 @@
 namespace ocipfs {
 
 class CancelSignal;
+class FetchSlots;
 class GatewayClient;
 class GatewayHealth;
 class Metrics;
@@ -20,12 +22,16 @@ struct Judgement;
 
 class GatewayFetcher final : public ContentSource {
  public:
-  // `client`, `health` and `metrics` (optional) must outlive the fetcher; `health` and the
-  // metrics' gateways are indexed like `gateways`. `verify` off takes answers as they are.
-  // `hedge` (hedge.hpp) is off unless given.
+  // `client`, `health`, `metrics` and `slots` (both optional) must outlive the fetcher; `health`
+  // and the metrics' gateways are indexed like `gateways`. `verify` off takes answers as they
+  // are. `hedge` (hedge.hpp) is off unless given. With `slots`, a fetch holds one of them, and a
+  // hedge a second one when one is free at once; a fetch waits at most `slot_wait` for its slot,
+  // then fails with 503 UNAVAILABLE (never cached).
   GatewayFetcher(GatewayClient& client, std::vector<HttpUrl> gateways, GatewayHealth& health,
                  bool verify, Metrics* metrics = nullptr,
-                 HedgePolicy hedge = HedgePolicy{HedgePolicy::Mode::off});
+                 HedgePolicy hedge = HedgePolicy{HedgePolicy::Mode::off},
+                 FetchSlots* slots = nullptr,
+                 std::chrono::milliseconds slot_wait = std::chrono::seconds(30));
 
   // The document's bytes, proven, or the error the failover decided (gateway_failover.hpp).
   // An identity CID carries its content: nothing is fetched.
@@ -51,6 +57,7 @@ class GatewayFetcher final : public ContentSource {
   // gateway. Returns the index of a winning attempt, if any.
   std::optional<std::size_t> settle(const std::shared_ptr<Race>& race);
   Content verdict(const Race& race) const;
+  RegistryError no_slot(const Cid& cid, DocumentKind kind) const;  // 503, said so
   // One gateway's answer, judged; its metrics and latency, unless `cancel` was cancelled.
   boost::asio::awaitable<Judgement> ask(std::size_t gateway, const Cid& cid, DocumentKind kind,
                                         CancelSignal* cancel = nullptr);
@@ -62,6 +69,8 @@ class GatewayFetcher final : public ContentSource {
   bool verify_;
   Metrics* metrics_;
   HedgePolicy hedge_;
+  FetchSlots* slots_;
+  std::chrono::milliseconds slot_wait_;
 };
 
 }  // namespace ocipfs

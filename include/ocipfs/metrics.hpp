@@ -48,6 +48,9 @@ class Metrics {
   std::atomic<std::uint64_t> refused_connections{0};  // over --max-connections
   std::atomic<std::uint64_t> hedges_started{0};       // fetches that also asked the next gateway
   std::atomic<std::uint64_t> hedges_won{0};           // ... whose answer came from that gateway
+  std::atomic<std::int64_t> fetches_in_flight{0};     // gateway sockets in use (fetch_slots.hpp)
+  std::atomic<std::int64_t> fetches_waiting{0};       // fetches waiting for a slot
+  std::atomic<std::uint64_t> fetches_refused{0};      // ... that waited past their deadline
 
   // The whole exposition. `images` and `documents` are the caches' current figures.
   std::string render(const CacheStats& images, const CacheStats& documents) const;
@@ -61,6 +64,7 @@ class Metrics {
   void fetch_done(std::size_t gateway, std::size_t outcome, std::chrono::nanoseconds duration);
   void render_requests(std::string& out) const;
   void render_fetches(std::string& out) const;
+  void render_fetch_slots(std::string& out) const;
 
   std::vector<std::string> gateways_;
   std::array<std::array<std::atomic<std::uint64_t>, statuses.size()>, route_labels> requests_{};

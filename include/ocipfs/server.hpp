@@ -32,9 +32,16 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// How many client connections fit in `open_file_limit` descriptors, at most `wanted`. An eighth
-// of the limit is kept for gateway connections, logs and the process's own descriptors.
-std::size_t connection_budget(std::size_t wanted, std::uint64_t open_file_limit);
+// What fits in `open_file_limit` descriptors: an eighth of it and 16 more are kept for logs and
+// the process's own. Of the rest, gateway sockets (fetches under way, and the
+// `idle_gateway_sockets` kept alive) get at most half, and client connections what is left.
+// Each is at most what is wanted and at least 1.
+struct DescriptorBudget {
+  std::size_t connections = 1;
+  std::size_t gateway_fetches = 1;
+};
+DescriptorBudget descriptor_budget(std::size_t connections, std::size_t gateway_fetches,
+                                   std::size_t idle_gateway_sockets, std::uint64_t open_file_limit);
 
 // Raises this process's soft open-file limit to its hard limit; returns the soft limit now.
 std::uint64_t raise_open_file_limit();

@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -103,6 +104,8 @@ struct FakeGateway::Impl {
   std::size_t connections = 0;
   std::size_t hang_ups = 0;
   std::size_t unasked = 0;
+  std::size_t open = 0;
+  std::size_t max_open = 0;
   std::thread thread;
 
   FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept) {
@@ -130,9 +133,26 @@ struct FakeGateway::Impl {
     return out;
   }
 
-  asio::awaitable<void> serve_plain(tcp::socket socket) { co_await serve(socket); }
+  // Counts a connection open from its accept to the end of its coroutine.
+  struct OpenConnection {
+    Impl& gateway;
+    explicit OpenConnection(Impl& g) : gateway(g) {
+      std::lock_guard lock(gateway.mutex);
+      gateway.max_open = std::max(gateway.max_open, ++gateway.open);
+    }
+    ~OpenConnection() {
+      std::lock_guard lock(gateway.mutex);
+      --gateway.open;
+    }
+  };
+
+  asio::awaitable<void> serve_plain(tcp::socket socket) {
+    OpenConnection counted(*this);
+    co_await serve(socket);
+  }
 
   asio::awaitable<void> serve_tls(tcp::socket socket) {
+    OpenConnection counted(*this);
     asio::ssl::stream<tcp::socket> stream(std::move(socket), tls);
     auto [ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_tuple);
     if (!ec) co_await serve(stream);
@@ -205,6 +225,10 @@ struct FakeGateway::Impl {
           asio::steady_timer timer(socket.get_executor(), std::chrono::hours(1));
           co_await timer.async_wait(use_tuple);
           co_return;
+        }
+        case FakeReply::Kind::silent: {
+          co_await socket.lowest_layer().async_wait(tcp::socket::wait_read, use_tuple);
+          co_return;  // readable with nothing asked: the client has hung up
         }
         case FakeReply::Kind::close:
           co_return;
@@ -311,6 +335,11 @@ std::size_t FakeGateway::connection_count() const {
 std::size_t FakeGateway::hang_up_count() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->hang_ups;
+}
+
+std::size_t FakeGateway::max_open_connections() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->max_open;
 }
 
 std::size_t FakeGateway::unasked_count() const {

@@ -14,6 +14,7 @@ struct FakeReply {
   enum class Kind {
     respond,       // an HTTP answer built from the fields below
     never_answer,  // read the request, then keep the connection open and silent
+    silent,        // never_answer, until the client hangs up (then the connection is closed)
     raw,           // send `body` as raw bytes, then close
     close,         // close the connection without a word
     endless,       // a 200 whose chunked body never ends
@@ -56,6 +57,8 @@ class FakeGateway {
   // Requests for `path`; a request with a query also counts for its path without it.
   std::size_t request_count(const std::string& path) const;
   std::size_t connection_count() const;
+  // The most connections that were open at once (one is open until the gateway closes it).
+  std::size_t max_open_connections() const;
   // Connections the client closed while their answer was being delayed (FakeReply::delay).
   std::size_t hang_up_count() const;
   // Times the `unasked` bytes of a reply were written.
