@@ -15,6 +15,7 @@
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_failover.hpp"
 #include "ocipfs/gateway_health.hpp"
+#include "ocipfs/log.hpp"
 #include "ocipfs/metrics.hpp"
 #include "ocipfs/repository.hpp"
 #include "ocipfs/text.hpp"
@@ -116,9 +117,15 @@ void GatewayFetcher::failed(std::size_t index, const std::string& cid_text,
     return;
   }
   unsigned in_a_row = health_.failed(index, GatewayHealth::Clock::now(), failure.retry_after);
-  spdlog::warn("gateway {} failed for {} ({} in a row): {}{}", gateways_[index].origin(), cid_text,
-               in_a_row, failure.message,
-               failure.detail.empty() ? "" : " [" + failure.detail + "]");
+  std::uint64_t suppressed = 0;
+  if (!warnings_.ready(suppressed)) {
+    if (metrics_) metrics_->warnings_suppressed.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  spdlog::warn("gateway {} failed for {} ({} in a row): {}{}{}", gateways_[index].origin(),
+               cid_text, in_a_row, failure.message,
+               failure.detail.empty() ? "" : " [" + failure.detail + "]",
+               suppressed ? " (and " + std::to_string(suppressed) + " more since the last)" : "");
 }
 
 boost::asio::awaitable<Content> GatewayFetcher::fetch(const Cid& cid, DocumentKind kind) {

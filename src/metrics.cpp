@@ -166,6 +166,9 @@ void Metrics::render_fetch_slots(std::string& out) const {
   header(out, "ocipfs_gateway_fetches_refused_total", "counter",
          "Fetches answered 503: no slot was free before their deadline.");
   sample(out, "ocipfs_gateway_fetches_refused_total", "", fetches_refused.load());
+  header(out, "ocipfs_log_warnings_suppressed_total", "counter",
+         "Repeated warnings (gateway failures) held back: a line a second is logged.");
+  sample(out, "ocipfs_log_warnings_suppressed_total", "", warnings_suppressed.load());
 }
 
 namespace {

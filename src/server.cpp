@@ -27,6 +27,7 @@
 #include "ocipfs/gateway_fetcher.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/handler.hpp"
+#include "ocipfs/log.hpp"
 #include "ocipfs/metrics.hpp"
 #include "ocipfs/operations.hpp"
 #include "session.hpp"
@@ -57,28 +58,6 @@ std::string refusal_bytes(std::size_t max_connections) {
   out += response.body;
   return out;
 }
-
-// Logs at most one line per `interval` (a thread's own: each caller keeps its own).
-class LogThrottle {
- public:
-  explicit LogThrottle(std::chrono::seconds interval) : interval_(interval) {}
-  // True when it is time to log; `suppressed` is how many were skipped since the last line.
-  bool ready(std::uint64_t& suppressed) {
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < interval_) {
-      ++skipped_;
-      return false;
-    }
-    last_ = now;
-    suppressed = std::exchange(skipped_, 0);
-    return true;
-  }
-
- private:
-  std::chrono::seconds interval_;
-  std::chrono::steady_clock::time_point last_{};
-  std::uint64_t skipped_ = 0;
-};
 
 // An exception that escapes a coroutine started on its own is logged, never lost.
 void log_escaped(std::exception_ptr error) {

@@ -54,5 +54,17 @@ TEST(Log, AccessLineInCloudLoggingFormat) {
   EXPECT_EQ(json::parse(access_json(record, ""))["severity"], "ERROR");
 }
 
+TEST(LogThrottle, OneLineAnIntervalAndACountOfTheRest) {
+  LogThrottle throttle(std::chrono::hours(1));
+  std::uint64_t suppressed = 99;
+  EXPECT_TRUE(throttle.ready(suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(throttle.ready(suppressed));
+  LogThrottle every_time(std::chrono::seconds(0));
+  EXPECT_TRUE(every_time.ready(suppressed));
+  EXPECT_TRUE(every_time.ready(suppressed));
+  EXPECT_EQ(suppressed, 0u);
+}
+
 }  // namespace
 }  // namespace ocipfs

@@ -533,6 +533,17 @@ TEST_F(ServerTest, VerifiedFetchesAskForTheirFormatInTheUrlToo) {
   EXPECT_EQ(gateway.requests().back(), "GET /ipfs/" + testing::manifest_cid + "?format=raw");
 }
 
+// A storm of failing CIDs logs a warning a second (with a count of the rest), not one each.
+TEST_F(ServerTest, RepeatedGatewayWarningsAreThrottledAndCounted) {
+  for (int i = 0; i < 20; ++i) {
+    auto missing = testing::raw_cid_of("missing " + std::to_string(i));
+    EXPECT_EQ(get("/v2/layer/" + missing + "/manifests/latest").status, 404u);
+  }
+  auto metrics = get("/metrics").body;
+  EXPECT_THAT(metrics, HasSubstr("ocipfs_log_warnings_suppressed_total "));
+  EXPECT_THAT(metrics, Not(HasSubstr("ocipfs_log_warnings_suppressed_total 0\n")));
+}
+
 TEST_F(ServerTest, MetricsCountWhatHappened) {
   EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
   EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);

@@ -9,6 +9,7 @@
 
 #include "ocipfs/hedge.hpp"
 #include "ocipfs/http_url.hpp"
+#include "ocipfs/log.hpp"
 #include "ocipfs/resolver.hpp"
 
 namespace ocipfs {
@@ -71,6 +72,7 @@ class GatewayFetcher final : public ContentSource {
   HedgePolicy hedge_;
   FetchSlots* slots_;
   std::chrono::milliseconds slot_wait_;
+  LogThrottle warnings_{std::chrono::seconds(1)};  // a storm of failures logs a line a second
 };
 
 }  // namespace ocipfs

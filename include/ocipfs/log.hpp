@@ -2,8 +2,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ocipfs {
 
@@ -12,6 +14,29 @@ enum class LogFormat { text, json };
 // Configures the process-wide loggers (spdlog) once, at start. `project` names the Google Cloud
 // project for trace correlation ("" when unknown).
 void setup_logging(LogFormat format, std::string_view level, std::string project = {});
+
+// Lets at most one line through per `interval`, and counts those held back: for warnings that
+// a storm would repeat. Not thread-safe: each thread keeps its own.
+class LogThrottle {
+ public:
+  explicit LogThrottle(std::chrono::seconds interval) : interval_(interval) {}
+  // True when it is time to log; `suppressed` is how many were skipped since the last line.
+  bool ready(std::uint64_t& suppressed) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < interval_) {
+      ++skipped_;
+      return false;
+    }
+    last_ = now;
+    suppressed = std::exchange(skipped_, 0);
+    return true;
+  }
+
+ private:
+  std::chrono::seconds interval_;
+  std::chrono::steady_clock::time_point last_{};
+  std::uint64_t skipped_ = 0;
+};
 
 // One answered request.
 struct AccessRecord {

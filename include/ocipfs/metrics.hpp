@@ -51,6 +51,7 @@ class Metrics {
   std::atomic<std::int64_t> fetches_in_flight{0};     // gateway sockets in use (fetch_slots.hpp)
   std::atomic<std::int64_t> fetches_waiting{0};       // fetches waiting for a slot
   std::atomic<std::uint64_t> fetches_refused{0};      // ... that waited past their deadline
+  std::atomic<std::uint64_t> warnings_suppressed{0};  // repeated warnings not logged
 
   // The whole exposition. `images` and `documents` are the caches' current figures.
   std::string render(const CacheStats& images, const CacheStats& documents) const;
