@@ -89,6 +89,21 @@ rlim_t descriptor_limit() {
   return limit.rlim_cur;
 }
 
+// Resident-memory bounds hold for plain and ASan builds. The daemon under test is built like this
+// test (daemon_path), and ThreadSanitizer keeps far more per allocation and per thread: 10,000
+// idle connections took 19 KiB each under it, not 6.
+#if defined(__SANITIZE_THREAD__)
+constexpr long memory_factor = 4;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr long memory_factor = 4;
+#else
+constexpr long memory_factor = 1;
+#endif
+#else
+constexpr long memory_factor = 1;
+#endif
+
 // --- HTTP answers, parsed by hand: the test must see exactly what went over the wire ---
 
 struct Reply {
@@ -801,7 +816,7 @@ TEST_F(Abuse, TenThousandIdleConnections) {
       "[ storm    ] ocipfsd VmRSS %s before, %s with %zu idle connections (%.1f KiB each)\n",
       mib(rss_before).c_str(), mib(rss_storm).c_str(), storm.size(),
       static_cast<double>(rss_storm - rss_before) / static_cast<double>(storm_size));
-  EXPECT_LT(rss_storm, 200 * 1024) << "VmRSS with 10,000 idle connections";
+  EXPECT_LT(rss_storm, memory_factor * 200 * 1024) << "VmRSS with 10,000 idle connections";
   // Not one was closed or written to: the idle timeout is a minute.
   EXPECT_EQ(count_disturbed(storm), 0u);
   EXPECT_EQ(count_disturbed(few), 0u);
@@ -1280,7 +1295,7 @@ TEST_F(Abuse, ClientsThatNeverReadAreClosed) {
   long rss_after = daemon->rss_kib();
   std::printf("[ deaf     ] ocipfsd VmRSS %s before, %s at most during, %s after\n",
               mib(rss_before).c_str(), mib(rss_peak).c_str(), mib(rss_after).c_str());
-  EXPECT_LT(rss_peak - rss_before, 64 * 1024);
+  EXPECT_LT(rss_peak - rss_before, memory_factor * 64 * 1024);
   expect_served_well(latencies, "beside clients that never read:");
   double gauge = 0;
   EXPECT_TRUE(open_connections_reach(*daemon, 1, 5s, &gauge)) << "the gauge stays at " << gauge;
@@ -1488,7 +1503,7 @@ TEST_F(Abuse, OversizedRequestsAndGarbageAreRefused) {
       "[ oversize ] 20 floods of 1 MiB refused in %.0f ms; VmRSS %s before, %s at most, "
       "%s after\n",
       ms_since(started), mib(rss_before).c_str(), mib(rss_peak).c_str(), mib(rss_after).c_str());
-  EXPECT_LT(rss_peak - rss_before, 16 * 1024);
+  EXPECT_LT(rss_peak - rss_before, memory_factor * 16 * 1024);
   EXPECT_EQ(daemon->get("/v2/").status, 200u);
   EXPECT_EQ(daemon->stop(), 0);
 }
