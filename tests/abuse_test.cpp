@@ -903,7 +903,7 @@ TEST_F(Abuse, ConnectionLimitRefusesWith503) {
 // those the gateway kept waiting); ocipfsd's descriptors and memory stay bounded; a warm manifest
 // is served meanwhile as usual.
 TEST_F(Abuse, ColdStormIsBoundedByTheGatewayFetchSlots) {
-  constexpr std::size_t storm = 2000;
+  constexpr std::size_t storm = 5000;
   constexpr std::size_t slots = 16;
   gateway.set_default({testing::FakeReply::Kind::silent, 200, "", {}});
   auto daemon = start({"--max-gateway-fetches=16", "--gateway-timeout=2s", "--failure-ttl=0",

@@ -105,6 +105,27 @@ TEST(Failover, TheWorstOfSeveralDecides) {
             bad_gateway("bad gateway fetching layer manifest bafk1: a answered 404; b refused"));
 }
 
+// The first probe: past the descriptor limit, socket() failed with EMFILE and the client was told
+// the gateway "did not answer within 10s". A shortage of ocipfsd's own is a 503 that says so.
+TEST(Failover, OcipfsdsOwnShortageIsNeverAGatewayTimeout) {
+  namespace errc = boost::system::errc;
+  for (auto local : {errc::too_many_files_open, errc::too_many_files_open_in_system,
+                     errc::not_enough_memory, errc::no_buffer_space})
+    EXPECT_TRUE(is_local_resource_error(errc::make_error_code(local)));
+  for (auto remote : {errc::timed_out, errc::connection_refused, errc::operation_canceled})
+    EXPECT_FALSE(is_local_resource_error(errc::make_error_code(remote)));
+
+  Failover starved(DocumentKind::layer, "bafk1", 2);
+  starved.failed(failure(FetchFault::timeout, "a did not answer within 1s"));
+  starved.failed(failure(FetchFault::local_resources,
+                         "ocipfsd is short of resources to reach b (Too many open files)"));
+  auto error = starved.verdict();
+  EXPECT_EQ(error.status, 503u);
+  EXPECT_EQ(error.code, ErrorCode::unavailable);
+  EXPECT_THAT(error.message, HasSubstr("Too many open files"));
+  EXPECT_EQ(fault_label(FetchFault::local_resources), "local_resources");
+}
+
 TEST(Failover, ALieIsRefusedEvenWithOneGateway) {
   Failover lied(DocumentKind::layer, "bafk1", 1);
   lied.failed(failure(FetchFault::mismatch, "a: the gateway returned content that does not match"));
