@@ -141,7 +141,8 @@ struct Gateway {
       http::request<http::empty_body> request;
       auto [ec, n] = co_await http::async_read(stream, buffer, request, use_tuple);
       if (ec) co_return;
-      std::string target(request.target());
+      // A path gateway: the query (?format=raw, ?format=car) does not change the file served.
+      std::string target(request.target().substr(0, request.target().find('?')));
       http::response<http::string_body> response{http::status::ok, 11};
       if (target == "/_stats") {
         // paths: distinct /ipfs/ paths fetched; most_per_path: the most any one was fetched.
