@@ -42,12 +42,16 @@ void FetchSlots::count_waiting(std::ptrdiff_t change) {
   if (metrics_) metrics_->fetches_waiting.fetch_add(change, std::memory_order_relaxed);
 }
 
-FetchSlots::Slot FetchSlots::try_acquire() {
-  std::lock_guard lock(mutex_);
-  if (in_use_ >= limit_ || !waiters_.empty()) return Slot();
+bool FetchSlots::take_free() {
+  if (in_use_ >= limit_ || !waiters_.empty()) return false;
   ++in_use_;
   count_in_use(1);
-  return Slot(this);
+  return true;
+}
+
+FetchSlots::Slot FetchSlots::try_acquire() {
+  std::lock_guard lock(mutex_);
+  return take_free() ? Slot(this) : Slot();
 }
 
 asio::awaitable<FetchSlots::Slot> FetchSlots::acquire(Clock::time_point deadline) {
@@ -56,11 +60,7 @@ asio::awaitable<FetchSlots::Slot> FetchSlots::acquire(Clock::time_point deadline
   waiter->wake.expires_at(deadline);
   {
     std::lock_guard lock(mutex_);
-    if (in_use_ < limit_ && waiters_.empty()) {  // freed since
-      ++in_use_;
-      count_in_use(1);
-      co_return Slot(this);
-    }
+    if (take_free()) co_return Slot(this);  // freed since
     waiters_.push_back(waiter);
     count_waiting(1);
   }

@@ -60,6 +60,12 @@ void sample(std::string& out, const std::string& name, const std::string& labels
   out += '\n';
 }
 
+// A metric of one series without labels: its HELP, TYPE and sample.
+void single(std::string& out, const char* name, const char* type, const char* help, auto value) {
+  header(out, name, type, help);
+  sample(out, name, "", value);
+}
+
 }  // namespace
 
 void Histogram::observe(std::chrono::nanoseconds duration) {
@@ -146,29 +152,26 @@ void Metrics::render_fetches(std::string& out) const {
   for (std::size_t g = 0; g < fetch_durations_.size(); ++g)
     fetch_durations_[g].render(out, "ocipfs_gateway_fetch_duration_seconds",
                                "gateway=\"" + label_value(gateways_[g]) + "\"");
-  header(out, "ocipfs_gateway_hedges_total", "counter",
+  single(out, "ocipfs_gateway_hedges_total", "counter",
          "Fetches that also asked the next gateway: the first had not answered within "
-         "--hedge-after.");
-  sample(out, "ocipfs_gateway_hedges_total", "", hedges_started.load(std::memory_order_relaxed));
-  header(out, "ocipfs_gateway_hedges_won_total", "counter",
-         "Hedged fetches answered by the gateway asked last.");
-  sample(out, "ocipfs_gateway_hedges_won_total", "", hedges_won.load(std::memory_order_relaxed));
+         "--hedge-after.",
+         hedges_started.load(std::memory_order_relaxed));
+  single(out, "ocipfs_gateway_hedges_won_total", "counter",
+         "Hedged fetches answered by the gateway asked last.",
+         hedges_won.load(std::memory_order_relaxed));
   render_fetch_slots(out);
 }
 
 void Metrics::render_fetch_slots(std::string& out) const {
-  header(out, "ocipfs_gateway_fetches_in_flight", "gauge",
-         "Gateway fetches under way (at most --max-gateway-fetches).");
-  sample(out, "ocipfs_gateway_fetches_in_flight", "", fetches_in_flight.load());
-  header(out, "ocipfs_gateway_fetches_waiting", "gauge",
-         "Fetches waiting for one of the --max-gateway-fetches slots.");
-  sample(out, "ocipfs_gateway_fetches_waiting", "", fetches_waiting.load());
-  header(out, "ocipfs_gateway_fetches_refused_total", "counter",
-         "Fetches answered 503: no slot was free before their deadline.");
-  sample(out, "ocipfs_gateway_fetches_refused_total", "", fetches_refused.load());
-  header(out, "ocipfs_log_warnings_suppressed_total", "counter",
-         "Repeated warnings (gateway failures) held back: a line a second is logged.");
-  sample(out, "ocipfs_log_warnings_suppressed_total", "", warnings_suppressed.load());
+  single(out, "ocipfs_gateway_fetches_in_flight", "gauge",
+         "Gateway fetches under way (at most --max-gateway-fetches).", fetches_in_flight.load());
+  single(out, "ocipfs_gateway_fetches_waiting", "gauge",
+         "Fetches waiting for one of the --max-gateway-fetches slots.", fetches_waiting.load());
+  single(out, "ocipfs_gateway_fetches_refused_total", "counter",
+         "Fetches answered 503: no slot was free before their deadline.", fetches_refused.load());
+  single(out, "ocipfs_log_warnings_suppressed_total", "counter",
+         "Repeated warnings (gateway failures) held back: a line a second is logged.",
+         warnings_suppressed.load());
 }
 
 namespace {
@@ -201,13 +204,13 @@ std::string Metrics::render(const CacheStats& images, const CacheStats& document
   render_requests(out);
   render_fetches(out);
   render_caches(out, images, documents);
-  header(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.");
-  sample(out, "ocipfs_requests_in_flight", "", in_flight.load());
-  header(out, "ocipfs_open_connections", "gauge", "Client connections open now.");
-  sample(out, "ocipfs_open_connections", "", connections.load());
-  header(out, "ocipfs_connections_refused_total", "counter",
-         "Client connections answered 503 and closed: --max-connections were open.");
-  sample(out, "ocipfs_connections_refused_total", "", refused_connections.load());
+  single(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.",
+         in_flight.load());
+  single(out, "ocipfs_open_connections", "gauge", "Client connections open now.",
+         connections.load());
+  single(out, "ocipfs_connections_refused_total", "counter",
+         "Client connections answered 503 and closed: --max-connections were open.",
+         refused_connections.load());
   return out;
 }
 

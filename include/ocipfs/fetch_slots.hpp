@@ -47,6 +47,7 @@ class FetchSlots {
 
  private:
   struct Waiter;
+  bool take_free();  // under the mutex: takes a free slot when no one waits for one
   void release();
   void count_in_use(std::ptrdiff_t change);
   void count_waiting(std::ptrdiff_t change);
