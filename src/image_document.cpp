@@ -1,6 +1,7 @@
 #include "ocipfs/image_document.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 
 #include "json_fields.hpp"
@@ -79,14 +80,49 @@ bool is_absolute_path(std::string_view path) {
   return path.starts_with('/') && path.find('\0') == std::string_view::npos && path.size() <= 4096;
 }
 
-// "SIGTERM", "TERM", "SIGRTMIN+3" or a signal number.
+// The signals Linux and Docker know, by name without "SIG".
+constexpr std::array<std::string_view, 34> signal_names = {
+    "ABRT", "ALRM",   "BUS",  "CHLD",   "CLD",   "CONT", "FPE",  "HUP",  "ILL",
+    "INT",  "IO",     "IOT",  "KILL",   "PIPE",  "POLL", "PROF", "PWR",  "QUIT",
+    "SEGV", "STKFLT", "STOP", "SYS",    "TERM",  "TRAP", "TSTP", "TTIN", "TTOU",
+    "URG",  "USR1",   "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ"};
+
+constexpr unsigned max_signal_number = 64;  // SIGRTMAX on Linux
+
+// A number from 1 to `max`, without leading zeros.
+bool is_number_up_to(std::string_view text, unsigned max) {
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty() &&
+         text.front() != '0' && value <= max;
+}
+
+// "SIGTERM", "TERM", "SIGRTMIN", "SIGRTMIN+3", "SIGRTMAX-2" or a number from 1 to 64.
 bool is_signal(std::string_view signal) {
-  if (signal.empty() || signal.size() > 16) return false;
-  if (std::all_of(signal.begin(), signal.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return signal.front() != '0';
-  return std::all_of(signal.begin(), signal.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-';
-  });
+  if (is_number_up_to(signal, max_signal_number)) return true;
+  if (signal.starts_with("SIG")) signal.remove_prefix(3);
+  if (std::find(signal_names.begin(), signal_names.end(), signal) != signal_names.end())
+    return true;
+  for (std::string_view realtime : {"RTMIN", "RTMAX"}) {
+    if (!signal.starts_with(realtime)) continue;
+    std::string_view offset = signal.substr(realtime.size());
+    if (offset.empty()) return true;
+    const char sign = realtime == "RTMIN" ? '+' : '-';
+    return offset.front() == sign && is_number_up_to(offset.substr(1), 15);
+  }
+  return false;
+}
+
+// "USER" or "USER:GROUP", each a name or a number: visible ASCII but ':'.
+bool is_user(std::string_view user) {
+  if (user.size() > 256) return false;
+  auto colon = user.find(':');
+  auto is_part = [](std::string_view part) {
+    return !part.empty() && std::all_of(part.begin(), part.end(),
+                                        [](char c) { return c > ' ' && c < 0x7f && c != ':'; });
+  };
+  if (colon == std::string_view::npos) return is_part(user);
+  return is_part(user.substr(0, colon)) && is_part(user.substr(colon + 1));
 }
 
 std::vector<std::string> sorted_unique(std::vector<std::string> items) {
@@ -135,9 +171,21 @@ std::string read_working_dir(const json& value) {
 std::string read_stop_signal(const json& value) {
   std::string signal = string_value(value, "config.StopSignal");
   if (!signal.empty() && !is_signal(signal))
-    throw JsonInvalid{"config.StopSignal must be a signal name like SIGTERM or a number, not " +
-                      in_quotes(signal)};
+    throw JsonInvalid{
+        "config.StopSignal must be a signal name like SIGTERM, TERM or SIGRTMIN+3, "
+        "or a number from 1 to 64, not " +
+        in_quotes(signal)};
   return signal;
+}
+
+std::string read_user(const json& value) {
+  std::string user = string_value(value, "config.User");
+  if (!user.empty() && !is_user(user))
+    throw JsonInvalid{
+        "config.User must be USER or USER:GROUP, each a name or a number without "
+        "spaces or control characters, not " +
+        in_quotes(user)};
+  return user;
 }
 
 ContainerConfig read_config(const json& value) {
@@ -151,7 +199,7 @@ ContainerConfig read_config(const json& value) {
   if (auto* v = field("Cmd")) config.cmd = string_list(*v, "config.Cmd");
   if (auto* v = field("Env")) config.env = read_env(*v);
   if (auto* v = field("WorkingDir")) config.working_dir = read_working_dir(*v);
-  if (auto* v = field("User")) config.user = string_value(*v, "config.User");
+  if (auto* v = field("User")) config.user = read_user(*v);
   if (auto* v = field("ExposedPorts")) config.exposed_ports = read_ports(*v);
   if (auto* v = field("Volumes")) config.volumes = read_volumes(*v);
   if (auto* v = field("Labels")) config.labels = string_map(*v, "config.Labels");

@@ -1,5 +1,8 @@
 #include "json_fields.hpp"
 
+#include <optional>
+#include <vector>
+
 #include "ocipfs/text.hpp"
 
 namespace ocipfs::json_fields {
@@ -46,6 +49,93 @@ Platform parse_platform(const json& value, const std::string& where) {
                         " (lowercase letters, digits, '_', '-', '.'; at most 32)"};
   }
   return platform;
+}
+
+namespace {
+
+// Builds the document as nlohmann's own DOM parser does, but stops at a key an object already
+// has, remembering it, and at nesting deeper than max_json_depth: 1 MiB of "[" would otherwise
+// have it build, then free, a million arrays.
+class StrictBuilder {
+ public:
+  explicit StrictBuilder(json& root) : root_(root) {}
+
+  bool null() { return add(nullptr); }
+  bool boolean(bool value) { return add(value); }
+  bool number_integer(json::number_integer_t value) { return add(value); }
+  bool number_unsigned(json::number_unsigned_t value) { return add(value); }
+  bool number_float(json::number_float_t value, const std::string&) { return add(value); }
+  bool string(std::string& value) { return add(std::move(value)); }
+  bool binary(json::binary_t&) { return false; }  // JSON text has none
+  bool start_object(std::size_t) { return open(json::value_t::object); }
+  bool start_array(std::size_t) { return open(json::value_t::array); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  template <class Exception>
+  bool parse_error(std::size_t, const std::string&, const Exception&) {
+    return false;
+  }
+
+  bool key(std::string& name) {
+    auto [it, inserted] = open_.back()->emplace(name, nullptr);
+    if (!inserted) {
+      duplicate = std::move(name);
+      return false;
+    }
+    member_ = &it.value();
+    return true;
+  }
+
+  std::optional<std::string> duplicate;
+  bool too_deep = false;
+
+ private:
+  template <class Value>
+  bool add(Value&& value) {
+    place(json(std::forward<Value>(value)));
+    return true;
+  }
+
+  json* place(json value) {
+    if (open_.empty()) return &(root_ = std::move(value));
+    if (open_.back()->is_array()) {
+      open_.back()->push_back(std::move(value));
+      return &open_.back()->back();
+    }
+    return &(*member_ = std::move(value));
+  }
+
+  bool open(json::value_t type) {
+    if (open_.size() == max_json_depth) {
+      too_deep = true;
+      return false;
+    }
+    open_.push_back(place(json(type)));
+    return true;
+  }
+
+  bool close() {
+    open_.pop_back();
+    return true;
+  }
+
+  json& root_;
+  std::vector<json*> open_;  // the arrays and objects being filled, innermost last
+  json* member_ = nullptr;   // where the value after the last key goes
+};
+
+}  // namespace
+
+Expected<json> parse_json(std::string_view text) {
+  json document;
+  StrictBuilder builder(document);
+  if (json::sax_parse(text, &builder, json::input_format_t::json, /*strict=*/true)) return document;
+  if (builder.too_deep)
+    return Unexpected{"it nests arrays and objects deeper than " + std::to_string(max_json_depth)};
+  if (builder.duplicate)
+    return Unexpected{"it has the key " + in_quotes(*builder.duplicate, 200) +
+                      " twice in one object"};
+  return Unexpected{std::string("it is not valid JSON")};
 }
 
 bool nests_deeper_than(std::string_view text, std::size_t limit) {

@@ -104,11 +104,16 @@ const json& array_member(const json& object, const char* key, const std::string&
   return value;
 }
 
+// A manifest, index or config: one JSON object, with no key twice.
+json parse_object(const std::string& what, std::string_view bytes) {
+  auto out = parse_json(bytes);
+  if (!out) throw JsonInvalid{what + " could not be read: " + out.error()};
+  if (!out->is_object()) throw JsonInvalid{what + " is not a JSON object"};
+  return std::move(*out);
+}
+
 json parse_blob(const VerbatimDescriptor& descriptor, std::string_view bytes) {
-  json out = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (!out.is_object())
-    throw JsonInvalid{descriptor.media_type + " " + descriptor.digest + " is not a JSON object"};
-  return out;
+  return parse_object(descriptor.media_type + " " + descriptor.digest, bytes);
 }
 
 std::string name_of(const VerbatimDescriptor& descriptor) {
@@ -136,9 +141,8 @@ std::vector<VerbatimDescriptor> links(const VerbatimDescriptor& of, std::string_
 }
 
 Platform platform_of_config(const std::string& digest, std::string_view bytes) {
-  json config = json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  json config = parse_object("config " + digest, bytes);
   Platform platform;
-  if (!config.is_object()) throw JsonInvalid{"config " + digest + " is not a JSON object"};
   auto text = [&](const char* key) {
     auto it = config.find(key);
     return it != config.end() && it->is_string() ? it->get<std::string>() : std::string();

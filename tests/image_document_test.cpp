@@ -143,6 +143,42 @@ TEST(ImageDocument, SizeAndDepthLimits) {
   EXPECT_EQ(parse_image_document("{").error(), "it is not valid JSON");
 }
 
+TEST(ImageDocument, AKeyTwiceInAnObjectIsRefusedByName) {
+  // The probe's case: a reviewer reads the first "layers", a lenient parser keeps the second.
+  const std::string twice = R"({"mediaType": ")" + std::string(image_document_media_type) +
+                            R"(", "layers": [")" + layer_a + R"("], "layers": [")" + layer_b +
+                            R"("]})";
+  EXPECT_EQ(parse_image_document(twice).error(), "it has the key \"layers\" twice in one object");
+  const std::string nested = document().dump().substr(0, document().dump().size() - 1) +
+                             R"(, "config": {"User": "app", "Cmd": [], "User": "root"}})";
+  EXPECT_EQ(parse_image_document(nested).error(), "it has the key \"User\" twice in one object");
+  EXPECT_EQ(parse_compose_file(R"({"layers": ["a"], "layers": ["/etc/ssl"]})").error(),
+            "it has the key \"layers\" twice in one object");
+  // The same key in two objects, and two keys that differ only in case, are fine.
+  EXPECT_TRUE(parse_image_document(
+      document({{"annotations", {{"a", "1"}, {"A", "2"}}}, {"config", {{"Labels", {{"a", "1"}}}}}})
+          .dump()));
+}
+
+TEST(ImageDocument, StopSignalAndUserAreWhatARuntimeAccepts) {
+  for (const char* signal :
+       {"SIGTERM", "TERM", "SIGKILL", "SIGRTMIN", "SIGRTMIN+3", "RTMAX-15", "SIGWINCH", "9", "64"})
+    EXPECT_EQ(config_error({{"StopSignal", signal}}), "(accepted)") << signal;
+  for (const char* signal : {"SIGFOO", "99999999999", "65", "0", "09", "-1", "sigterm",
+                             "SIGRTMIN+16", "SIGRTMIN-1", "SIGRTMAX+1", "SIG", "SIGTERM\n"})
+    EXPECT_NE(config_error({{"StopSignal", signal}}).find("config.StopSignal must be"),
+              std::string::npos)
+        << signal;
+  for (const char* user : {"app", "1000", "1000:1000", "root:wheel", "www-data", "svc$"})
+    EXPECT_EQ(config_error({{"User", user}}), "(accepted)") << user;
+  for (const char* user : {"app\nroot", "a b", "a:b:c", ":1000", "1000:", "app\t", "\x7f"})
+    EXPECT_NE(config_error({{"User", user}}).find("config.User must be USER or USER:GROUP"),
+              std::string::npos)
+        << user;
+  EXPECT_NE(config_error({{"User", std::string(257, 'a')}}).find("config.User must be"),
+            std::string::npos);
+}
+
 TEST(ImageDocument, CanonicalTextRoundTrips) {
   json value = document({{"config", {{"Env", {"A=1"}}, {"Cmd", json::array()}}},
                          {"platform", {{"os", "linux"}, {"architecture", "amd64"}}},

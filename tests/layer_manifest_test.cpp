@@ -87,6 +87,17 @@ TEST(LayerManifest, RefusesDeepNestingBeforeParsing) {
       layer_manifest_json("hello.tar.gz", R"("x":"\"[)" + std::string(100, '{') + "\",")));
 }
 
+TEST(LayerManifest, RefusesAKeyTwiceInAnObject) {
+  auto twice = [](std::string_view key) {
+    std::string text = layer_manifest_json("hello.tar.gz");
+    auto at = text.find("\"" + std::string(key) + "\"");
+    auto end = text.find(',', at);
+    return text.insert(at, text.substr(at, end - at + 1));
+  };
+  EXPECT_THAT(error_of(twice("mediaType")), HasSubstr("the key \"mediaType\" twice"));
+  EXPECT_THAT(error_of(twice("digest")), HasSubstr("the key \"digest\" twice"));
+}
+
 TEST(LayerManifest, RefusesBadLayerMediaTypes) {
   EXPECT_THAT(error_of(mutated([](json& d) {
                 d["layer"]["mediaType"] = "application/vnd.oci.image.manifest.v1+json";

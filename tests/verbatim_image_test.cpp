@@ -139,6 +139,11 @@ TEST(VerbatimImage, RefusalsNameTheBlob) {
   EXPECT_EQ(image.error(), "manifest " + sha256_digest(source.arm64) + " names the layer " +
                                layer_two + ", which the document gives no IPFS path");
 
+  VerbatimDescriptor twice{std::string(oci_manifest_media_type), sha256_digest("{}"), 2};
+  EXPECT_EQ(linked_documents(twice, R"({"layers": [], "layers": []})").error(),
+            std::string(oci_manifest_media_type) + " " + twice.digest +
+                " could not be read: it has the key \"layers\" twice in one object");
+
   VerbatimDescriptor config{"application/json", sha256_digest("{}"), 2};
   EXPECT_TRUE(linked_documents(config, "{}")->empty());
   VerbatimDescriptor index{std::string(oci_index_media_type), sha256_digest("[]"), 2};
