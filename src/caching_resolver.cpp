@@ -8,6 +8,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "asio_tokens.hpp"
@@ -207,48 +208,98 @@ constexpr std::size_t max_verbatim_documents = 256;  // indexes, manifests and c
 constexpr int max_verbatim_depth = 3;                // index, nested index, manifest, config
 }  // namespace
 
+// What the workers of one keep_verbatim share: the documents still to fetch, those fetched, and
+// the first failure. Every worker runs on one executor, so none of it needs a lock.
+struct CachingResolver::VerbatimWalk {
+  VerbatimWalk(const asio::any_io_executor& executor, const Cid& cid) : cid(cid), done(executor) {}
+  Cid cid;
+  std::vector<std::pair<VerbatimDescriptor, int>> pending;  // with its depth
+  std::set<std::string> named;                              // digests pending or fetched
+  std::map<std::string, std::string> blobs;                 // fetched, by digest
+  std::optional<RegistryError> failure;
+  std::size_t running = 0;  // workers not yet finished
+  asio::steady_timer done;  // cancelled by the last worker
+
+  void fail(RegistryError error) {
+    if (!failure) failure = std::move(error);
+  }
+  void fail(const std::string& problem) {
+    fail(invalid_document(DocumentKind::image, cid.to_string(), problem));
+  }
+};
+
 // Fetches every index, manifest and config a verbatim document names, each proven against the raw
-// CID of its digest and checked against its descriptor's size, then builds the image.
+// CID of its digest and checked against its descriptor's size, then builds the image. Documents
+// are fetched as soon as they are named, verbatim_fetches_at_once at a time: an index's manifests
+// at once, and each manifest's config as soon as the manifest is in.
 asio::awaitable<Resolution> CachingResolver::keep_verbatim(const Cid& cid,
                                                            const std::string& content) {
   auto verbatim = read_verbatim_document(cid, content);
   if (!verbatim) co_return Unexpected{verbatim.error()};
-  auto invalid = [&](const std::string& problem) -> Resolution {
-    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), problem)};
-  };
-  std::map<std::string, std::string> blobs;
-  std::vector<std::pair<VerbatimDescriptor, int>> pending = {{verbatim->manifest, 0}};
-  while (!pending.empty()) {
-    auto [descriptor, depth] = std::move(pending.back());
-    pending.pop_back();
-    if (blobs.contains(descriptor.digest)) continue;
-    if (blobs.size() == max_verbatim_documents)
-      co_return invalid("it names more than " + std::to_string(max_verbatim_documents) +
-                        " indexes, manifests and configs");
-    Content bytes = co_await document(digest_cid(descriptor.digest), DocumentKind::blob);
-    if (!bytes) {
-      RegistryError error = bytes.error();
-      error.message = "image " + cid.to_string() + ": " + descriptor.digest + ": " + error.message;
-      co_return Unexpected{std::move(error)};
+  auto executor = co_await asio::this_coro::executor;
+  auto walk = std::make_shared<VerbatimWalk>(executor, cid);
+  walk->done.expires_at(asio::steady_timer::time_point::max());
+  walk->pending.emplace_back(verbatim->manifest, 0);
+  walk->named.insert(verbatim->manifest.digest);
+  add_verbatim_workers(walk);
+  if (walk->running > 0) co_await walk->done.async_wait(use_tuple);
+  if (walk->failure) co_return Unexpected{std::move(*walk->failure)};
+  co_return verbatim_resolution(cid, *verbatim, walk->blobs);
+}
+
+// Starts a worker for each pending document, up to verbatim_fetches_at_once running.
+void CachingResolver::add_verbatim_workers(const std::shared_ptr<VerbatimWalk>& walk) {
+  if (walk->running >= verbatim_fetches_at_once) return;
+  std::size_t more = std::min(verbatim_fetches_at_once - walk->running, walk->pending.size());
+  walk->running += more;
+  for (std::size_t i = 0; i < more; ++i)
+    asio::co_spawn(walk->done.get_executor(), verbatim_worker(walk), asio::detached);
+}
+
+asio::awaitable<void> CachingResolver::verbatim_worker(std::shared_ptr<VerbatimWalk> walk) {
+  while (!walk->failure && !walk->pending.empty()) {
+    auto [descriptor, depth] = std::move(walk->pending.back());
+    walk->pending.pop_back();
+    try {
+      Content bytes = co_await document(digest_cid(descriptor.digest), DocumentKind::blob);
+      take_verbatim(*walk, descriptor, depth, std::move(bytes));
+    } catch (const std::exception&) {
+      walk->fail(internal_error());
     }
-    if (bytes->size() != descriptor.size)
-      co_return invalid(descriptor.digest + " is " + std::to_string(bytes->size()) +
-                        " bytes, not the " + std::to_string(descriptor.size) +
-                        " its descriptor gives");
-    auto links = linked_documents(descriptor, *bytes);
-    if (!links) co_return invalid(links.error());
-    if (!links->empty() && depth == max_verbatim_depth)
-      co_return invalid(descriptor.digest + " nests deeper than " +
-                        std::to_string(max_verbatim_depth) + " levels");
-    for (auto& link : *links) {
-      if (link.size > max_verbatim_blob_size)
-        co_return invalid(link.digest +
-                          " is larger than 1 MiB, the limit of a kept manifest or config");
-      pending.emplace_back(std::move(link), depth + 1);
-    }
-    blobs.emplace(descriptor.digest, std::move(*bytes));
+    add_verbatim_workers(walk);
   }
-  co_return verbatim_resolution(cid, *verbatim, blobs);
+  if (--walk->running == 0) walk->done.cancel();
+}
+
+// Checks a fetched document against its descriptor, keeps it, and queues what it names.
+void CachingResolver::take_verbatim(VerbatimWalk& walk, const VerbatimDescriptor& descriptor,
+                                    int depth, Content bytes) {
+  if (!bytes) {
+    RegistryError error = bytes.error();
+    error.message =
+        "image " + walk.cid.to_string() + ": " + descriptor.digest + ": " + error.message;
+    return walk.fail(std::move(error));
+  }
+  if (bytes->size() != descriptor.size)
+    return walk.fail(descriptor.digest + " is " + std::to_string(bytes->size()) +
+                     " bytes, not the " + std::to_string(descriptor.size) +
+                     " its descriptor gives");
+  auto links = linked_documents(descriptor, *bytes);
+  if (!links) return walk.fail(links.error());
+  if (!links->empty() && depth == max_verbatim_depth)
+    return walk.fail(descriptor.digest + " nests deeper than " +
+                     std::to_string(max_verbatim_depth) + " levels");
+  for (auto& link : *links) {
+    if (link.size > max_verbatim_blob_size)
+      return walk.fail(link.digest +
+                       " is larger than 1 MiB, the limit of a kept manifest or config");
+    if (!walk.named.insert(link.digest).second) continue;
+    if (walk.named.size() > max_verbatim_documents)
+      return walk.fail("it names more than " + std::to_string(max_verbatim_documents) +
+                       " indexes, manifests and configs");
+    walk.pending.emplace_back(std::move(link), depth + 1);
+  }
+  walk.blobs.emplace(descriptor.digest, std::move(*bytes));
 }
 
 // What the workers of one resolve_layers share: the work and its results.

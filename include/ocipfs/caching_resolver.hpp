@@ -67,12 +67,17 @@ class CachingResolver final : public Resolver {
  private:
   struct Keys;
   struct LayerBatch;
+  struct VerbatimWalk;
   std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
   boost::asio::awaitable<void> fetch(Repository repository,
                                      std::shared_ptr<ResolverShared::Flight> flight);
   boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind);
   boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content);
   boost::asio::awaitable<Resolution> keep_verbatim(const Cid& cid, const std::string& content);
+  void add_verbatim_workers(const std::shared_ptr<VerbatimWalk>& walk);
+  boost::asio::awaitable<void> verbatim_worker(std::shared_ptr<VerbatimWalk> walk);
+  void take_verbatim(VerbatimWalk& walk, const VerbatimDescriptor& descriptor, int depth,
+                     Content bytes);
   // Resolves layer/<cid> for each of `cids`, layer_resolutions_at_once at a time.
   boost::asio::awaitable<std::vector<Resolution>> resolve_layers(std::vector<Cid> cids);
   boost::asio::awaitable<void> layer_worker(std::shared_ptr<LayerBatch> batch);

@@ -51,6 +51,10 @@ Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content
 // An image document's layers are resolved this many at once, each as layer/<CID> is.
 inline constexpr std::size_t layer_resolutions_at_once = 32;
 
+// A verbatim image's indexes, manifests and configs are fetched this many at once, each as soon
+// as the document naming it is in.
+inline constexpr std::size_t verbatim_fetches_at_once = 64;
+
 // Validates verified bytes as an image document; 404 MANIFEST_INVALID naming the CID and the
 // field otherwise, or the content's own error.
 Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const Content& content);
