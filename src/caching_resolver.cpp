@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "asio_tokens.hpp"
+#include "ocipfs/text.hpp"
 
 namespace ocipfs {
 
@@ -32,6 +33,18 @@ std::size_t hot_bytes(std::size_t cache_bytes) { return std::min(cache_bytes / 8
 
 // Warm answers do not ask the cache: an image they used since it last moved up stays.
 bool used_since(const Resolution& image) { return image && (*image)->use.take(); }
+
+// The image as the requests that waited for its fetch hold it: its document's lease of the
+// document memory is given back when the last of them has answered (the cache holds it without).
+Resolution leased(Resolution result, Budget::Lease lease) {
+  if (!result || !lease) return result;
+  struct Held {
+    ImagePtr image;
+    Budget::Lease lease;
+  };
+  auto held = std::make_shared<Held>(Held{*result, std::move(lease)});
+  return ImagePtr(held, held->image.get());
+}
 }  // namespace
 
 struct ResolverShared::Flight {
@@ -48,10 +61,12 @@ struct CachingResolver::Keys {
 };
 
 ResolverShared::ResolverShared(std::size_t cache_bytes, std::chrono::milliseconds failure_ttl,
-                               Clock clock)
+                               Clock clock, const DocumentMemory& memory)
     : images(hot_bytes(cache_bytes), used_since),
       documents(cache_bytes - hot_bytes(cache_bytes)),
       failures(failure_ttl.count() > 0 ? max_failure_bytes : 0),
+      memory(memory.bytes, memory.gauges),
+      memory_wait(memory.wait),
       failure_ttl(failure_ttl),
       clock(std::move(clock)) {}
 
@@ -156,10 +171,11 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
                                              std::shared_ptr<ResolverShared::Flight> flight) {
   Keys keys(repository);
   Resolution result = Unexpected{internal_error()};
+  Budget::Lease lease;
   try {
-    Content content = co_await document(repository.cid, repository.kind);
+    Content content = co_await document(repository.cid, repository.kind, lease);
     if (repository.kind == DocumentKind::image) {
-      result = co_await compose(repository.cid, content);
+      result = co_await compose(repository.cid, content, lease);
     } else {
       result = build_image(repository.kind, repository.cid, content);
     }
@@ -177,7 +193,7 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
   std::vector<std::shared_ptr<ResolverShared::Waiter>> waiters;
   {
     std::lock_guard lock(shared_.mutex_);
-    flight->result = std::move(result);
+    flight->result = leased(std::move(result), std::move(lease));
     waiters.swap(flight->waiters);
     shared_.flights_.erase(keys.image);
   }
@@ -185,21 +201,93 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
     asio::post(waiter->wake.get_executor(), [waiter] { waiter->wake.cancel(); });
 }
 
-// The document's verified bytes: cached, or fetched and then cached.
-asio::awaitable<Content> CachingResolver::document(const Cid& cid, DocumentKind kind) {
-  const std::string key = cid.v1_bytes();
-  if (auto content = shared_.documents.find(key)) co_return std::move(*content);
-  Content content = co_await source_.fetch(cid, kind);
-  if (content) shared_.documents.insert(key, *content, cache_cost(key, *content));
-  co_return content;
+namespace {
+// The most one fetch reads (GatewayClientOptions::max_body_size), and what any document held
+// costs besides its bytes.
+constexpr std::size_t fetch_charge = 1024 * 1024 + 64 * 1024;
+constexpr std::size_t document_overhead = 16 * 1024;
+
+// What a document costs while it is held: its bytes, and what any document costs besides.
+std::size_t bytes_charge(const Content& content) {
+  return document_overhead + (content ? content->size() : content.error().message.size());
 }
 
-asio::awaitable<Resolution> CachingResolver::compose(const Cid& cid, const Content& content) {
+// What an image document costs while its image is made: its bytes, and the manifest made for
+// each platform, each carrying the document's annotations.
+std::size_t composing_charge(const std::string& content) {
+  return document_overhead + content.size() * (1 + default_platforms().size());
+}
+
+RegistryError no_memory(const Cid& cid, DocumentKind kind, const ResolverShared& shared) {
+  return service_unavailable(
+      "ocipfsd is busy: documents in flight held all of its --document-memory (" +
+      std::to_string(shared.memory.limit() >> 20) + " MiB) for " +
+      duration_text(shared.memory_wait) + ", so the " + std::string(document_noun(kind)) + " " +
+      cid.to_string() + " was not read; try again");
+}
+
+// The layers an image document names, or why it is invalid.
+Expected<std::vector<Cid>, RegistryError> layers_named(const Cid& cid, const Content& content) {
+  auto document = read_image_document(cid, content);
+  if (!document) return Unexpected{document.error()};
+  return std::move(document->layers);
+}
+}  // namespace
+
+// The document's verified bytes: cached, or fetched and then cached. `lease` holds their share
+// of the document memory for as long as the caller works on them: the most a fetch may read
+// while it runs, then their bytes. Layer manifests and blobs, which images wait for, go ahead
+// of image documents in line; a cached document that is worked on without waiting needs no room.
+asio::awaitable<Content> CachingResolver::document(const Cid& cid, DocumentKind kind,
+                                                   Budget::Lease& lease) {
+  const std::string key = cid.v1_bytes();
+  const bool waits_for_others = kind == DocumentKind::image;
+  std::optional<Content> content = shared_.documents.find(key);
+  const std::size_t charge = content ? bytes_charge(*content) : fetch_charge;
+  if (!(lease = shared_.memory.try_acquire(charge)) && (waits_for_others || !content)) {
+    auto deadline = std::chrono::steady_clock::now() + shared_.memory_wait;
+    if (waits_for_others) {
+      lease = co_await shared_.memory.acquire(charge, deadline);
+    } else {
+      lease = co_await shared_.memory.acquire_first(charge, deadline);
+    }
+    if (!lease) co_return Unexpected{no_memory(cid, kind, shared_)};
+  }
+  if (!content) {
+    content = co_await source_.fetch(cid, kind);
+    if (*content) shared_.documents.insert(key, **content, cache_cost(key, **content));
+  }
+  lease.shrink_to(bytes_charge(*content));
+  co_return std::move(*content);
+}
+
+// Grows `lease` to `units` before an image is made: at once if there is room, else first in
+// line, holding nothing meanwhile (two waiting to grow must not hold each other up).
+asio::awaitable<bool> CachingResolver::grow(Budget::Lease& lease, std::size_t units) {
+  if (units <= lease.units()) co_return true;
+  if (auto more = shared_.memory.try_acquire(units - lease.units())) {
+    lease.absorb(std::move(more));
+    co_return true;
+  }
+  lease = {};
+  lease = co_await shared_.memory.acquire_first(
+      units, std::chrono::steady_clock::now() + shared_.memory_wait);
+  co_return static_cast<bool>(lease);
+}
+
+asio::awaitable<Resolution> CachingResolver::compose(const Cid& cid, const Content& content,
+                                                     Budget::Lease& lease) {
   if (content && declared_media_type(*content) == verbatim_image_media_type)
     co_return co_await keep_verbatim(cid, *content);
+  // While the layers resolve, only the leased bytes are held, not their parsed form (annotations
+  // of 1 MiB take several in a map): the document is read again once they are in.
+  auto named = layers_named(cid, content);
+  if (!named) co_return Unexpected{named.error()};
+  std::vector<Resolution> layers = co_await resolve_layers(std::move(*named));
+  const bool room = co_await grow(lease, composing_charge(*content));
+  if (!room) co_return Unexpected{no_memory(cid, DocumentKind::image, shared_)};
   auto document = read_image_document(cid, content);
   if (!document) co_return Unexpected{document.error()};
-  std::vector<Resolution> layers = co_await resolve_layers(document->layers);
   co_return compose_resolution(cid, *document, layers);
 }
 
@@ -216,6 +304,7 @@ struct CachingResolver::VerbatimWalk {
   std::vector<std::pair<VerbatimDescriptor, int>> pending;  // with its depth
   std::set<std::string> named;                              // digests pending or fetched
   std::map<std::string, std::string> blobs;                 // fetched, by digest
+  std::vector<Budget::Lease> leases;                        // theirs, of the document memory
   std::optional<RegistryError> failure;
   std::size_t running = 0;  // workers not yet finished
   asio::steady_timer done;  // cancelled by the last worker
@@ -261,7 +350,9 @@ asio::awaitable<void> CachingResolver::verbatim_worker(std::shared_ptr<VerbatimW
     auto [descriptor, depth] = std::move(walk->pending.back());
     walk->pending.pop_back();
     try {
-      Content bytes = co_await document(digest_cid(descriptor.digest), DocumentKind::blob);
+      Budget::Lease lease;
+      Content bytes = co_await document(digest_cid(descriptor.digest), DocumentKind::blob, lease);
+      walk->leases.push_back(std::move(lease));
       take_verbatim(*walk, descriptor, depth, std::move(bytes));
     } catch (const std::exception&) {
       walk->fail(internal_error());

@@ -99,6 +99,14 @@ Problem set_cache_size(CommandLine& line, std::string_view value) {
   return std::nullopt;
 }
 
+Problem set_document_memory(CommandLine& line, std::string_view value) {
+  auto size = parse_size(value);
+  if (!size) return size.error();
+  if (*size < min_document_memory) return "at least 16MiB: an image document of 1 MiB and its manifests must fit";
+  line.config.cache.document_memory = *size;
+  return std::nullopt;
+}
+
 Problem set_failure_ttl(CommandLine& line, std::string_view value) {
   auto& ttl = line.config.cache.failure_ttl;
   if (value == "0" || value == "0s" || value == "0ms") {
@@ -157,7 +165,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 20> flags = {{
+const std::array<Flag, 21> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -200,6 +208,11 @@ const std::array<Flag, 20> flags = {{
      }},
     {"--cache-size", "SIZE", "memory for resolved images, e.g. 128MiB, 1GiB. Default: 128MiB",
      set_cache_size},
+    {"--document-memory", "SIZE",
+     "memory for documents being fetched, parsed and composed, shared by\n"
+     "all requests; past it, a fetch waits up to --gateway-timeout, else\n"
+     "is answered 503. At least 16MiB. Default: 128MiB",
+     set_document_memory},
     {"--failure-ttl", "DUR",
      "answer a failure at the gateways (404, timeout, 5xx, content that\n"
      "does not match its CID) again for this long without asking them;\n"

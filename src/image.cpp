@@ -25,6 +25,7 @@ const std::array<Platform, 8> all_platforms = {{
 
 Blob make_blob(const json& document) {
   Blob blob{document.dump(), {}};
+  blob.bytes.shrink_to_fit();  // the dump grew by doubling; an image may be held a long while
   blob.digest = sha256_digest(blob.bytes);
   return blob;
 }

@@ -169,6 +169,14 @@ void Metrics::render_fetch_slots(std::string& out) const {
          "Fetches waiting for one of the --max-gateway-fetches slots.", fetches_waiting.load());
   single(out, "ocipfs_gateway_fetches_refused_total", "counter",
          "Fetches answered 503: no slot was free before their deadline.", fetches_refused.load());
+  single(out, "ocipfs_document_memory_bytes", "gauge",
+         "Bytes of documents being fetched, parsed and composed (at most --document-memory).",
+         document_memory_bytes.load());
+  single(out, "ocipfs_document_memory_waiting", "gauge",
+         "Documents waiting for room in --document-memory.", document_memory_waiting.load());
+  single(out, "ocipfs_document_memory_refused_total", "counter",
+         "Documents answered 503: --document-memory had no room before their deadline.",
+         document_memory_refused.load());
   single(out, "ocipfs_log_warnings_suppressed_total", "counter",
          "Repeated warnings (gateway failures) held back: a line a second is logged.",
          warnings_suppressed.load());

@@ -76,6 +76,13 @@ std::chrono::milliseconds wait_limit(const Config& config) {
          std::chrono::seconds(10);
 }
 
+DocumentMemory document_memory(const Config& config, Metrics& metrics) {
+  return {config.cache.document_memory,
+          config.gateway.client.timeout,
+          {&metrics.document_memory_bytes, &metrics.document_memory_waiting,
+           &metrics.document_memory_refused}};
+}
+
 std::vector<std::string> gateway_names(const Config& config) {
   std::vector<std::string> names;
   for (const auto& gateway : config.gateway.urls) names.push_back(gateway.to_string());
@@ -112,8 +119,8 @@ struct Worker {
 struct Server::Impl {
   Config config;
   GatewayHealth health;
-  ResolverShared shared;
   Metrics metrics;
+  ResolverShared shared;
   FetchSlots fetch_slots;  // before the workers, whose fetches hold slots
   Operations operations;
   std::atomic<std::int64_t> active_connections{0};
@@ -128,8 +135,9 @@ struct Server::Impl {
   explicit Impl(const Config& cfg)
       : config(cfg),
         health(cfg.gateway.urls.size()),
-        shared(cfg.cache.bytes, cfg.cache.failure_ttl),
         metrics(gateway_names(cfg)),
+        shared(cfg.cache.bytes, cfg.cache.failure_ttl, std::chrono::steady_clock::now,
+               document_memory(cfg, metrics)),
         fetch_slots(cfg.gateway.max_fetches, &metrics),
         operations(cfg.ready, health, metrics, shared, [this] { start_probe(); }),
         refusal(refusal_bytes(cfg.limits.max_connections)),

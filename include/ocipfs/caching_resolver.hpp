@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ocipfs/budget.hpp"
 #include "ocipfs/lru_cache.hpp"
 #include "ocipfs/resolver.hpp"
 
@@ -23,7 +24,17 @@ struct RecentFailure {
   std::chrono::steady_clock::time_point expires;
 };
 
-// What all threads share: the caches and the fetches in flight.
+// The memory that documents being fetched, parsed and composed share (--document-memory): a
+// fetch leases the most it may read, then the size of what it read, until the image is built.
+// Past `wait`, a document that found no room is answered 503.
+struct DocumentMemory {
+  std::size_t bytes = 128 * 1024 * 1024;
+  std::chrono::milliseconds wait{10'000};
+  Budget::Gauges gauges;
+};
+
+// What all threads share: the caches, the memory of documents in flight, and the fetches in
+// flight.
 class ResolverShared {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -33,10 +44,13 @@ class ResolverShared {
   // `failure_ttl` without asking them (0: never); `clock` tells the time (a test's own).
   explicit ResolverShared(std::size_t cache_bytes,
                           std::chrono::milliseconds failure_ttl = std::chrono::milliseconds(0),
-                          Clock clock = std::chrono::steady_clock::now);
+                          Clock clock = std::chrono::steady_clock::now,
+                          const DocumentMemory& memory = DocumentMemory());
   LruCache<Resolution> images;       // by repository kind and CID
   LruCache<std::string> documents;   // verified bytes, by CID
   LruCache<RecentFailure> failures;  // by repository kind and CID, 1 MiB at most
+  Budget memory;                     // of the documents in flight
+  const std::chrono::milliseconds memory_wait;
   const std::chrono::milliseconds failure_ttl;
   const Clock clock;
 
@@ -71,8 +85,10 @@ class CachingResolver final : public Resolver {
   std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
   boost::asio::awaitable<void> fetch(Repository repository,
                                      std::shared_ptr<ResolverShared::Flight> flight);
-  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind);
-  boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content);
+  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease);
+  boost::asio::awaitable<bool> grow(Budget::Lease& lease, std::size_t units);
+  boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content,
+                                             Budget::Lease& lease);
   boost::asio::awaitable<Resolution> keep_verbatim(const Cid& cid, const std::string& content);
   void add_verbatim_workers(const std::shared_ptr<VerbatimWalk>& walk);
   boost::asio::awaitable<void> verbatim_worker(std::shared_ptr<VerbatimWalk> walk);

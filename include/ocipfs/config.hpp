@@ -56,7 +56,13 @@ struct GatewayConfig {
 struct CacheConfig {
   std::size_t bytes = 128 * 1024 * 1024;         // resolved images and verified documents in memory
   std::chrono::milliseconds failure_ttl{5'000};  // a gateway failure is answered again this long
+  // --document-memory: documents being fetched, parsed and composed, by all requests at once.
+  std::size_t document_memory = 128 * 1024 * 1024;
 };
+
+// An image document of 1 MiB composes into a manifest a platform: about 9 MiB, and a layer
+// manifest fetched meanwhile.
+inline constexpr std::size_t min_document_memory = 16 * 1024 * 1024;
 
 struct LogConfig {
   std::string level = "info";

@@ -45,13 +45,16 @@ class Metrics {
 
   std::atomic<std::int64_t> in_flight{0};
   std::atomic<std::int64_t> connections{0};
-  std::atomic<std::uint64_t> refused_connections{0};  // over --max-connections
-  std::atomic<std::uint64_t> hedges_started{0};       // fetches that also asked the next gateway
-  std::atomic<std::uint64_t> hedges_won{0};           // ... whose answer came from that gateway
-  std::atomic<std::int64_t> fetches_in_flight{0};     // gateway sockets in use (fetch_slots.hpp)
-  std::atomic<std::int64_t> fetches_waiting{0};       // fetches waiting for a slot
-  std::atomic<std::uint64_t> fetches_refused{0};      // ... that waited past their deadline
-  std::atomic<std::uint64_t> warnings_suppressed{0};  // repeated warnings not logged
+  std::atomic<std::uint64_t> refused_connections{0};     // over --max-connections
+  std::atomic<std::uint64_t> hedges_started{0};          // fetches that also asked the next gateway
+  std::atomic<std::uint64_t> hedges_won{0};              // ... whose answer came from that gateway
+  std::atomic<std::int64_t> fetches_in_flight{0};        // gateway sockets in use (fetch_slots.hpp)
+  std::atomic<std::int64_t> fetches_waiting{0};          // fetches waiting for a slot
+  std::atomic<std::uint64_t> fetches_refused{0};         // ... that waited past their deadline
+  std::atomic<std::int64_t> document_memory_bytes{0};    // leased of --document-memory
+  std::atomic<std::int64_t> document_memory_waiting{0};  // documents waiting for room
+  std::atomic<std::uint64_t> document_memory_refused{0};  // ... that waited past their deadline
+  std::atomic<std::uint64_t> warnings_suppressed{0};      // repeated warnings not logged
 
   // The whole exposition. `images` and `documents` are the caches' current figures.
   std::string render(const CacheStats& images, const CacheStats& documents) const;
