@@ -8,8 +8,8 @@
 
 namespace ocipfs {
 
-// Field lines a request head may hold, Host included; past it, 431. Clients send about ten (docker
-// and containerd 5 to 8, browsers under 20); Apache's LimitRequestFields is 100 too.
+// Field lines a request head may hold, Host included; past it, 431. A registry client sends about
+// ten (Host, User-Agent, Accept lines, Authorization); Apache's LimitRequestFields defaults to 100.
 inline constexpr std::size_t max_request_fields = 100;
 
 // The parts of a request head the registry answers from, as views into the scanned bytes.
