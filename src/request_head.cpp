@@ -45,6 +45,30 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
+// Calls `each` with every member of a comma-separated list (RFC 9110 5.6.1), trimmed, empty ones
+// skipped; false as soon as `each` is.
+template <typename Each>
+bool each_member(std::string_view list, Each each) {
+  for (;;) {
+    auto comma = list.find(',');
+    auto member = trim(list.substr(0, comma));
+    if (!member.empty() && !each(member)) return false;
+    if (comma == std::string_view::npos) return true;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+// The characters of RFC 3986's host (reg-name, IPv4 or an IP literal) and ":" port.
+constexpr std::array<bool, 256> host_chars = [] {
+  std::array<bool, 256> table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (char c : std::string_view("-._~!$&'()*+,;=%:[]"))
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}();
+
 bool same_name(std::string_view name, std::string_view lower) {
   if (name.size() != lower.size()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
@@ -72,22 +96,7 @@ bool scan_request_line(std::string_view line, RequestHead& head) {
     head.version = 10;
   else
     return false;
-  head.keep_alive = head.version == 11;
   return is_target(head.target);
-}
-
-// Connection: a list of tokens; "close" and "keep-alive" decide, others are ignored.
-bool scan_connection(std::string_view value, RequestHead& head) {
-  while (!value.empty()) {
-    auto comma = value.find(',');
-    auto option = trim(value.substr(0, comma));
-    if (!option.empty() && !is_token(option)) return false;
-    if (same_name(option, "close")) head.keep_alive = false;
-    if (same_name(option, "keep-alive") && head.version == 10) head.keep_alive = true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return true;
 }
 
 // Sets `slot` once: a second line of the same field is declined.
@@ -100,7 +109,9 @@ bool set_once(std::string_view& slot, std::string_view value, bool& seen) {
 
 struct Seen {
   bool accept = false, if_none_match = false, user_agent = false, trace = false, parent = false,
-       connection = false;
+       host = false;
+  std::string_view host_value;
+  ConnectionOptions connection;
 };
 
 bool scan_field(std::string_view line, RequestHead& head, Seen& seen) {
@@ -117,11 +128,8 @@ bool scan_field(std::string_view line, RequestHead& head, Seen& seen) {
   if (same_name(name, "x-cloud-trace-context"))
     return set_once(head.cloud_trace_context, value, seen.trace);
   if (same_name(name, "traceparent")) return set_once(head.traceparent, value, seen.parent);
-  if (same_name(name, "connection")) {
-    if (seen.connection) return false;
-    seen.connection = true;
-    return scan_connection(value, head);
-  }
+  if (same_name(name, "host")) return set_once(seen.host_value, value, seen.host);
+  if (same_name(name, "connection")) return add_connection_options(value, seen.connection);
   return true;
 }
 
@@ -144,15 +152,49 @@ HeadScan scan_request_head(std::string_view bytes, std::size_t limit, RequestHea
   if (!scan_request_line(text.substr(0, line_end), head)) return HeadScan::declined;
   text.remove_prefix(line_end + 2);
   Seen seen;
-  while (!text.empty()) {
+  for (std::size_t fields = 1; !text.empty(); ++fields) {
     line_end = text.find("\r\n");
     auto line = text.substr(0, line_end);
     if (line.find('\n') != std::string_view::npos || line.find('\r') != std::string_view::npos)
       return HeadScan::declined;
-    if (!scan_field(line, head, seen)) return HeadScan::declined;
+    if (fields > max_request_fields || !scan_field(line, head, seen)) return HeadScan::declined;
     text.remove_prefix(line_end + 2);
   }
+  if (!host_is_valid(head.version, seen.host ? 1 : 0, seen.host_value)) return HeadScan::declined;
+  head.keep_alive = connection_persists(head.version, seen.connection);
   return HeadScan::complete;
+}
+
+bool add_connection_options(std::string_view line, ConnectionOptions& options) {
+  return each_member(line, [&](std::string_view option) {
+    if (!is_token(option)) return false;
+    if (same_name(option, "close")) options.close = true;
+    if (same_name(option, "keep-alive")) options.keep_alive = true;
+    return true;
+  });
+}
+
+bool connection_persists(unsigned version, ConnectionOptions options) {
+  return !options.close && (version == 11 || options.keep_alive);
+}
+
+bool host_is_valid(unsigned version, std::size_t lines, std::string_view first_value) {
+  if (lines == 0) return version == 10;
+  if (lines > 1) return false;
+  for (char c : first_value)
+    if (!host_chars[static_cast<unsigned char>(c)]) return false;
+  return true;
+}
+
+bool chunked_is_final(std::string_view codings) {
+  std::size_t chunked = 0;
+  std::string_view last;
+  each_member(codings, [&](std::string_view coding) {
+    if (same_name(coding, "chunked")) ++chunked;
+    last = coding;
+    return true;
+  });
+  return chunked == 1 && same_name(last, "chunked");
 }
 
 std::size_t empty_lines_before_request(std::string_view bytes) {

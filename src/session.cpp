@@ -157,13 +157,14 @@ std::optional<Response> refusal_for(const error_code& ec, const Parser& parser) 
   return std::nullopt;
 }
 
-// The endpoints' answer that may wait, and what the request's route was (for metrics).
+// The endpoints' answer that may wait, or `refusal` when the head was refused, and what the
+// request's route was (for metrics).
 asio::awaitable<std::pair<Response, RouteKind>> respond(SessionContext& context,
-                                                        const Request& request, bool has_body) {
+                                                        const Request& request,
+                                                        std::optional<Response> refusal) {
   auto route = parse_route(request.path);
   RouteKind kind = route ? route->kind : route.error().kind;
-  if (has_body && request.reads())
-    co_return std::pair{bad_request(400, "GET and HEAD requests must not have a body"), kind};
+  if (refusal) co_return std::pair{std::move(*refusal), kind};
   context.metrics.in_flight.fetch_add(1, std::memory_order_relaxed);
   Response response;
   try {
@@ -180,13 +181,14 @@ asio::awaitable<std::pair<Response, RouteKind>> respond(SessionContext& context,
   co_return std::pair{std::move(response), kind};
 }
 
-// Answers a request through the full route, then writes the answer. `started` is when its head
-// was read. False when the connection must close after it.
-asio::awaitable<bool> answer_fully(Connection& c, const Request& request, bool has_body,
-                                   bool keep_alive, unsigned version, AccessRecord record,
+// Answers a request through the full route, or with `refusal`, then writes the answer. `started`
+// is when its head was read. False when the connection must close after it.
+asio::awaitable<bool> answer_fully(Connection& c, const Request& request,
+                                   std::optional<Response> refusal, bool keep_alive,
+                                   unsigned version, AccessRecord record,
                                    Clock::time_point started) {
   c.expire_at(Clock::time_point::max());  // the gateways have deadlines of their own
-  auto [response, kind] = co_await respond(c.context, request, has_body);
+  auto [response, kind] = co_await respond(c.context, request, std::move(refusal));
   auto now = Clock::now();
   record.latency = now - started;
   // Counted before the answer leaves, so a client that reads /metrics next sees it.
@@ -197,12 +199,78 @@ asio::awaitable<bool> answer_fully(Connection& c, const Request& request, bool h
   co_return written&& keep_alive;
 }
 
+// Reads into `parser` the head of a request the fast scan could not take, from the bytes buffered
+// then from the socket, under the deadline set before. The whole head counts toward
+// max_header_size: Beast's own limit counts only what it holds unparsed, and it takes each
+// complete field line as it comes.
+asio::awaitable<error_code> read_parsed_head(Connection& c, Parser& parser) {
+  const std::size_t limit = c.context.limits.max_header_size;
+  parser.header_limit(static_cast<std::uint32_t>(limit));
+  std::size_t parsed = 0;  // bytes of the head the parser has taken
+  for (;;) {
+    if (c.buffer.size() > 0) {
+      error_code ec;
+      std::size_t used = parser.put(c.buffer.data(), ec);
+      c.buffer.consume(used);
+      parsed += used;
+      if (parser.is_header_done()) co_return error_code();
+      if (ec && ec != http::error::need_more) co_return ec;
+    }
+    if (parsed + c.buffer.size() >= limit) co_return http::error::header_limit;
+    if (!co_await read_more(c)) co_return http::error::partial_message;
+  }
+}
+
+// Whether the request has a body, which is never read: any Transfer-Encoding, or a Content-Length
+// above 0.
+bool has_body(const Parser& parser) {
+  return parser.get().count(http::field::transfer_encoding) > 0 ||
+         (parser.content_length() && *parser.content_length() > 0);
+}
+
+// A Transfer-Encoding must end in chunked, on HTTP/1.1, without Content-Length: else the body's
+// end is unknown (RFC 9112 6.1 and 6.3).
+bool transfer_encoding_is_faulty(const http::request_header<>& header) {
+  if (header.count(http::field::transfer_encoding) == 0) return false;
+  return header.version() != 11 || header.count(http::field::content_length) > 0 ||
+         !chunked_is_final(joined_field(header, http::field::transfer_encoding));
+}
+
+// What a parsed head decides before any route: its refusal (the connection then closes), else
+// whether the connection persists after the answer.
+struct HeadVerdict {
+  std::optional<Response> refusal;
+  bool keep_alive = false;
+};
+
+HeadVerdict judge_parsed_head(const Parser& parser, bool reads) {
+  const auto& header = parser.get();
+  if (static_cast<std::size_t>(std::distance(header.begin(), header.end())) > max_request_fields)
+    return {bad_request(431, "too many request header fields"), false};
+  auto [host, no_host] = header.equal_range(http::field::host);
+  if (!host_is_valid(header.version(), static_cast<std::size_t>(std::distance(host, no_host)),
+                     host == no_host ? std::string_view() : std::string_view(host->value())))
+    return {bad_request(400, "a request needs one valid Host field"), false};
+  if (transfer_encoding_is_faulty(header))
+    return {bad_request(400,
+                        "Transfer-Encoding must end in chunked, on HTTP/1.1, without "
+                        "Content-Length"),
+            false};
+  bool body = has_body(parser);
+  if (body && reads) return {bad_request(400, "GET and HEAD requests must not have a body"), false};
+  ConnectionOptions options;
+  auto [line, end] = header.equal_range(http::field::connection);
+  for (; line != end; ++line)
+    if (!add_connection_options(line->value(), options))
+      return {bad_request(400, "malformed Connection field"), false};
+  return {std::nullopt, !body && connection_persists(header.version(), options)};
+}
+
 // A request the fast scan could not take, read by Beast's parser (from the bytes buffered).
 asio::awaitable<bool> serve_parsed(Connection& c) {
   Parser parser;
-  parser.header_limit(static_cast<std::uint32_t>(c.context.limits.max_header_size));
   c.expire_at(Clock::now() + c.context.limits.request_timeout);
-  auto [read_error, read] = co_await http::async_read_header(c.socket, c.buffer, parser, use_tuple);
+  auto read_error = co_await read_parsed_head(c, parser);
   auto started = Clock::now();
   if (read_error) {
     if (auto refusal = refusal_for(read_error, parser)) {
@@ -213,12 +281,12 @@ asio::awaitable<bool> serve_parsed(Connection& c) {
     co_return false;
   }
   const auto& header = parser.get();
-  bool has_body = parser.chunked() || (parser.content_length() && *parser.content_length() > 0);
-  bool keep_alive = header.keep_alive() && !has_body && !c.context.connections.draining;
   std::string accept = joined_field(header, http::field::accept);
   std::string if_none_match = joined_field(header, http::field::if_none_match);
   RequestTarget target = split_target(header.target());
   Request request{header.method_string(), target.path, target.query, accept, if_none_match};
+  auto verdict = judge_parsed_head(parser, request.reads());
+  bool keep_alive = verdict.keep_alive && !c.context.connections.draining;
   AccessRecord record{header.method_string(),
                       header.target(),
                       0,
@@ -228,8 +296,8 @@ asio::awaitable<bool> serve_parsed(Connection& c) {
                       c.remote_ip,
                       header["X-Cloud-Trace-Context"],
                       header["traceparent"]};
-  co_return co_await answer_fully(c, request, has_body, keep_alive, header.version(), record,
-                                  started);
+  co_return co_await answer_fully(c, request, std::move(verdict.refusal), keep_alive,
+                                  header.version(), record, started);
 }
 
 // A scanned request: the warm answer when there is one, written at once; else the full route.
@@ -251,7 +319,8 @@ asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
   auto kind = c.context.endpoints.answer_warm(request, c.warm);
   bool again = false;
   if (!kind) {
-    again = co_await answer_fully(c, request, false, keep_alive, head.version, record, started);
+    again =
+        co_await answer_fully(c, request, std::nullopt, keep_alive, head.version, record, started);
   } else {
     c.context.metrics.request_done(*kind, c.warm.status, Clock::duration::zero());
     c.expire_at(started + limits.request_timeout);

@@ -53,9 +53,13 @@ struct SessionContext {
 // Serves `socket` until the client closes it, a deadline passes, an answer closes it, or the
 // thread drains. A warm request (a common head, answered from this thread's hot images) reads
 // the clock once, allocates nothing and takes no lock; its latency counts as zero. HTTP/1.1 with
-// keep-alive and pipelining; a request header is at most limits.max_header_size (431 beyond, 414
-// for the request line alone), GET and HEAD have no body (400). An exception from an endpoint is
-// logged and answered 500.
+// keep-alive and pipelining. A request head is at most limits.max_header_size bytes, request line,
+// fields and CRLFs together, and max_request_fields fields (431 beyond, 414 for the request line
+// alone); it has one valid Host (none for HTTP/1.0 only) and a Transfer-Encoding only if it ends
+// in chunked, on HTTP/1.1 without Content-Length (else 400); GET and HEAD have no body (400). A
+// refused request, and any with a body (never read), closes the connection after its answer;
+// "close" in any Connection line does too. An exception from an endpoint is logged and answered
+// 500.
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
                                          SessionContext& context);
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "ocipfs/image.hpp"
+#include "ocipfs/request_head.hpp"
 #include "ocipfs/verify.hpp"
 #include "server_fixture.hpp"
 #include "support/fake_gateway.hpp"
@@ -287,6 +288,143 @@ TEST_F(ServerTest, KeepAliveAndPipelining) {
        at = answers.find("HTTP/1.1 200", at + 1))
     ++count;
   EXPECT_EQ(count, 3u);
+}
+
+// --- Request framing (RFC 9112) that a proxy in front would read the same way. ---
+
+// The status lines in what a raw exchange read, in order.
+std::vector<std::string> status_lines(const std::string& answers) {
+  std::vector<std::string> lines;
+  for (auto at = answers.find("HTTP/1.1 "); at != std::string::npos;
+       at = answers.find("HTTP/1.1 ", at + 1))
+    lines.push_back(answers.substr(at, answers.find("\r\n", at) - at));
+  return lines;
+}
+
+// A request that would be served if the connection stayed open after the one before it.
+const std::string smuggled = "GET /v2/smuggled HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+// Sends `head` then `smuggled`: the answer to `head` must be `status`, the only one, and say
+// Connection: close (the server closed).
+void expect_refused_and_closed(std::uint16_t port, const std::string& head, unsigned status) {
+  auto answers = testing::raw_exchange(port, head + smuggled);
+  EXPECT_THAT(status_lines(answers), ::testing::ElementsAre(HasSubstr(std::to_string(status))))
+      << head;
+  EXPECT_THAT(answers, HasSubstr("Connection: close\r\n")) << head;
+  EXPECT_THAT(answers, HasSubstr(R"({"errors":[{"code":"UNSUPPORTED")")) << head;
+}
+
+// RFC 9112 6.3: a Transfer-Encoding whose last coding is not chunked leaves the body's end unknown:
+// 400 and close, so the body is never read as the next request.
+TEST_F(ServerTest, TransferEncodingNotEndingInChunkedIsRefusedAndClosed) {
+  for (const std::string codings :
+       {"gzip", "xchunked", "chunked, gzip", "chunked, chunked", "gzip\r\nTransfer-Encoding: x"}) {
+    for (const std::string method : {"GET", "POST"})
+      expect_refused_and_closed(
+          server->port(),
+          method + " /v2/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + codings + "\r\n\r\n", 400);
+  }
+  // Both framings (RFC 9112 6.3, 3), and any Transfer-Encoding on HTTP/1.0 (6.1).
+  expect_refused_and_closed(
+      server->port(),
+      "POST /v2/ HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+      400);
+  expect_refused_and_closed(
+      server->port(), "POST /v2/ HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
+}
+
+// A body is never read: the connection closes after the answer to any request that has one.
+TEST_F(ServerTest, ARequestWithABodyClosesTheConnection) {
+  for (const std::string framing :
+       {"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "Transfer-Encoding: gzip, chunked\r\n\r\n",
+        "Content-Length: 3\r\n\r\nabc"}) {
+    auto answers = testing::raw_exchange(server->port(),
+                                         "POST /v2/ HTTP/1.1\r\nHost: x\r\n" + framing + smuggled);
+    EXPECT_THAT(status_lines(answers), ::testing::ElementsAre("HTTP/1.1 405 Method Not Allowed"))
+        << framing;
+    EXPECT_THAT(answers, HasSubstr("Connection: close\r\n")) << framing;
+  }
+}
+
+// RFC 9110 7.6.1: every Connection line counts, and "close" wins wherever it is; on the fast scan
+// and through the full parser (a Content-Length: 0) alike.
+TEST_F(ServerTest, EveryConnectionLineCounts) {
+  for (const std::string version : {"1.1", "1.0"}) {
+    for (const std::string extra : {"", "Content-Length: 0\r\n"}) {
+      for (const std::string lines : {"Connection: keep-alive\r\nConnection: close\r\n",
+                                      "Connection: close\r\nConnection: keep-alive\r\n",
+                                      "Connection: close, keep-alive\r\n"}) {
+        std::string head = "GET /v2/ HTTP/" + version + "\r\nHost: x\r\n" + extra + lines + "\r\n";
+        auto answers = testing::raw_exchange(server->port(), head + smuggled);
+        EXPECT_THAT(status_lines(answers), ::testing::ElementsAre("HTTP/1.1 200 OK")) << head;
+        EXPECT_THAT(answers, HasSubstr("Connection: close\r\n")) << head;
+      }
+    }
+  }
+}
+
+// RFC 9112 3.2: an HTTP/1.1 request without Host, and any with two or with a value that is no
+// host, is answered 400 and closed; HTTP/1.0 may leave Host out.
+TEST_F(ServerTest, HostIsRequiredOnce) {
+  for (const std::string extra : {"", "Content-Length: 0\r\n"}) {
+    for (const std::string head :
+         {"GET /v2/ HTTP/1.1\r\n", "GET /v2/ HTTP/1.1\r\nHost: a\r\nHost: a\r\n",
+          "GET /v2/ HTTP/1.1\r\nHost: a\r\nAccept: */*\r\nhost: b\r\n",
+          "GET /v2/ HTTP/1.0\r\nHost: a\r\nHost: b\r\n", "GET /v2/ HTTP/1.1\r\nHost: a b\r\n",
+          "GET /v2/ HTTP/1.1\r\nHost: evil.example/path\r\n"}) {
+      expect_refused_and_closed(server->port(), head + extra + "\r\n", 400);
+    }
+    auto http10 = testing::raw_exchange(server->port(), "GET /v2/ HTTP/1.0\r\n" + extra + "\r\n");
+    EXPECT_THAT(http10, ::testing::StartsWith("HTTP/1.1 200 OK\r\n")) << extra;
+    auto literal = testing::raw_exchange(
+        server->port(), "GET /v2/ HTTP/1.1\r\nHost: [::1]:5000\r\n" + extra + "\r\n" + smuggled);
+    EXPECT_THAT(status_lines(literal), ::testing::ElementsAre("HTTP/1.1 200 OK", ::testing::_))
+        << extra;
+  }
+}
+
+// GET /v2/ with Host, `extra` fields and an X-Pad field that makes the head `size` bytes.
+std::string head_of_size(std::size_t size, const std::string& extra) {
+  std::string head = "GET /v2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + extra + "X-Pad: ";
+  head += std::string(size - head.size() - 4, 'p');
+  return head + "\r\n\r\n";
+}
+
+// The 16 KiB limit is the whole head's, request line, fields and CRLFs together: on the fast scan
+// and through the full parser alike, however it is split.
+TEST_F(ServerTest, TheHeadLimitIsTheWholeHead) {
+  const std::size_t limit = 16 * 1024;
+  for (const std::string extra : {"", "Content-Length: 0\r\n"}) {
+    auto fits = testing::raw_exchange(server->port(), head_of_size(limit, extra));
+    EXPECT_THAT(fits, ::testing::StartsWith("HTTP/1.1 200 OK\r\n")) << extra;
+    expect_refused_and_closed(server->port(), head_of_size(limit + 1, extra), 431);
+  }
+  // 3,600 short fields, 31.6 KiB: each line is short, the head is not.
+  std::string many = "GET /v2/ HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 3600; ++i) many += "X-F: 12\r\n";
+  expect_refused_and_closed(server->port(), many + "\r\n", 431);
+  // A 10 KiB request line and a 10 KiB field: each under the limit, together over it.
+  expect_refused_and_closed(server->port(),
+                            "GET /v2/" + std::string(10 * 1024, 'a') +
+                                " HTTP/1.1\r\nHost: x\r\nX: " + std::string(10 * 1024, 'b') +
+                                "\r\n\r\n",
+                            431);
+}
+
+// At most max_request_fields fields, Host included: past it, 431.
+TEST_F(ServerTest, MoreThanTheFieldLimitIsRefused) {
+  for (const std::string extra : {"", "Content-Length: 0\r\n"}) {
+    std::string fields = "Host: x\r\nConnection: close\r\n" + extra;
+    for (auto count = static_cast<std::size_t>(std::count(fields.begin(), fields.end(), '\n'));
+         count < max_request_fields; ++count)
+      fields += "X-" + std::to_string(count) + ": v\r\n";
+    auto fits = testing::raw_exchange(server->port(), "GET /v2/ HTTP/1.1\r\n" + fields + "\r\n");
+    EXPECT_THAT(fits, ::testing::StartsWith("HTTP/1.1 200 OK\r\n")) << extra;
+    auto over = testing::raw_exchange(server->port(),
+                                      "GET /v2/ HTTP/1.1\r\n" + fields + "X-Last: v\r\n\r\n");
+    EXPECT_THAT(over, ::testing::StartsWith("HTTP/1.1 431 ")) << extra;
+    EXPECT_THAT(over, HasSubstr("too many request header fields"));
+  }
 }
 
 // --- Trust: what a gateway returns must be what the CID names. ---
