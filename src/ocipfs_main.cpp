@@ -212,5 +212,8 @@ int main(int argc, char** argv) {
   ocipfs::setup_logging(ocipfs::LogFormat::text, "off");
   // Past `ulimit -f`, a write fails with EFBIG, reported and cleaned up, instead of killing us.
   std::signal(SIGXFSZ, SIG_IGN);
+  // A reader gone away (ocipfs ... | head) makes a write fail with EPIPE, reported, and the
+  // temporary files removed, instead of killing us with them left behind.
+  std::signal(SIGPIPE, SIG_IGN);
   return finish_stdout(run_main(std::vector<std::string>(argv + 1, argv + argc)));
 }

@@ -2,12 +2,14 @@
 // run as a user would (the CAR read back with the strict reader; a fake node for the API).
 #include "ocipfs/compose.hpp"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -593,6 +595,35 @@ TEST(ComposeCli, AnInterruptedComposeLeavesNoTemporaryFiles) {
   EXPECT_EQ(WTERMSIG(interrupted.status), SIGINT);
   EXPECT_FALSE(testing::has_temporaries(dir));
   EXPECT_FALSE(fs::exists(tmp / "app.car"));
+}
+
+// The report to a pipe whose reader is gone, while the image document (-o FILE) is still a
+// temporary file: the command says so, exits 1, and leaves no temporary (not killed by SIGPIPE).
+TEST(ComposeCli, AReaderGoneAwayIsAFailureThatLeavesNoTemporaries) {
+  TempDir tmp;
+  make_project(tmp);
+  int ends[2];
+  ASSERT_EQ(::pipe(ends), 0);
+  ::close(ends[0]);
+  std::string errors = (tmp / "errors.txt").string();
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::signal(SIGPIPE, SIG_DFL);
+    int err = ::open(errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(ends[1], 1);
+    ::dup2(err, 2);
+    if (::chdir(tmp.path().c_str()) != 0) _exit(127);
+    ::execl(OCIPFS_CLI_PATH, OCIPFS_CLI_PATH, "compose", "compose.json", "--car=app.car", "-o",
+            "doc.json", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::close(ends[1]);
+  int status = testing::wait_status(pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_EQ(read_file(errors), "ocipfs: cannot write to stdout: Broken pipe\n");
+  EXPECT_FALSE(testing::has_temporaries(tmp.path().string()));
+  EXPECT_FALSE(fs::exists(tmp / "doc.json"));
 }
 
 TEST(ComposeCli, AnUnreachableNodeFailsClearlyAndTheTarballsAreRemoved) {
