@@ -8,8 +8,10 @@
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
+#include "ocipfs/temporary_paths.hpp"
 #include "ocipfs/text.hpp"
 
 namespace ocipfs {
@@ -19,6 +21,7 @@ namespace fs = std::filesystem;
 struct AtomicFile::State {
   fs::path destination;
   fs::path temporary;
+  TemporaryId registration = 0;  // removed on SIGINT, SIGTERM, SIGHUP until committed
   int fd = -1;
   std::uint64_t size = 0;
   bool committed = false;
@@ -26,6 +29,7 @@ struct AtomicFile::State {
   ~State() {
     if (fd >= 0) ::close(fd);
     if (!committed && !temporary.empty()) ::unlink(temporary.c_str());
+    forget_temporary(registration);
   }
 };
 
@@ -72,8 +76,13 @@ Expected<AtomicFile> AtomicFile::create(const fs::path& destination) {
   std::string pattern = (parent / ("." + destination.filename().string() + ".tmp-XXXXXX")).string();
   std::vector<char> name(pattern.begin(), pattern.end());
   name.push_back('\0');
-  state->fd = ::mkostemp(name.data(), O_CLOEXEC);
-  if (state->fd < 0) return Unexpected{cannot("create", destination, errno)};
+  int error = 0;
+  state->registration = create_temporary([&]() -> fs::path {
+    state->fd = ::mkostemp(name.data(), O_CLOEXEC);
+    error = errno;
+    return state->fd < 0 ? fs::path() : fs::path(name.data());
+  });
+  if (state->fd < 0) return Unexpected{cannot("create", destination, error)};
   state->temporary = name.data();
   return AtomicFile(std::move(state));
 }
@@ -106,6 +115,7 @@ Expected<bool> AtomicFile::commit() {
   if (::rename(s.temporary.c_str(), s.destination.c_str()) != 0)
     return Unexpected{cannot("create", s.destination, errno)};
   s.committed = true;
+  forget_temporary(std::exchange(s.registration, 0));
   return true;
 }
 

@@ -32,6 +32,7 @@ struct Args {
   std::optional<std::string> verify;
   std::optional<std::string> car;
   std::optional<std::string> upload;
+  std::optional<std::string> allow_outside;  // compose: a directory its layers may also reach
   std::vector<std::string> gateways;
 };
 

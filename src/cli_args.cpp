@@ -18,13 +18,14 @@ struct Option {
   std::array<std::string_view, 5> commands;
   std::optional<std::string> Args::*slot;
 };
-constexpr std::array<Option, 10> options = {{
+constexpr std::array<Option, 11> options = {{
     {"--output", {"pack", "publish", "compose"}, &Args::output},
     {"--tarball", {"pack", "publish"}, &Args::tarball},
     {"--car", {"pack", "publish", "compose", "import"}, &Args::car},
     {"--ipfs-dir-cid", {"pack"}, &Args::ipfs_dir_cid},
     {"--ipfs-api", {"publish", "compose", "import"}, &Args::ipfs_api},
     {"--upload", {"publish"}, &Args::upload},
+    {"--allow-outside", {"compose"}, &Args::allow_outside},
     {"--registry", {"pack", "publish", "inspect", "compose", "import"}, &Args::registry},
     {"--timeout", {"publish", "inspect", "compose", "import"}, &Args::timeout},
     {"--verify", {"inspect"}, &Args::verify},

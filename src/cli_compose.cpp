@@ -21,6 +21,7 @@
 #include "ocipfs/ipfs_api.hpp"
 #include "ocipfs/layer_dag.hpp"
 #include "ocipfs/pack.hpp"
+#include "ocipfs/regular_file.hpp"
 #include "ocipfs/text.hpp"
 #include "ocipfs/unixfs.hpp"
 
@@ -61,8 +62,9 @@ std::string layer_prefix(const Plan& plan, std::size_t index) {
 // The compose file's bytes, at most max_image_document_size of them.
 std::string read_compose_file(const fs::path& file) {
   std::string prefix = "compose file " + quoted(file) + ": ";
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"), std::fclose);
-  if (!in) throw Failure{prefix + "cannot read it: " + std::strerror(errno)};
+  auto opened = open_regular_file(file);
+  if (!opened) throw Failure{prefix + "cannot read it: " + opened.error()};
+  InputFile in = std::move(*opened);
   std::string text(max_image_document_size + 1, '\0');
   std::size_t size = 0;
   while (size < text.size()) {
@@ -118,6 +120,43 @@ void check_output(const Plan& plan, const fs::path& output, const std::string& w
   }
 }
 
+// A directory resolved (absolute, symlinks followed); nullopt when it cannot be.
+std::optional<fs::path> resolved_directory(const fs::path& directory) {
+  std::error_code ec;
+  fs::path resolved = fs::canonical(fs::absolute(directory, ec), ec);
+  if (ec || !fs::is_directory(resolved, ec)) return std::nullopt;
+  return resolved;
+}
+
+// The directories the compose file's layers may reach: its own, then --allow-outside=DIR.
+std::vector<fs::path> reach_roots(const Args& args, const fs::path& file) {
+  fs::path parent = file.parent_path().empty() ? fs::path(".") : file.parent_path();
+  auto own = resolved_directory(parent);
+  if (!own) throw Failure{"compose file " + quoted(file) + ": cannot resolve its directory"};
+  std::vector<fs::path> roots{*own};
+  if (args.allow_outside) {
+    auto allowed = resolved_directory(*args.allow_outside);
+    if (!allowed)
+      throw UsageError{"--allow-outside=" + printable(*args.allow_outside, 200) +
+                       " is not a directory"};
+    roots.push_back(*allowed);
+  }
+  return roots;
+}
+
+// Refuses, before any work, a directory or tarball outside what the compose file may reach.
+void check_reach(const Plan& plan, const std::vector<fs::path>& roots) {
+  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+    const ComposeLayer& layer = plan.layers[i];
+    if (layer.kind == ComposeLayerKind::existing) continue;
+    std::error_code ec;
+    fs::path resolved = fs::canonical(layer.path, ec);
+    if (ec) throw Failure{layer_prefix(plan, i) + "cannot resolve " + quoted(layer.path)};
+    if (auto problem = reach_problem(layer.entry, resolved, roots); !problem.empty())
+      throw Failure{layer_prefix(plan, i) + problem};
+  }
+}
+
 // A directory's tarball is named after it, and the name becomes a tag: refused before any work.
 void check_directory_names(const Plan& plan) {
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
@@ -156,6 +195,7 @@ Plan plan_of(const Args& args) {
   auto layers = classify_compose_layers(plan.compose.layers, plan.file, probe);
   if (!layers) throw Failure{layers.error()};
   plan.layers = std::move(*layers);
+  check_reach(plan, reach_roots(args, plan.file));
   check_directory_names(plan);
   check_outputs(plan);
   return plan;
@@ -261,8 +301,7 @@ std::optional<AtomicFile> open_output(const Plan& plan) {
 void write_output(const Plan& plan, std::optional<AtomicFile>& file, const std::string& text) {
   if (!plan.output) return;
   if (!file) {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    write_out(stdout, text);
     return;
   }
   auto written = file->write(text);
@@ -340,7 +379,6 @@ int run_compose(const Args& args) {
   Report report{plan.output == fs::path("-") ? stderr : stdout};
   print_layers(report, plan, composed);
   if (car) print_car(report, *car, composed);
-  std::fflush(report.out);
   if (plan.api) {
     add_to_node(plan, composed);
     report.line("ipfs node", plan.api->origin() + ": the layers and the image document added");

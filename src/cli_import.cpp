@@ -141,7 +141,6 @@ int run_import(const Args& args) {
   Report report;
   print_image(report, plan, *imported);
   if (plan.car) print_car(report, *car, *imported);
-  std::fflush(report.out);
   if (plan.api) {
     send_to_node(plan, car_path, *imported);
     report.line("ipfs node", plan.api->origin() + ": the image's blocks imported and pinned");

@@ -57,7 +57,7 @@ std::optional<AtomicFile> open_manifest(const fs::path& output) {
 
 void write_manifest(std::optional<AtomicFile>& file, const std::string& manifest) {
   if (!file) {
-    std::fwrite(manifest.data(), 1, manifest.size(), stdout);
+    write_out(stdout, manifest);
     return;
   }
   auto written = file->write(manifest);
@@ -178,7 +178,6 @@ int run_publish(const Args& args) {
   Report report{args.output == "-" ? stderr : stdout};
   print_layer(report, dag.layer);
   print_car(report, dag);
-  std::fflush(report.out);
   upload(mode, *api, dag, options);
   if (args.output) write_manifest(manifest_file, dag.manifest);
   print_reference(report, registry, dag);

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "cli.hpp"
+#include "ocipfs/temporary_paths.hpp"
 #include "ocipfs/text.hpp"
 
 namespace ocipfs::cli {
@@ -23,14 +24,21 @@ class ScratchDirectory {
     if (parent.empty()) parent = std::filesystem::temp_directory_path(ec);
     if (ec) throw Failure{"no directory for temporary files ($TMPDIR): " + ec.message()};
     std::string pattern = (parent / (prefix + "XXXXXX")).string();
-    if (!::mkdtemp(pattern.data()))
+    int error = 0;
+    registration_ = create_temporary([&]() -> std::filesystem::path {
+      bool made = ::mkdtemp(pattern.data()) != nullptr;
+      error = errno;
+      return made ? std::filesystem::path(pattern) : std::filesystem::path();
+    });
+    if (registration_ == 0)
       throw Failure{"cannot create a temporary directory in " + in_quotes(parent.string(), 200) +
-                    ": " + std::strerror(errno)};
+                    ": " + std::strerror(error)};
     path_ = pattern;
   }
   ~ScratchDirectory() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
+    forget_temporary(registration_);
   }
   ScratchDirectory(const ScratchDirectory&) = delete;
   ScratchDirectory& operator=(const ScratchDirectory&) = delete;
@@ -39,6 +47,7 @@ class ScratchDirectory {
 
  private:
   std::filesystem::path path_;
+  TemporaryId registration_ = 0;  // removed on SIGINT, SIGTERM, SIGHUP
 };
 
 }  // namespace ocipfs::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <optional>
 
 #include "ocipfs/pack.hpp"
@@ -106,6 +107,32 @@ Expected<std::vector<ComposeLayer>> classify_compose_layers(const std::vector<st
     layers.push_back(std::move(*layer));
   }
   return layers;
+}
+
+bool is_within(const fs::path& path, const fs::path& root) {
+  auto [in_root, in_path] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  // A trailing separator of `root` is an empty last component.
+  return in_root == root.end() || (std::next(in_root) == root.end() && in_root->empty());
+}
+
+std::string reach_problem(std::string_view entry, const fs::path& resolved,
+                          const std::vector<fs::path>& roots) {
+  auto within_any = [&](std::size_t first) {
+    for (std::size_t i = first; i < roots.size(); ++i)
+      if (is_within(resolved, roots[i])) return true;
+    return false;
+  };
+  std::string directory = roots.empty() ? "" : in_quotes(roots.front().string(), 200);
+  std::string allow = ": a compose file reaches only what is under its own directory (" +
+                      directory + "); move it there, or allow its directory with " +
+                      "--allow-outside=DIR";
+  if (fs::path(std::string(entry)).is_absolute()) {
+    if (within_any(1)) return {};
+    return in_quotes(entry, 200) + " is an absolute path" + allow;
+  }
+  if (within_any(0)) return {};
+  return in_quotes(entry, 200) + " leads outside the compose file's directory (to " +
+         in_quotes(resolved.string(), 200) + ")" + allow;
 }
 
 std::size_t packed_layer_count(const std::vector<ComposeLayer>& layers) {

@@ -19,6 +19,7 @@
 #include "ocipfs/image.hpp"
 #include "ocipfs/image_document.hpp"  // declared_media_type
 #include "ocipfs/pack.hpp"
+#include "ocipfs/regular_file.hpp"
 #include "ocipfs/repository.hpp"
 #include "ocipfs/text.hpp"
 
@@ -435,10 +436,13 @@ ImportedNode import_bytes(const BlobDescriptor& layer, std::string_view bytes,
 
 // ---------------------------------------------------------------- a layout directory
 
-struct CloseFile {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using File = std::unique_ptr<std::FILE, CloseFile>;
+using File = InputFile;
+
+File open_for_reading(const fs::path& path, const std::string& prefix = "") {
+  auto file = open_regular_file(path);
+  if (!file) fail(prefix + "cannot read " + quoted(path) + ": " + file.error());
+  return std::move(*file);
+}
 
 fs::path blob_path(const fs::path& layout, std::string_view digest) {
   return layout / "blobs" / "sha256" / std::string(digest.substr(7));
@@ -448,8 +452,7 @@ fs::path blob_path(const fs::path& layout, std::string_view digest) {
 std::optional<std::string> read_small_file(const fs::path& path, std::size_t limit) {
   std::error_code ec;
   if (!fs::exists(path, ec)) return std::nullopt;
-  File in(std::fopen(path.c_str(), "rb"));
-  if (!in) fail("cannot read " + quoted(path) + ": " + std::strerror(errno));
+  File in = open_for_reading(path);
   std::string bytes(limit + 1, '\0');
   std::size_t size = std::fread(bytes.data(), 1, bytes.size(), in.get());
   if (std::ferror(in.get())) fail("cannot read " + quoted(path) + ": " + std::strerror(errno));
@@ -473,10 +476,7 @@ void import_layout_layers(const fs::path& layout, const std::vector<BlobDescript
   std::string buffer(read_size, '\0');
   for (const auto& layer : layers) {
     fs::path path = blob_path(layout, layer.digest);
-    File in(std::fopen(path.c_str(), "rb"));
-    if (!in)
-      fail("layer " + layer.digest + ": the source has no such blob (" + quoted(path) + ": " +
-           std::strerror(errno) + ")");
+    File in = open_for_reading(path, "layer " + layer.digest + ": ");
     LayerStream stream(layer, sink);
     while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), in.get()))
       stream.write(std::string_view(buffer.data(), n));
@@ -489,9 +489,12 @@ void check_layout_layers(const fs::path& layout, const std::vector<BlobDescripto
   for (const auto& layer : layers) {
     std::error_code ec;
     fs::path path = blob_path(layout, layer.digest);
-    if (!fs::is_regular_file(path, ec))
-      fail("layer " + layer.digest + ": the source has no such blob (" + quoted(path) +
-           " is missing)");
+    if (fs::exists(path, ec)) {
+      open_for_reading(path, "layer " + layer.digest + ": ");  // refuses a FIFO, a directory
+      continue;
+    }
+    fail("layer " + layer.digest + ": the source has no such blob (" + quoted(path) +
+         " is missing)");
   }
 }
 
@@ -560,12 +563,12 @@ struct ArchiveContents {
 // Reads a tarball entry by entry, with names checked and normalized.
 class TarReader {
  public:
-  explicit TarReader(const fs::path& path) : archive_(archive_read_new()) {
+  explicit TarReader(const fs::path& path)
+      : file_(open_for_reading(path)), archive_(archive_read_new()) {
     if (!archive_) fail("cannot initialize libarchive");
     archive_read_support_format_tar(archive_.get());
     archive_read_support_filter_all(archive_.get());
-    if (archive_read_open_filename(archive_.get(), path.c_str(), read_size) != ARCHIVE_OK)
-      fail(problem());
+    if (archive_read_open_FILE(archive_.get(), file_.get()) != ARCHIVE_OK) fail(problem());
   }
 
   // The next entry, or nullptr at the end; `name` is its normalized name.
@@ -605,6 +608,7 @@ class TarReader {
            std::string(message ? message : "unknown error");
   }
 
+  File file_;  // outlives archive_, which reads it
   Archive archive_;
   std::string buffer_ = std::string(read_size, '\0');
 };

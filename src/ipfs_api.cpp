@@ -25,6 +25,7 @@
 #include "ocipfs/digest.hpp"
 #include "ocipfs/ipfs_path.hpp"
 #include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/regular_file.hpp"
 #include "ocipfs/text.hpp"
 #include "ocipfs/verify.hpp"
 #include "run_blocking.hpp"
@@ -298,15 +299,13 @@ namespace {
 // Calls `send` with `file`'s bytes as an Upload; an error when the file cannot be read.
 template <class Result, class Send>
 Expected<Result> upload_file(const std::filesystem::path& file, Send send) {
-  struct Close {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  std::unique_ptr<std::FILE, Close> input(std::fopen(file.c_str(), "rb"));
+  auto opened = open_regular_file(file);
+  if (!opened)
+    return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " + opened.error()};
+  InputFile input = std::move(*opened);
   std::error_code ec;
   auto size = std::filesystem::file_size(file, ec);
-  if (!input || ec)
-    return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
-                      (input ? ec.message() : std::string(std::strerror(errno)))};
+  if (ec) return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " + ec.message()};
   std::vector<char> buffer(chunk_size);
   Upload content{size, [&]() -> Expected<std::string_view> {
                    std::size_t n = std::fread(buffer.data(), 1, buffer.size(), input.get());

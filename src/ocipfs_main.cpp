@@ -1,12 +1,22 @@
 // ocipfs: pack a layer, publish it to an IPFS node, compose an image of layers, import an
 // existing image, inspect what ocipfsd would serve.
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli.hpp"
+#include "cli_report.hpp"
 #include "ocipfs/log.hpp"
+#include "ocipfs/temporary_paths.hpp"
 #include "ocipfs/text.hpp"
 
 namespace {
@@ -18,6 +28,7 @@ const char* const usage_text = R"(Usage:
   ocipfs publish PATH --ipfs-api=URL [--upload=car|files] [--registry=HOST] [--tarball=FILE]
                  [-o FILE] [--car=FILE] [--timeout=DUR]
   ocipfs compose FILE (--car=FILE | --ipfs-api=URL)... [-o FILE] [--registry=HOST] [--timeout=DUR]
+                 [--allow-outside=DIR]
   ocipfs import SOURCE (--car=FILE | --ipfs-api=URL)... [--registry=HOST] [--timeout=DUR]
   ocipfs inspect REF|CID [--gateway=URL]... [--registry=HOST] [--verify=strict|off] [--timeout=DUR]
 
@@ -34,7 +45,9 @@ publish   Packs PATH as pack does, then stores it on an IPFS node through its RP
           (--upload=files, checked to give pack's CIDs). Prints the same reference as pack.
 compose   Makes an image of layers: FILE is an image document (JSON: layers, config, platform,
           annotations, tag) whose layers may also be directories or tarballs (paths relative to
-          FILE) or HOST/layer/<CID> references. It packs the directories and tarballs as pack
+          FILE, which reach only what is under FILE's directory: no absolute path, no ".." or
+          symlink that leads out, unless into --allow-outside=DIR) or HOST/layer/<CID>
+          references. It packs the directories and tarballs as pack
           does (the same tarballs and CIDs), writes the image document, and then writes one CAR
           of every new block (--car=FILE, no node needed; roots: the image document, then each
           packed layer's manifest and directory), or adds them through the node's RPC API
@@ -71,6 +84,8 @@ Options:
                        other means or with other parameters), and the manifest names it. If it is
                        the directory pack computes, the CAR is complete; else it holds only the
                        layer manifest
+  --allow-outside=DIR  compose: the layers may also be directories and tarballs under DIR
+                       (absolute paths, or relative ones that lead there)
   --upload=car|files   publish: send the CAR to /api/v0/dag/import (car, the default), or add
                        the tarball and the manifest as files (files)
   --ipfs-api=URL       the node's RPC API (Kubo-compatible), e.g. http://127.0.0.1:5001.
@@ -102,7 +117,7 @@ int run(const std::vector<std::string>& argv) {
     throw UsageError{"a command is needed: pack, publish, compose, import or inspect"};
   const std::string& name = argv.front();
   if (name == "--version") {
-    std::puts("ocipfs " OCIPFS_VERSION);
+    write_out(stdout, "ocipfs " OCIPFS_VERSION "\n");
     return 0;
   }
   const Command* command = nullptr;
@@ -114,21 +129,68 @@ int run(const std::vector<std::string>& argv) {
                      " (commands: pack, publish, compose, import, inspect)"};
   for (const auto& arg : argv) help = help || arg == "--help" || arg == "-h";
   if (help) {
-    std::fputs(usage_text, stdout);
+    write_out(stdout, usage_text);
     return 0;
   }
   return command->run(parse_args(argv));
 }
 
-}  // namespace
+// A standard descriptor closed at start would be reused by the next file opened, and the report
+// written into it. Each is opened on /dev/null the wrong way round instead, so that using it
+// fails (EBADF) as it would have.
+void hold_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+    int held = ::open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+    if (held >= 0 && held != fd) {
+      ::dup2(held, fd);
+      ::close(held);
+    }
+  }
+}
 
-int main(int argc, char** argv) {
-  // The fetcher logs gateway failures; its final error already says what failed.
-  ocipfs::setup_logging(ocipfs::LogFormat::text, "off");
-  // Past `ulimit -f`, a write fails with EFBIG, reported and cleaned up, instead of killing us.
-  std::signal(SIGXFSZ, SIG_IGN);
+// SIGINT, SIGTERM and SIGHUP (those not ignored, as nohup ignores SIGHUP) are taken by a thread
+// of their own: it removes the temporary files and directories still registered, then dies of
+// the signal as the process would have (the shell sees 128 + the signal's number).
+void remove_temporaries_on_signals() {
+  sigset_t taken;
+  sigemptyset(&taken);
+  for (int signo : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction current {};
+    if (::sigaction(signo, nullptr, &current) == 0 && current.sa_handler != SIG_IGN)
+      sigaddset(&taken, signo);
+  }
+  if (sigisemptyset(&taken) || ::pthread_sigmask(SIG_BLOCK, &taken, nullptr) != 0) return;
+  std::thread([taken] {
+    int signo = 0;
+    if (::sigwait(&taken, &signo) != 0) return;
+    ocipfs::remove_temporary_paths();
+    std::signal(signo, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, signo);
+    ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    std::raise(signo);
+    std::_Exit(128 + signo);
+  }).detach();
+}
+
+// A command succeeds only if all it wrote to stdout was written: the last flush and the close
+// are checked too. A command that failed has said why; its status stands.
+int finish_stdout(int status) {
+  errno = 0;
+  bool flushed = std::fflush(stdout) == 0 && !std::ferror(stdout);
+  int error = errno;
+  bool closed = std::fclose(stdout) == 0;
+  if (error == 0) error = errno;
+  if (status != 0 || (flushed && closed)) return status;
+  std::fprintf(stderr, "ocipfs: cannot write to stdout: %s\n", std::strerror(error ? error : EIO));
+  return 1;
+}
+
+int run_main(const std::vector<std::string>& argv) {
   try {
-    return run(std::vector<std::string>(argv + 1, argv + argc));
+    return run(argv);
   } catch (const UsageError& error) {
     std::fprintf(stderr, "ocipfs: %s (see ocipfs --help)\n", error.message.c_str());
     return 2;
@@ -139,4 +201,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ocipfs: %s\n", error.what());
     return 1;
   }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hold_standard_descriptors();
+  remove_temporaries_on_signals();
+  // The fetcher logs gateway failures; its final error already says what failed.
+  ocipfs::setup_logging(ocipfs::LogFormat::text, "off");
+  // Past `ulimit -f`, a write fails with EFBIG, reported and cleaned up, instead of killing us.
+  std::signal(SIGXFSZ, SIG_IGN);
+  // A reader gone away (ocipfs ... | head) makes a write fail with EPIPE, reported, and the
+  // temporary files removed, instead of killing us with them left behind.
+  std::signal(SIGPIPE, SIG_IGN);
+  return finish_stdout(run_main(std::vector<std::string>(argv + 1, argv + argc)));
 }

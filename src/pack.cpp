@@ -18,6 +18,8 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -25,6 +27,7 @@
 #include "ocipfs/digest.hpp"
 #include "ocipfs/image.hpp"
 #include "ocipfs/layer_manifest.hpp"
+#include "ocipfs/regular_file.hpp"
 #include "ocipfs/text.hpp"
 
 namespace ocipfs {
@@ -84,15 +87,12 @@ class Sha256Stream {
   std::unique_ptr<EVP_MD_CTX, Free> context_;
 };
 
-struct CloseFile {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
-using File = std::unique_ptr<std::FILE, CloseFile>;
+using File = InputFile;
 
 File open_for_reading(const fs::path& path) {
-  File file(std::fopen(path.c_str(), "rb"));
-  if (!file) fail("cannot read " + quoted(path) + ": " + errno_text(errno));
-  return file;
+  auto file = open_regular_file(path);
+  if (!file) fail("cannot read " + quoted(path) + ": " + file.error());
+  return std::move(*file);
 }
 
 // libarchive converts names between the locale's character set and the UTF-8 of pax headers.
@@ -316,8 +316,73 @@ std::string unsafe_name_problem(std::string_view name) {
   return {};
 }
 
+// `name` as a path under the root: its components, with "" and "." ones dropped.
+std::string normal_name(std::string_view name) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t slash = name.find('/', start);
+    if (slash == std::string_view::npos) slash = name.size();
+    std::string_view part = name.substr(start, slash - start);
+    if (!part.empty() && part != ".") out += (out.empty() ? "" : "/") + std::string(part);
+    start = slash + 1;
+  }
+  return out;
+}
+
+// What a tar's entries have made so far, to refuse the entries that would make a careless
+// extractor write outside the root: one written through a symlink that the archive made (l ->
+// ../../etc, then l/cron.d/x), and a hard link to a name that no earlier entry made. Names are
+// already free of ".." and of a leading "/".
+class TarTree {
+ public:
+  // Why the entry is unsafe, or "" (and then it is recorded).
+  std::string admit(std::string_view raw_name, const char* hardlink, bool symlink) {
+    std::string name = normal_name(raw_name);
+    if (auto link = symlink_above(name)) return "is written through the symlink " + *link;
+    if (hardlink) {
+      std::string target = normal_name(hardlink);
+      if (auto link = symlink_above(target)) return "is a hard link through the symlink " + *link;
+      if (!made_.count(target))
+        return "is a hard link to " + in_quotes(hardlink, 200) + ", which no earlier entry made";
+    }
+    made_.insert(name);
+    if (symlink) symlinks_.insert(name);
+    return {};
+  }
+
+ private:
+  // The quoted symlink made by the archive that `name` goes through, if any.
+  std::optional<std::string> symlink_above(const std::string& name) const {
+    for (auto slash = name.find('/'); slash != std::string::npos; slash = name.find('/', slash + 1))
+      if (symlinks_.count(name.substr(0, slash)))
+        return in_quotes(name.substr(0, slash), 200) + ", which an earlier entry made";
+    return std::nullopt;
+  }
+
+  std::set<std::string> made_;
+  std::set<std::string> symlinks_;
+};
+
 bool looks_compressed(std::string_view head) {
   return head.starts_with("\x1f\x8b") || head.starts_with("\x28\xb5\x2f\xfd");
+}
+
+// Refuses an entry that an extractor would write outside the root.
+void check_entry(const fs::path& path, const char* name, archive_entry* entry, TarTree& tree) {
+  if (auto problem = unsafe_name_problem(name); !problem.empty())
+    fail(quoted(path) + ": entry " + in_quotes(name, 200) + " " + problem +
+         "; a layer's paths must stay inside its root");
+  const char* target = archive_entry_hardlink(entry);
+  if (target) {
+    if (auto problem = unsafe_name_problem(target); !problem.empty())
+      fail(quoted(path) + ": entry " + in_quotes(name, 200) + " is a hard link to " +
+           in_quotes(target, 200) + ", which " + problem);
+  }
+  bool symlink = archive_entry_filetype(entry) == AE_IFLNK;
+  if (auto problem = tree.admit(name, target, symlink); !problem.empty())
+    fail(quoted(path) + ": entry " + in_quotes(name, 200) + " " + problem +
+         "; a layer's paths must stay inside its root");
 }
 
 PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
@@ -343,6 +408,7 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
     fail(archive_problem());
 
   PackedLayer layer;
+  TarTree tree;
   for (;;) {
     archive_entry* entry = nullptr;
     int result = archive_read_next_header(reader.get(), &entry);
@@ -350,14 +416,7 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
     if (result != ARCHIVE_OK && result != ARCHIVE_WARN) fail(archive_problem());
     const char* name = archive_entry_pathname(entry);
     if (!name) fail(quoted(path) + ": entry " + std::to_string(layer.entries + 1) + " has no name");
-    if (auto problem = unsafe_name_problem(name); !problem.empty())
-      fail(quoted(path) + ": entry " + in_quotes(name, 200) + " " + problem +
-           "; a layer's paths must stay inside its root");
-    if (const char* target = archive_entry_hardlink(entry)) {
-      if (auto problem = unsafe_name_problem(target); !problem.empty())
-        fail(quoted(path) + ": entry " + in_quotes(name, 200) + " is a hard link to " +
-             in_quotes(target, 200) + ", which " + problem);
-    }
+    check_entry(path, name, entry, tree);
     ++layer.entries;
     if (archive_read_data_skip(reader.get()) != ARCHIVE_OK) fail(archive_problem());
   }

@@ -2,11 +2,14 @@
 // run as a user would (the CAR read back with the strict reader; a fake node for the API).
 #include "ocipfs/compose.hpp"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -150,6 +153,43 @@ TEST(ComposeClassify, EveryLayerWithItsNumberAndTheFile) {
   auto here = classify_compose_layers({"rootfs"}, "x.json",
                                       fake_disk({{fs::path(".") / "rootfs", PathKind::directory}}));
   ASSERT_TRUE(here.has_value()) << here.error();
+}
+
+TEST(ComposeReach, WithinIsComponentByComponent) {
+  EXPECT_TRUE(is_within("/w/app/rootfs", "/w/app"));
+  EXPECT_TRUE(is_within("/w/app", "/w/app"));
+  EXPECT_TRUE(is_within("/w/app/rootfs", "/w/app/"));
+  EXPECT_TRUE(is_within("/etc/ssl", "/"));
+  EXPECT_FALSE(is_within("/w/application", "/w/app"));
+  EXPECT_FALSE(is_within("/w", "/w/app"));
+  EXPECT_FALSE(is_within("/etc/ssl", "/w/app"));
+}
+
+TEST(ComposeReach, OnlyUnderTheComposeFilesDirectoryUnlessAllowed) {
+  const std::vector<fs::path> own{"/w/app"};
+  EXPECT_EQ(reach_problem("rootfs", "/w/app/rootfs", own), "");
+  EXPECT_EQ(reach_problem("sub/../rootfs", "/w/app/rootfs", own), "");
+  EXPECT_EQ(reach_problem("link", "/w/app/real", own), "");  // a symlink that stays inside
+  EXPECT_EQ(reach_problem(".", "/w/app", own), "");
+  EXPECT_EQ(reach_problem("/etc/ssl", "/etc/ssl", own),
+            "\"/etc/ssl\" is an absolute path: a compose file reaches only what is under its own "
+            "directory (\"/w/app\"); move it there, or allow its directory with "
+            "--allow-outside=DIR");
+  // Absolute is refused even inside: the entries are relative to the file.
+  EXPECT_THAT(reach_problem("/w/app/rootfs", "/w/app/rootfs", own),
+              HasSubstr("is an absolute path"));
+  EXPECT_EQ(reach_problem("../../etc/ssl", "/etc/ssl", own),
+            "\"../../etc/ssl\" leads outside the compose file's directory (to \"/etc/ssl\"): a "
+            "compose file reaches only what is under its own directory (\"/w/app\"); move it "
+            "there, or allow its directory with --allow-outside=DIR");
+  EXPECT_THAT(reach_problem("link", "/etc", own), HasSubstr("(to \"/etc\")"));
+
+  const std::vector<fs::path> widened{"/w/app", "/srv/layers"};
+  EXPECT_EQ(reach_problem("/srv/layers/base.tar.zst", "/srv/layers/base.tar.zst", widened), "");
+  EXPECT_EQ(reach_problem("../../srv/layers/base", "/srv/layers/base", widened), "");
+  EXPECT_EQ(reach_problem("link", "/srv/layers/base", widened), "");
+  EXPECT_THAT(reach_problem("/etc/ssl", "/etc/ssl", widened), HasSubstr("is an absolute path"));
+  EXPECT_THAT(reach_problem("../../etc/ssl", "/etc/ssl", widened), HasSubstr("leads outside"));
 }
 
 // ---------------------------------------------------------------- files, for the rest
@@ -463,6 +503,127 @@ TEST(ComposeCli, FailuresExitOneWithOneLineAndLeaveNothing) {
                                       "bad-dir.json", "bad-entry.json", "bad-tag.json", "big.json",
                                       "compose.json", "in-the-way.car", "my dir", "rootfs"}));
   EXPECT_TRUE(names_in(tmp / "in-the-way.car").empty());
+}
+
+// A compose file from someone else's repository may not publish the builder's files: its layers
+// reach only what is under its directory, unless --allow-outside=DIR widens it.
+TEST(ComposeCli, LayersReachOnlyWhatIsUnderTheComposeFilesDirectory) {
+  TempDir tmp;
+  make_project(tmp);
+  write_file(tmp / "outside/secret/key", "the builder's key\n");
+  fs::copy_file(tmp / "app.tar.gz", tmp / "outside/app.tar.gz");
+  fs::create_directories(tmp / "project");
+  fs::create_symlink("../outside/secret", tmp / "project/secret");
+  fs::create_symlink("../outside/app.tar.gz", tmp / "project/app.tar.gz");
+  fs::copy(tmp / "rootfs", tmp / "project/real", fs::copy_options::recursive);
+  fs::create_symlink("real", tmp / "project/rootfs");  // a symlink that stays inside
+  std::string outside = (tmp / "outside").string();
+  struct Case {
+    std::string entry;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {outside + "/secret", "is an absolute path"},
+           {"../outside/secret",
+            "leads outside the compose file's directory (to \"" + outside + "/secret\")"},
+           {"secret", "leads outside the compose file's directory (to \"" + outside + "/secret\")"},
+           {"app.tar.gz", "leads outside"},
+           {"rootfs/../../outside/secret", "leads outside"},
+       }) {
+    write_file(tmp / "project/c.json", R"({"layers": ["rootfs", ")" + c.entry + R"("]})");
+    auto run = ocipfs_in(tmp / "project", "compose c.json --car=out.car");
+    EXPECT_EQ(run.exit_code, 1) << c.entry << ": " << run.output;
+    EXPECT_EQ(
+        run.output.rfind("ocipfs: layer 2 of compose file \"c.json\": \"" + c.entry + "\" ", 0), 0u)
+        << run.output;
+    EXPECT_THAT(run.output, HasSubstr(c.message)) << c.entry;
+    EXPECT_THAT(run.output, HasSubstr("--allow-outside=DIR")) << c.entry;
+    EXPECT_EQ(line_count(run.output), 1) << run.output;
+    EXPECT_FALSE(fs::exists(tmp / "project/out.car")) << c.entry;
+
+    // Allowed explicitly, it is packed.
+    run = ocipfs_in(tmp / "project", "compose c.json --car=out.car --allow-outside=../outside");
+    EXPECT_EQ(run.exit_code, 0) << c.entry << ": " << run.output;
+    EXPECT_TRUE(fs::exists(tmp / "project/out.car")) << c.entry;
+    fs::remove(tmp / "project/out.car");
+  }
+  // --allow-outside is compose's, and names a directory.
+  auto run = ocipfs_in(tmp / "project", "compose c.json --car=out.car --allow-outside=nowhere");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("--allow-outside=nowhere is not a directory"));
+  run = ocipfs_in(tmp.path(), "pack rootfs --allow-outside=/");
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("--allow-outside is not an option of pack"));
+}
+
+TEST(ComposeCli, AComposeFileThatIsAFifoIsRefused) {
+  TempDir tmp;
+  ASSERT_EQ(::mkfifo((tmp / "fifo.json").c_str(), 0600), 0);
+  auto run = testing::run_command("cd " + quote(tmp.path()) + " && " + clean_env + " timeout 20 " +
+                                  OCIPFS_CLI_PATH + " compose fifo.json --car=out.car 2>&1");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.output,
+            "ocipfs: compose file \"fifo.json\": cannot read it: it is a FIFO, not a regular file "
+            "(only regular files are read)\n");
+}
+
+TEST(ComposeCli, AStdoutThatCannotBeWrittenIsAFailure) {
+  TempDir tmp;
+  make_project(tmp);
+  for (std::string args : {"-o - 2>&1 >/dev/full", "2>&1 >/dev/full", "-o - 2>&1 >&-"}) {
+    auto run =
+        testing::run_command("cd " + quote(tmp.path()) + " && " + clean_env + " " +
+                             OCIPFS_CLI_PATH + " compose compose.json --car=app.car " + args);
+    EXPECT_EQ(run.exit_code, 1) << args << ": " << run.output;
+    EXPECT_THAT(run.output, HasSubstr("ocipfs: cannot write to stdout: ")) << args;
+  }
+}
+
+// SIGINT (Ctrl-C) while compose packs: its scratch directory and hidden temporary files are
+// removed on the way out, and the command dies of the signal.
+TEST(ComposeCli, AnInterruptedComposeLeavesNoTemporaryFiles) {
+  TempDir tmp;
+  make_project(tmp);
+  write_file(tmp / "rootfs/noise.bin", noise(24 * 1024 * 1024));
+  std::string dir = tmp.path().string();
+  pid_t pid = testing::spawn({OCIPFS_CLI_PATH, "compose", "compose.json", "--car=app.car"}, dir);
+  auto interrupted = testing::interrupt_when(
+      pid, SIGINT, [&] { return testing::has_temporaries(dir, ".ocipfs-compose-"); },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(interrupted.sent) << "no temporary file seen while compose ran";
+  EXPECT_TRUE(WIFSIGNALED(interrupted.status)) << interrupted.status;
+  EXPECT_EQ(WTERMSIG(interrupted.status), SIGINT);
+  EXPECT_FALSE(testing::has_temporaries(dir));
+  EXPECT_FALSE(fs::exists(tmp / "app.car"));
+}
+
+// The report to a pipe whose reader is gone, while the image document (-o FILE) is still a
+// temporary file: the command says so, exits 1, and leaves no temporary (not killed by SIGPIPE).
+TEST(ComposeCli, AReaderGoneAwayIsAFailureThatLeavesNoTemporaries) {
+  TempDir tmp;
+  make_project(tmp);
+  int ends[2];
+  ASSERT_EQ(::pipe(ends), 0);
+  ::close(ends[0]);
+  std::string errors = (tmp / "errors.txt").string();
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::signal(SIGPIPE, SIG_DFL);
+    int err = ::open(errors.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::dup2(ends[1], 1);
+    ::dup2(err, 2);
+    if (::chdir(tmp.path().c_str()) != 0) _exit(127);
+    ::execl(OCIPFS_CLI_PATH, OCIPFS_CLI_PATH, "compose", "compose.json", "--car=app.car", "-o",
+            "doc.json", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ::close(ends[1]);
+  int status = testing::wait_status(pid);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_EQ(read_file(errors), "ocipfs: cannot write to stdout: Broken pipe\n");
+  EXPECT_FALSE(testing::has_temporaries(tmp.path().string()));
+  EXPECT_FALSE(fs::exists(tmp / "doc.json"));
 }
 
 TEST(ComposeCli, AnUnreachableNodeFailsClearlyAndTheTarballsAreRemoved) {

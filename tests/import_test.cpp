@@ -3,6 +3,7 @@
 // read back with the strict reader; a fake node for the API).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -521,6 +522,76 @@ TEST(ImportCli, BadBlobsFailWithOneLineAndNoCar) {
       "has " + std::to_string(config_text("arm64").size() + 3) + " bytes, but its descriptor says");
   write_file(tmp / "empty/oci-layout", "{}");
   expect_failure(tmp.path(), "empty", "\"empty\": it is not an OCI layout: it has no index.json");
+}
+
+// A blob that is a FIFO would block import's read for ever: every file import reads is refused
+// unless it is a regular file, at once (`timeout 20` stops the command that would hang).
+TEST(ImportCli, BlobsThatAreNotRegularFilesAreRefused) {
+  TempDir tmp;
+  fs::create_directories(tmp / "out");
+  Layout layout{tmp / "layout"};
+  json manifest = make_single(layout, tmp.path());
+  Layout config_fifo{tmp / "config-fifo"};
+  fs::copy(layout.dir, config_fifo.dir, fs::copy_options::recursive);
+  Layout layer_fifo{tmp / "layer-fifo"};
+  fs::copy(layout.dir, layer_fifo.dir, fs::copy_options::recursive);
+  json document = json::parse(layout.blobs.at(manifest["digest"].get<std::string>()));
+  struct Case {
+    fs::path source;
+    std::string blob;
+  };
+  for (const Case& c :
+       std::vector<Case>{{config_fifo.dir, blob_file(config_fifo, document["config"])},
+                         {layer_fifo.dir, blob_file(layer_fifo, document["layers"][1])},
+                         {tmp / "index-fifo", (tmp / "index-fifo/index.json").string()}}) {
+    if (c.source == tmp / "index-fifo") fs::copy(layout.dir, c.source, fs::copy_options::recursive);
+    fs::remove(c.blob);
+    ASSERT_EQ(::mkfifo(c.blob.c_str(), 0600), 0);
+    auto run = testing::run_command("cd " + quote(tmp.path()) + " && " + clean_env +
+                                    " timeout 20 " + OCIPFS_CLI_PATH + " import " +
+                                    quote(c.source) + " --car=out/out.car 2>&1");
+    EXPECT_EQ(run.exit_code, 1) << c.blob << ": " << run.output;
+    EXPECT_THAT(run.output,
+                HasSubstr("cannot read \"" + c.blob + "\": it is a FIFO, not a regular file"));
+    EXPECT_EQ(line_count(run.output), 1) << run.output;
+    EXPECT_TRUE(names_in(tmp / "out").empty()) << c.blob;
+  }
+}
+
+// SIGHUP while the CAR is written: its hidden temporary file is removed on the way out, and the
+// command dies of the signal.
+TEST(ImportCli, AnInterruptedImportLeavesNoTemporaryFiles) {
+  TempDir tmp;
+  fs::create_directories(tmp / "out");
+  Layout layout{tmp / "layout"};
+  json layer = layout.add(std::string(oci_layer_tar_gzip),
+                          make_tar(tmp.path(), {{"noise.bin", noise(16 * 1024 * 1024)}}, true));
+  json config = layout.add(std::string(oci_config_media_type), config_text("amd64"));
+  layout.write_index({{manifest_descriptor(layout, config, {layer}), "v1"}});
+  std::string out = (tmp / "out").string();
+  pid_t pid = testing::spawn({OCIPFS_CLI_PATH, "import", "layout", "--car=out/image.car"},
+                             tmp.path().string());
+  auto interrupted = testing::interrupt_when(
+      pid, SIGHUP, [&] { return testing::has_temporaries(out); }, std::chrono::seconds(60));
+  ASSERT_TRUE(interrupted.sent) << "no temporary file seen while import ran";
+  EXPECT_TRUE(WIFSIGNALED(interrupted.status)) << interrupted.status;
+  EXPECT_EQ(WTERMSIG(interrupted.status), SIGHUP);
+  EXPECT_TRUE(names_in(tmp / "out").empty());
+}
+
+// The report to a full disk or a closed stdout: the command fails, whatever it wrote.
+TEST(ImportCli, AStdoutThatCannotBeWrittenIsAFailure) {
+  TempDir tmp;
+  Layout layout{tmp / "layout"};
+  make_small(layout, tmp.path());
+  for (std::string redirect : {">/dev/full", ">&-"}) {
+    auto run =
+        testing::run_command("cd " + quote(tmp.path()) + " && " + clean_env + " " +
+                             OCIPFS_CLI_PATH + " import layout --car=out.car 2>&1 " + redirect);
+    EXPECT_EQ(run.exit_code, 1) << redirect << ": " << run.output;
+    EXPECT_THAT(run.output, StartsWith("ocipfs: cannot write to stdout: ")) << redirect;
+    EXPECT_EQ(line_count(run.output), 1) << run.output;
+  }
 }
 
 TEST(ImportCli, ATruncatedArchiveFails) {

@@ -389,6 +389,53 @@ TEST(Pack, RefusesTarsWithUnsafePaths) {
   EXPECT_THAT(pack_error(tmp / "abs.tar.gz"), HasSubstr("has an absolute path"));
 }
 
+TEST(Pack, RefusesTarsThatWriteThroughTheirOwnSymlinksOrLinkToNothing) {
+  TempDir tmp;
+  // l -> ../../etc, then l/cron.d/x: extracted by a careless tool, x lands in /etc/cron.d.
+  fs::create_directories(tmp / "src");
+  fs::create_symlink("../../etc", tmp / "src/l");
+  write_file(tmp / "src/m/cron.d/x", "* * * * * root sh\n");
+  ASSERT_EQ(shell("tar -cf " + quote(tmp / "through.tar") + " -C " + quote(tmp / "src") +
+                  " l m/cron.d/x --transform='s,^m/,l/,rSH'")
+                .exit_code,
+            0);
+  ASSERT_EQ(shell("tar -tf " + quote(tmp / "through.tar")).output, "l\nl/cron.d/x\n");
+  EXPECT_THAT(pack_error(tmp / "through.tar"),
+              HasSubstr("entry \"l/cron.d/x\" is written through the symlink \"l\", which an "
+                        "earlier entry made; a layer's paths must stay inside its root"));
+  // The same names as ./l and ./l/cron.d/x.
+  ASSERT_EQ(shell("tar -cf " + quote(tmp / "dot.tar") + " -C " + quote(tmp / "src") +
+                  " ./l ./m/cron.d/x --transform='s,^\\./m/,./l/,rSH'")
+                .exit_code,
+            0);
+  EXPECT_THAT(pack_error(tmp / "dot.tar"), HasSubstr("is written through the symlink \"l\""));
+
+  // A hard link to a name that no entry made.
+  write_file(tmp / "hl/a", "x\n");
+  fs::create_hard_link(tmp / "hl/a", tmp / "hl/b");
+  ASSERT_EQ(shell("tar -cf " + quote(tmp / "dangling.tar") + " -C " + quote(tmp / "hl") +
+                  " a b --transform='s,^a$,gone,RSh'")
+                .exit_code,
+            0);
+  EXPECT_THAT(pack_error(tmp / "dangling.tar"),
+              HasSubstr("entry \"b\" is a hard link to \"gone\", which no earlier entry made"));
+
+  // A symlink that leads out is a layer's business; nothing written through it is fine, and so
+  // is a hard link to an earlier entry.
+  ASSERT_EQ(shell("tar -cf " + quote(tmp / "fine.tar") + " -C " + quote(tmp / "src") + " l m -C " +
+                  quote(tmp / "hl") + " a b")
+                .exit_code,
+            0);
+  EXPECT_EQ(packed(tmp / "fine.tar").entries, 6u);
+
+  // The command says it in one line, and exits 1.
+  auto run = shell(std::string(OCIPFS_CLI_PATH) + " pack " + quote(tmp / "through.tar") + " 2>&1");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, StartsWith("ocipfs: "));
+  EXPECT_THAT(run.output, HasSubstr("entry \"l/cron.d/x\" is written through the symlink"));
+  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
+}
+
 // ---------------------------------------------------------------- the layer manifest
 
 TEST(Pack, LayerManifestJsonIsValidAndReadable) {
@@ -770,6 +817,72 @@ TEST(OcipfsCli, PackOutputsInTheWayOrAFullDiskLeaveNothingHalfWritten) {
   EXPECT_THAT(run.output, HasSubstr("big.car\": File too large"));
   EXPECT_EQ(line_count(run.output), 1) << run.output;
   EXPECT_EQ(names_in(tmp / "full"), std::vector<std::string>{"big.tar"});
+}
+
+TEST(OcipfsCli, AStdoutThatCannotBeWrittenIsAFailure) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  std::string cli = OCIPFS_CLI_PATH;
+  std::string tarball = " --tarball=" + quote(tmp / "tree.tar.gz");
+  struct Case {
+    std::string command;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           // The layer manifest to a full disk: a pipeline must not go on with an empty one.
+           {cli + " pack " + quote(tmp / "tree") + tarball + " -o - 2>&1 >/dev/full",
+            "ocipfs: cannot write to stdout: No space left on device\n"},
+           // The report to a full disk, and to a closed stdout.
+           {cli + " pack " + quote(tmp / "tree") + tarball + " 2>&1 >/dev/full",
+            "ocipfs: cannot write to stdout: No space left on device\n"},
+           {cli + " pack " + quote(tmp / "tree") + tarball + " -o - 2>&1 >&-",
+            "ocipfs: cannot write to stdout: Bad file descriptor\n"},
+           {cli + " pack " + quote(tmp / "tree") + tarball + " 2>&1 >&-",
+            "ocipfs: cannot write to stdout: Bad file descriptor\n"},
+           {cli + " --version 2>&1 >/dev/full",
+            "ocipfs: cannot write to stdout: No space left on device\n"},
+           {cli + " --help 2>&1 >&-", "ocipfs: cannot write to stdout: Bad file descriptor\n"},
+       }) {
+    auto run = shell(c.command);
+    EXPECT_EQ(run.exit_code, 1) << c.command << ": " << run.output;
+    EXPECT_EQ(run.output, c.message) << c.command;
+  }
+  // With stdout closed, the files opened next did not take its descriptor: the outputs are whole.
+  EXPECT_EQ(names_in(tmp.path()),
+            (std::vector<std::string>{"tree", "tree.car", "tree.layer.json", "tree.tar.gz"}));
+  auto car = parse_car(read_file(tmp / "tree.car"));
+  EXPECT_TRUE(car.has_value()) << (car ? "" : car.error());
+  EXPECT_TRUE(parse_layer_manifest(read_file(tmp / "tree.layer.json")).has_value());
+}
+
+// SIGTERM while the tarball or the CAR is written: the hidden temporary files are removed on the
+// way out, and the command dies of the signal.
+TEST(OcipfsCli, AnInterruptedPackLeavesNoTemporaryFiles) {
+  TempDir tmp;
+  fs::create_directories(tmp / "tree");
+  ASSERT_EQ(shell("head -c 25165824 /dev/urandom > " + quote(tmp / "tree/noise.bin")).exit_code, 0);
+  std::string dir = tmp.path().string();
+  pid_t pid = testing::spawn({OCIPFS_CLI_PATH, "pack", "tree"}, dir);
+  auto interrupted = testing::interrupt_when(
+      pid, SIGTERM, [&] { return testing::has_temporaries(dir, ".tree.tar.gz.tmp-"); },
+      std::chrono::seconds(60));
+  ASSERT_TRUE(interrupted.sent) << "no temporary tarball seen while pack ran";
+  EXPECT_TRUE(WIFSIGNALED(interrupted.status)) << interrupted.status;
+  EXPECT_EQ(WTERMSIG(interrupted.status), SIGTERM);
+  EXPECT_FALSE(testing::has_temporaries(dir));
+}
+
+TEST(OcipfsCli, PackReadsOnlyRegularFiles) {
+  TempDir tmp;
+  ASSERT_EQ(::mkfifo((tmp / "fifo.tar").c_str(), 0600), 0);
+  auto run = ocipfs("pack " + quote(tmp / "fifo.tar"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("fifo.tar\": not a directory or a regular file"));
+  write_file(tmp / "tree/file", "x\n");
+  ASSERT_EQ(::mkfifo((tmp / "tree/pipe").c_str(), 0600), 0);
+  run = ocipfs("pack " + quote(tmp / "tree") + " --tarball=" + quote(tmp / "tree.tar"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("only regular files, directories and symbolic links"));
 }
 
 // What pack computes for `tmp/tree` packed as tree.tar.gz (packing is reproducible, so the

@@ -51,6 +51,19 @@ Expected<std::vector<ComposeLayer>> classify_compose_layers(
     const std::vector<std::string>& entries, const std::filesystem::path& compose_file,
     const PathProbe& probe);
 
+// Whether `path` is `root` or under it, compared component by component. Both are absolute and
+// lexically normal, as resolved paths are.
+bool is_within(const std::filesystem::path& path, const std::filesystem::path& root);
+
+// Like a Dockerfile's build context, a compose file reaches only what is under its own directory:
+// why a packed layer's `entry` reaches further, or "" when it does not. `resolved` is the entry's
+// path with every symlink followed; `roots` the directories it may reach, resolved: the compose
+// file's directory first, then any --allow-outside=DIR. An absolute entry is refused unless it
+// is within an --allow-outside directory; a relative one (its ".." and its symlinks followed)
+// must resolve within one of `roots`.
+std::string reach_problem(std::string_view entry, const std::filesystem::path& resolved,
+                          const std::vector<std::filesystem::path>& roots);
+
 // How many layers are packed (directories and tarballs).
 std::size_t packed_layer_count(const std::vector<ComposeLayer>& layers);
 
