@@ -47,10 +47,28 @@ Resolution leased(Resolution result, Budget::Lease lease) {
 }
 }  // namespace
 
-struct ResolverShared::Flight {
-  std::optional<Resolution> result;  // set once, under ResolverShared::mutex_
+template <class Result>
+struct ResolverShared::FlightOf {
+  std::optional<Result> result;  // set once, under ResolverShared::mutex_
   std::vector<std::shared_ptr<Waiter>> waiters;
 };
+
+namespace {
+// Ends the flight under `key` of `flights` with `result`, and wakes those who wait for it.
+template <class Flights, class Result>
+void land(std::mutex& mutex, Flights& flights, const std::string& key,
+          typename Flights::mapped_type::element_type& flight, Result result) {
+  decltype(flight.waiters) waiters;
+  {
+    std::lock_guard lock(mutex);
+    flight.result = std::move(result);
+    waiters.swap(flight.waiters);
+    flights.erase(key);
+  }
+  for (auto& waiter : waiters)
+    asio::post(waiter->wake.get_executor(), [waiter] { waiter->wake.cancel(); });
+}
+}  // namespace
 
 // The image is cached by what it is read as; the document's bytes by the CID alone.
 struct CachingResolver::Keys {
@@ -190,15 +208,8 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
                        failure.error.message.capacity();
     shared_.failures.insert(keys.image, std::move(failure), cost);
   }
-  std::vector<std::shared_ptr<ResolverShared::Waiter>> waiters;
-  {
-    std::lock_guard lock(shared_.mutex_);
-    flight->result = leased(std::move(result), std::move(lease));
-    waiters.swap(flight->waiters);
-    shared_.flights_.erase(keys.image);
-  }
-  for (auto& waiter : waiters)
-    asio::post(waiter->wake.get_executor(), [waiter] { waiter->wake.cancel(); });
+  land(shared_.mutex_, shared_.flights_, keys.image, *flight,
+       leased(std::move(result), std::move(lease)));
 }
 
 namespace {
@@ -253,12 +264,45 @@ asio::awaitable<Content> CachingResolver::document(const Cid& cid, DocumentKind 
     }
     if (!lease) co_return Unexpected{no_memory(cid, kind, shared_)};
   }
-  if (!content) {
-    content = co_await source_.fetch(cid, kind);
-    if (*content) shared_.documents.insert(key, **content, cache_cost(key, **content));
-  }
+  if (!content) content = co_await fetch_once(cid, kind, key);
   lease.shrink_to(bytes_charge(*content));
   co_return std::move(*content);
+}
+
+asio::awaitable<Content> CachingResolver::fetch_once(const Cid& cid, DocumentKind kind,
+                                                     const std::string& key) {
+  auto waiter = std::make_shared<ResolverShared::Waiter>(co_await asio::this_coro::executor);
+  waiter->wake.expires_after(wait_limit_);
+  std::shared_ptr<ResolverShared::DocumentFlight> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(shared_.mutex_);
+    // A flight that ended since the caller's miss has filled the cache first.
+    if (auto content = shared_.documents.find(key)) co_return std::move(*content);
+    auto& slot = shared_.document_flights_[key];
+    leader = !slot;
+    if (leader) {
+      slot = std::make_shared<ResolverShared::DocumentFlight>();
+    } else {
+      slot->waiters.push_back(waiter);
+    }
+    flight = slot;
+  }
+  if (leader) {
+    Content content = Unexpected{internal_error()};
+    try {
+      content = co_await source_.fetch(cid, kind);
+    } catch (const std::exception&) {
+    }
+    if (content) shared_.documents.insert(key, *content, cache_cost(key, *content));
+    land(shared_.mutex_, shared_.document_flights_, key, *flight, content);
+    co_return content;
+  }
+  co_await waiter->wake.async_wait(use_tuple);
+  std::lock_guard lock(shared_.mutex_);
+  if (flight->result) co_return *flight->result;
+  co_return Unexpected{gateway_timeout("timed out waiting for " + std::string(document_noun(kind)) +
+                                       " " + cid.to_string())};
 }
 
 // Grows `lease` to `units` before an image is made: at once if there is room, else first in

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "ocipfs/digest.hpp"
 #include "ocipfs/resolver.hpp"
 #include "server_fixture.hpp"
@@ -211,6 +213,32 @@ TEST_F(ServerTest, AVerbatimImagesDocumentsAreFetchedManyAtOnce) {
       gateway.max_open_connections());
   EXPECT_GE(gateway.max_open_connections(), verbatim_fetches_at_once);
   EXPECT_LT(took, 40 * latency) << "one at a time takes " << 2 * manifests + 1 << " round trips";
+}
+
+// Two verbatim images asked for at once (the same index under two tags) fetch each of the
+// documents they share once: fetches of a document coalesce as resolutions of an image do.
+TEST_F(ServerTest, DocumentsSharedByImagesInFlightAreFetchedOnce) {
+  Source source;
+  for (const auto& [digest, bytes] : source.blobs())
+    gateway.set(
+        "/ipfs/" + testing::raw_cid_of(bytes),
+        {testing::FakeReply::Kind::respond, 200, bytes, {}, std::chrono::milliseconds(200)});
+  std::vector<std::string> repos;
+  for (const char* tag : {"one", "two"}) {
+    VerbatimDocument document = source.document(source.index, docker_manifest_list_media_type);
+    document.tag = tag;
+    repos.push_back("/v2/image/" + publish(verbatim_document_json(document)));
+  }
+  std::vector<unsigned> statuses(repos.size());
+  std::vector<std::thread> clients;
+  for (std::size_t i = 0; i < repos.size(); ++i)
+    clients.emplace_back([&, i] {
+      statuses[i] = get(repos[i] + "/manifests/latest", "GET", {{"Accept", accept_all}}).status;
+    });
+  for (auto& client : clients) client.join();
+  EXPECT_EQ(statuses, (std::vector<unsigned>{200, 200}));
+  for (const auto& [digest, bytes] : source.blobs())
+    EXPECT_EQ(gateway.request_count("/ipfs/" + testing::raw_cid_of(bytes)), 1u) << digest;
 }
 
 TEST_F(VerbatimServerTest, ServesTheIndexManifestsAndConfigsUnchanged) {

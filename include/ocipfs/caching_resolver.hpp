@@ -58,10 +58,14 @@ class ResolverShared {
 
  private:
   friend class CachingResolver;
-  struct Flight;
   struct Waiter;
+  template <class Result>
+  struct FlightOf;
+  using Flight = FlightOf<Resolution>;       // an image being resolved
+  using DocumentFlight = FlightOf<Content>;  // a document being fetched
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Flight>> flights_;
+  std::map<std::string, std::shared_ptr<Flight>> flights_;                   // by image key
+  std::map<std::string, std::shared_ptr<DocumentFlight>> document_flights_;  // by CID
   std::uint64_t fetches_ = 0;
 };
 
@@ -86,6 +90,9 @@ class CachingResolver final : public Resolver {
   boost::asio::awaitable<void> fetch(Repository repository,
                                      std::shared_ptr<ResolverShared::Flight> flight);
   boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease);
+  // The document's bytes from the gateways, fetched once however many ask at once.
+  boost::asio::awaitable<Content> fetch_once(const Cid& cid, DocumentKind kind,
+                                             const std::string& key);
   boost::asio::awaitable<bool> grow(Budget::Lease& lease, std::size_t units);
   boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content,
                                              Budget::Lease& lease);
