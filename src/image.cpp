@@ -23,12 +23,14 @@ const std::array<Platform, 8> all_platforms = {{
     {"linux", "riscv64", ""},
 }};
 
-Blob make_blob(const json& document) {
-  Blob blob{document.dump(), {}};
-  blob.bytes.shrink_to_fit();  // the dump grew by doubling; an image may be held a long while
+Blob blob_of(std::string bytes) {
+  bytes.shrink_to_fit();  // it grew by doubling; an image may be held a long while
+  Blob blob{std::move(bytes), {}};
   blob.digest = sha256_digest(blob.bytes);
   return blob;
 }
+
+Blob make_blob(const json& document) { return blob_of(document.dump()); }
 
 json platform_json(const Platform& platform) {
   json out = {{"architecture", platform.architecture}, {"os", platform.os}};
@@ -61,8 +63,7 @@ json layer_descriptor(const LayerManifest& layer) {
   };
 }
 
-json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config,
-                   const std::map<std::string, std::string>& annotations) {
+json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config) {
   json descriptors = json::array();
   for (const auto& layer : layers) descriptors.push_back(layer_descriptor(layer));
   json manifest = {
@@ -74,8 +75,32 @@ json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config,
         {"size", config.bytes.size()}}},
       {"layers", std::move(descriptors)},
   };
-  if (!annotations.empty()) manifest["annotations"] = annotations;
   return manifest;
+}
+
+// The JSON text of `strings` as a dump of it writes it, without making it a JSON value first;
+// empty when there are none.
+std::string object_text(const std::map<std::string, std::string>& strings) {
+  if (strings.empty()) return {};
+  std::string out = "{";
+  for (const auto& [key, value] : strings) {
+    if (out.size() > 1) out += ',';
+    out.append(json(key).dump()).append(":").append(json(value).dump());
+  }
+  return out + "}";
+}
+
+// The manifest's text, with `annotations_text` (the annotations as JSON text, or empty) as its
+// first member, where the sorted keys of a dump put "annotations": the text is written once for
+// every platform, not made again from a map of thousands of entries each time.
+std::string manifest_text(const std::vector<LayerManifest>& layers, const Blob& config,
+                          const std::string& annotations_text) {
+  std::string rest = manifest_json(layers, config).dump();
+  if (annotations_text.empty()) return rest;
+  std::string out;
+  out.reserve(rest.size() + annotations_text.size() + 16);
+  out.append("{\"annotations\":").append(annotations_text).append(",").append(rest, 1);
+  return out;
 }
 
 json index_json(const std::vector<PlatformImage>& platforms) {
@@ -96,9 +121,10 @@ std::vector<Platform> platforms_of(const std::optional<Platform>& declared) {
 
 void add_platforms(Image& image, const std::vector<Platform>& platforms, const json& container,
                    const std::map<std::string, std::string>& annotations) {
+  const std::string annotations_text = object_text(annotations);
   for (const auto& platform : platforms) {
     Blob config = make_blob(config_json(image, platform, container));
-    Blob manifest = make_blob(manifest_json(image.layers, config, annotations));
+    Blob manifest = blob_of(manifest_text(image.layers, config, annotations_text));
     image.platforms.push_back({platform, std::move(config), std::move(manifest)});
   }
   image.index = make_blob(index_json(image.platforms));

@@ -34,6 +34,20 @@ std::vector<std::string> string_list(const json& value, const std::string& where
   return out;
 }
 
+// Takes the strings out of `value`, an object, leaving it empty: a document's parsed form and
+// its map of thousands of annotations are never both whole at once.
+std::map<std::string, std::string> take_string_map(json& value, const std::string& where) {
+  if (!value.is_object()) throw JsonInvalid{where + " must be an object of strings"};
+  std::map<std::string, std::string> out;
+  auto& object = value.get_ref<json::object_t&>();
+  for (auto it = object.begin(); it != object.end(); it = object.erase(it)) {
+    if (it->first.empty()) throw JsonInvalid{where + " has an empty key"};
+    string_value(it->second, where + "." + it->first);  // checked, then taken
+    out.emplace_hint(out.end(), it->first, std::move(it->second.get_ref<std::string&>()));
+  }
+  return out;
+}
+
 std::map<std::string, std::string> string_map(const json& value, const std::string& where) {
   if (!value.is_object()) throw JsonInvalid{where + " must be an object of strings"};
   std::map<std::string, std::string> out;
@@ -228,7 +242,7 @@ Cid layer_cid(const json& entry, std::size_t index) {
 }
 
 // Everything but the layers.
-void read_settings(const json& document, bool media_type_required, ImageDocument& image) {
+void read_settings(json& document, bool media_type_required, ImageDocument& image) {
   if (!document.is_object()) throw JsonInvalid{"the document must be a JSON object"};
   if (media_type_required || document.contains("mediaType")) {
     const std::string& media_type = string_member(document, "mediaType", "");
@@ -243,7 +257,7 @@ void read_settings(const json& document, bool media_type_required, ImageDocument
   if (auto it = document.find("platform"); it != document.end())
     image.platform = parse_platform(*it, "platform");
   if (auto it = document.find("annotations"); it != document.end())
-    image.annotations = string_map(*it, "annotations");
+    image.annotations = take_string_map(*it, "annotations");
   if (auto it = document.find("tag"); it != document.end()) {
     image.tag = string_value(*it, "tag");
     if (!is_tag(image.tag))
@@ -252,7 +266,7 @@ void read_settings(const json& document, bool media_type_required, ImageDocument
   }
 }
 
-ImageDocument validate_document(const json& document) {
+ImageDocument validate_document(json& document) {
   ImageDocument image;
   read_settings(document, true, image);
   const json& layers = layer_list(document);
@@ -260,7 +274,7 @@ ImageDocument validate_document(const json& document) {
   return image;
 }
 
-ComposeFile validate_compose(const json& document) {
+ComposeFile validate_compose(json& document) {
   ComposeFile compose;
   read_settings(document, false, compose.image);
   const json& layers = layer_list(document);
@@ -327,12 +341,61 @@ Expected<ImageDocument> parse_image_document(std::string_view text) {
   return parse_document<ImageDocument>(text, max_image_document_size, validate_document);
 }
 
+namespace {
+
+// Reads a document only as far as its top-level "mediaType" string, building nothing.
+struct MediaTypeSniffer {
+  std::string media_type;
+  std::size_t depth = 0;
+  bool next_is_it = false;  // the last key read at the top level was "mediaType"
+
+  bool value() {
+    next_is_it = false;
+    return true;
+  }
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(json::number_integer_t) { return value(); }
+  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool number_float(json::number_float_t, const std::string&) { return value(); }
+  bool binary(json::binary_t&) { return value(); }
+  bool string(std::string& text) {
+    if (!next_is_it) return value();
+    media_type = std::move(text);
+    return false;  // found: stop reading
+  }
+  bool start_object(std::size_t) { return open(true); }
+  bool start_array(std::size_t) { return open(false); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(std::string& name) {
+    next_is_it = depth == 1 && name == "mediaType";
+    return true;
+  }
+  template <class Exception>
+  bool parse_error(std::size_t, const std::string&, const Exception&) {
+    return false;
+  }
+
+ private:
+  bool open(bool object) {
+    if (depth == 0 && !object) return false;  // not an object: no media type
+    next_is_it = false;
+    return ++depth <= max_json_depth;
+  }
+  bool close() {
+    --depth;
+    return value();
+  }
+};
+
+}  // namespace
+
 std::string declared_media_type(std::string_view text) {
-  if (text.size() > max_image_document_size || nests_deeper_than(text, max_json_depth)) return {};
-  json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!document.is_object()) return {};
-  auto it = document.find("mediaType");
-  return it != document.end() && it->is_string() ? it->get<std::string>() : std::string();
+  if (text.size() > max_image_document_size) return {};
+  MediaTypeSniffer sniffer;
+  json::sax_parse(text, &sniffer, json::input_format_t::json, /*strict=*/false);
+  return sniffer.media_type;
 }
 
 bool declares_image_document(std::string_view text) {

@@ -36,7 +36,8 @@ Platform parse_platform(const json& value, const std::string& where);
 Expected<json> parse_json(std::string_view text);
 
 // Parses `text` (at most `max_size` bytes, nesting at most max_json_depth, no key twice in an
-// object) and applies `validate` to it; a JsonInvalid or a json exception becomes the error.
+// object) and applies `validate` to it, which may take from the parsed document (json&) or read
+// it (const json&); a JsonInvalid or a json exception becomes the error.
 template <class T, class Validate>
 Expected<T> parse_document(std::string_view text, std::size_t max_size, Validate validate);
 

@@ -3,6 +3,7 @@
 // connection, from a client that allocates nothing itself (a raw socket, fixed buffers).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -22,6 +23,18 @@
 namespace {
 std::atomic<bool> counting{false};
 std::atomic<std::uint64_t> allocations{0};
+// While `weighing`, the bytes allocated and not yet freed, and the most they reached.
+std::atomic<bool> weighing{false};
+std::atomic<std::int64_t> live_bytes{0};
+std::atomic<std::int64_t> peak_bytes{0};
+
+void weigh(void* p, int sign) {
+  if (!p || !weighing.load(std::memory_order_relaxed)) return;
+  auto size = static_cast<std::int64_t>(malloc_usable_size(p));
+  std::int64_t now = live_bytes.fetch_add(sign * size) + sign * size;
+  for (auto peak = peak_bytes.load(); now > peak && !peak_bytes.compare_exchange_weak(peak, now);) {
+  }
+}
 
 void* allocate(std::size_t size, std::size_t alignment = 0) {
   if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
@@ -30,7 +43,13 @@ void* allocate(std::size_t size, std::size_t alignment = 0) {
                 ? std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)
                 : std::malloc(size);
   if (!p) throw std::bad_alloc();
+  weigh(p, 1);
   return p;
+}
+
+void release(void* p) {
+  weigh(p, -1);
+  std::free(p);
 }
 }  // namespace
 
@@ -49,14 +68,14 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { release(p); }
+void operator delete[](void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 
 namespace ocipfs {
 namespace {
@@ -187,6 +206,59 @@ TEST_F(WarmAllocation, TheCounterSeesAColdRequest) {
   counting = false;
   EXPECT_EQ(status, 200);
   EXPECT_GT(allocations.load(), 0u);
+}
+
+}  // namespace
+}  // namespace ocipfs
+
+namespace ocipfs {
+namespace {
+
+// The most memory `work` has allocated at once beyond what was allocated before it.
+template <class Work>
+std::int64_t peak_of(Work work) {
+  live_bytes = 0;
+  peak_bytes = 0;
+  weighing = true;
+  work();
+  weighing = false;
+  return peak_bytes.load();
+}
+
+// An image document of just under 1 MiB: 15,500 annotations, as the outside probe sent.
+std::string annotated_document() {
+  nlohmann::json annotations = nlohmann::json::object();
+  for (int i = 0; i < 15'500; ++i)
+    annotations["org.example.k." + std::to_string(i)] =
+        std::string(40, static_cast<char>('a' + i % 26));
+  return nlohmann::json{{"mediaType", image_document_media_type},
+                        {"layers", {testing::manifest_cid}},
+                        {"annotations", annotations}}
+      .dump();
+}
+
+TEST(DocumentMemory, ReadingAnImageDocumentTakesAFewTimesItsSize) {
+  const std::string text = annotated_document();
+  ASSERT_LT(text.size(), 1024u * 1024u);
+  std::optional<Expected<ImageDocument>> parsed;
+  auto reading = peak_of([&] { parsed = parse_image_document(text); });
+  ASSERT_TRUE(parsed && *parsed);
+  auto sniffing = peak_of([&] { EXPECT_EQ(declared_media_type(text), image_document_media_type); });
+  auto layer = parse_layer_manifest(testing::layer_manifest_json());
+  std::optional<Expected<Image>> image;
+  auto composing = peak_of([&] { image = compose_image("bafy", **parsed, {*layer}); });
+  ASSERT_TRUE(image && *image);
+  auto ratio = [&](std::int64_t bytes) { return static_cast<double>(bytes) / text.size(); };
+  std::printf(
+      "[ weighing ] an image document of %zu bytes: reading it takes %.1fx its size at "
+      "most, telling its type %.2fx, making its image (%zu platforms) %.1fx\n",
+      text.size(), ratio(reading), ratio(sniffing), (*image)->platforms.size(), ratio(composing));
+  // Before: 6.9x, 3.8x and 13.2x. Reading is the parsed document, emptied into the map as the
+  // map fills; telling the type builds nothing; an image keeps a manifest of the document's size
+  // for each platform.
+  EXPECT_LT(ratio(reading), 4.5);
+  EXPECT_LT(ratio(sniffing), 0.1);
+  EXPECT_LT(ratio(composing), static_cast<double>((*image)->platforms.size()) + 4.0);
 }
 
 }  // namespace
