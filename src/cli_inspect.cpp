@@ -98,6 +98,13 @@ bool is_image_text(const std::string& content) {
   return declared == image_document_media_type || declared == verbatim_image_media_type;
 }
 
+// An image a resolver hands out gives its document memory back to the resolver's ResolverShared
+// when it goes; one that outlives it goes out as a copy of its own.
+Resolution own_copy(Resolution resolution) {
+  if (!resolution) return resolution;
+  return ImagePtr(std::make_shared<const Image>(**resolution));
+}
+
 // What ocipfsd would resolve, with its own fetcher and resolver. A bare CID is read as an image
 // when its document says it is one.
 boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
@@ -114,7 +121,7 @@ boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
   const std::string key = ref.repository.cid.v1_bytes();
   shared.documents.insert(key, *content, cache_cost(key, *content));
   Resolution resolution = co_await resolver.resolve(ref.repository);
-  co_return Inspection{std::move(content), std::move(resolution)};
+  co_return Inspection{std::move(content), own_copy(std::move(resolution))};
 }
 
 Inspection inspect(Reference& ref, const std::vector<HttpUrl>& gateways, bool verify,

@@ -594,13 +594,14 @@ class Daemon {
   }
 
   // The answer to a GET on a new connection, within 10 s (status 0 when there was none).
-  Reply get(const std::string& target, const Headers& headers = {}) const {
+  Reply get(const std::string& target, const Headers& headers = {},
+            milliseconds limit = 10s) const {
     std::string request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
     for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
     request += "\r\n";
     Socket socket = Socket::connect(port_);
     if (!socket.is_open()) return {};
-    return socket.exchange(request, 10s).value_or(Reply{});
+    return socket.exchange(request, limit).value_or(Reply{});
   }
 
   // A sample from /metrics, e.g. "ocipfs_open_connections"; nullopt when absent. The request for
@@ -998,7 +999,8 @@ TEST_F(Abuse, BigDocumentsInFlightShareOneMemoryBudget) {
     cids.push_back(testing::raw_cid_of(text));
     gateway.set("/ipfs/" + cids.back(), {testing::FakeReply::Kind::respond, 200, text, {}, 200ms});
   }
-  auto daemon = start({"--cache-size=16MiB", "--document-memory=16MiB", "--gateway-timeout=10s",
+  // (A sanitizer build composes 10 times slower, one image at a time: the waits are generous.)
+  auto daemon = start({"--cache-size=16MiB", "--document-memory=16MiB", "--gateway-timeout=60s",
                        "--failure-ttl=0"});
   ASSERT_TRUE(daemon->started());
   warm(*daemon);
@@ -1009,14 +1011,15 @@ TEST_F(Abuse, BigDocumentsInFlightShareOneMemoryBudget) {
   std::vector<std::thread> clients;
   for (const auto& cid : cids)
     clients.emplace_back([&, cid] {
-      auto reply = daemon->get("/v2/image/" + cid + "/manifests/latest", {{"Accept", accept_all}});
+      auto reply =
+          daemon->get("/v2/image/" + cid + "/manifests/latest", {{"Accept", accept_all}}, 120s);
       std::lock_guard lock(mutex);
       ++statuses[reply.status];
       ++finished;
     });
   long rss_peak = rss_before;
   poll_until(
-      60s,
+      130s,
       [&] {
         rss_peak = std::max(rss_peak, daemon->rss_kib());
         return finished == documents;

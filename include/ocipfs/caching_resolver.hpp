@@ -34,7 +34,8 @@ struct DocumentMemory {
 };
 
 // What all threads share: the caches, the memory of documents in flight, and the fetches in
-// flight.
+// flight. It outlives every resolution its resolvers hand out: an image fetched for waiting
+// requests gives its document memory back when the last of them lets it go.
 class ResolverShared {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
