@@ -1044,7 +1044,8 @@ TEST_F(Abuse, BigDocumentsInFlightShareOneMemoryBudget) {
 // Retry-After, naming the flag; the others are served.
 TEST_F(Abuse, DocumentsThatFindNoMemoryAreAnswered503) {
   // Each makes 9 manifests of 1 MiB: one at a time fits in 16 MiB, and 24 of them take longer
-  // than the 200 ms a document may wait for room.
+  // than the 200 ms a document may wait for room (800 ms under ThreadSanitizer, whose fetches
+  // alone may take longer).
   constexpr int documents = 24;
   std::vector<std::string> cids;
   for (int n = 0; n < documents; ++n) {
@@ -1052,7 +1053,8 @@ TEST_F(Abuse, DocumentsThatFindNoMemoryAreAnswered503) {
     cids.push_back(testing::raw_cid_of(text));
     gateway.set("/ipfs/" + cids.back(), {testing::FakeReply::Kind::respond, 200, text, {}, 50ms});
   }
-  auto daemon = start({"--document-memory=16MiB", "--gateway-timeout=200ms", "--failure-ttl=0"});
+  const std::string wait = std::to_string(200 * memory_factor) + "ms";
+  auto daemon = start({"--document-memory=16MiB", "--gateway-timeout=" + wait, "--failure-ttl=0"});
   ASSERT_TRUE(daemon->started());
   warm(*daemon);
   std::vector<Reply> replies(documents);
@@ -1060,7 +1062,7 @@ TEST_F(Abuse, DocumentsThatFindNoMemoryAreAnswered503) {
   for (int n = 0; n < documents; ++n)
     clients.emplace_back([&, n] {
       replies[n] =
-          daemon->get("/v2/image/" + cids[n] + "/manifests/latest", {{"Accept", accept_all}});
+          daemon->get("/v2/image/" + cids[n] + "/manifests/latest", {{"Accept", accept_all}}, 60s);
     });
   for (auto& client : clients) client.join();
   std::map<unsigned, int> statuses;
@@ -1072,13 +1074,17 @@ TEST_F(Abuse, DocumentsThatFindNoMemoryAreAnswered503) {
   }
   std::printf(
       "[ no room  ] %d image documents of ~1 MiB at once, --document-memory=16MiB: %d "
-      "answered 200, %d 503\n",
-      documents, statuses[200], statuses[503]);
+      "answered 200, %d 503 (%d 504: a fetch slower than the deadline)\n",
+      documents, statuses[200], statuses[503], statuses[504]);
   EXPECT_GT(statuses[200], 0);
   EXPECT_GT(statuses[503], 0);
-  EXPECT_EQ(statuses[200] + statuses[503], documents);
+  // (A sanitizer build may be slower than the deadline at fetching: 504, never anything else.)
+  EXPECT_EQ(statuses[200] + statuses[503] + statuses[504], documents);
   EXPECT_GT(daemon->metric("ocipfs_document_memory_refused_total").value_or(0), 0.0);
-  EXPECT_EQ(daemon->metric("ocipfs_document_memory_bytes"), 0.0);
+  // Every lease is given back once the answers are written (the last write may end just after
+  // its client has read it).
+  EXPECT_TRUE(
+      poll_until(5s, [&] { return daemon->metric("ocipfs_document_memory_bytes") == 0.0; }));
 }
 
 TEST_F(Abuse, ConnectionLimitFitsTheDescriptorLimit) {
