@@ -939,7 +939,7 @@ TEST_F(Abuse, ColdStormIsBoundedByTheGatewayFetchSlots) {
                         "Connection: close\r\n\r\n";
   }
   long rss_peak = rss_before;
-  std::size_t descriptors_peak = descriptors_before, waiting_peak = 0;
+  std::size_t descriptors_peak = descriptors_before, waiting_peak = 0, in_flight_peak = 0;
   Prober prober(*daemon, ordinary());
   auto started = Clock::now();
   bool all_closed = drive(flows, started + 30s, [&] {
@@ -947,6 +947,8 @@ TEST_F(Abuse, ColdStormIsBoundedByTheGatewayFetchSlots) {
     descriptors_peak = std::max(descriptors_peak, daemon->descriptors());
     auto waiting = daemon->metric("ocipfs_gateway_fetches_waiting");
     waiting_peak = std::max(waiting_peak, static_cast<std::size_t>(waiting.value_or(0)));
+    auto in_flight = daemon->metric("ocipfs_gateway_fetches_in_flight");
+    in_flight_peak = std::max(in_flight_peak, static_cast<std::size_t>(in_flight.value_or(0)));
     return true;
   });
   const auto& latencies = prober.finish();
@@ -970,7 +972,10 @@ TEST_F(Abuse, ColdStormIsBoundedByTheGatewayFetchSlots) {
       mib(rss_peak).c_str());
   EXPECT_EQ(statuses[503] + statuses[504], storm);
   EXPECT_GT(statuses[503], storm / 2);
-  EXPECT_LE(gateway.max_open_connections(), slots);
+  EXPECT_LE(in_flight_peak, slots);
+  // The gateway counts a connection until it notices the hang-up: one ocipfsd closed at its
+  // deadline may still be counted when the fetch that took its slot connects.
+  EXPECT_LE(gateway.max_open_connections(), 2 * slots);
   EXPECT_LE(descriptors_peak, descriptors_before + storm + slots + 16);
   EXPECT_GT(daemon->metric("ocipfs_gateway_fetches_refused_total").value_or(0), 0.0);
   expect_served_well(latencies, "during the storm of cold CIDs");
