@@ -267,7 +267,16 @@ struct Server::Impl {
   }
 };
 
-Server::Server(const Config& config) : impl_(std::make_unique<Impl>(config)) {}
+namespace {
+// spdlog makes its registry on first use; made here, before the worker threads, their first log
+// lines do not race to make it (ocipfsd's main sets logging up first; an embedding test may not).
+const Config& with_logging_ready(const Config& config) {
+  spdlog::default_logger_raw();
+  return config;
+}
+}  // namespace
+
+Server::Server(const Config& config) : impl_(std::make_unique<Impl>(with_logging_ready(config))) {}
 
 Server::~Server() = default;
 
