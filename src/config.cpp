@@ -102,7 +102,8 @@ Problem set_cache_size(CommandLine& line, std::string_view value) {
 Problem set_document_memory(CommandLine& line, std::string_view value) {
   auto size = parse_size(value);
   if (!size) return size.error();
-  if (*size < min_document_memory) return "at least 16MiB: an image document of 1 MiB and its manifests must fit";
+  if (*size < min_document_memory)
+    return "at least 16MiB: an image document of 1 MiB and its manifests must fit";
   line.config.cache.document_memory = *size;
   return std::nullopt;
 }

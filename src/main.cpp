@@ -1,10 +1,9 @@
 // ocipfsd: parse the configuration, install signal handling, serve.
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <malloc.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
