@@ -35,10 +35,8 @@ struct AtomicFile::State {
 
 namespace {
 
-std::string quoted(const fs::path& path) { return in_quotes(path.string(), 200); }
-
 std::string cannot(std::string_view what, const fs::path& path, int error) {
-  return "cannot " + std::string(what) + " " + quoted(path) + ": " + std::strerror(error) +
+  return "cannot " + std::string(what) + " " + path_in_quotes(path) + ": " + std::strerror(error) +
          (error == EFBIG ? " (over the file size limit, ulimit -f)" : "");
 }
 
@@ -66,9 +64,9 @@ AtomicFile& AtomicFile::operator=(AtomicFile&&) noexcept = default;
 Expected<AtomicFile> AtomicFile::create(const fs::path& destination) {
   std::error_code ec;
   if (destination.empty() || !destination.has_filename())
-    return Unexpected{"cannot create " + quoted(destination) + ": not a file name"};
+    return Unexpected{"cannot create " + path_in_quotes(destination) + ": not a file name"};
   if (fs::is_directory(destination, ec))
-    return Unexpected{"cannot create " + quoted(destination) +
+    return Unexpected{"cannot create " + path_in_quotes(destination) +
                       ": it is a directory (name a file to write)"};
   auto state = std::make_unique<State>();
   state->destination = destination;
@@ -96,7 +94,7 @@ Expected<bool> AtomicFile::write(std::string_view bytes) {
 
 Expected<bool> AtomicFile::write_at(std::uint64_t offset, std::string_view bytes) {
   if (offset + bytes.size() > state_->size)
-    return Unexpected{"cannot write " + quoted(state_->destination) + ": past its end"};
+    return Unexpected{"cannot write " + path_in_quotes(state_->destination) + ": past its end"};
   if (int error = write_fully(state_->fd, bytes, static_cast<off_t>(offset)))
     return Unexpected{cannot("write", state_->destination, error)};
   return true;

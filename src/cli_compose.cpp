@@ -31,15 +31,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quoted(const fs::path& path) { return in_quotes(path.string(), 200); }
-
 // A subdirectory of `scratch` for layer `number`, so that two directories of the same name
 // each keep their tarball.
 fs::path layer_directory(const ScratchDirectory& scratch, std::size_t number) {
   fs::path dir = scratch.path() / std::to_string(number);
   std::error_code ec;
   fs::create_directory(dir, ec);
-  if (ec) throw Failure{"cannot create " + quoted(dir) + ": " + ec.message()};
+  if (ec) throw Failure{"cannot create " + path_in_quotes(dir) + ": " + ec.message()};
   return dir;
 }
 
@@ -56,12 +54,13 @@ struct Plan {
 };
 
 std::string layer_prefix(const Plan& plan, std::size_t index) {
-  return "layer " + std::to_string(index + 1) + " of compose file " + quoted(plan.file) + ": ";
+  return "layer " + std::to_string(index + 1) + " of compose file " + path_in_quotes(plan.file) +
+         ": ";
 }
 
 // The compose file's bytes, at most max_image_document_size of them.
 std::string read_compose_file(const fs::path& file) {
-  std::string prefix = "compose file " + quoted(file) + ": ";
+  std::string prefix = "compose file " + path_in_quotes(file) + ": ";
   auto opened = open_regular_file(file);
   if (!opened) throw Failure{prefix + "cannot read it: " + opened.error()};
   InputFile in = std::move(*opened);
@@ -108,14 +107,14 @@ bool is_inside(const fs::path& path, const fs::path& directory) {
 // An output (the CAR, -o FILE) may replace no input, and may not be packed into a layer.
 void check_output(const Plan& plan, const fs::path& output, const std::string& what) {
   if (same_file(output, plan.file))
-    throw UsageError{what + " " + quoted(output) + " would overwrite the compose file"};
+    throw UsageError{what + " " + path_in_quotes(output) + " would overwrite the compose file"};
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     const ComposeLayer& layer = plan.layers[i];
     if (layer.kind == ComposeLayerKind::tarball && same_file(output, layer.path))
-      throw UsageError{what + " " + quoted(output) + " would overwrite the tarball of layer " +
-                       std::to_string(i + 1)};
+      throw UsageError{what + " " + path_in_quotes(output) +
+                       " would overwrite the tarball of layer " + std::to_string(i + 1)};
     if (layer.kind == ComposeLayerKind::directory && is_inside(output, layer.path))
-      throw UsageError{what + " " + quoted(output) + " is inside the directory of layer " +
+      throw UsageError{what + " " + path_in_quotes(output) + " is inside the directory of layer " +
                        std::to_string(i + 1) + ", which is packed: write it elsewhere"};
   }
 }
@@ -132,7 +131,8 @@ std::optional<fs::path> resolved_directory(const fs::path& directory) {
 std::vector<fs::path> reach_roots(const Args& args, const fs::path& file) {
   fs::path parent = file.parent_path().empty() ? fs::path(".") : file.parent_path();
   auto own = resolved_directory(parent);
-  if (!own) throw Failure{"compose file " + quoted(file) + ": cannot resolve its directory"};
+  if (!own)
+    throw Failure{"compose file " + path_in_quotes(file) + ": cannot resolve its directory"};
   std::vector<fs::path> roots{*own};
   if (args.allow_outside) {
     auto allowed = resolved_directory(*args.allow_outside);
@@ -151,7 +151,7 @@ void check_reach(const Plan& plan, const std::vector<fs::path>& roots) {
     if (layer.kind == ComposeLayerKind::existing) continue;
     std::error_code ec;
     fs::path resolved = fs::canonical(layer.path, ec);
-    if (ec) throw Failure{layer_prefix(plan, i) + "cannot resolve " + quoted(layer.path)};
+    if (ec) throw Failure{layer_prefix(plan, i) + "cannot resolve " + path_in_quotes(layer.path)};
     if (auto problem = reach_problem(layer.entry, resolved, roots); !problem.empty())
       throw Failure{layer_prefix(plan, i) + problem};
   }
@@ -176,7 +176,7 @@ void check_outputs(const Plan& plan) {
   if (to_file) check_output(plan, *plan.output, "the image document (-o)");
   if (plan.car && to_file && same_file(*plan.car, *plan.output))
     throw UsageError{"the CAR and the image document (-o) must be two different files, not " +
-                     quoted(*plan.car)};
+                     path_in_quotes(*plan.car)};
 }
 
 Plan plan_of(const Args& args) {
@@ -190,7 +190,7 @@ Plan plan_of(const Args& args) {
   plan.file = args.positional.front();
 
   auto compose = parse_compose_file(read_compose_file(plan.file));
-  if (!compose) throw Failure{"compose file " + quoted(plan.file) + ": " + compose.error()};
+  if (!compose) throw Failure{"compose file " + path_in_quotes(plan.file) + ": " + compose.error()};
   plan.compose = std::move(*compose);
   auto layers = classify_compose_layers(plan.compose.layers, plan.file, probe);
   if (!layers) throw Failure{layers.error()};
@@ -242,7 +242,7 @@ std::string document_text(const Plan& plan, const Composed& composed) {
   std::string text = image_document_json(document);
   if (auto valid = parse_image_document(text); !valid)
     throw Failure{"internal error: the image document written for compose file " +
-                  quoted(plan.file) + " does not parse: " + valid.error()};
+                  path_in_quotes(plan.file) + " does not parse: " + valid.error()};
   return text;
 }
 

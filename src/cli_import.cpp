@@ -24,8 +24,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string quoted(const fs::path& path) { return in_quotes(path.string(), 200); }
-
 // What import was asked to do, checked before any work.
 struct Plan {
   SourceSpec source;
@@ -58,7 +56,7 @@ Plan plan_of(const Args& args) {
   if (args.car) plan.car = fs::path(*args.car);
   plan.source = split_source(args.positional.front(), exists);
   if (plan.car && same_or_inside(*plan.car, plan.source.path))
-    throw UsageError{"the CAR " + quoted(*plan.car) + " would overwrite the source or be " +
+    throw UsageError{"the CAR " + path_in_quotes(*plan.car) + " would overwrite the source or be " +
                      "written inside it: write it elsewhere"};
   return plan;
 }

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <stdexcept>
+
 namespace ocipfs {
 
 Sha256 sha256(std::string_view bytes) {
@@ -9,6 +11,31 @@ Sha256 sha256(std::string_view bytes) {
   unsigned int length = 0;
   EVP_Digest(bytes.data(), bytes.size(), out.data(), &length, EVP_sha256(), nullptr);
   return out;
+}
+
+struct Sha256Stream::Context {
+  struct Free {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> evp{EVP_MD_CTX_new()};
+};
+
+Sha256Stream::Sha256Stream() : context_(std::make_unique<Context>()) {
+  if (!context_->evp || EVP_DigestInit_ex(context_->evp.get(), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("cannot initialize SHA-256");
+}
+
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::update(std::string_view bytes) {
+  if (!bytes.empty()) EVP_DigestUpdate(context_->evp.get(), bytes.data(), bytes.size());
+}
+
+std::string Sha256Stream::digest() {
+  Sha256 out{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context_->evp.get(), out.data(), &length);
+  return "sha256:" + to_hex(out);
 }
 
 std::string to_hex(std::string_view bytes) {

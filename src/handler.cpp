@@ -4,6 +4,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "ocipfs/http_text.hpp"
+
 namespace ocipfs {
 
 namespace {
@@ -26,20 +28,6 @@ void blob_response(unsigned status, std::string_view content_type, const ImagePt
     out.shared_body = {};
     out.content_length = 0;
   }
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != static_cast<unsigned char>(b[i]))
-      return false;
-  return true;
 }
 
 // The value of `key` in an application/x-www-form-urlencoded query, if present.
@@ -110,13 +98,13 @@ std::string joined(const std::vector<std::string>& words) {
 bool accepts_index(std::string_view accept) { return accepts(accept, oci_index_media_type); }
 
 bool accepts(std::string_view accept, std::string_view media_type) {
-  if (trim(accept).empty()) return true;
+  if (trim_ows(accept).empty()) return true;
   while (!accept.empty()) {
     auto comma = accept.find(',');
     auto item = accept.substr(0, comma);
-    auto type = trim(item.substr(0, item.find(';')));
-    if (equals_ignoring_case(type, media_type) || type == "*/*" ||
-        equals_ignoring_case(type, "application/*"))
+    auto type = trim_ows(item.substr(0, item.find(';')));
+    if (equals_lowercase(type, media_type) || type == "*/*" ||
+        equals_lowercase(type, "application/*"))
       return true;
     if (comma == std::string_view::npos) break;
     accept.remove_prefix(comma + 1);
@@ -127,7 +115,7 @@ bool accepts(std::string_view accept, std::string_view media_type) {
 bool matches_etag(std::string_view if_none_match, std::string_view digest) {
   while (!if_none_match.empty()) {
     auto comma = if_none_match.find(',');
-    auto tag = trim(if_none_match.substr(0, comma));
+    auto tag = trim_ows(if_none_match.substr(0, comma));
     if (tag.starts_with("W/")) tag.remove_prefix(2);
     if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"')
       tag = tag.substr(1, tag.size() - 2);

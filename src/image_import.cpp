@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include <array>
 #include <cstdio>
@@ -41,8 +40,6 @@ struct ImportError {
 };
 
 [[noreturn]] void fail(std::string message) { throw ImportError{std::move(message)}; }
-
-std::string quoted(const fs::path& path) { return in_quotes(path.string(), 200); }
 
 template <class T>
 T value_or_fail(Expected<T> result, const std::string& prefix) {
@@ -375,29 +372,6 @@ Expected<ResolvedImage> resolve_image(const BlobDescriptor& top, const BlobLooku
 
 namespace {
 
-class Sha256Stream {
- public:
-  Sha256Stream() : context_(EVP_MD_CTX_new()) {
-    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1)
-      fail("cannot initialize SHA-256");
-  }
-  void update(std::string_view bytes) {
-    if (!bytes.empty()) EVP_DigestUpdate(context_.get(), bytes.data(), bytes.size());
-  }
-  std::string digest() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(context_.get(), out.data(), &length);
-    return "sha256:" + to_hex(std::string_view(reinterpret_cast<const char*>(out.data()), length));
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> context_;
-};
-
 // One layer blob on its way into the sink: hashed, counted and imported as it streams.
 class LayerStream {
  public:
@@ -440,7 +414,7 @@ using File = InputFile;
 
 File open_for_reading(const fs::path& path, const std::string& prefix = "") {
   auto file = open_regular_file(path);
-  if (!file) fail(prefix + "cannot read " + quoted(path) + ": " + file.error());
+  if (!file) fail(prefix + "cannot read " + path_in_quotes(path) + ": " + file.error());
   return std::move(*file);
 }
 
@@ -455,9 +429,10 @@ std::optional<std::string> read_small_file(const fs::path& path, std::size_t lim
   File in = open_for_reading(path);
   std::string bytes(limit + 1, '\0');
   std::size_t size = std::fread(bytes.data(), 1, bytes.size(), in.get());
-  if (std::ferror(in.get())) fail("cannot read " + quoted(path) + ": " + std::strerror(errno));
+  if (std::ferror(in.get()))
+    fail("cannot read " + path_in_quotes(path) + ": " + std::strerror(errno));
   if (size > limit)
-    fail(quoted(path) + " is larger than " + std::to_string(limit) + " bytes, the limit");
+    fail(path_in_quotes(path) + " is larger than " + std::to_string(limit) + " bytes, the limit");
   bytes.resize(size);
   return bytes;
 }
@@ -466,7 +441,8 @@ BlobLookup layout_lookup(const fs::path& layout) {
   return [layout](const BlobDescriptor& blob) -> Expected<std::string> {
     fs::path path = blob_path(layout, blob.digest);
     auto bytes = read_small_file(path, max_verbatim_blob_size);
-    if (!bytes) return Unexpected{"the source has no such blob (" + quoted(path) + " is missing)"};
+    if (!bytes)
+      return Unexpected{"the source has no such blob (" + path_in_quotes(path) + " is missing)"};
     return std::move(*bytes);
   };
 }
@@ -480,7 +456,8 @@ void import_layout_layers(const fs::path& layout, const std::vector<BlobDescript
     LayerStream stream(layer, sink);
     while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), in.get()))
       stream.write(std::string_view(buffer.data(), n));
-    if (std::ferror(in.get())) fail("cannot read " + quoted(path) + ": " + std::strerror(errno));
+    if (std::ferror(in.get()))
+      fail("cannot read " + path_in_quotes(path) + ": " + std::strerror(errno));
     nodes[layer.digest] = stream.finish();
   }
 }
@@ -493,7 +470,7 @@ void check_layout_layers(const fs::path& layout, const std::vector<BlobDescripto
       open_for_reading(path, "layer " + layer.digest + ": ");  // refuses a FIFO, a directory
       continue;
     }
-    fail("layer " + layer.digest + ": the source has no such blob (" + quoted(path) +
+    fail("layer " + layer.digest + ": the source has no such blob (" + path_in_quotes(path) +
          " is missing)");
   }
 }
@@ -504,20 +481,6 @@ struct ArchiveFree {
   void operator()(archive* a) const { archive_read_free(a); }
 };
 using Archive = std::unique_ptr<archive, ArchiveFree>;
-
-// Why a tar entry name is unsafe, or "" when it is fine.
-std::string unsafe_name_problem(std::string_view name) {
-  if (name.empty()) return "has an empty name";
-  if (name.front() == '/') return "has an absolute path";
-  std::size_t start = 0;
-  while (start <= name.size()) {
-    std::size_t slash = name.find('/', start);
-    if (slash == std::string_view::npos) slash = name.size();
-    if (name.substr(start, slash - start) == "..") return "has a \"..\" component";
-    start = slash + 1;
-  }
-  return {};
-}
 
 // `name` without "." and empty components; ".." goes up (nullopt above the root).
 std::optional<std::string> normalized(std::string_view name) {
@@ -579,7 +542,7 @@ class TarReader {
     if (result != ARCHIVE_OK && result != ARCHIVE_WARN) fail(problem());
     const char* raw = archive_entry_pathname(entry);
     std::string text = raw ? raw : "";
-    if (auto unsafe = unsafe_name_problem(text); !unsafe.empty())
+    if (auto unsafe = unsafe_tar_name_problem(text); !unsafe.empty())
       fail("entry " + in_quotes(text, 200) + " " + unsafe +
            "; an image's entries must stay "
            "inside the archive");
@@ -884,7 +847,7 @@ Expected<ImportedImage> import_image(const fs::path& source, std::string_view re
   try {
     return run_import(source, ref, open_sink);
   } catch (const ImportError& error) {
-    return Unexpected{quoted(source) + ": " + error.message};
+    return Unexpected{path_in_quotes(source) + ": " + error.message};
   } catch (const std::exception& error) {
     return Unexpected{std::string(error.what())};
   }

@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <locale.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -49,8 +48,6 @@ struct PackError {
 
 [[noreturn]] void fail(std::string message) { throw PackError{std::move(message)}; }
 
-std::string quoted(const fs::path& path) { return in_quotes(path.string(), 200); }
-
 std::string errno_text(int error) { return std::strerror(error); }
 
 Compression compression_of(std::string_view media_type) {
@@ -63,35 +60,11 @@ std::string_view compression_name(Compression compression) {
   return compression == Compression::gzip ? "gzip" : "zstd";
 }
 
-// Incremental SHA-256.
-class Sha256Stream {
- public:
-  Sha256Stream() : context_(EVP_MD_CTX_new()) {
-    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1)
-      fail("cannot initialize SHA-256");
-  }
-  void update(const void* data, std::size_t size) {
-    if (size) EVP_DigestUpdate(context_.get(), data, size);
-  }
-  std::string digest() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(context_.get(), out.data(), &length);
-    return "sha256:" + to_hex(std::string_view(reinterpret_cast<const char*>(out.data()), length));
-  }
-
- private:
-  struct Free {
-    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
-  };
-  std::unique_ptr<EVP_MD_CTX, Free> context_;
-};
-
 using File = InputFile;
 
 File open_for_reading(const fs::path& path) {
   auto file = open_regular_file(path);
-  if (!file) fail("cannot read " + quoted(path) + ": " + file.error());
+  if (!file) fail("cannot read " + path_in_quotes(path) + ": " + file.error());
   return std::move(*file);
 }
 
@@ -183,7 +156,8 @@ class TarStream {
 
   void after_read(std::size_t n) {
     if (n < in_.size()) {
-      if (std::ferror(file_.get())) fail("cannot read " + quoted(path_) + ": " + errno_text(errno));
+      if (std::ferror(file_.get()))
+        fail("cannot read " + path_in_quotes(path_) + ": " + errno_text(errno));
       eof_ = true;
     }
     stored_hash_.update(in_.data(), n);
@@ -202,7 +176,7 @@ class TarStream {
   }
 
   [[noreturn]] void corrupt(std::string_view what) {
-    fail(quoted(path_) + " is not valid " + std::string(compression_name(compression_)) +
+    fail(path_in_quotes(path_) + " is not valid " + std::string(compression_name(compression_)) +
          " data: " + std::string(what));
   }
 
@@ -302,20 +276,6 @@ la_ssize_t read_callback(archive* a, void* client, const void** buffer) {
   return -1;
 }
 
-// Why a tar entry name is unsafe to extract, or "" when it is fine.
-std::string unsafe_name_problem(std::string_view name) {
-  if (name.empty()) return "has an empty name";
-  if (name.front() == '/') return "has an absolute path";
-  std::size_t start = 0;
-  while (start <= name.size()) {
-    std::size_t slash = name.find('/', start);
-    if (slash == std::string_view::npos) slash = name.size();
-    if (name.substr(start, slash - start) == "..") return "has a \"..\" component";
-    start = slash + 1;
-  }
-  return {};
-}
-
 // `name` as a path under the root: its components, with "" and "." ones dropped.
 std::string normal_name(std::string_view name) {
   std::string out;
@@ -370,18 +330,18 @@ bool looks_compressed(std::string_view head) {
 
 // Refuses an entry that an extractor would write outside the root.
 void check_entry(const fs::path& path, const char* name, archive_entry* entry, TarTree& tree) {
-  if (auto problem = unsafe_name_problem(name); !problem.empty())
-    fail(quoted(path) + ": entry " + in_quotes(name, 200) + " " + problem +
+  if (auto problem = unsafe_tar_name_problem(name); !problem.empty())
+    fail(path_in_quotes(path) + ": entry " + in_quotes(name, 200) + " " + problem +
          "; a layer's paths must stay inside its root");
   const char* target = archive_entry_hardlink(entry);
   if (target) {
-    if (auto problem = unsafe_name_problem(target); !problem.empty())
-      fail(quoted(path) + ": entry " + in_quotes(name, 200) + " is a hard link to " +
+    if (auto problem = unsafe_tar_name_problem(target); !problem.empty())
+      fail(path_in_quotes(path) + ": entry " + in_quotes(name, 200) + " is a hard link to " +
            in_quotes(target, 200) + ", which " + problem);
   }
   bool symlink = archive_entry_filetype(entry) == AE_IFLNK;
   if (auto problem = tree.admit(name, target, symlink); !problem.empty())
-    fail(quoted(path) + ": entry " + in_quotes(name, 200) + " " + problem +
+    fail(path_in_quotes(path) + ": entry " + in_quotes(name, 200) + " " + problem +
          "; a layer's paths must stay inside its root");
 }
 
@@ -390,7 +350,7 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
   Compression compression = compression_of(media_type);
   TarStream stream(path, compression, observe);
   if (compression == Compression::none && looks_compressed(stream.peek()))
-    fail(quoted(path) +
+    fail(path_in_quotes(path) +
          " is compressed, but its name ends in .tar: name it .tar.gz or .tar.zst after its "
          "compression");
 
@@ -402,7 +362,8 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
   auto archive_problem = [&]() -> std::string {
     if (context.error) return *context.error;
     const char* message = archive_error_string(reader.get());
-    return quoted(path) + " is not a valid tar archive: " + (message ? message : "unknown error");
+    return path_in_quotes(path) +
+           " is not a valid tar archive: " + (message ? message : "unknown error");
   };
   if (archive_read_open(reader.get(), &context, nullptr, read_callback, nullptr) != ARCHIVE_OK)
     fail(archive_problem());
@@ -415,7 +376,8 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
     if (result == ARCHIVE_EOF) break;
     if (result != ARCHIVE_OK && result != ARCHIVE_WARN) fail(archive_problem());
     const char* name = archive_entry_pathname(entry);
-    if (!name) fail(quoted(path) + ": entry " + std::to_string(layer.entries + 1) + " has no name");
+    if (!name)
+      fail(path_in_quotes(path) + ": entry " + std::to_string(layer.entries + 1) + " has no name");
     check_entry(path, name, entry, tree);
     ++layer.entries;
     if (archive_read_data_skip(reader.get()) != ARCHIVE_OK) fail(archive_problem());
@@ -583,7 +545,7 @@ class TreeWriter {
   [[noreturn]] void archive_failed(const fs::path& what) {
     if (context_.error) fail(*context_.error);
     const char* message = archive_error_string(writer_);
-    fail("cannot pack " + quoted(what) + ": " + (message ? message : "libarchive failed"));
+    fail("cannot pack " + path_in_quotes(what) + ": " + (message ? message : "libarchive failed"));
   }
 
   void add_children(const fs::path& directory, const std::string& prefix) {
@@ -591,7 +553,7 @@ class TreeWriter {
     std::error_code ec;
     fs::directory_iterator it(directory, ec), end;
     for (; !ec && it != end; it.increment(ec)) names.push_back(it->path().filename().string());
-    if (ec) fail("cannot read " + quoted(directory) + ": " + ec.message());
+    if (ec) fail("cannot read " + path_in_quotes(directory) + ": " + ec.message());
     std::sort(names.begin(), names.end());
     for (const auto& name : names) add(directory / name, prefix + name);
   }
@@ -599,7 +561,7 @@ class TreeWriter {
   void add(const fs::path& path, const std::string& name) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0)
-      fail("cannot read " + quoted(path) + ": " + errno_text(errno));
+      fail("cannot read " + path_in_quotes(path) + ": " + errno_text(errno));
     std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
     set_name(entry.get(), archive_entry_update_pathname_utf8, archive_entry_copy_pathname, name);
     archive_entry_set_mtime(entry.get(), 0, 0);
@@ -614,7 +576,7 @@ class TreeWriter {
     } else if (S_ISLNK(st.st_mode)) {
       std::error_code ec;
       fs::path target = fs::read_symlink(path, ec);
-      if (ec) fail("cannot read " + quoted(path) + ": " + ec.message());
+      if (ec) fail("cannot read " + path_in_quotes(path) + ": " + ec.message());
       archive_entry_set_filetype(entry.get(), AE_IFLNK);
       archive_entry_set_perm(entry.get(), 0777);
       set_name(entry.get(), archive_entry_update_symlink_utf8, archive_entry_copy_symlink,
@@ -636,7 +598,7 @@ class TreeWriter {
       archive_entry_set_size(entry.get(), st.st_size);
       add_file(entry.get(), path, static_cast<std::uint64_t>(st.st_size));
     } else {
-      fail("cannot pack " + quoted(path) +
+      fail("cannot pack " + path_in_quotes(path) +
            ": only regular files, directories and symbolic links can be packed");
     }
   }
@@ -664,8 +626,9 @@ class TreeWriter {
       if (total > size) break;
       if (archive_write_data(writer_, buffer.data(), n) < 0) archive_failed(path);
     }
-    if (std::ferror(file.get())) fail("cannot read " + quoted(path) + ": " + errno_text(errno));
-    if (total != size) fail(quoted(path) + " changed while it was being packed");
+    if (std::ferror(file.get()))
+      fail("cannot read " + path_in_quotes(path) + ": " + errno_text(errno));
+    if (total != size) fail(path_in_quotes(path) + " changed while it was being packed");
   }
 
   archive* writer_;
@@ -691,7 +654,8 @@ PackedLayer write_tarball(const fs::path& directory, const fs::path& tarball,
   auto failed = [&]() -> std::string {
     if (context.error) return *context.error;
     const char* message = archive_error_string(writer.get());
-    return "cannot write " + quoted(tarball) + ": " + (message ? message : "libarchive failed");
+    return "cannot write " + path_in_quotes(tarball) + ": " +
+           (message ? message : "libarchive failed");
   };
   // pax restricted: plain ustar headers, and a pax extended header only for what ustar cannot
   // hold (long or non-ASCII names, large sizes).
@@ -722,7 +686,8 @@ void check_tag(const std::string& file_name, const fs::path& tarball, bool from_
   fail("the tarball's file name " + in_quotes(file_name, 200) +
        " is not a valid OCI tag ([a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}), and the file name becomes "
        "the image's tag: " +
-       (from_directory ? "choose another with --tarball=FILE" : "rename " + quoted(tarball)));
+       (from_directory ? "choose another with --tarball=FILE"
+                       : "rename " + path_in_quotes(tarball)));
 }
 
 PackedLayer pack_directory(const fs::path& directory, const PackOptions& options) {
@@ -734,11 +699,12 @@ PackedLayer pack_directory(const fs::path& directory, const PackOptions& options
 
   std::error_code ec;
   fs::path root = fs::canonical(directory, ec);
-  if (ec) fail("cannot read " + quoted(directory) + ": " + ec.message());
+  if (ec) fail("cannot read " + path_in_quotes(directory) + ": " + ec.message());
   fs::path target = fs::weakly_canonical(fs::absolute(tarball), ec);
-  if (ec) fail("cannot create " + quoted(tarball) + ": " + ec.message());
+  if (ec) fail("cannot create " + path_in_quotes(tarball) + ": " + ec.message());
   if (is_inside(target, root))
-    fail("the tarball " + quoted(tarball) + " would be inside the directory " + quoted(directory) +
+    fail("the tarball " + path_in_quotes(tarball) + " would be inside the directory " +
+         path_in_quotes(directory) +
          " that is being packed: write it elsewhere with --tarball=FILE");
 
   PackedLayer layer =
@@ -754,7 +720,7 @@ PackedLayer pack_file(const fs::path& path, const StoredObserver& observe) {
   std::string file_name = path.filename().string();
   auto media_type = layer_media_type_for(file_name);
   if (!media_type)
-    fail(quoted(path) + " is neither a directory nor a .tar, .tar.gz or .tar.zst file");
+    fail(path_in_quotes(path) + " is neither a directory nor a .tar, .tar.gz or .tar.zst file");
   check_tag(file_name, path, false);
   return read_tarball(path, *media_type, observe);
 }
@@ -777,13 +743,14 @@ Expected<PackedLayer> pack_path(const fs::path& path, const PackOptions& options
   try {
     std::error_code ec;
     auto status = fs::status(path, ec);
-    if (ec) return Unexpected{"cannot read " + quoted(path) + ": " + ec.message()};
+    if (ec) return Unexpected{"cannot read " + path_in_quotes(path) + ": " + ec.message()};
     if (fs::is_directory(status)) return pack_directory(path, options);
     if (!options.tarball.empty())
-      return Unexpected{"--tarball is for a directory; " + quoted(path) +
+      return Unexpected{"--tarball is for a directory; " + path_in_quotes(path) +
                         " is a file, and is used as it is"};
     if (!fs::is_regular_file(status))
-      return Unexpected{"cannot pack " + quoted(path) + ": not a directory or a regular file"};
+      return Unexpected{"cannot pack " + path_in_quotes(path) +
+                        ": not a directory or a regular file"};
     return pack_file(path, options.observe_stored);
   } catch (const PackError& error) {
     return Unexpected{error.message};
@@ -807,6 +774,19 @@ std::string layer_manifest_json(const PackedLayer& layer, std::string_view ipfs_
   document["mediaType"] = std::string(layer_manifest_media_type);
   document["layer"] = std::move(descriptor);
   return document.dump(2) + "\n";
+}
+
+std::string unsafe_tar_name_problem(std::string_view name) {
+  if (name.empty()) return "has an empty name";
+  if (name.front() == '/') return "has an absolute path";
+  std::size_t start = 0;
+  while (start <= name.size()) {
+    std::size_t slash = name.find('/', start);
+    if (slash == std::string_view::npos) slash = name.size();
+    if (name.substr(start, slash - start) == "..") return "has a \"..\" component";
+    start = slash + 1;
+  }
+  return {};
 }
 
 }  // namespace ocipfs

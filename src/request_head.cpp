@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "ocipfs/http_text.hpp"
+
 namespace ocipfs {
 
 namespace {
@@ -39,19 +41,13 @@ bool is_field_value(std::string_view text) {
   return true;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 // Calls `each` with every member of a comma-separated list (RFC 9110 5.6.1), trimmed, empty ones
 // skipped; false as soon as `each` is.
 template <typename Each>
 bool each_member(std::string_view list, Each each) {
   for (;;) {
     auto comma = list.find(',');
-    auto member = trim(list.substr(0, comma));
+    auto member = trim_ows(list.substr(0, comma));
     if (!member.empty() && !each(member)) return false;
     if (comma == std::string_view::npos) return true;
     list.remove_prefix(comma + 1);
@@ -68,16 +64,6 @@ constexpr std::array<bool, 256> host_chars = [] {
     table[static_cast<unsigned char>(c)] = true;
   return table;
 }();
-
-bool same_name(std::string_view name, std::string_view lower) {
-  if (name.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
 
 // The request line: "GET /target HTTP/1.1".
 bool scan_request_line(std::string_view line, RequestHead& head) {
@@ -118,18 +104,20 @@ bool scan_field(std::string_view line, RequestHead& head, Seen& seen) {
   auto colon = line.find(':');
   if (colon == std::string_view::npos) return false;
   auto name = line.substr(0, colon);
-  auto value = trim(line.substr(colon + 1));
+  auto value = trim_ows(line.substr(colon + 1));
   if (!is_token(name) || !is_field_value(value)) return false;
-  if (same_name(name, "content-length") || same_name(name, "transfer-encoding")) return false;
-  if (same_name(name, "accept")) return set_once(head.accept, value, seen.accept);
-  if (same_name(name, "if-none-match"))
+  if (equals_lowercase(name, "content-length") || equals_lowercase(name, "transfer-encoding"))
+    return false;
+  if (equals_lowercase(name, "accept")) return set_once(head.accept, value, seen.accept);
+  if (equals_lowercase(name, "if-none-match"))
     return set_once(head.if_none_match, value, seen.if_none_match);
-  if (same_name(name, "user-agent")) return set_once(head.user_agent, value, seen.user_agent);
-  if (same_name(name, "x-cloud-trace-context"))
+  if (equals_lowercase(name, "user-agent"))
+    return set_once(head.user_agent, value, seen.user_agent);
+  if (equals_lowercase(name, "x-cloud-trace-context"))
     return set_once(head.cloud_trace_context, value, seen.trace);
-  if (same_name(name, "traceparent")) return set_once(head.traceparent, value, seen.parent);
-  if (same_name(name, "host")) return set_once(seen.host_value, value, seen.host);
-  if (same_name(name, "connection")) return add_connection_options(value, seen.connection);
+  if (equals_lowercase(name, "traceparent")) return set_once(head.traceparent, value, seen.parent);
+  if (equals_lowercase(name, "host")) return set_once(seen.host_value, value, seen.host);
+  if (equals_lowercase(name, "connection")) return add_connection_options(value, seen.connection);
   return true;
 }
 
@@ -168,8 +156,8 @@ HeadScan scan_request_head(std::string_view bytes, std::size_t limit, RequestHea
 bool add_connection_options(std::string_view line, ConnectionOptions& options) {
   return each_member(line, [&](std::string_view option) {
     if (!is_token(option)) return false;
-    if (same_name(option, "close")) options.close = true;
-    if (same_name(option, "keep-alive")) options.keep_alive = true;
+    if (equals_lowercase(option, "close")) options.close = true;
+    if (equals_lowercase(option, "keep-alive")) options.keep_alive = true;
     return true;
   });
 }
@@ -190,11 +178,11 @@ bool chunked_is_final(std::string_view codings) {
   std::size_t chunked = 0;
   std::string_view last;
   each_member(codings, [&](std::string_view coding) {
-    if (same_name(coding, "chunked")) ++chunked;
+    if (equals_lowercase(coding, "chunked")) ++chunked;
     last = coding;
     return true;
   });
-  return chunked == 1 && same_name(last, "chunked");
+  return chunked == 1 && equals_lowercase(last, "chunked");
 }
 
 std::size_t empty_lines_before_request(std::string_view bytes) {

@@ -18,6 +18,10 @@ std::string in_quotes(std::string_view text, std::size_t max_length) {
   return out;
 }
 
+std::string path_in_quotes(const std::filesystem::path& path) {
+  return in_quotes(path.string(), 200);
+}
+
 std::string duration_text(std::chrono::milliseconds duration) {
   auto ms = duration.count();
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -11,6 +13,22 @@ namespace ocipfs {
 using Sha256 = std::array<std::uint8_t, 32>;
 
 Sha256 sha256(std::string_view bytes);
+
+// SHA-256 of bytes given piece by piece (a tarball as it streams).
+class Sha256Stream {
+ public:
+  Sha256Stream();  // throws std::runtime_error when OpenSSL cannot start one
+  ~Sha256Stream();
+  void update(std::string_view bytes);
+  void update(const void* data, std::size_t size) {
+    update(std::string_view(static_cast<const char*>(data), size));
+  }
+  std::string digest();  // "sha256:<hex>" of everything given; once
+
+ private:
+  struct Context;
+  std::unique_ptr<Context> context_;
+};
 
 // Lowercase hex of any bytes.
 std::string to_hex(std::string_view bytes);

@@ -69,4 +69,8 @@ Expected<PackedLayer> pack_path(const std::filesystem::path& path, const PackOpt
 // not validated here: parse it with parse_layer_manifest.
 std::string layer_manifest_json(const PackedLayer& layer, std::string_view ipfs_path);
 
+// Why a tar entry's name is unsafe to extract (empty, absolute, or with a ".." component), or
+// "" when it is fine.
+std::string unsafe_tar_name_problem(std::string_view name);
+
 }  // namespace ocipfs

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <string>
 #include <string_view>
 
@@ -15,6 +16,9 @@ std::string printable(std::string_view text, std::size_t max_length = 100);
 
 // printable(text) in double quotes.
 std::string in_quotes(std::string_view text, std::size_t max_length = 100);
+
+// A path in a message: in_quotes, up to 200 bytes.
+std::string path_in_quotes(const std::filesystem::path& path);
 
 // "30s" for whole seconds, else "1500ms": the way flags spell durations.
 std::string duration_text(std::chrono::milliseconds duration);
