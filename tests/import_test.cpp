@@ -24,10 +24,15 @@
 #include "ocipfs/unixfs.hpp"
 #include "ocipfs/verbatim_image.hpp"
 #include "support/fake_gateway.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 namespace ocipfs {
 namespace {
+
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -119,35 +124,6 @@ TEST(ImportPure, SplitsSourceAndRef) {
 }
 
 // ---------------------------------------------------------------- sources made by hand
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ocipfs-import-test-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void write_file(const fs::path& path, const std::string& content) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-}
 
 std::string quote(const fs::path& path) { return "'" + path.string() + "'"; }
 

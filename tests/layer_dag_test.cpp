@@ -18,50 +18,19 @@
 #include "ocipfs/dag_pb.hpp"
 #include "ocipfs/layer_manifest.hpp"
 #include "ocipfs/unixfs.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "test_data.hpp"
 
 namespace ocipfs {
 namespace {
 
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
+
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ocipfs-dag-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-  // The names in the directory, sorted.
-  std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    for (const auto& entry : fs::directory_iterator(path_))
-      out.push_back(entry.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void write_file(const fs::path& path, const std::string& content) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-}
 
 Cid raw_cid(const std::string& bytes) { return *parse_cid(testing::raw_cid_of(bytes)); }
 

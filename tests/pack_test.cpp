@@ -23,12 +23,17 @@
 #include "ocipfs/layer_manifest.hpp"
 #include "ocipfs/verbatim_image.hpp"
 #include "support/fake_gateway.hpp"
+#include "support/files.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 #include "test_data.hpp"
 
 namespace ocipfs {
 namespace {
+
+using testing::read_file;
+using testing::TempDir;
+using testing::write_file;
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
@@ -57,35 +62,6 @@ std::string sha256_of_output(const std::string& command) {
 bool have_tool(const std::string& tool) {
   return shell("command -v " + tool + " >/dev/null 2>&1").exit_code == 0;
 }
-
-void write_file(const fs::path& path, const std::string& content) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << content;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "ocipfs-pack-XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
 
 // A tree with every kind of entry that is packed: files (one executable), nested and empty
 // directories, a symlink, a hard link, a long and a non-ASCII name.
