@@ -3,11 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "ocipfs/http_url.hpp"
+#include "ocipfs/ipfs_api.hpp"
 
 namespace ocipfs::cli {
 
@@ -47,6 +50,24 @@ std::chrono::milliseconds timeout_of(const Args& args, std::chrono::milliseconds
 // asked for (a CAR needs no node); nullopt when only a CAR is. Throws UsageError when neither is
 // given, for --timeout without a node, and for a URL that is not http://.
 std::optional<HttpUrl> node_api_of(const Args& args);
+// Where compose and import put what they make: a CAR, a node's RPC API, or both; and the
+// registry their references name.
+struct Destination {
+  std::string registry;
+  std::optional<std::filesystem::path> car;
+  std::optional<HttpUrl> api;
+  IpfsApiOptions api_options;
+};
+// From --registry, --car, --ipfs-api (or $IPFS_API) and --timeout (60 s by default). Throws
+// UsageError.
+Destination destination_of(const Args& args);
+
+// A block sink's failure, thrown through the packer or the importer (which turn a
+// std::exception into their error).
+struct SinkError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // A non-empty environment variable.
 std::optional<std::string> environment(const char* name);
 

@@ -135,4 +135,14 @@ std::optional<std::string> environment(const char* name) {
   return std::string(value);
 }
 
+Destination destination_of(const Args& args) {
+  Destination out;
+  out.api = node_api_of(args);
+  out.registry = registry_of(args);
+  out.api_options.timeout = timeout_of(args, std::chrono::seconds(60));
+  out.api_options.user_agent = "ocipfs/" OCIPFS_VERSION;
+  if (args.car) out.car = std::filesystem::path(*args.car);
+  return out;
+}
+
 }  // namespace ocipfs::cli

@@ -42,14 +42,10 @@ fs::path layer_directory(const ScratchDirectory& scratch, std::size_t number) {
 }
 
 // What compose was asked to do, checked before any work.
-struct Plan {
+struct Plan : Destination {
   fs::path file;
   ComposeFile compose;
   std::vector<ComposeLayer> layers;
-  std::string registry;
-  std::optional<fs::path> car;
-  std::optional<HttpUrl> api;
-  IpfsApiOptions api_options;
   std::optional<fs::path> output;  // "-": stdout
 };
 
@@ -181,11 +177,7 @@ void check_outputs(const Plan& plan) {
 
 Plan plan_of(const Args& args) {
   Plan plan;
-  plan.api = node_api_of(args);
-  plan.registry = registry_of(args);
-  plan.api_options.timeout = timeout_of(args, std::chrono::seconds(60));
-  plan.api_options.user_agent = "ocipfs/" OCIPFS_VERSION;
-  if (args.car) plan.car = fs::path(*args.car);
+  static_cast<Destination&>(plan) = destination_of(args);
   if (args.output) plan.output = fs::path(*args.output);
   plan.file = args.positional.front();
 
@@ -207,11 +199,6 @@ struct Composed {
   std::string document;                       // the image document's text
   Cid document_cid;
   std::vector<Cid> car_roots;
-};
-
-// A sink's failure, thrown through the packer (which turns a std::exception into its error).
-struct SinkError : std::runtime_error {
-  using std::runtime_error::runtime_error;
 };
 
 BlockSink into(CarFile& car) {

@@ -25,12 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // What import was asked to do, checked before any work.
-struct Plan {
+struct Plan : Destination {
   SourceSpec source;
-  std::string registry;
-  std::optional<fs::path> car;
-  std::optional<HttpUrl> api;
-  IpfsApiOptions api_options;
 };
 
 bool exists(const fs::path& path) {
@@ -49,22 +45,13 @@ bool same_or_inside(const fs::path& path, const fs::path& source) {
 
 Plan plan_of(const Args& args) {
   Plan plan;
-  plan.api = node_api_of(args);
-  plan.registry = registry_of(args);
-  plan.api_options.timeout = timeout_of(args, std::chrono::seconds(60));
-  plan.api_options.user_agent = "ocipfs/" OCIPFS_VERSION;
-  if (args.car) plan.car = fs::path(*args.car);
+  static_cast<Destination&>(plan) = destination_of(args);
   plan.source = split_source(args.positional.front(), exists);
   if (plan.car && same_or_inside(*plan.car, plan.source.path))
     throw UsageError{"the CAR " + path_in_quotes(*plan.car) + " would overwrite the source or be " +
                      "written inside it: write it elsewhere"};
   return plan;
 }
-
-// A sink's failure, thrown through the importer (which turns a std::exception into its error).
-struct SinkError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 // Opens the CAR once the importer has counted its roots.
 SinkOpener car_opener(const fs::path& destination, std::optional<CarFile>& car) {
