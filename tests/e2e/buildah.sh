@@ -33,23 +33,18 @@ check_image() {
 }
 
 ref="$OCIPFSD_ADDR/layer/$EXAMPLE_CID:$EXAMPLE_FILE"
-mkdir -p "$work/context"
-printf 'FROM scratch\nCOPY --from=%s / /\n' "$ref" >"$work/context/Dockerfile"
+copy_from_context "$work/context" "$ref"
 log "buildah bud with COPY --from=$ref"
-if ! buildah bud --tls-verify=false --isolation chroot --signature-policy "$work/policy.json" \
-  -t localhost/ocipfs-e2e-bud "$work/context" >"$work/bud.log" 2>&1; then
-  cat "$work/bud.log" >&2
-  fail "buildah bud: the build with COPY --from=$ref failed"
-fi
+run_logged bud "buildah bud: the build with COPY --from=$ref failed" \
+  buildah bud --tls-verify=false --isolation chroot --signature-policy "$work/policy.json" \
+  -t localhost/ocipfs-e2e-bud "$work/context"
 check_image bud localhost/ocipfs-e2e-bud
 
 ref="$OCIPFSD_ADDR/layer/$EXAMPLE_CID_DAGPB"
 log "buildah from docker://$ref"
-if ! buildah from --tls-verify=false --signature-policy "$work/policy.json" --name pulled \
-  "docker://$ref" >"$work/from.log" 2>&1; then
-  cat "$work/from.log" >&2
-  fail "buildah from: pulling $ref failed"
-fi
+run_logged from "buildah from: pulling $ref failed" \
+  buildah from --tls-verify=false --signature-policy "$work/policy.json" --name pulled \
+  "docker://$ref"
 buildah rm pulled >/dev/null || fail "buildah from: buildah rm failed"
 check_image from "$ref:latest"
 log "passed"

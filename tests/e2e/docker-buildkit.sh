@@ -15,8 +15,7 @@ trap 'rm -rf "$work"' EXIT
 # build NAME PLATFORM FROM: builds `FROM scratch` + `COPY --from=FROM / /` and checks the files.
 build() {
   local name=$1 platform=$2 from=$3 mark repo
-  mkdir -p "$work/$name"
-  printf 'FROM scratch\nCOPY --from=%s / /\n' "$from" >"$work/$name/Dockerfile"
+  copy_from_context "$work/$name" "$from"
   # Without BuildKit's cache, the layer is fetched again.
   timeout 300 /usr/bin/docker builder prune --all --force >/dev/null ||
     fail "BuildKit ($name): docker builder prune failed"

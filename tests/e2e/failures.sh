@@ -90,8 +90,7 @@ expect_failure() {
 
 # buildkit_build CASE REF: a BuildKit build with COPY --from=REF.
 buildkit_build() {
-  mkdir -p "$work/buildkit.$1"
-  printf 'FROM scratch\nCOPY --from=%s / /\n' "$2" >"$work/buildkit.$1/Dockerfile"
+  copy_from_context "$work/buildkit.$1" "$2"
   DOCKER_BUILDKIT=1 timeout "$limit" /usr/bin/docker build --progress=plain \
     -o "type=local,dest=$work/buildkit.$1/out" "$work/buildkit.$1"
 }
@@ -100,8 +99,7 @@ buildkit_build() {
 containers_build() {
   local case=$1 ref=$2 tool=$3 subcommand=$4
   shift 4
-  mkdir -p "$work/$tool.$case"
-  printf 'FROM scratch\nCOPY --from=%s / /\n' "$ref" >"$work/$tool.$case/Dockerfile"
+  copy_from_context "$work/$tool.$case" "$ref"
   timeout "$limit" "/usr/bin/$tool" --root "$work/$tool.root" --runroot "$work/$tool.runroot" \
     --storage-driver vfs "$@" "$subcommand" --tls-verify=false --isolation chroot \
     --signature-policy "$work/policy.json" "$work/$tool.$case"

@@ -15,20 +15,8 @@ E2E_NAME=image
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 load_state
-export DOCKER_HOST="unix://$E2E_STATE/docker/docker.sock"
-ocipfs=${OCIPFS:-$REPO_DIR/build/ocipfs}
-[[ -x $ocipfs ]] || fail "no ocipfs binary at $ocipfs (build first)"
-
-# The base layer's busybox must be static: the image has no libc.
-if [[ ! -x /bin/busybox ]]; then
-  log "installing Debian's busybox-static"
-  bash "$REPO_DIR/tests/install-deps.sh" only busybox-static </dev/null >&2 ||
-    fail "cannot install busybox-static"
-fi
-[[ -x /bin/busybox ]] || fail "no /bin/busybox (Debian package busybox-static)"
-if ldd /bin/busybox >/dev/null 2>&1; then
-  fail "/bin/busybox is dynamically linked (install busybox-static, not busybox)"
-fi
+with_suite_docker_and_ocipfs
+need_static_busybox  # the base layer's
 
 work=$(mktemp -d)
 mkdir -p "$work/tmp"

@@ -89,3 +89,42 @@ expect_redirect() {
     grep -q "GET /v2/layer/$2/blobs/$layer_digest 302 " ||
     fail "$3: ocipfsd did not redirect a GET of layer/$2's layer blob (was the layer cached?)"
 }
+
+# run_logged NAME WHAT COMMAND...: runs COMMAND with its output in $work/NAME.log; on failure
+# shows the log and fails with WHAT.
+run_logged() {
+  local name=$1 what=$2
+  shift 2
+  if ! "$@" >"$work/$name.log" 2>&1; then
+    cat "$work/$name.log" >&2
+    fail "$what"
+  fi
+}
+
+# copy_from_context DIR REF: a build context in DIR whose Dockerfile copies REF into scratch.
+copy_from_context() {
+  mkdir -p "$1"
+  printf 'FROM scratch\nCOPY --from=%s / /\n' "$2" >"$1/Dockerfile"
+}
+
+# with_suite_docker_and_ocipfs: the docker CLI talks to the suite's dockerd, and $ocipfs is the
+# ocipfs binary under test.
+with_suite_docker_and_ocipfs() {
+  export DOCKER_HOST="unix://$E2E_STATE/docker/docker.sock"
+  ocipfs=${OCIPFS:-$REPO_DIR/build/ocipfs}
+  [[ -x $ocipfs ]] || fail "no ocipfs binary at $ocipfs (build first)"
+}
+
+# need_static_busybox: /bin/busybox from Debian's busybox-static (installed if missing), static,
+# since an image FROM scratch has no libc.
+need_static_busybox() {
+  if [[ ! -x /bin/busybox ]]; then
+    log "installing Debian's busybox-static"
+    bash "$REPO_DIR/tests/install-deps.sh" only busybox-static </dev/null >&2 ||
+      fail "cannot install busybox-static"
+  fi
+  [[ -x /bin/busybox ]] || fail "no /bin/busybox (Debian package busybox-static)"
+  if ldd /bin/busybox >/dev/null 2>&1; then
+    fail "/bin/busybox is dynamically linked (install busybox-static, not busybox)"
+  fi
+}

@@ -33,21 +33,15 @@ check_image() {
 
 ref="$OCIPFSD_ADDR/layer/$EXAMPLE_CID:$EXAMPLE_FILE"
 log "podman pull $ref"
-if ! podman pull --tls-verify=false --signature-policy "$work/policy.json" "$ref" \
-  >"$work/pull.log" 2>&1; then
-  cat "$work/pull.log" >&2
-  fail "podman pull: pulling $ref failed"
-fi
+run_logged pull "podman pull: pulling $ref failed" \
+  podman pull --tls-verify=false --signature-policy "$work/policy.json" "$ref"
 check_image pull "$ref"
 
 ref="$OCIPFSD_ADDR/layer/$V1DIR_CID:$EXAMPLE_FILE"
-mkdir -p "$work/context"
-printf 'FROM scratch\nCOPY --from=%s / /\n' "$ref" >"$work/context/Dockerfile"
+copy_from_context "$work/context" "$ref"
 log "podman build with COPY --from=$ref"
-if ! podman build --tls-verify=false --isolation chroot --signature-policy "$work/policy.json" \
-  -t localhost/ocipfs-e2e-build "$work/context" >"$work/build.log" 2>&1; then
-  cat "$work/build.log" >&2
-  fail "podman build: the build with COPY --from=$ref failed"
-fi
+run_logged build "podman build: the build with COPY --from=$ref failed" \
+  podman build --tls-verify=false --isolation chroot --signature-policy "$work/policy.json" \
+  -t localhost/ocipfs-e2e-build "$work/context"
 check_image build localhost/ocipfs-e2e-build
 log "passed"
