@@ -1,16 +1,17 @@
 #include "ocipfs/fetch_slots.hpp"
 
-#include "ocipfs/metrics.hpp"
+#include "ocipfs/fetch_metrics.hpp"
 
 namespace ocipfs {
 
 namespace {
-Budget::Gauges gauges_of(Metrics* metrics) {
+Budget::Gauges gauges_of(FetchMetrics* metrics) {
   if (!metrics) return {};
-  return {&metrics->fetches_in_flight, &metrics->fetches_waiting, &metrics->fetches_refused};
+  return metrics->slot_gauges();
 }
 }  // namespace
 
-FetchSlots::FetchSlots(std::size_t limit, Metrics* metrics) : budget_(limit, gauges_of(metrics)) {}
+FetchSlots::FetchSlots(std::size_t limit, FetchMetrics* metrics)
+    : budget_(limit, gauges_of(metrics)) {}
 
 }  // namespace ocipfs

@@ -11,12 +11,12 @@
 
 #include "asio_tokens.hpp"
 #include "ocipfs/cancel_signal.hpp"
+#include "ocipfs/fetch_metrics.hpp"
 #include "ocipfs/fetch_slots.hpp"
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_failover.hpp"
 #include "ocipfs/gateway_health.hpp"
 #include "ocipfs/log.hpp"
-#include "ocipfs/metrics.hpp"
 #include "ocipfs/repository.hpp"
 #include "ocipfs/text.hpp"
 #include "ocipfs/verify.hpp"
@@ -74,7 +74,7 @@ struct GatewayFetcher::Race {
 };
 
 GatewayFetcher::GatewayFetcher(GatewayClient& client, std::vector<HttpUrl> gateways,
-                               GatewayHealth& health, bool verify, Metrics* metrics,
+                               GatewayHealth& health, bool verify, FetchMetrics* metrics,
                                HedgePolicy hedge, FetchSlots* slots,
                                std::chrono::milliseconds slot_wait)
     : client_(client),

@@ -96,7 +96,7 @@ struct Worker {
   Worker(const Config& config, GatewayHealth& health, ResolverShared& shared, Metrics& metrics,
          Operations& operations, FetchSlots& slots)
       : client(ioc.get_executor(), config.gateway.client),
-        fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics,
+        fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics.fetches,
                 config.gateway.hedge, &slots, config.gateway.client.timeout),
         resolver(fetcher, shared, wait_limit(config)),
         handler(resolver, config.gateway.redirect),
@@ -138,7 +138,7 @@ struct Server::Impl {
         metrics(gateway_names(cfg)),
         shared(cfg.cache.bytes, cfg.cache.failure_ttl, std::chrono::steady_clock::now,
                document_memory(cfg, metrics)),
-        fetch_slots(cfg.gateway.max_fetches, &metrics),
+        fetch_slots(cfg.gateway.max_fetches, &metrics.fetches),
         operations(cfg.ready, health, metrics, shared, [this] { start_probe(); }),
         refusal(refusal_bytes(cfg.limits.max_connections)),
         workers(make_workers()),

@@ -12,14 +12,20 @@
 #include <optional>
 #include <thread>
 
+#include "ocipfs/fetch_metrics.hpp"
 #include "ocipfs/gateway_client.hpp"
 #include "ocipfs/gateway_fetcher.hpp"
 #include "ocipfs/gateway_health.hpp"
-#include "ocipfs/metrics.hpp"
 #include "server_fixture.hpp"
 
 namespace ocipfs {
 namespace {
+
+std::string rendered(const FetchMetrics& metrics) {
+  std::string out;
+  metrics.render(out);
+  return out;
+}
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
@@ -105,7 +111,7 @@ class HedgedFetch : public ::testing::Test {
   std::string body = testing::layer_manifest_json("hedge.tar.gz");
   Cid cid = *parse_cid(testing::raw_cid_of(body));
   std::string path = "/ipfs/" + cid.to_string();
-  Metrics metrics{{"first", "second"}};
+  FetchMetrics metrics{{"first", "second"}};
 
   // One fetch of `cid` through `gateways` in that order (fresh health: no earlier failure
   // reorders them), on its own io_context, with a 5 s gateway timeout.
@@ -151,7 +157,7 @@ TEST_F(HedgedFetch, ASlowPreferredGatewayIsOvertakenAndHungUpOn) {
   EXPECT_EQ(metrics.hedges_started.load(), 1u);
   EXPECT_EQ(metrics.hedges_won.load(), 1u);
   // The loser was cancelled: no failure for it in the metrics.
-  EXPECT_THAT(metrics.render({}, {}),
+  EXPECT_THAT(rendered(metrics),
               HasSubstr("ocipfs_gateway_fetches_total{gateway=\"first\",outcome=\"timeout\"} 0"));
 }
 
@@ -216,7 +222,7 @@ TEST_F(HedgedFetch, AFastLieLosesToASlowProof) {
   EXPECT_EQ(slow.hang_up_count(), 0u);
   EXPECT_EQ(metrics.hedges_started.load(), 1u);
   EXPECT_EQ(metrics.hedges_won.load(), 0u);
-  EXPECT_THAT(metrics.render({}, {}),
+  EXPECT_THAT(rendered(metrics),
               HasSubstr("ocipfs_gateway_fetches_total{gateway=\"second\",outcome=\"mismatch\"} 1"));
 }
 

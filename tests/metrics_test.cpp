@@ -22,10 +22,10 @@ std::string render_busy_metrics() {
   Metrics metrics({"http://127.0.0.1:1/", "https://gateway.example/"});
   metrics.request_done(RouteKind::manifest, 200, std::chrono::microseconds(1234));
   metrics.request_done(RouteKind::blob, 302, std::chrono::nanoseconds(1));
-  metrics.fetch_succeeded(0, std::chrono::milliseconds(1500));
-  metrics.fetch_failed(1, FetchFault::timeout, std::chrono::seconds(10));
+  metrics.fetches.fetch_succeeded(0, std::chrono::milliseconds(1500));
+  metrics.fetches.fetch_failed(1, FetchFault::timeout, std::chrono::seconds(10));
   metrics.refused_connections = 1'305'291;
-  metrics.hedges_started = 9'007'199'254'740'993;  // 2^53 + 1: no double holds it
+  metrics.fetches.hedges_started = 9'007'199'254'740'993;  // 2^53 + 1: no double holds it
   metrics.connections = 10'000'000;
   CacheStats images{123'456'789, 1'000'001, 20'000, 134'217'728};
   CacheStats documents{7, 8, 9, 18'446'744'073'709'551'615u};

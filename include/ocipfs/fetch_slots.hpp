@@ -9,7 +9,7 @@
 
 namespace ocipfs {
 
-class Metrics;
+class FetchMetrics;
 
 class FetchSlots {
  public:
@@ -18,7 +18,7 @@ class FetchSlots {
 
   // `limit` slots at most (at least 1). `metrics`, when given, must outlive this and is told the
   // slots in use, the fetches waiting and those refused.
-  explicit FetchSlots(std::size_t limit, Metrics* metrics = nullptr);
+  explicit FetchSlots(std::size_t limit, FetchMetrics* metrics = nullptr);
 
   // A slot at once when one is free; else the first one freed for this caller (callers are
   // served in the order they asked), or an empty Slot once `deadline` passes.

@@ -15,10 +15,10 @@
 namespace ocipfs {
 
 class CancelSignal;
+class FetchMetrics;
 class FetchSlots;
 class GatewayClient;
 class GatewayHealth;
-class Metrics;
 struct Judgement;
 
 class GatewayFetcher final : public ContentSource {
@@ -29,7 +29,7 @@ class GatewayFetcher final : public ContentSource {
   // hedge a second one when one is free at once; a fetch waits at most `slot_wait` for its slot,
   // then fails with 503 UNAVAILABLE (never cached).
   GatewayFetcher(GatewayClient& client, std::vector<HttpUrl> gateways, GatewayHealth& health,
-                 bool verify, Metrics* metrics = nullptr,
+                 bool verify, FetchMetrics* metrics = nullptr,
                  HedgePolicy hedge = HedgePolicy{HedgePolicy::Mode::off},
                  FetchSlots* slots = nullptr,
                  std::chrono::milliseconds slot_wait = std::chrono::seconds(30));
@@ -68,7 +68,7 @@ class GatewayFetcher final : public ContentSource {
   std::vector<HttpUrl> gateways_;
   GatewayHealth& health_;
   bool verify_;
-  Metrics* metrics_;
+  FetchMetrics* metrics_;
   HedgePolicy hedge_;
   FetchSlots* slots_;
   std::chrono::milliseconds slot_wait_;
