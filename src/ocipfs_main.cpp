@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "cli.hpp"
-#include "cli_report.hpp"
-#include "ocipfs/log.hpp"
-#include "ocipfs/temporary_paths.hpp"
-#include "ocipfs/text.hpp"
+#include "cli/cli.hpp"
+#include "cli/report.hpp"
+#include "ocipfs/base/log.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/publish/temporary_paths.hpp"
 
 namespace {
 

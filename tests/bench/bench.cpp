@@ -46,8 +46,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "ocipfs/cid.hpp"
-#include "ocipfs/digest.hpp"
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/formats/cid.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;

@@ -59,7 +59,7 @@ image_layers=100
 image_concurrency=100
 image_cache_count=${BENCH_IMAGE_DOCUMENTS:-1000}
 image_latency_ms=100
-# How many layer manifests ocipfsd resolves at once (include/ocipfs/resolver.hpp).
+# How many layer manifests ocipfsd resolves at once (include/ocipfs/cache/resolver.hpp).
 layers_at_once=$(sed -n 's/.*layer_resolutions_at_once = \([0-9][0-9]*\);.*/\1/p' \
   "$repo/include/ocipfs/resolver.hpp" 2>/dev/null | head -1)
 layers_at_once=${layers_at_once:-32}

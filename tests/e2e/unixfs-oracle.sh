@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 sizes=(0 1 262143 262144 262145 10485760 $((174 * 262144 + 1)))
 
 # write_content FILE SIZE: the first SIZE bytes of sha256("ocipfs unixfs 0") ||
-# sha256("ocipfs unixfs 1") || ..., the content tests/unixfs_test.cpp hard-codes CIDs for.
+# sha256("ocipfs unixfs 1") || ..., the content tests/unit/formats/unixfs_test.cpp hard-codes CIDs for.
 write_content() {
   python3 - "$1" "$2" <<'PY'
 import hashlib

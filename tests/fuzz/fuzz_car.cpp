@@ -1,5 +1,5 @@
-// Fuzzes the CARv1 reader (include/ocipfs/car.hpp), with the default limits and with small ones.
-// Whatever parses holds only blocks that match their CIDs, within the limits, and is what the
+// Fuzzes the CARv1 reader (include/ocipfs/formats/car.hpp), with the default limits and with small
+// ones. Whatever parses holds only blocks that match their CIDs, within the limits, and is what the
 // writer writes: car_header(roots) and car_section for each block give the input back. The input
 // is also cut into blocks that are written as a CAR, which must read back the same.
 #include <cstddef>
@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "ocipfs/car.hpp"
-#include "ocipfs/cid.hpp"
-#include "ocipfs/digest.hpp"
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/formats/car.hpp"
+#include "ocipfs/formats/cid.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
-#include "ocipfs/digest.hpp"
+#include "ocipfs/base/digest.hpp"
 
 #define FUZZ_CHECK(condition)                                                                      \
   do {                                                                                             \

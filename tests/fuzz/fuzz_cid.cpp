@@ -1,12 +1,12 @@
-// Fuzzes the CID parser and its codecs (include/ocipfs/cid.hpp). The input is used three ways:
-// as CID text, as a binary CIDv1 written in every multibase, and as codec and varint input.
+// Fuzzes the CID parser and its codecs (include/ocipfs/formats/cid.hpp). The input is used three
+// ways: as CID text, as a binary CIDv1 written in every multibase, and as codec and varint input.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "ocipfs/cid.hpp"
+#include "ocipfs/formats/cid.hpp"
 
 namespace {
 

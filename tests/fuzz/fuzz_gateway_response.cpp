@@ -1,7 +1,7 @@
 // Fuzzes what ocipfsd does with a gateway's answer: the input is the raw HTTP response a fake
-// gateway sends (then it closes) to GatewayClient (gateway_client.hpp), through GatewayFetcher's
-// verification (gateway_fetcher.hpp) and build_image (resolver.hpp). Two CIDs are fetched: a raw
-// one and a dag-pb one.
+// gateway sends (then it closes) to GatewayClient (gateway/client.hpp), through GatewayFetcher's
+// verification (gateway/fetcher.hpp) and build_image (cache/resolver.hpp). Two CIDs are fetched: a
+// raw one and a dag-pb one.
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,15 +18,15 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "ocipfs/cid.hpp"
-#include "ocipfs/gateway_client.hpp"
-#include "ocipfs/gateway_fetcher.hpp"
-#include "ocipfs/gateway_health.hpp"
-#include "ocipfs/log.hpp"
-#include "ocipfs/resolver.hpp"
-#include "ocipfs/verify.hpp"
+#include "ocipfs/base/log.hpp"
+#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/formats/cid.hpp"
+#include "ocipfs/formats/verify.hpp"
+#include "ocipfs/gateway/client.hpp"
+#include "ocipfs/gateway/fetcher.hpp"
+#include "ocipfs/gateway/health.hpp"
 #include "support/fake_gateway.hpp"
-#include "test_data.hpp"
+#include "support/test_data.hpp"
 
 namespace {
 

@@ -20,13 +20,13 @@
 #include <thread>
 
 #include "fuzz_check.hpp"
-#include "ocipfs/cid.hpp"
-#include "ocipfs/config.hpp"
-#include "ocipfs/log.hpp"
-#include "ocipfs/server.hpp"
-#include "ocipfs/verify.hpp"
+#include "ocipfs/base/log.hpp"
+#include "ocipfs/formats/cid.hpp"
+#include "ocipfs/formats/verify.hpp"
+#include "ocipfs/server/config.hpp"
+#include "ocipfs/server/server.hpp"
 #include "support/fake_gateway.hpp"
-#include "test_data.hpp"
+#include "support/test_data.hpp"
 
 namespace {
 

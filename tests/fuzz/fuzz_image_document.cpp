@@ -1,7 +1,7 @@
-// Fuzzes the image document parser (image_document.hpp), its canonical text, the compose file
-// parser, and the image composed of it (compose_image in image.hpp, compose_resolution in
-// resolver.hpp); and the verbatim document, and a kept index or manifest (verbatim_image.hpp).
-// The input is a document's bytes.
+// Fuzzes the image document parser (image/image_document.hpp), its canonical text, the compose file
+// parser, and the image composed of it (compose_image in image/image.hpp, compose_resolution in
+// cache/resolver.hpp); and the verbatim document, and a kept index or manifest
+// (image/verbatim_image.hpp). The input is a document's bytes.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -10,11 +10,11 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "ocipfs/digest.hpp"
-#include "ocipfs/image.hpp"
-#include "ocipfs/image_document.hpp"
-#include "ocipfs/resolver.hpp"
-#include "ocipfs/verbatim_image.hpp"
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/image/image.hpp"
+#include "ocipfs/image/image_document.hpp"
+#include "ocipfs/image/verbatim_image.hpp"
 
 namespace {
 

@@ -1,6 +1,7 @@
-// Fuzzes the layer manifest parser and validator (layer_manifest.hpp), the image synthesized from
-// it (image.hpp, build_image in resolver.hpp), layer redirects (redirect.hpp) and the proofs that
-// bytes are what a CID names (verify.hpp). The input is the layer manifest's bytes.
+// Fuzzes the layer manifest parser and validator (image/layer_manifest.hpp), the image synthesized
+// from it (image/image.hpp, build_image in cache/resolver.hpp), layer redirects
+// (registry/redirect.hpp) and the proofs that bytes are what a CID names (formats/verify.hpp). The
+// input is the layer manifest's bytes.
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -8,15 +9,15 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "ocipfs/cid.hpp"
-#include "ocipfs/dag_pb.hpp"
-#include "ocipfs/digest.hpp"
-#include "ocipfs/http_url.hpp"
-#include "ocipfs/image.hpp"
-#include "ocipfs/layer_manifest.hpp"
-#include "ocipfs/redirect.hpp"
-#include "ocipfs/resolver.hpp"
-#include "ocipfs/verify.hpp"
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/formats/cid.hpp"
+#include "ocipfs/formats/dag_pb.hpp"
+#include "ocipfs/formats/verify.hpp"
+#include "ocipfs/http/url.hpp"
+#include "ocipfs/image/image.hpp"
+#include "ocipfs/image/layer_manifest.hpp"
+#include "ocipfs/registry/redirect.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
-// Fuzzes routing (route.hpp) and the answers made without I/O (Endpoints::answer_now and
-// Handler::answer_now: endpoints.hpp, handler.hpp).
+// Fuzzes routing (http/route.hpp) and the answers made without I/O (Endpoints::answer_now and
+// Handler::answer_now: server/endpoints.hpp, registry/handler.hpp).
 // The input is a request as lines: "METHOD TARGET", then the Accept and If-None-Match values
 // (a first line without a space is a GET of that target). Access log lines are checked too.
 #include <cstddef>
@@ -12,19 +12,19 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
-#include "ocipfs/caching_resolver.hpp"
-#include "ocipfs/digest.hpp"
-#include "ocipfs/endpoints.hpp"
-#include "ocipfs/gateway_health.hpp"
-#include "ocipfs/handler.hpp"
-#include "ocipfs/image.hpp"
-#include "ocipfs/layer_manifest.hpp"
-#include "ocipfs/log.hpp"
-#include "ocipfs/metrics.hpp"
-#include "ocipfs/operations.hpp"
-#include "ocipfs/redirect.hpp"
-#include "ocipfs/resolver.hpp"
-#include "ocipfs/route.hpp"
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/base/log.hpp"
+#include "ocipfs/cache/caching_resolver.hpp"
+#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/gateway/health.hpp"
+#include "ocipfs/http/route.hpp"
+#include "ocipfs/image/image.hpp"
+#include "ocipfs/image/layer_manifest.hpp"
+#include "ocipfs/registry/handler.hpp"
+#include "ocipfs/registry/redirect.hpp"
+#include "ocipfs/server/endpoints.hpp"
+#include "ocipfs/server/metrics.hpp"
+#include "ocipfs/server/operations.hpp"
 
 namespace {
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Writes the seed corpora in tests/fuzz/corpus/<target>/ (run it again after changing them).
 
-The layer manifests and CIDs are those of tests/test_data.hpp, which fuzz_handler and
+The layer manifests and CIDs are those of tests/support/test_data.hpp, which fuzz_handler and
 fuzz_gateway_response serve from their fake gateway; the image digests are those ocipfs
-synthesizes for them (canonical JSON, as src/image.cpp writes it).
+synthesizes for them (canonical JSON, as src/image/image.cpp writes it).
 """
 import hashlib
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
-# tests/test_data.hpp
+# tests/support/test_data.hpp
 LAYER_DIR_CID = "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
 LAYER_DIGEST = "sha256:" + "1" * 64
 LAYER_DIFF_ID = "sha256:" + "2" * 64
@@ -87,7 +87,7 @@ def dag_pb_cid(block, base="b"):
     return cid_text(cid_bytes(0x70, hashlib.sha256(block).digest()), base)
 
 
-# The image ocipfs synthesizes (src/image.cpp).
+# The image ocipfs synthesizes (src/image/image.cpp).
 PLATFORMS = [("linux", "amd64", ""), ("linux", "arm64", "v8"), ("linux", "arm", "v7"),
              ("linux", "arm", "v6"), ("linux", "386", ""), ("linux", "ppc64le", ""),
              ("linux", "s390x", ""), ("linux", "riscv64", "")]
@@ -363,7 +363,7 @@ def gateway_corpus():
     })
 
 
-# CARv1 (ipld.io/specs/transport/car/carv1), written as src/car.cpp writes it: DAG-CBOR heads in
+# CARv1 (ipld.io/specs/transport/car/carv1), written as src/formats/car.cpp writes it: DAG-CBOR heads in
 # their shortest form, header keys "roots" then "version", CIDv0 as its bare multihash.
 def cbor_head(major, value):
     if value < 24:

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ocipfs/unixfs.hpp"
+#include "ocipfs/formats/unixfs.hpp"
 
 namespace {
 

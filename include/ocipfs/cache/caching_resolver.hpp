@@ -1,0 +1,122 @@
+// The caching resolver: cached images, and one gateway fetch per uncached document however many
+// requests ask for it at once, from whichever thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ocipfs/base/budget.hpp"
+#include "ocipfs/cache/lru_cache.hpp"
+#include "ocipfs/cache/resolver.hpp"
+
+namespace ocipfs {
+
+// A gateway failure that just happened, answered again until `expires`.
+struct RecentFailure {
+  RegistryError error;
+  std::chrono::steady_clock::time_point expires;
+};
+
+// The memory that documents being fetched, parsed and composed share (--document-memory): a
+// fetch leases the most it may read, then the size of what it read, until the image is built.
+// Past `wait`, a document that found no room is answered 503.
+struct DocumentMemory {
+  std::size_t bytes = 128 * 1024 * 1024;
+  std::chrono::milliseconds wait{10'000};
+  Budget::Gauges gauges;
+};
+
+// What all threads share: the caches, the memory of documents in flight, and the fetches in
+// flight. It outlives every resolution its resolvers hand out: an image fetched for waiting
+// requests gives its document memory back when the last of them lets it go.
+class ResolverShared {
+ public:
+  using Clock = std::function<std::chrono::steady_clock::time_point()>;
+  // `cache_bytes` is split: an eighth (at most 32 MiB) for hot images with prebuilt bytes, the
+  // rest for verified documents, from which an image is rebuilt in microseconds. A resolution
+  // that failed at the gateways (a 404, a timeout, a 5xx, a lie) is answered again for
+  // `failure_ttl` without asking them (0: never); `clock` tells the time (a test's own).
+  explicit ResolverShared(std::size_t cache_bytes,
+                          std::chrono::milliseconds failure_ttl = std::chrono::milliseconds(0),
+                          Clock clock = std::chrono::steady_clock::now,
+                          const DocumentMemory& memory = DocumentMemory());
+  LruCache<Resolution> images;       // by repository kind and CID
+  LruCache<std::string> documents;   // verified bytes, by CID
+  LruCache<RecentFailure> failures;  // by repository kind and CID, 1 MiB at most
+  Budget memory;                     // of the documents in flight
+  const std::chrono::milliseconds memory_wait;
+  const std::chrono::milliseconds failure_ttl;
+  const Clock clock;
+
+  std::uint64_t fetches() const;  // fetches started by any resolver, since start
+
+ private:
+  friend class CachingResolver;
+  struct Waiter;
+  template <class Result>
+  struct FlightOf;
+  using Flight = FlightOf<Resolution>;       // an image being resolved
+  using DocumentFlight = FlightOf<Content>;  // a document being fetched
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Flight>> flights_;                   // by image key
+  std::map<std::string, std::shared_ptr<DocumentFlight>> document_flights_;  // by CID
+  std::uint64_t fetches_ = 0;
+};
+
+// One per thread: fetches with that thread's `source`, shares the rest. An image document's
+// layers are resolved through the same resolver, so each layer manifest is fetched once however
+// many images name it.
+class CachingResolver final : public Resolver {
+ public:
+  // `wait_limit` bounds how long a request waits for a fetch in flight (the fetch itself is
+  // bounded by the gateway deadlines; this is a safety net); a request for an image waits that
+  // long for its document and for each wave of its layers.
+  CachingResolver(ContentSource& source, ResolverShared& shared,
+                  std::chrono::milliseconds wait_limit);
+  boost::asio::awaitable<Resolution> resolve(const Repository& repository) override;
+  std::optional<Resolution> cached(const Repository& repository) override;
+
+ private:
+  struct Keys;
+  struct LayerBatch;
+  struct VerbatimWalk;
+  std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
+  boost::asio::awaitable<void> fetch(Repository repository,
+                                     std::shared_ptr<ResolverShared::Flight> flight);
+  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease);
+  // The document's bytes from the gateways, fetched once however many ask at once.
+  boost::asio::awaitable<Content> fetch_once(const Cid& cid, DocumentKind kind,
+                                             const std::string& key);
+  boost::asio::awaitable<bool> grow(Budget::Lease& lease, std::size_t units);
+  boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content,
+                                             Budget::Lease& lease);
+  boost::asio::awaitable<Resolution> keep_verbatim(const Cid& cid, const std::string& content);
+  void add_verbatim_workers(const std::shared_ptr<VerbatimWalk>& walk);
+  boost::asio::awaitable<void> verbatim_worker(std::shared_ptr<VerbatimWalk> walk);
+  void take_verbatim(VerbatimWalk& walk, const VerbatimDescriptor& descriptor, int depth,
+                     Content bytes);
+  // Resolves layer/<cid> for each of `cids`, layer_resolutions_at_once at a time.
+  boost::asio::awaitable<std::vector<Resolution>> resolve_layers(std::vector<Cid> cids);
+  boost::asio::awaitable<void> layer_worker(std::shared_ptr<LayerBatch> batch);
+  std::optional<Resolution> cached(const Repository& repository, const Keys& keys);
+  std::optional<Resolution> rebuild(const Repository& repository, Content content);
+  std::shared_ptr<ResolverShared::Flight> join_flight(
+      const Repository& repository, const Keys& keys,
+      std::shared_ptr<ResolverShared::Waiter> waiter, bool& leader, std::optional<Resolution>& hit);
+
+  ContentSource& source_;
+  ResolverShared& shared_;
+  std::chrono::milliseconds wait_limit_;
+};
+
+// layer/<cid>: the repository an image document's layer is resolved as.
+Repository layer_repository(const Cid& cid);
+
+}  // namespace ocipfs

@@ -1,0 +1,67 @@
+// Content identifiers: CIDv0/CIDv1 parsing, multibase, multicodec and multihash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ocipfs/base/expected.hpp"
+
+namespace ocipfs {
+
+namespace multicodec {
+inline constexpr std::uint64_t raw = 0x55;
+inline constexpr std::uint64_t dag_pb = 0x70;
+}  // namespace multicodec
+
+namespace multihash {
+inline constexpr std::uint64_t identity = 0x00;
+inline constexpr std::uint64_t sha2_256 = 0x12;
+}  // namespace multihash
+
+// A parsed CID. Only the codecs raw and dag-pb and the hashes sha2-256 and identity are accepted.
+struct Cid {
+  int version = 1;                           // 0 or 1
+  std::uint64_t codec = multicodec::raw;     // multicodec::raw or multicodec::dag_pb
+  std::uint64_t hash = multihash::sha2_256;  // multihash::sha2_256 or multihash::identity
+  std::string digest;                        // the multihash digest bytes (32 for sha2-256)
+
+  // The binary CIDv1: varint(1) varint(codec) varint(hash) varint(len) digest.
+  std::string v1_bytes() const;
+  // The canonical text form: CIDv1, multibase base32 lower ("b..."), whatever form was parsed.
+  std::string to_string() const;
+  // Appends to_string() to `out`; allocates nothing when `out` has room.
+  void append_text(std::string& out) const;
+
+  friend bool operator==(const Cid&, const Cid&) = default;
+};
+
+// Parses a CID in text form: CIDv0 ("Qm...", base58btc, 46 characters) or CIDv1 in multibase
+// base32 lower ("b"), base32 upper ("B"), base36 lower ("k") or base58btc ("z").
+// The error message says what is wrong, e.g. "unsupported multicodec 0x71 (dag-cbor)".
+Expected<Cid> parse_cid(std::string_view text);
+
+// Reads a binary CID from the front of `bytes` and advances past it: a CIDv0 (the sha2-256
+// multihash 0x12 0x20 and 32 bytes) or a CIDv1 (version, codec, multihash), with the same codecs
+// and hashes parse_cid accepts.
+Expected<Cid> read_cid_bytes(std::string_view& bytes);
+
+// True for text that `parse_cid` accepts and that is written in a lowercase multibase
+// ("b" base32 or "k" base36), as OCI repository names require.
+bool is_lowercase_cid(std::string_view text);
+
+// Codecs.
+std::string base32_lower_encode(std::string_view bytes);     // RFC 4648 alphabet, no padding
+Expected<std::string> base32_decode(std::string_view text);  // no padding, either case (not mixed)
+std::string base58btc_encode(std::string_view bytes);
+Expected<std::string> base58btc_decode(std::string_view text);
+std::string base36_lower_encode(std::string_view bytes);
+Expected<std::string> base36_decode(std::string_view text);  // either case (not mixed)
+
+// Unsigned LEB128 as multiformats uses it (at most 9 bytes, minimal encoding).
+std::string varint_encode(std::uint64_t value);
+// Reads a varint from the front of `bytes` and advances it. Fails on truncation, overlong or
+// non-minimal encodings.
+Expected<std::uint64_t> varint_decode(std::string_view& bytes);
+
+}  // namespace ocipfs

@@ -1,0 +1,34 @@
+// IPFS content paths (`<cid>/<segment>/...`): parsed strictly, never pasted into URLs as given.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ocipfs/base/expected.hpp"
+#include "ocipfs/formats/cid.hpp"
+
+namespace ocipfs {
+
+struct IpfsPath {
+  std::string root;  // the root CID as written (any form parse_cid accepts)
+  Cid root_cid;
+  std::vector<std::string> segments;  // each non-empty, not "." or "..", no '/', '\\', controls
+
+  // The last segment, or "" when the path is a bare CID.
+  std::string_view file_name() const;
+  // "<root>/<seg>/..." with every segment percent-encoded (RFC 3986 unreserved kept).
+  std::string encoded() const;
+  // Appends "/<seg>/..." percent-encoded, as encoded() writes them after the root.
+  void append_encoded_segments(std::string& out) const;
+};
+
+// Parses "<cid>[/<segment>]*". Refuses URLs, absolute paths, empty, "." and ".." segments,
+// backslashes, '?', '#', control characters, and over-long paths. Errors say what is wrong.
+Expected<IpfsPath> parse_ipfs_path(std::string_view text);
+
+// Percent-encodes every byte outside RFC 3986's unreserved set.
+std::string percent_encode(std::string_view segment);
+void append_percent_encoded(std::string& out, std::string_view segment);
+
+}  // namespace ocipfs

@@ -1,0 +1,41 @@
+// An async HTTP(S) client for IPFS gateways: deadlines, size caps, redirects, kept-alive
+// connections.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
+
+#include "ocipfs/base/expected.hpp"
+#include "ocipfs/gateway/options.hpp"
+#include "ocipfs/http/fetch_result.hpp"
+#include "ocipfs/http/url.hpp"
+
+namespace ocipfs {
+
+class CancelSignal;
+
+// One client per executor (it keeps its idle connections there); use it from that executor only.
+class GatewayClient {
+ public:
+  // Throws std::runtime_error when options.ca_file cannot be used.
+  GatewayClient(boost::asio::any_io_executor executor, GatewayClientOptions options);
+  ~GatewayClient();
+  GatewayClient(const GatewayClient&) = delete;
+  GatewayClient& operator=(const GatewayClient&) = delete;
+
+  // GETs `url`, following redirects, within options.timeout. Only a 2xx answer is a response.
+  // Cancelling `cancel` (base/cancel_signal.hpp; it must outlive the call) closes the connection in
+  // use at once; a DNS lookup under way is waited for (it keeps its deadline). A cancelled GET
+  // fails (FetchFault::unreachable) and leaves no connection behind for reuse.
+  boost::asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url,
+                                                                    std::string accept = {},
+                                                                    CancelSignal* cancel = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ocipfs

@@ -1,0 +1,63 @@
+// Routing: what a request target asks for, decided once and without I/O, for every path the
+// server answers (the registry under /v2/ and the operational endpoints).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "ocipfs/base/expected.hpp"
+#include "ocipfs/base/registry_error.hpp"
+#include "ocipfs/image/repository.hpp"
+
+namespace ocipfs {
+
+enum class RouteKind {
+  base,       // /v2/
+  manifest,   // /v2/<name>/manifests/<tag or digest>
+  blob,       // /v2/<name>/blobs/<digest>
+  tags_list,  // /v2/<name>/tags/list
+  referrers,  // /v2/<name>/referrers/<digest>
+  healthz,    // /healthz
+  readyz,     // /readyz
+  metrics,    // /metrics
+  unknown,    // anything else
+};
+inline constexpr std::size_t route_kind_count = 9;
+
+// True for the routes that name a repository (manifests, blobs, tags, referrers).
+bool names_repository(RouteKind kind);
+// True for /healthz, /readyz and /metrics.
+bool is_operational(RouteKind kind);
+
+// A request target split once: the path, and the query after '?' (without it).
+struct RequestTarget {
+  std::string_view path;
+  std::string_view query;
+};
+// Splits an origin-form target ("/v2/?q"), or an absolute-form one ("http://host:port/v2/?q",
+// RFC 9112 3.2.2: the scheme http or https in any case; the authority is not checked, as Host
+// is not), which names the same path and query ("/" when it has no path).
+RequestTarget split_target(std::string_view target);
+
+struct Route {
+  RouteKind kind = RouteKind::base;
+  Repository repository;  // for the routes that name one
+  std::string reference;  // a tag or a digest; for blobs and referrers always a sha256 digest
+
+  bool by_digest() const { return reference.starts_with("sha256:"); }
+};
+
+// A path refused: what it asked for (known from its shape, for metrics) and the answer.
+struct RouteError {
+  RouteKind kind = RouteKind::unknown;
+  RegistryError error;
+};
+
+// Routes the path of a request target (no query). Errors are registry answers: 404 NAME_UNKNOWN
+// for unknown paths and names that are not <kind>/<lowercase CID>, 400 NAME_INVALID for names
+// outside the grammar, 400 DIGEST_INVALID for malformed digests, 404 MANIFEST_UNKNOWN or
+// BLOB_UNKNOWN for tags and digests that can never exist.
+Expected<Route, RouteError> parse_route(std::string_view path);
+
+}  // namespace ocipfs

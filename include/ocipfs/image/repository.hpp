@@ -1,0 +1,46 @@
+// Repository names: which kind of document on IPFS a name such as "layer/<cid>" or "image/<cid>"
+// serves, and its CID.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "ocipfs/base/expected.hpp"
+#include "ocipfs/base/registry_error.hpp"
+#include "ocipfs/formats/cid.hpp"
+
+namespace ocipfs {
+
+// The kinds of document a repository can name; the name's first component says which.
+enum class DocumentKind {
+  layer,  // layer/<cid>: a layer manifest, served as a one-layer image
+  image,  // image/<cid>: an image document (composed or verbatim), served as its image
+  blob,   // not a name: an index, manifest or config that a verbatim image keeps
+};
+
+struct Repository {
+  DocumentKind kind = DocumentKind::layer;
+  Cid cid;           // the document's CID
+  std::string name;  // as requested, e.g. "layer/bafk..."
+};
+
+// What messages call a kind of document, e.g. "layer manifest".
+std::string_view document_noun(DocumentKind kind);
+
+// The answer for proven content that is not a valid document of `kind`: 404 MANIFEST_INVALID,
+// immutable like the content. The message names the document and the problem.
+RegistryError invalid_document(DocumentKind kind, const std::string& cid,
+                               const std::string& problem);
+
+// True for names of the OCI grammar: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/...)*, at most 255.
+bool is_repository_name(std::string_view name);
+
+// True for a valid OCI tag: [a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}.
+bool is_tag(std::string_view text);
+
+// Parses a name of the OCI grammar into the repository it serves: "<kind>/<CID>", the CID in
+// lowercase base32 or base36 (OCI names are lowercase). Any other name is 404 NAME_UNKNOWN, with a
+// message that says which names are served.
+Expected<Repository, RegistryError> parse_repository(std::string_view name);
+
+}  // namespace ocipfs

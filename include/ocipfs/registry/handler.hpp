@@ -1,0 +1,73 @@
+// The registry's answers under /v2/: from a routed request and the image its repository names,
+// as plain data in and out.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string_view>
+
+#include "ocipfs/cache/hot_images.hpp"
+#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/http/exchange.hpp"
+#include "ocipfs/http/route.hpp"
+#include "ocipfs/registry/redirect.hpp"
+
+namespace ocipfs {
+
+class Handler {
+ public:
+  // `redirect_gateway` is the public gateway base that layer downloads are sent to.
+  Handler(Resolver& resolver, RedirectGateway redirect_gateway);
+
+  // The warm answer, into `out` (reset first), when the request names a manifest, blob or tags
+  // list of an image this thread has answered from before and that image is still cached: the
+  // route's kind. Nullopt leaves the request to answer_now with nothing said: a miss, or an
+  // answer that is an error (those are worded by the full route). Allocates nothing and takes
+  // no lock when `out` has room.
+  std::optional<RouteKind> answer_warm(const Request& request, Response& out);
+  // The answer when no waiting is needed (/v2/, referrers, cached images and errors): the fast
+  // path, no coroutine. `route` is a registry route (names_repository, or base), of a GET or HEAD.
+  std::optional<Response> answer_now(const Request& request, const Route& route);
+  // The answer for a request answer_now could not give: resolves the image, then answers.
+  boost::asio::awaitable<Response> answer_later(const Request& request, const Route& route);
+
+ private:
+  Resolver& resolver_;
+  RedirectGateway redirect_gateway_;
+  HotImages hot_;
+};
+
+// The pure parts, exposed for tests.
+
+// True when a client with this Accept header takes an OCI image index.
+bool accepts_index(std::string_view accept);
+// True when a client with this Accept header takes `media_type` (listed, */*, application/*, or
+// no Accept at all).
+bool accepts(std::string_view accept, std::string_view media_type);
+
+// A registry route as views into the request target, not yet checked: what the warm answers
+// need.
+struct RouteView {
+  RouteKind kind = RouteKind::manifest;
+  std::string_view name;
+  std::string_view reference;  // a tag or a digest; empty for tags/list
+  bool by_digest() const { return reference.starts_with("sha256:"); }
+};
+
+// The manifest, blob or tags-list route of a path ("/v2/<name>/manifests/<reference>", ...),
+// split as parse_route splits it when the reference has no '/'; nullopt for other paths.
+std::optional<RouteView> registry_path(std::string_view path);
+
+// The answer to `route` from `image`, into `out`; false when the image has no such manifest,
+// blob or tag (or the route is no manifest, blob or tags list).
+bool answer_from(const RouteView& route, const Request& request, const ImagePtr& image,
+                 const RedirectGateway& redirect_gateway, Response& out);
+
+// The answer to a routed request for an image that resolved.
+Response answer(const Route& route, const Request& request, const ImagePtr& image,
+                const RedirectGateway& redirect_gateway);
+
+// True when an If-None-Match value names `digest` (quoted or not, weak or not) or is "*".
+bool matches_etag(std::string_view if_none_match, std::string_view digest);
+
+}  // namespace ocipfs

@@ -1,0 +1,94 @@
+#include "ocipfs/base/digest.hpp"
+
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
+namespace ocipfs {
+
+Sha256 sha256(std::string_view bytes) {
+  Sha256 out{};
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), out.data(), &length, EVP_sha256(), nullptr);
+  return out;
+}
+
+struct Sha256Stream::Context {
+  struct Free {
+    void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+  };
+  std::unique_ptr<EVP_MD_CTX, Free> evp{EVP_MD_CTX_new()};
+};
+
+Sha256Stream::Sha256Stream() : context_(std::make_unique<Context>()) {
+  if (!context_->evp || EVP_DigestInit_ex(context_->evp.get(), EVP_sha256(), nullptr) != 1)
+    throw std::runtime_error("cannot initialize SHA-256");
+}
+
+Sha256Stream::~Sha256Stream() = default;
+
+void Sha256Stream::update(std::string_view bytes) {
+  if (!bytes.empty()) EVP_DigestUpdate(context_->evp.get(), bytes.data(), bytes.size());
+}
+
+std::string Sha256Stream::digest() {
+  Sha256 out{};
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(context_->evp.get(), out.data(), &length);
+  return "sha256:" + to_hex(out);
+}
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(digits[c >> 4]);
+    out.push_back(digits[c & 0xf]);
+  }
+  return out;
+}
+
+std::string to_hex(const Sha256& hash) {
+  return to_hex(std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+}
+
+std::string sha256_digest(std::string_view bytes) { return "sha256:" + to_hex(sha256(bytes)); }
+
+namespace {
+bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool is_lower_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); }
+}  // namespace
+
+bool is_sha256_digest(std::string_view text) {
+  constexpr std::string_view prefix = "sha256:";
+  if (text.size() != prefix.size() + 64 || !text.starts_with(prefix)) return false;
+  for (char c : text.substr(prefix.size()))
+    if (!is_lower_hex(c)) return false;
+  return true;
+}
+
+bool is_digest_grammar(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) return false;
+  auto algorithm = text.substr(0, colon);
+  bool after_separator = true;
+  for (char c : algorithm) {
+    if (is_lower_alnum(c)) {
+      after_separator = false;
+    } else if (c == '+' || c == '.' || c == '_' || c == '-') {
+      if (after_separator) return false;
+      after_separator = true;
+    } else {
+      return false;
+    }
+  }
+  if (after_separator) return false;
+  for (char c : text.substr(colon + 1)) {
+    bool ok = is_lower_alnum(c) || (c >= 'A' && c <= 'Z') || c == '=' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace ocipfs

@@ -1,0 +1,31 @@
+#include "ocipfs/base/text.hpp"
+
+namespace ocipfs {
+
+std::string printable(std::string_view text, std::size_t max_length) {
+  std::string out;
+  out.reserve(std::min(text.size(), max_length) + 3);
+  for (unsigned char c : text.substr(0, max_length))
+    out += (c < 0x20 || c >= 0x7f) ? '?' : static_cast<char>(c);
+  if (text.size() > max_length) out += "...";
+  return out;
+}
+
+std::string in_quotes(std::string_view text, std::size_t max_length) {
+  std::string out = "\"";
+  out += printable(text, max_length);
+  out += '"';
+  return out;
+}
+
+std::string path_in_quotes(const std::filesystem::path& path) {
+  return in_quotes(path.string(), 200);
+}
+
+std::string duration_text(std::chrono::milliseconds duration) {
+  auto ms = duration.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+}  // namespace ocipfs

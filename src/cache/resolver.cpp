@@ -1,0 +1,91 @@
+#include "ocipfs/cache/resolver.hpp"
+
+#include "ocipfs/cache/lru_cache.hpp"
+#include "ocipfs/image/layer_manifest.hpp"
+
+namespace ocipfs {
+
+namespace {
+std::size_t blob_cost(const Blob& blob) {
+  return sizeof(Blob) + blob.bytes.capacity() + blob.digest.capacity() + blob.media_type.capacity();
+}
+
+std::size_t image_cost(const Image& image) {
+  std::size_t cost = sizeof(Image) + image.cid.capacity() + blob_cost(image.index);
+  for (const auto& nested : image.nested_indexes) cost += blob_cost(nested);
+  for (const auto& layer : image.layers)
+    cost += sizeof(LayerManifest) + layer.ipfs_path.capacity() * 2 + layer.digest.capacity() * 2;
+  for (const auto& cid : image.layer_manifests) cost += sizeof(std::string) + cid.capacity();
+  for (const auto& platform : image.platforms)
+    cost += sizeof(PlatformImage) + blob_cost(platform.config) + blob_cost(platform.manifest);
+  for (const auto& tag : image.tags) cost += sizeof(std::string) + tag.capacity();
+  return cost;
+}
+}  // namespace
+
+Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content) {
+  if (!content) return Unexpected{content.error()};
+  std::string cid_text = cid.to_string();
+  auto layer = parse_layer_manifest(*content);
+  if (!layer) return Unexpected{invalid_document(kind, cid_text, layer.error())};
+  return std::make_shared<const Image>(synthesize_image(std::move(cid_text), std::move(*layer)));
+}
+
+Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const Content& content) {
+  if (!content) return Unexpected{content.error()};
+  auto document = parse_image_document(*content);
+  if (!document)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), document.error())};
+  return std::move(*document);
+}
+
+Expected<VerbatimDocument, RegistryError> read_verbatim_document(const Cid& cid,
+                                                                 const std::string& content) {
+  auto document = parse_verbatim_document(content);
+  if (!document)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), document.error())};
+  return std::move(*document);
+}
+
+Resolution verbatim_resolution(const Cid& cid, const VerbatimDocument& document,
+                               const std::map<std::string, std::string>& blobs) {
+  auto image = verbatim_image(cid.to_string(), document, blobs);
+  if (!image)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), image.error())};
+  return std::make_shared<const Image>(std::move(*image));
+}
+
+Resolution compose_resolution(const Cid& cid, const ImageDocument& document,
+                              const std::vector<Resolution>& layers) {
+  std::vector<LayerManifest> manifests;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (layers[i]) {
+      manifests.push_back((*layers[i])->layers.front());
+      continue;
+    }
+    RegistryError error = layers[i].error();
+    error.message = "layer " + std::to_string(i + 1) + " of image " + cid.to_string() + " (" +
+                    document.layers[i].to_string() + "): " + error.message;
+    return Unexpected{std::move(error)};
+  }
+  auto image = compose_image(cid.to_string(), document, std::move(manifests));
+  if (!image)
+    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), image.error())};
+  return std::make_shared<const Image>(std::move(*image));
+}
+
+bool is_cacheable(const Resolution& value) {
+  return value.has_value() || value.error().code == ErrorCode::manifest_invalid;
+}
+
+std::size_t cache_cost(const std::string& key, const Resolution& value) {
+  std::size_t cost = cache_entry_overhead + key.capacity();
+  if (!value) return cost + sizeof(RegistryError) + value.error().message.capacity();
+  return cost + image_cost(**value);
+}
+
+std::size_t cache_cost(const std::string& key, const std::string& value) {
+  return cache_entry_overhead + sizeof(std::string) * 2 + key.capacity() + value.capacity();
+}
+
+}  // namespace ocipfs

@@ -1,0 +1,148 @@
+#include <array>
+#include <cstdlib>
+#include <string_view>
+
+#include "cli.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/server/config.hpp"
+
+namespace ocipfs::cli {
+
+namespace {
+
+constexpr std::string_view default_registry = "127.0.0.1:5000";
+
+// An option given once as --name=value, and the commands that take it.
+struct Option {
+  std::string_view name;
+  std::array<std::string_view, 5> commands;
+  std::optional<std::string> Args::*slot;
+};
+constexpr std::array<Option, 11> options = {{
+    {"--output", {"pack", "publish", "compose"}, &Args::output},
+    {"--tarball", {"pack", "publish"}, &Args::tarball},
+    {"--car", {"pack", "publish", "compose", "import"}, &Args::car},
+    {"--ipfs-dir-cid", {"pack"}, &Args::ipfs_dir_cid},
+    {"--ipfs-api", {"publish", "compose", "import"}, &Args::ipfs_api},
+    {"--upload", {"publish"}, &Args::upload},
+    {"--allow-outside", {"compose"}, &Args::allow_outside},
+    {"--registry", {"pack", "publish", "inspect", "compose", "import"}, &Args::registry},
+    {"--timeout", {"publish", "inspect", "compose", "import"}, &Args::timeout},
+    {"--verify", {"inspect"}, &Args::verify},
+    {"--gateway", {"inspect"}, nullptr},  // repeatable: Args::gateways
+}};
+
+void check_allowed(const Option& option, const std::string& command) {
+  for (auto allowed : option.commands)
+    if (!allowed.empty() && allowed == command) return;
+  throw UsageError{std::string(option.name) + " is not an option of " + command};
+}
+
+// Applies one --name=value argument to `args`.
+void apply_option(Args& args, const std::string& arg) {
+  auto eq = arg.find('=');
+  if (!arg.starts_with("--") || eq == std::string::npos)
+    throw UsageError{"unknown argument " + in_quotes(arg, 64) +
+                     " (flags are --name=value, or -o FILE, --car FILE)"};
+  std::string name = arg.substr(0, eq);
+  std::string value = arg.substr(eq + 1);
+  for (const auto& option : options) {
+    if (option.name != name) continue;
+    check_allowed(option, args.command);
+    if (value.empty()) throw UsageError{name + " needs a value"};
+    if (!option.slot) {
+      args.gateways.push_back(value);
+      return;
+    }
+    auto& slot = args.*option.slot;
+    if (slot) throw UsageError{name + " is given twice"};
+    slot = value;
+    return;
+  }
+  throw UsageError{"unknown option " + in_quotes(name, 64) + " of " + args.command};
+}
+
+// What a command's one positional argument is, for messages.
+std::string positional_name(const std::string& command) {
+  if (command == "inspect") return "REF or CID";
+  if (command == "compose") return "FILE";
+  if (command == "import") return "SOURCE";
+  return "PATH";
+}
+
+}  // namespace
+
+Args parse_args(const std::vector<std::string>& argv) {
+  Args args;
+  args.command = argv.front();
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    const std::string& arg = argv[i];
+    if (arg == "-o" || arg == "--car") {
+      // The two file flags also take their FILE as the next argument.
+      if (i + 1 == argv.size()) throw UsageError{arg + " needs a FILE"};
+      apply_option(args, (arg == "-o" ? "--output=" : "--car=") + argv[++i]);
+    } else if (!arg.starts_with("-") || arg == "-") {
+      args.positional.push_back(arg);
+    } else {
+      apply_option(args, arg);
+    }
+  }
+  if (args.positional.size() != 1)
+    throw UsageError{args.command + " takes one " + positional_name(args.command) + ", not " +
+                     std::to_string(args.positional.size())};
+  return args;
+}
+
+std::string registry_of(const Args& args) {
+  std::string host = args.registry.value_or(std::string(default_registry));
+  // A registry host: a name or address, an optional port, an optional path under it.
+  for (char c : host)
+    if (c <= ' ' || c > '~' || c == '@' || c == '\\' || c == '?' || c == '#')
+      throw UsageError{"--registry must be a host like 127.0.0.1:5000 or registry.example, not " +
+                       in_quotes(host, 64)};
+  if (host.find("://") != std::string::npos)
+    throw UsageError{"--registry takes a host, not a URL: " + in_quotes(host, 64)};
+  while (host.ends_with('/')) host.pop_back();
+  if (host.empty()) throw UsageError{"--registry needs a host"};
+  return host;
+}
+
+std::chrono::milliseconds timeout_of(const Args& args, std::chrono::milliseconds fallback) {
+  if (!args.timeout) return fallback;
+  auto parsed = parse_duration(*args.timeout);
+  if (!parsed) throw UsageError{"--timeout: " + parsed.error()};
+  return *parsed;
+}
+
+std::optional<HttpUrl> node_api_of(const Args& args) {
+  auto text = args.ipfs_api;
+  if (!text && !args.car) text = environment("IPFS_API");
+  if (!text) {
+    if (!args.car)
+      throw UsageError{args.command + " needs --car=FILE or --ipfs-api=URL (or $IPFS_API)"};
+    if (args.timeout) throw UsageError{"--timeout is for --ipfs-api; a CAR needs no node"};
+    return std::nullopt;
+  }
+  auto api = parse_http_url(*text);
+  if (!api) throw UsageError{"--ipfs-api: " + api.error()};
+  if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
+  return std::move(*api);
+}
+
+std::optional<std::string> environment(const char* name) {
+  const char* value = std::getenv(name);
+  if (!value || !*value) return std::nullopt;
+  return std::string(value);
+}
+
+Destination destination_of(const Args& args) {
+  Destination out;
+  out.api = node_api_of(args);
+  out.registry = registry_of(args);
+  out.api_options.timeout = timeout_of(args, std::chrono::seconds(60));
+  out.api_options.user_agent = "ocipfs/" OCIPFS_VERSION;
+  if (args.car) out.car = std::filesystem::path(*args.car);
+  return out;
+}
+
+}  // namespace ocipfs::cli

@@ -1,0 +1,137 @@
+// ocipfs import: an existing image (OCI layout, oci-archive, docker save) put on IPFS verbatim.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+
+#include "cli.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/formats/cid.hpp"
+#include "ocipfs/formats/unixfs.hpp"
+#include "ocipfs/http/url.hpp"
+#include "ocipfs/publish/car_file.hpp"
+#include "ocipfs/publish/image_import.hpp"
+#include "ocipfs/publish/ipfs_api.hpp"
+#include "report.hpp"
+#include "scratch.hpp"
+
+namespace ocipfs::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// What import was asked to do, checked before any work.
+struct Plan : Destination {
+  SourceSpec source;
+};
+
+bool exists(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+bool same_or_inside(const fs::path& path, const fs::path& source) {
+  std::error_code ec;
+  fs::path inner = fs::weakly_canonical(fs::absolute(path), ec);
+  fs::path outer = fs::weakly_canonical(fs::absolute(source), ec);
+  if (ec) return false;
+  auto [end, rest] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  return end == outer.end();
+}
+
+Plan plan_of(const Args& args) {
+  Plan plan;
+  static_cast<Destination&>(plan) = destination_of(args);
+  plan.source = split_source(args.positional.front(), exists);
+  if (plan.car && same_or_inside(*plan.car, plan.source.path))
+    throw UsageError{"the CAR " + path_in_quotes(*plan.car) + " would overwrite the source or be " +
+                     "written inside it: write it elsewhere"};
+  return plan;
+}
+
+// Opens the CAR once the importer has counted its roots.
+SinkOpener car_opener(const fs::path& destination, std::optional<CarFile>& car) {
+  return [&car, destination](std::size_t root_count) -> BlockSink {
+    auto created = CarFile::create(destination, root_count);
+    if (!created) throw SinkError(created.error());
+    car.emplace(std::move(*created));
+    return [&car](const Cid& cid, std::string_view block) {
+      if (auto added = car->add(cid, block); !added) throw SinkError(added.error());
+    };
+  };
+}
+
+std::string manifest_line(const ResolvedManifest& manifest) {
+  std::string platform = manifest.platform.os.empty() && manifest.platform.architecture.empty()
+                             ? "no platform"
+                             : platform_text(manifest.platform);
+  return manifest.manifest.digest + " (" + platform + ", " +
+         std::to_string(manifest.layers.size()) +
+         (manifest.layers.size() == 1 ? " layer)" : " layers)");
+}
+
+void print_image(const Report& report, const Plan& plan, const ImportedImage& imported) {
+  report.line("source", plan.source.path.string() + " (" +
+                            std::string(source_kind_name(imported.kind)) + ")");
+  for (const auto& index : imported.image.indexes) report.line("index", index.digest);
+  for (const auto& manifest : imported.image.manifests) {
+    report.line("manifest", manifest_line(manifest));
+    report.line("config", manifest.config.digest);
+  }
+  report.line("layers", std::to_string(imported.image.layer_references) + " (" +
+                            std::to_string(imported.layer_bytes) + " bytes, " +
+                            std::to_string(imported.image.layers.size()) + " distinct)");
+  report.line("image document", imported.document_cid.to_string() + " (" +
+                                    std::to_string(imported.document_json.size()) + " bytes)");
+}
+
+void print_car(const Report& report, const CarFile& car, const ImportedImage& imported) {
+  std::string roots;
+  for (const auto& root : imported.roots) roots += (roots.empty() ? "" : " ") + root.to_string();
+  report.line("car", car.destination().string() + " (" + std::to_string(car.block_count()) +
+                         " blocks, " + std::to_string(car.size()) + " bytes)");
+  report.line("car roots", roots);
+}
+
+void print_reference(const Report& report, const Plan& plan, const ImportedImage& imported) {
+  std::string image = plan.registry + "/image/" + imported.document_cid.to_string();
+  const std::string& tag = imported.document.tag;
+  report.line("reference", image + (tag.empty() ? "" : ":" + tag));
+  report.text("FROM " + image);
+  report.text("docker run " + image);
+}
+
+// Sends the CAR to the node's dag/import and checks that it pinned every root.
+void send_to_node(const Plan& plan, const fs::path& car, const ImportedImage& imported) {
+  auto pinned = import_car(*plan.api, car, imported.roots, plan.api_options);
+  if (!pinned) throw Failure{"importing the CAR into the IPFS node: " + pinned.error()};
+}
+
+}  // namespace
+
+int run_import(const Args& args) {
+  Plan plan = plan_of(args);
+  std::optional<ScratchDirectory> scratch;
+  if (!plan.car) scratch.emplace(fs::path(), "ocipfs-import-");
+  fs::path car_path = plan.car ? *plan.car : scratch->path() / "image.car";
+  std::optional<CarFile> car;
+  auto imported = import_image(plan.source.path, plan.source.ref, car_opener(car_path, car));
+  if (!imported) throw Failure{imported.error()};
+  if (auto committed = car->commit(imported->roots); !committed) throw Failure{committed.error()};
+
+  Report report;
+  print_image(report, plan, *imported);
+  if (plan.car) print_car(report, *car, *imported);
+  if (plan.api) {
+    send_to_node(plan, car_path, *imported);
+    report.line("ipfs node", plan.api->origin() + ": the image's blocks imported and pinned");
+  }
+  print_reference(report, plan, *imported);
+  return 0;
+}
+
+}  // namespace ocipfs::cli

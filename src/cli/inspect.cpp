@@ -1,0 +1,225 @@
+// ocipfs inspect: what ocipfsd would serve for a reference (a layer or an image), with ocipfsd's
+// own code.
+#include "cli.hpp"
+#include "ocipfs/base/run_blocking.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/cache/caching_resolver.hpp"
+#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/gateway/client.hpp"
+#include "ocipfs/gateway/fetcher.hpp"
+#include "ocipfs/gateway/health.hpp"
+#include "ocipfs/http/route.hpp"
+#include "ocipfs/http/url.hpp"
+#include "ocipfs/registry/redirect.hpp"
+#include "ocipfs/server/config.hpp"
+#include "report.hpp"
+
+namespace ocipfs::cli {
+
+namespace {
+
+struct Reference {
+  std::string registry;   // as written, or --registry for a bare CID
+  Repository repository;  // what the reference names
+  std::string reference;  // a tag or a digest; empty when none was given
+  bool bare = false;      // a bare CID: its document says whether it is a layer or an image
+};
+
+Failure would_answer(const RegistryError& error) {
+  return Failure{"ocipfsd would answer " + std::to_string(error.status) + " " +
+                 std::string(code_name(error.code)) + ": " + error.message};
+}
+
+// HOST/NAME[:TAG|@DIGEST], NAME[:TAG|@DIGEST] when NAME starts with layer/ or image/, or a bare
+// CID.
+Reference parse_reference(const Args& args) {
+  const std::string& text = args.positional.front();
+  Reference out;
+  auto slash = text.find('/');
+  if (slash == std::string::npos) {
+    auto cid = parse_cid(text);
+    if (!cid)
+      throw UsageError{
+          in_quotes(text, 100) +
+          " is neither HOST/layer/<CID>[:TAG], HOST/image/<CID>[:TAG] nor a CID: " + cid.error()};
+    out.registry = registry_of(args);
+    out.repository = {DocumentKind::layer, std::move(*cid), ""};
+    out.bare = true;
+    return out;
+  }
+  if (args.registry) throw UsageError{"--registry is for a bare CID; the reference names a host"};
+  bool has_host = !text.starts_with("layer/") && !text.starts_with("image/");
+  out.registry = has_host ? text.substr(0, slash) : std::string();
+  std::string rest = has_host ? text.substr(slash + 1) : text;
+  std::string name = rest;
+  if (auto at = rest.find('@'); at != std::string::npos) {
+    name = rest.substr(0, at);
+    out.reference = rest.substr(at + 1);
+  } else if (auto colon = rest.rfind(':'); colon != std::string::npos) {
+    name = rest.substr(0, colon);
+    out.reference = rest.substr(colon + 1);
+  }
+  // The same routing code as ocipfsd, on the request a client would send.
+  auto route = parse_route("/v2/" + name + "/manifests/" +
+                           (out.reference.empty() ? std::string("latest") : out.reference));
+  if (!route) throw would_answer(route.error().error);
+  out.repository = std::move(route->repository);
+  return out;
+}
+
+std::vector<HttpUrl> gateways_of(const Args& args) {
+  std::vector<HttpUrl> gateways;
+  std::vector<std::string> texts = args.gateways;
+  if (texts.empty())
+    texts.push_back(environment("IPFS_GATEWAY").value_or(std::string(default_gateway)));
+  for (const auto& text : texts) {
+    auto url = parse_http_url(text);
+    if (!url) throw UsageError{"--gateway: " + url.error()};
+    gateways.push_back(std::move(*url));
+  }
+  return gateways;
+}
+
+bool verify_of(const Args& args) {
+  if (!args.verify) return true;
+  if (*args.verify != "strict" && *args.verify != "off")
+    throw UsageError{"--verify must be strict or off"};
+  return *args.verify == "strict";
+}
+
+struct Inspection {
+  Content content;  // the named document's bytes
+  Resolution resolution;
+};
+
+// True when a document declares itself an image document, composed or verbatim.
+bool is_image_text(const std::string& content) {
+  std::string declared = declared_media_type(content);
+  return declared == image_document_media_type || declared == verbatim_image_media_type;
+}
+
+// An image a resolver hands out gives its document memory back to the resolver's ResolverShared
+// when it goes; one that outlives it goes out as a copy of its own.
+Resolution own_copy(Resolution resolution) {
+  if (!resolution) return resolution;
+  return ImagePtr(std::make_shared<const Image>(**resolution));
+}
+
+// What ocipfsd would resolve, with its own fetcher and resolver. A bare CID is read as an image
+// when its document says it is one.
+boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
+                                                     const std::vector<HttpUrl>& gateways,
+                                                     bool verify, GatewayClientOptions options) {
+  GatewayClient client(co_await boost::asio::this_coro::executor, options);
+  GatewayHealth health(gateways.size());
+  GatewayFetcher fetcher(client, gateways, health, verify);
+  ResolverShared shared(64 << 20);
+  CachingResolver resolver(fetcher, shared, options.timeout * 8);
+  Content content = co_await fetcher.fetch(ref.repository.cid, ref.repository.kind);
+  if (!content) co_return Inspection{content, Unexpected{content.error()}};
+  if (ref.bare && is_image_text(*content)) ref.repository.kind = DocumentKind::image;
+  const std::string key = ref.repository.cid.v1_bytes();
+  shared.documents.insert(key, *content, cache_cost(key, *content));
+  Resolution resolution = co_await resolver.resolve(ref.repository);
+  co_return Inspection{std::move(content), own_copy(std::move(resolution))};
+}
+
+Inspection inspect(Reference& ref, const std::vector<HttpUrl>& gateways, bool verify,
+                   std::chrono::milliseconds timeout) {
+  GatewayClientOptions options;
+  options.timeout = timeout;
+  options.user_agent = "ocipfs/" OCIPFS_VERSION;
+  return run_blocking([&] { return resolve_reference(ref, gateways, verify, options); });
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+void print_layers(const Report& report, const Image& image, const HttpUrl& gateway) {
+  for (std::size_t i = 0; i < image.layers.size(); ++i) {
+    const LayerManifest& layer = image.layers[i];
+    const std::string& manifest = image.layer_manifests[i];  // empty for a kept image's layer
+    if (image.layers.size() > 1 || manifest != image.cid)
+      report.line("layer " + std::to_string(i + 1), manifest.empty() ? layer.digest : manifest);
+    report.line("ipfs path", layer.ipfs_path);
+    report.line("layer", layer.media_type);
+    report.line("layer digest", layer.digest + " (" + std::to_string(layer.size) + " bytes)");
+    report.line("diff_id", layer.diff_id);
+    report.line("layer URL", layer_location(RedirectGateway{gateway, false, {}}, layer.path) +
+                                 " (the 302 for the layer blob)");
+  }
+}
+
+void print_platforms(const Report& report, const Image& image) {
+  if (image.has_index()) report.line("index", image.index.digest);
+  const PlatformImage* amd64 = &image.default_platform();
+  for (const auto& platform : image.platforms)
+    if (platform.platform.os == "linux" && platform.platform.architecture == "amd64")
+      amd64 = &platform;
+  std::string which = " (" + platform_text(amd64->platform) + ")";
+  report.line("manifest", amd64->manifest.digest + which);
+  report.line("config", amd64->config.digest + which);
+  report.line("tags", joined(image.tags));
+  std::vector<std::string> platforms;
+  for (const auto& each : image.platforms) platforms.push_back(platform_text(each.platform));
+  report.line("platforms", joined(platforms));
+}
+
+// The tag to print: the one asked for, else the image's own (the document's tag or the layer's
+// file name), else latest.
+std::string tag_of(const Reference& ref, const Image& image) {
+  if (!ref.reference.empty()) return ref.reference;
+  for (const auto& tag : image.tags)
+    if (tag != "latest") return tag;
+  return "latest";
+}
+
+// The reference must name something ocipfsd serves: a tag of the image, or one of its manifests.
+void check_served(const Reference& ref, const Image& image) {
+  if (ref.reference.empty()) return;
+  bool served = ref.reference.starts_with("sha256:")
+                    ? image.manifest_by_digest(ref.reference) != nullptr
+                    : image.has_tag(ref.reference);
+  if (!served)
+    throw Failure{"ocipfsd would answer 404 MANIFEST_UNKNOWN for " + in_quotes(ref.reference) +
+                  ": the image has the tags " + joined(image.tags) +
+                  " and the manifests of the index"};
+}
+
+}  // namespace
+
+int run_inspect(const Args& args) {
+  Reference ref = parse_reference(args);
+  std::vector<HttpUrl> gateways = gateways_of(args);
+  bool verify = verify_of(args);
+  Inspection found = inspect(ref, gateways, verify, timeout_of(args, std::chrono::seconds(30)));
+  if (!found.resolution) throw would_answer(found.resolution.error());
+  const Image& image = **found.resolution;
+  const bool is_image = ref.repository.kind == DocumentKind::image;
+
+  std::string tag = tag_of(ref, image);
+  std::string name = (is_image ? "image/" : "layer/") + image.cid;
+  std::string reference = ref.registry + (ref.registry.empty() ? "" : "/") + name +
+                          (tag.starts_with("sha256:") ? "@" : ":") + tag;
+  Report report;
+  report.line("reference", reference);
+  report.line(document_noun(ref.repository.kind),
+              image.cid + " (" + std::to_string(found.content.value().size()) + " bytes, " +
+                  (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")");
+  print_layers(report, image, gateways.front());
+  print_platforms(report, image);
+  check_served(ref, image);
+  if (ref.registry.empty()) return 0;
+  if (!is_image) {
+    report.text("COPY --from=" + reference + " / /");
+    return 0;
+  }
+  report.text("FROM " + reference);
+  report.text("docker run " + reference);
+  return 0;
+}
+
+}  // namespace ocipfs::cli

@@ -1,0 +1,187 @@
+// ocipfs pack and ocipfs publish.
+#include <cstdio>
+#include <optional>
+#include <system_error>
+
+#include "cli.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/formats/cid.hpp"
+#include "ocipfs/http/url.hpp"
+#include "ocipfs/publish/atomic_file.hpp"
+#include "ocipfs/publish/ipfs_api.hpp"
+#include "ocipfs/publish/layer_dag.hpp"
+#include "ocipfs/publish/pack.hpp"
+#include "report.hpp"
+
+namespace ocipfs::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void print_layer(const Report& report, const PackedLayer& layer) {
+  report.line("tarball", layer.tarball.string() + (layer.written ? " (written)" : ""));
+  report.line("tag", layer.file_name);
+  report.line("media type", layer.media_type);
+  report.line("digest", layer.digest);
+  report.line("size", std::to_string(layer.size));
+  report.line("diff_id", layer.diff_id);
+  report.line("entries", std::to_string(layer.entries));
+}
+
+void print_car(const Report& report, const LayerDag& dag) {
+  std::string roots;
+  for (const auto& root : dag.car_roots) roots += (roots.empty() ? "" : " ") + root.to_string();
+  report.line("car", dag.car.string() + " (" + std::to_string(dag.car_blocks) + " blocks, " +
+                         std::to_string(dag.car_size) + " bytes)");
+  report.line("car roots", roots);
+}
+
+void print_reference(const Report& report, const std::string& registry, const LayerDag& dag) {
+  std::string reference =
+      registry + "/layer/" + dag.manifest_cid.to_string() + ":" + dag.layer.file_name;
+  report.line("ipfs path", dag.ipfs_path);
+  report.line("layer manifest", dag.manifest_cid.to_string());
+  report.line("reference", reference);
+  report.text("COPY --from=" + reference + " / /");
+}
+
+// Where the layer manifest goes: a file opened now (so that a directory in the way is refused
+// before any work), or nothing for "-" (stdout).
+std::optional<AtomicFile> open_manifest(const fs::path& output) {
+  if (output == "-") return std::nullopt;
+  auto file = AtomicFile::create(output);
+  if (!file) throw Failure{file.error()};
+  return std::move(*file);
+}
+
+void write_manifest(std::optional<AtomicFile>& file, const std::string& manifest) {
+  if (!file) {
+    write_out(stdout, manifest);
+    return;
+  }
+  auto written = file->write(manifest);
+  if (written) written = file->commit();
+  if (!written) throw Failure{written.error()};
+}
+
+bool same_file(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  fs::path x = fs::weakly_canonical(fs::absolute(a), ec);
+  fs::path y = fs::weakly_canonical(fs::absolute(b), ec);
+  return !ec && x == y;
+}
+
+PackOptions pack_options(const Args& args) {
+  PackOptions options;
+  if (args.tarball) options.tarball = *args.tarball;
+  if (args.output && *args.output != "-")
+    options.tarball_dir = fs::path(*args.output).parent_path();
+  return options;
+}
+
+// The outputs of packing: the tarball, the CAR and the layer manifest, which must differ.
+struct Outputs {
+  LayerDagOptions dag;
+  fs::path tarball;
+  fs::path manifest;
+};
+
+Outputs outputs_of(const Args& args) {
+  Outputs out;
+  out.dag.pack = pack_options(args);
+  out.tarball = tarball_of(args.positional.front(), out.dag.pack);
+  out.dag.car = args.car ? fs::path(*args.car) : car_path_for(out.tarball);
+  out.manifest = args.output ? fs::path(*args.output) : manifest_path_for(out.tarball);
+  if (same_file(out.dag.car, out.tarball) || same_file(out.dag.car, out.manifest) ||
+      (args.output != "-" && same_file(out.manifest, out.tarball)))
+    throw UsageError{"the tarball " + in_quotes(out.tarball.string(), 200) + ", the CAR " +
+                     in_quotes(out.dag.car.string(), 200) + " and the layer manifest " +
+                     in_quotes(out.manifest.string(), 200) + " must be three different files"};
+  out.dag.ipfs_dir_cid = args.ipfs_dir_cid;
+  return out;
+}
+
+LayerDag pack_dag(const Args& args, const LayerDagOptions& options) {
+  auto dag = pack_layer_dag(args.positional.front(), options);
+  if (!dag) throw Failure{dag.error()};
+  return std::move(*dag);
+}
+
+void explain_partial_car(const LayerDag& dag) {
+  std::fprintf(stderr,
+               "ocipfs: the CAR holds only the layer manifest: --ipfs-dir-cid=%s is not %s, the "
+               "directory that ipfs add --cid-version=1 --raw-leaves --wrap-with-directory makes "
+               "of %s, so the tarball must stay stored under that other directory\n",
+               printable(dag.ipfs_path.substr(0, dag.ipfs_path.find('/')), 120).c_str(),
+               dag.directory_cid.to_string().c_str(), dag.layer.file_name.c_str());
+}
+
+enum class Upload { car, files };
+
+Upload upload_of(const Args& args) {
+  std::string mode = args.upload.value_or("car");
+  if (mode == "car") return Upload::car;
+  if (mode == "files") return Upload::files;
+  throw UsageError{"--upload must be car or files, not " + in_quotes(mode, 64)};
+}
+
+void upload(Upload mode, const HttpUrl& api, const LayerDag& dag, const IpfsApiOptions& options) {
+  if (mode == Upload::car) {
+    auto imported = import_layer_car(api, dag, options);
+    if (!imported) throw Failure{imported.error()};
+    return;
+  }
+  auto published = publish_layer(api, dag.layer, options);
+  if (!published) throw Failure{published.error()};
+  if (auto same = check_node_cids(*published, dag); !same) throw Failure{same.error()};
+}
+
+}  // namespace
+
+int run_pack(const Args& args) {
+  if (args.ipfs_dir_cid) {
+    auto cid = parse_cid(*args.ipfs_dir_cid);
+    if (!cid) throw UsageError{"--ipfs-dir-cid: " + cid.error()};
+  }
+  std::string registry = registry_of(args);
+  Outputs out = outputs_of(args);
+  std::optional<AtomicFile> manifest_file = open_manifest(out.manifest);
+  LayerDag dag = pack_dag(args, out.dag);
+  write_manifest(manifest_file, dag.manifest);
+
+  Report report{manifest_file ? stdout : stderr};
+  print_layer(report, dag.layer);
+  report.line("manifest file", manifest_file ? out.manifest.string() : "written to stdout");
+  print_car(report, dag);
+  if (!dag.car_complete) explain_partial_car(dag);
+  print_reference(report, registry, dag);
+  return 0;
+}
+
+int run_publish(const Args& args) {
+  auto api_text = args.ipfs_api ? args.ipfs_api : environment("IPFS_API");
+  if (!api_text) throw UsageError{"publish needs --ipfs-api=URL (or $IPFS_API)"};
+  auto api = parse_http_url(*api_text);
+  if (!api) throw UsageError{"--ipfs-api: " + api.error()};
+  if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
+  std::string registry = registry_of(args);
+  Upload mode = upload_of(args);
+  IpfsApiOptions options;
+  options.timeout = timeout_of(args, std::chrono::seconds(60));
+  options.user_agent = "ocipfs/" OCIPFS_VERSION;
+
+  Outputs out = outputs_of(args);
+  std::optional<AtomicFile> manifest_file;
+  if (args.output) manifest_file = open_manifest(out.manifest);
+  LayerDag dag = pack_dag(args, out.dag);
+  Report report{args.output == "-" ? stderr : stdout};
+  print_layer(report, dag.layer);
+  print_car(report, dag);
+  upload(mode, *api, dag, options);
+  if (args.output) write_manifest(manifest_file, dag.manifest);
+  print_reference(report, registry, dag);
+  return 0;
+}
+
+}  // namespace ocipfs::cli

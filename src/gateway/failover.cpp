@@ -1,0 +1,112 @@
+#include "ocipfs/gateway/failover.hpp"
+
+#include "ocipfs/formats/verify.hpp"
+#include "ocipfs/image/repository.hpp"
+
+namespace ocipfs {
+
+namespace {
+
+// How bad a failure is, for choosing the answer when every gateway failed.
+int severity(FetchFault fault) {
+  switch (fault) {
+    case FetchFault::not_found:
+      return 0;
+    case FetchFault::mismatch:
+      return 2;
+    case FetchFault::timeout:
+      return 3;
+    case FetchFault::local_resources:
+      return 4;
+    default:
+      return 1;
+  }
+}
+
+RegistryError failure_error(FetchFault worst, const std::string& subject,
+                            const std::string& detail) {
+  switch (worst) {
+    case FetchFault::not_found:
+      return manifest_unknown(subject + " was not found: " + detail);
+    case FetchFault::timeout:
+      return gateway_timeout("gateway timeout fetching " + subject + ": " + detail);
+    case FetchFault::mismatch:
+      return bad_gateway("refusing " + subject + ": " + detail);
+    case FetchFault::local_resources:
+      return service_unavailable("ocipfsd could not fetch " + subject + ": " + detail);
+    default:
+      return bad_gateway("bad gateway fetching " + subject + ": " + detail);
+  }
+}
+
+Payload payload_of(std::string_view content_type) {
+  if (content_type.starts_with(car_type)) return Payload::car;
+  if (content_type.starts_with(raw_block_type)) return Payload::block;
+  return Payload::file;
+}
+
+Judgement failed(FetchFailure failure) {
+  Judgement out;
+  out.failure = std::move(failure);
+  return out;
+}
+
+}  // namespace
+
+Judgement judge_answer(const Cid& cid, DocumentKind kind,
+                       Expected<FetchResponse, FetchFailure> answer, bool verify,
+                       std::string_view origin) {
+  if (!answer) return failed(std::move(answer).error());
+  Judgement out;
+  if (!verify) {
+    out.kind = Judgement::Kind::content;
+    out.content = std::move(answer->body);
+    return out;
+  }
+  auto verified = verify_content(cid, answer->body, payload_of(answer->content_type));
+  if (verified) {
+    out.kind = Judgement::Kind::content;
+    out.content = std::move(*verified);
+    return out;
+  }
+  const auto& [why, message] = verified.error();
+  if (why == VerifyFailure::Kind::unusable) {
+    out.kind = Judgement::Kind::final;
+    out.error = invalid_document(kind, cid.to_string(), message);
+    return out;
+  }
+  FetchFault fault =
+      why == VerifyFailure::Kind::mismatch ? FetchFault::mismatch : FetchFault::garbage;
+  return failed(
+      {fault, std::string(origin) + ": " + message, answer->status, std::chrono::seconds{0}});
+}
+
+GatewayAsk gateway_ask(const Cid& cid, bool verify) {
+  if (!verify) return {};
+  if (cid.codec == multicodec::dag_pb)
+    return {"?format=car&dag-scope=entity", std::string(car_type)};
+  return {"?format=raw", std::string(raw_block_type)};
+}
+
+Failover::Failover(DocumentKind kind, std::string cid, std::size_t gateways)
+    : kind_(kind), cid_(std::move(cid)), gateways_(gateways) {}
+
+void Failover::failed(const FetchFailure& failure) {
+  if (!worst_ || severity(failure.fault) > severity(*worst_)) worst_ = failure.fault;
+  if (!first_ && failure.fault != FetchFault::mismatch) first_ = failure;
+  failures_ += (failures_.empty() ? "" : "; ") + failure.message;
+}
+
+RegistryError Failover::verdict() const {
+  std::string subject = std::string(document_noun(kind_)) + " " + cid_;
+  FetchFault worst = worst_.value_or(FetchFault::not_found);
+  if (gateways_ != 1 || worst == FetchFault::mismatch || !first_)
+    return failure_error(worst, subject, failures_);
+  std::string detail = first_->message;
+  if (first_->fault == FetchFault::not_found) detail = "gateway " + detail;
+  if (first_->fault == FetchFault::too_large)
+    detail += " (a " + std::string(document_noun(kind_)) + " is at most 1 MiB)";
+  return failure_error(first_->fault, subject, detail);
+}
+
+}  // namespace ocipfs

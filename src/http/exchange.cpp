@@ -1,0 +1,103 @@
+#include "ocipfs/http/exchange.hpp"
+
+#include <boost/beast/http/status.hpp>
+#include <charconv>
+
+namespace ocipfs {
+
+namespace {
+
+void append_number(std::string& out, std::uint64_t value) {
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += "\r\n";
+}
+
+void append_content_address(std::string& out, std::string_view digest) {
+  append_field(out, "Docker-Content-Digest", digest);
+  out += "ETag: \"";
+  out += digest;
+  out += "\"\r\n";
+  append_field(out, "Cache-Control", immutable_cache_control);
+}
+
+}  // namespace
+
+void Response::reset() {
+  status = 200;
+  content_type = {};
+  body.clear();
+  body_owner.reset();
+  shared_body = {};
+  content_length = 0;
+  head = false;
+  digest = {};
+  immutable = false;
+  vary_accept = false;
+  location.clear();
+  headers.clear();
+}
+
+Response error_response(const RegistryError& error, bool head) {
+  Response response = text_response(error_body(error), "application/json", head);
+  response.status = error.status;
+  if (error.status == 405) response.add("Allow", "GET, HEAD");
+  if (error.status == 503) response.add("Retry-After", "1");  // out of room for a moment
+  response.add("Cache-Control", "no-store");
+  return response;
+}
+
+Response text_response(std::string body, std::string_view content_type, bool head) {
+  Response response;
+  response.content_type = content_type;
+  response.content_length = body.size();
+  response.body = std::move(body);
+  response.head = head;
+  return response;
+}
+
+void serialize_head(const Response& response, Persistence persistence, std::string& out) {
+  namespace http = boost::beast::http;
+  out.clear();
+  out += "HTTP/1.1 ";
+  append_number(out, response.status);
+  out += ' ';
+  out += http::obsolete_reason(static_cast<http::status>(response.status));
+  out += "\r\nServer: ocipfsd\r\nDocker-Distribution-API-Version: registry/2.0\r\n";
+  if (!response.content_type.empty()) append_field(out, "Content-Type", response.content_type);
+  if (!response.digest.empty())
+    append_content_address(out, response.digest);
+  else if (response.immutable)
+    append_field(out, "Cache-Control", immutable_cache_control);
+  if (response.vary_accept) out += "Vary: Accept\r\n";
+  if (!response.location.empty()) append_field(out, "Location", response.location);
+  for (const auto& [name, value] : response.headers) append_field(out, name, value);
+  if (response.status != 304) {
+    out += "Content-Length: ";
+    append_number(out, response.content_length);
+    out += "\r\n";
+  }
+  if (persistence == Persistence::close) out += "Connection: close\r\n";
+  if (persistence == Persistence::keep_alive_1_0) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+}
+
+std::string header_value(const Response& response, std::string_view name) {
+  std::string head;
+  serialize_head(response, Persistence::keep_alive_1_1, head);
+  std::string_view text = head;
+  std::string prefix = "\r\n" + std::string(name) + ": ";
+  auto at = text.find(prefix);
+  if (at == std::string_view::npos) return "";
+  auto value = text.substr(at + prefix.size());
+  return std::string(value.substr(0, value.find("\r\n")));
+}
+
+}  // namespace ocipfs

@@ -1,0 +1,141 @@
+#include "ocipfs/http/route.hpp"
+
+#include <array>
+#include <optional>
+
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/image/image.hpp"
+
+namespace ocipfs {
+
+namespace {
+
+struct Suffix {
+  std::string_view marker;
+  RouteKind kind;
+};
+constexpr std::array<Suffix, 4> suffixes = {{
+    {"/manifests/", RouteKind::manifest},
+    {"/blobs/", RouteKind::blob},
+    {"/referrers/", RouteKind::referrers},
+    {"/tags/list", RouteKind::tags_list},
+}};
+
+struct Fixed {
+  std::string_view path;
+  RouteKind kind;
+};
+constexpr std::array<Fixed, 5> fixed_paths = {{
+    {"/v2/", RouteKind::base},
+    {"/v2", RouteKind::base},
+    {"/healthz", RouteKind::healthz},
+    {"/readyz", RouteKind::readyz},
+    {"/metrics", RouteKind::metrics},
+}};
+
+Unexpected<RouteError> refuse(RouteKind kind, RegistryError error) {
+  return Unexpected{RouteError{kind, std::move(error)}};
+}
+
+RegistryError not_found(std::string_view path) {
+  return name_unknown("no such registry path: " + printable(path));
+}
+
+// Checks a digest reference: a well-formed sha256 digest, or an error.
+std::optional<RegistryError> digest_problem(std::string_view digest, RouteKind kind) {
+  if (is_sha256_digest(digest)) return std::nullopt;
+  if (!is_digest_grammar(digest))
+    return digest_invalid("invalid digest " + in_quotes(digest) + ": expected algorithm:hex");
+  if (digest.starts_with("sha256:"))
+    return digest_invalid("invalid digest " + in_quotes(digest) +
+                          ": sha256 needs 64 lowercase hex digits");
+  std::string message =
+      "unknown digest " + in_quotes(digest) + ": this registry addresses by sha256";
+  return kind == RouteKind::blob ? blob_unknown(message) : manifest_unknown(message);
+}
+
+std::optional<RegistryError> reference_problem(RouteKind kind, const std::string& reference) {
+  if (kind == RouteKind::blob || kind == RouteKind::referrers)
+    return digest_problem(reference, kind);
+  if (kind != RouteKind::manifest) return std::nullopt;
+  if (reference.find(':') != std::string::npos) return digest_problem(reference, kind);
+  if (!is_tag(reference))
+    return manifest_unknown(in_quotes(reference) + " is neither a valid tag nor a digest");
+  return std::nullopt;
+}
+
+// The repository route in `rest` (the path after /v2/): "<name><marker><reference>".
+Expected<Route, RouteError> parse_repository_route(std::string_view path, std::string_view rest) {
+  for (const auto& suffix : suffixes) {
+    auto at = rest.rfind(suffix.marker);
+    if (at == std::string_view::npos) continue;
+    std::string_view reference = rest.substr(at + suffix.marker.size());
+    if (suffix.kind == RouteKind::tags_list ? !reference.empty() : reference.empty()) continue;
+    std::string_view name = rest.substr(0, at);
+    if (!is_repository_name(name))
+      return refuse(suffix.kind, name_invalid("invalid repository name " + in_quotes(name)));
+    auto repository = parse_repository(name);
+    if (!repository) return refuse(suffix.kind, std::move(repository).error());
+    Route route{suffix.kind, std::move(*repository), std::string(reference)};
+    if (auto problem = reference_problem(route.kind, route.reference))
+      return refuse(route.kind, std::move(*problem));
+    return route;
+  }
+  return refuse(RouteKind::unknown, not_found(path));
+}
+
+}  // namespace
+
+bool names_repository(RouteKind kind) {
+  return kind == RouteKind::manifest || kind == RouteKind::blob || kind == RouteKind::tags_list ||
+         kind == RouteKind::referrers;
+}
+
+bool is_operational(RouteKind kind) {
+  return kind == RouteKind::healthz || kind == RouteKind::readyz || kind == RouteKind::metrics;
+}
+
+namespace {
+
+bool is_http_scheme(std::string_view scheme) {
+  constexpr std::string_view https = "https";
+  if (scheme.size() != 4 && scheme.size() != 5) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if ((scheme[i] | 0x20) != https[i]) return false;
+  return true;
+}
+
+// The path and query of an absolute-form target ("" when it has neither); nullopt for any other.
+std::optional<std::string_view> absolute_form_rest(std::string_view target) {
+  if (target.starts_with('/')) return std::nullopt;  // origin-form, the usual
+  auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos || !is_http_scheme(target.substr(0, scheme_end)))
+    return std::nullopt;
+  auto rest = target.substr(scheme_end + 3);
+  auto path = rest.find_first_of("/?");
+  return path == std::string_view::npos ? std::string_view() : rest.substr(path);
+}
+
+}  // namespace
+
+RequestTarget split_target(std::string_view target) {
+  if (auto rest = absolute_form_rest(target)) {
+    target = *rest;
+    if (target.empty() || target.front() == '?')
+      return {"/", target.substr(target.empty() ? 0 : 1)};
+  }
+  auto mark = target.find('?');
+  if (mark == std::string_view::npos) return {target, {}};
+  return {target.substr(0, mark), target.substr(mark + 1)};
+}
+
+Expected<Route, RouteError> parse_route(std::string_view path) {
+  for (const auto& each : fixed_paths)
+    if (path == each.path) return Route{each.kind, {}, {}};
+  constexpr std::string_view root = "/v2/";
+  if (!path.starts_with(root)) return refuse(RouteKind::unknown, not_found(path));
+  return parse_repository_route(path, path.substr(root.size()));
+}
+
+}  // namespace ocipfs

@@ -1,0 +1,134 @@
+// ocipfsd: parse the configuration, install signal handling, serve.
+#include <malloc.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include "ocipfs/base/log.hpp"
+#include "ocipfs/server/config.hpp"
+#include "ocipfs/server/server.hpp"
+
+namespace {
+
+std::optional<std::string> from_environment(std::string_view name) {
+  const char* value = std::getenv(std::string(name).c_str());
+  return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+// Client connections and gateway sockets, lowered to fit the open-file limit (descriptor_budget).
+void fit_descriptor_limit(ocipfs::Config& config) {
+  auto open_file_limit = ocipfs::raise_open_file_limit();
+  auto& connections = config.limits.max_connections;
+  auto& fetches = config.gateway.max_fetches;
+  std::size_t idle = std::size_t{config.listen.threads} * config.gateway.urls.size() *
+                     config.gateway.client.max_idle_per_origin;
+  auto budget = ocipfs::descriptor_budget(connections, fetches, idle, open_file_limit);
+  if (budget.gateway_fetches < fetches)
+    spdlog::warn("--max-gateway-fetches lowered from {} to {}: the open-file limit is {}", fetches,
+                 budget.gateway_fetches, open_file_limit);
+  if (budget.connections < connections)
+    spdlog::warn("--max-connections lowered from {} to {}: the open-file limit is {}", connections,
+                 budget.connections, open_file_limit);
+  connections = budget.connections;
+  fetches = budget.gateway_fetches;
+}
+
+void announce(const ocipfs::Config& config, std::uint16_t port) {
+  std::string gateways;
+  for (const auto& gateway : config.gateway.urls)
+    gateways += (gateways.empty() ? "" : ", ") + gateway.to_string();
+  if (!config.gateway.verify)
+    spdlog::warn(
+        "--verify=off: layer manifests are NOT checked against their CIDs. Whoever controls "
+        "the gateways ({}) decides what every image contains.",
+        gateways);
+  spdlog::info(
+      "ocipfsd {} listening on {}:{} with {} threads, at most {} connections; gateways {}; "
+      "redirects to {}",
+      OCIPFS_VERSION, config.listen.host, port, config.listen.threads,
+      config.limits.max_connections, gateways, config.gateway.redirect.to_string());
+}
+
+// SIGHUP never stops the server: it is logged, and waited for again. (It is for reloading what
+// can be reloaded; nothing can be yet.)
+void ignore_hangups(boost::asio::signal_set& hangups) {
+  hangups.async_wait([&hangups](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("SIGHUP: nothing to reload; still serving");
+    ignore_hangups(hangups);
+  });
+}
+
+// Serves until a signal drains the server. Signals are caught before the port is bound: a
+// SIGTERM from whoever saw it open drains. The first SIGTERM or SIGINT drains; a second one
+// exits at once.
+void serve(const ocipfs::Config& config) {
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+  boost::asio::signal_set hangups(signals_context, SIGHUP);
+  ignore_hangups(hangups);
+  ocipfs::Server server(config);
+  auto grace = config.limits.shutdown_grace;
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("signal {}: draining for up to {} ms (send it again to exit at once)", signal,
+                 grace.count());
+    server.shutdown(grace);
+    signals.async_wait([](const boost::system::error_code& again, int) {
+      if (!again) std::_Exit(1);
+    });
+  });
+  std::thread signal_thread([&] { signals_context.run(); });
+  announce(config, server.port());
+  server.run();
+  spdlog::info("stopped");
+  signals_context.stop();
+  signal_thread.join();
+}
+
+}  // namespace
+
+// Documents and gateway answers of up to a megabyte come and go by the thousand. glibc would
+// raise its mmap threshold past them after the first is freed, and from then on carve them from
+// the heap, where the small blocks of parsed JSON pin them: resident memory would then stay at
+// the highest it ever was. Each of them gets its own mapping instead, given back when freed.
+void keep_big_buffers_apart() {
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+}
+
+int main(int argc, char** argv) {
+  // A closed stderr (ocipfsd 2>&1 | head) fails the next log write; it must not kill the server.
+  std::signal(SIGPIPE, SIG_IGN);
+  keep_big_buffers_apart();
+  auto parsed = ocipfs::parse_command_line({argv + 1, argv + argc}, from_environment);
+  if (!parsed) {
+    std::cerr << "ocipfsd: " << parsed.error() << "\n";
+    return 2;
+  }
+  if (parsed->command == ocipfs::Command::help) {
+    std::cout << ocipfs::usage();
+    return 0;
+  }
+  if (parsed->command == ocipfs::Command::version) {
+    std::cout << "ocipfsd " OCIPFS_VERSION "\n";
+    return 0;
+  }
+  ocipfs::Config& config = parsed->config;
+  const auto& log = config.log;
+  ocipfs::setup_logging(log.json ? ocipfs::LogFormat::json : ocipfs::LogFormat::text, log.level,
+                        log.project);
+  fit_descriptor_limit(config);
+  try {
+    serve(config);
+  } catch (const std::exception& error) {
+    std::cerr << "ocipfsd: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,495 @@
+#include "ocipfs/publish/ipfs_api.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+
+#include "ocipfs/base/asio_tokens.hpp"
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/base/run_blocking.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/formats/ipfs_path.hpp"
+#include "ocipfs/formats/verify.hpp"
+#include "ocipfs/http/dns.hpp"
+#include "ocipfs/image/layer_manifest.hpp"
+#include "ocipfs/publish/regular_file.hpp"
+
+namespace ocipfs {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t chunk_size = 64 * 1024;
+
+// The file part of the multipart body, handed out in chunks.
+struct Upload {
+  std::uint64_t size = 0;
+  // The next chunk, empty at the end; an error when the content cannot be read.
+  std::function<Expected<std::string_view>()> next;
+};
+
+std::string random_boundary() {
+  std::random_device random;
+  std::string boundary = "ocipfs-";
+  for (int i = 0; i < 4; ++i) {
+    auto word = random();
+    boundary += to_hex(std::string_view(reinterpret_cast<const char*>(&word), sizeof word));
+  }
+  return boundary;
+}
+
+// The node's own message in an error answer ({"Message": ...}), or the body, quoted.
+std::string node_message(std::string_view body) {
+  auto document = nlohmann::json::parse(body, nullptr, false);
+  if (document.is_object()) {
+    auto it = document.find("Message");
+    if (it != document.end() && it->is_string()) return printable(it->get<std::string>(), 300);
+  }
+  return in_quotes(body, 300);
+}
+
+// The non-empty lines of an NDJSON body, without their trailing CR or spaces.
+std::vector<std::string_view> split_lines(std::string_view body) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start < body.size()) {
+    std::size_t end = body.find('\n', start);
+    if (end == std::string_view::npos) end = body.size();
+    std::string_view line = body.substr(start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty()) lines.push_back(line);
+  }
+  return lines;
+}
+
+class AddCall {
+ public:
+  AddCall(const HttpUrl& api, std::string target, std::string_view name, Upload& content,
+          const IpfsApiOptions& options, std::string_view action)
+      : api_(api),
+        target_(std::move(target)),
+        name_(name),
+        content_(content),
+        options_(options),
+        action_(action) {}
+
+  asio::awaitable<Expected<std::string>> run() {
+    auto executor = co_await asio::this_coro::executor;
+    auto endpoints = co_await resolve(executor);
+    if (!endpoints) co_return Unexpected{std::move(endpoints).error()};
+
+    beast::tcp_stream stream(executor);
+    stream.expires_after(options_.timeout);
+    auto [connect_error, endpoint] = co_await stream.async_connect(*endpoints, use_tuple);
+    if (connect_error) {
+      if (connect_error == beast::error::timeout)
+        co_return Unexpected{where() + " did not accept a connection within " + timeout_text()};
+      co_return Unexpected{"cannot connect to " + where() + ": " + connect_error.message()};
+    }
+
+    auto sent = co_await send(stream);
+    if (!sent) {
+      // A node that answers early (an error) may close the connection under our write: its
+      // answer says more than the broken pipe.
+      if (write_error_ && write_error_ != beast::error::timeout) {
+        auto answer = co_await receive(stream);
+        if (answer && answer->first != 200) co_return Unexpected{refusal(*answer)};
+      }
+      co_return Unexpected{sent.error()};
+    }
+    auto answer = co_await receive(stream);
+    if (!answer) co_return Unexpected{answer.error()};
+    if (answer->first != 200) co_return Unexpected{refusal(*answer)};
+    co_return std::move(answer->second);
+  }
+
+ private:
+  using Answer = std::pair<unsigned, std::string>;  // status, body
+
+  std::string refusal(const Answer& answer) const {
+    return where() + " answered " + std::to_string(answer.first) + " to POST " +
+           printable(target_) + ": " + node_message(answer.second);
+  }
+
+  std::string where() const { return "the IPFS API at " + api_.origin(); }
+  std::string timeout_text() const { return duration_text(options_.timeout); }
+
+  std::string failure(const error_code& ec, std::string_view step) const {
+    if (ec == beast::error::timeout)
+      return where() + " made no progress " + std::string(step) + " within " + timeout_text();
+    return where() + " failed " + std::string(step) + ": " + ec.message();
+  }
+
+  asio::awaitable<Expected<tcp::resolver::results_type>> resolve(asio::any_io_executor executor) {
+    auto found = co_await lookup_with_deadline(executor, api_.host, api_.port,
+                                               std::chrono::steady_clock::now() + options_.timeout);
+    if (found) co_return std::move(*found);
+    if (found.error() == asio::error::timed_out)
+      co_return Unexpected{"cannot resolve " + api_.host + " (the IPFS API's host) within " +
+                           timeout_text()};
+    co_return Unexpected{"cannot resolve " + api_.host +
+                         " (the IPFS API's host): " + found.error().message()};
+  }
+
+  asio::awaitable<Expected<bool>> write(beast::tcp_stream& stream, std::string_view bytes) {
+    stream.expires_after(options_.timeout);
+    auto [ec, written] = co_await asio::async_write(stream, asio::buffer(bytes), use_tuple);
+    if (ec) {
+      write_error_ = ec;
+      co_return Unexpected{failure(ec, "taking the request")};
+    }
+    co_return true;
+  }
+
+  asio::awaitable<Expected<bool>> send(beast::tcp_stream& stream) {
+    std::string boundary = random_boundary();
+    std::string preamble =
+        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+        percent_encode(name_) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+    std::string epilogue = "\r\n--" + boundary + "--\r\n";
+    std::uint64_t length = preamble.size() + content_.size + epilogue.size();
+    std::string head = "POST " + target_ + " HTTP/1.1\r\nHost: " + api_.host +
+                       (api_.port == 80 ? "" : ":" + std::to_string(api_.port)) +
+                       "\r\nUser-Agent: " + options_.user_agent +
+                       "\r\nAccept: application/json"
+                       "\r\nContent-Type: multipart/form-data; boundary=" +
+                       boundary + "\r\nContent-Length: " + std::to_string(length) +
+                       "\r\nConnection: close\r\n\r\n" + preamble;
+    auto written = co_await write(stream, head);
+    if (!written) co_return written;
+    std::uint64_t sent = 0;
+    for (;;) {
+      auto chunk = content_.next();
+      if (!chunk) co_return Unexpected{std::move(chunk).error()};
+      if (chunk->empty()) break;
+      sent += chunk->size();
+      if (sent > content_.size) break;
+      written = co_await write(stream, *chunk);
+      if (!written) co_return written;
+    }
+    if (sent != content_.size)
+      co_return Unexpected{"the file to add changed while it was being sent"};
+    co_return co_await write(stream, epilogue);
+  }
+
+  asio::awaitable<Expected<Answer>> receive(beast::tcp_stream& stream) {
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(options_.max_answer_size);
+    while (!parser.is_done()) {
+      stream.expires_after(options_.timeout);
+      auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+      if (ec == http::error::body_limit)
+        co_return Unexpected{where() + " sent an answer over " +
+                             std::to_string(options_.max_answer_size) + " bytes"};
+      if (ec) co_return Unexpected{failure(ec, "answering")};
+    }
+    auto& response = parser.get();
+    // Kubo reports an error in the middle of a streamed answer in a trailer.
+    if (auto stream_error = response["X-Stream-Error"]; !stream_error.empty())
+      co_return Unexpected{where() + " failed while " + std::string(action_) + ": " +
+                           printable(stream_error, 300)};
+    co_return Answer{response.result_int(), std::move(response.body())};
+  }
+
+  const HttpUrl& api_;
+  std::string target_;
+  std::string name_;
+  Upload& content_;
+  const IpfsApiOptions& options_;
+  std::string_view action_;  // "adding", "importing": what the node was doing when it failed
+  error_code write_error_;
+};
+
+// POSTs `content` as the multipart file `name` to `target`; the answer's body, or an error.
+Expected<std::string> post_file(const HttpUrl& api, std::string target, Upload& content,
+                                std::string_view name, const IpfsApiOptions& options,
+                                std::string_view action) {
+  if (api.https)
+    return Unexpected{
+        "the IPFS API must be an http:// URL (the RPC API is not meant to be "
+        "exposed beyond a trusted network); " +
+        api.origin() + " is https"};
+  AddCall call(api, std::move(target), name, content, options, action);
+  std::optional<Expected<std::string>> answer;
+  try {
+    answer = run_blocking([&] { return call.run(); });
+  } catch (const std::exception& error) {
+    return Unexpected{"the IPFS API at " + api.origin() + ": " + error.what()};
+  }
+  return std::move(*answer);
+}
+
+Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Upload& content, std::string_view name,
+                                      bool wrap, const IpfsApiOptions& options) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
+    return Unexpected{"cannot add a file named " + in_quotes(name) + ": one path segment needed"};
+  auto answer = post_file(api, add_target(api.base_path(), wrap), content, name, options, "adding");
+  if (!answer) return Unexpected{std::move(answer).error()};
+  auto entries = parse_add_answer(*answer);
+  if (!entries)
+    return Unexpected{"the IPFS API at " + api.origin() +
+                      " sent an unusable answer: " + entries.error()};
+  return entries;
+}
+
+}  // namespace
+
+std::string add_target(std::string_view base_path, bool wrap_with_directory) {
+  std::string target(base_path);
+  while (!target.empty() && target.back() == '/') target.pop_back();
+  if (!target.ends_with("/api/v0")) target += "/api/v0";
+  target += "/add?cid-version=1&cid-base=base32&raw-leaves=true&wrap-with-directory=";
+  target += wrap_with_directory ? "true" : "false";
+  return target;
+}
+
+Expected<std::vector<AddedEntry>> parse_add_answer(std::string_view body) {
+  std::vector<AddedEntry> entries;
+  for (std::string_view line : split_lines(body)) {
+    auto object = nlohmann::json::parse(line, nullptr, false);
+    if (!object.is_object()) return Unexpected{"not a JSON object: " + in_quotes(line)};
+    auto text = [&](const char* key) -> std::optional<std::string> {
+      auto it = object.find(key);
+      if (it == object.end()) return std::nullopt;
+      if (it->is_string()) return it->get<std::string>();
+      if (it->is_number_unsigned()) return std::to_string(it->get<std::uint64_t>());
+      return std::nullopt;
+    };
+    auto hash = text("Hash");
+    auto message = text("Message");
+    if (!hash && message) return Unexpected{"the node refused: " + printable(*message, 300)};
+    if (!hash) {
+      if (object.contains("Bytes")) continue;  // a progress line
+      return Unexpected{"an entry without a Hash: " + in_quotes(line)};
+    }
+    auto name = text("Name");
+    if (!name) return Unexpected{"an entry without a Name: " + in_quotes(line)};
+    entries.push_back({std::move(*name), std::move(*hash), text("Size").value_or("")});
+  }
+  if (entries.empty()) return Unexpected{std::string("no entries in the answer")};
+  return entries;
+}
+
+namespace {
+
+// Calls `send` with `file`'s bytes as an Upload; an error when the file cannot be read.
+template <class Result, class Send>
+Expected<Result> upload_file(const std::filesystem::path& file, Send send) {
+  auto opened = open_regular_file(file);
+  if (!opened)
+    return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " + opened.error()};
+  InputFile input = std::move(*opened);
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  if (ec) return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " + ec.message()};
+  std::vector<char> buffer(chunk_size);
+  Upload content{size, [&]() -> Expected<std::string_view> {
+                   std::size_t n = std::fread(buffer.data(), 1, buffer.size(), input.get());
+                   if (n == 0 && std::ferror(input.get()))
+                     return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
+                                       std::strerror(errno)};
+                   return std::string_view(buffer.data(), n);
+                 }};
+  return send(content);
+}
+
+// The roots the node reported that are not `expected`'s, or a pin error, as an error.
+Expected<bool> check_imported_roots(const std::vector<ImportedRoot>& imported,
+                                    const std::vector<Cid>& expected, const std::string& origin) {
+  for (const auto& root : imported)
+    if (!root.pin_error.empty())
+      return Unexpected{"the IPFS API at " + origin + " imported the CAR but did not pin " +
+                        printable(root.cid, 120) + ": " + printable(root.pin_error, 300)};
+  for (const auto& want : expected) {
+    bool found = false;
+    for (const auto& root : imported) {
+      auto cid = parse_cid(root.cid);
+      found = found || (cid && cid->v1_bytes() == want.v1_bytes());
+    }
+    if (!found)
+      return Unexpected{"the IPFS API at " + origin + " did not list the root " + want.to_string() +
+                        " in its answer to the dag/import"};
+  }
+  return true;
+}
+
+}  // namespace
+
+Expected<std::vector<AddedEntry>> ipfs_add_file(const HttpUrl& api,
+                                                const std::filesystem::path& file,
+                                                std::string_view name, bool wrap_with_directory,
+                                                const IpfsApiOptions& options) {
+  return upload_file<std::vector<AddedEntry>>(
+      file, [&](Upload& content) { return add(api, content, name, wrap_with_directory, options); });
+}
+
+Expected<std::vector<AddedEntry>> ipfs_add_bytes(const HttpUrl& api, std::string_view bytes,
+                                                 std::string_view name, bool wrap_with_directory,
+                                                 const IpfsApiOptions& options) {
+  bool sent = false;
+  Upload content{bytes.size(), [&]() -> Expected<std::string_view> {
+                   if (sent) return std::string_view();
+                   sent = true;
+                   return bytes;
+                 }};
+  return add(api, content, name, wrap_with_directory, options);
+}
+
+Expected<PublishedLayer> publish_layer(const HttpUrl& api, const PackedLayer& layer,
+                                       const IpfsApiOptions& options) {
+  auto added = ipfs_add_file(api, layer.tarball, layer.file_name, true, options);
+  if (!added) return Unexpected{added.error()};
+  const AddedEntry* file = nullptr;
+  const AddedEntry* directory = nullptr;
+  for (const auto& entry : *added) {
+    if (entry.name == layer.file_name) file = &entry;
+    if (entry.name.empty()) directory = &entry;
+  }
+  std::string origin = api.origin();
+  if (!file || !directory)
+    return Unexpected{"the IPFS API at " + origin + " did not list " +
+                      (file ? std::string("the wrapping directory (Name \"\")")
+                            : "the file " + in_quotes(layer.file_name)) +
+                      " in its answer to the add"};
+  auto directory_cid = parse_cid(directory->hash);
+  auto file_cid = parse_cid(file->hash);
+  if (!directory_cid || !file_cid)
+    return Unexpected{"the IPFS API at " + origin + " answered an unusable CID: " +
+                      (directory_cid ? file_cid.error() : directory_cid.error())};
+  // A tarball that fits one chunk is a raw leaf: its CID is the sha256 we computed.
+  if (file_cid->codec == multicodec::raw && file_cid->hash == multihash::sha2_256 &&
+      "sha256:" + to_hex(file_cid->digest) != layer.digest)
+    return Unexpected{"the IPFS API at " + origin + " stored other bytes than " +
+                      in_quotes(layer.tarball.string(), 200) + ": its CID " + file->hash +
+                      " does not name " + layer.digest};
+
+  PublishedLayer published;
+  published.directory_cid = directory->hash;
+  published.tarball_cid = file->hash;
+  published.ipfs_path = directory->hash + "/" + layer.file_name;
+  published.manifest = layer_manifest_json(layer, published.ipfs_path);
+  if (auto valid = parse_layer_manifest(published.manifest); !valid)
+    return Unexpected{"the layer manifest would be invalid: " + valid.error()};
+
+  auto stored = ipfs_add_bytes(api, published.manifest, "layer.json", false, options);
+  if (!stored) return Unexpected{stored.error()};
+  const std::string& manifest_hash = stored->back().hash;
+  auto manifest_cid = parse_cid(manifest_hash);
+  if (!manifest_cid)
+    return Unexpected{"the IPFS API at " + origin + " answered an unusable CID for the layer " +
+                      "manifest: " + manifest_cid.error()};
+  // ocipfsd will prove the layer manifest against this CID: prove it now.
+  auto proof = verify_content(*manifest_cid, published.manifest, Payload::file);
+  if (!proof)
+    return Unexpected{
+        "the IPFS API at " + origin + " answered CID " + manifest_hash +
+        " for the layer manifest, which ocipfsd cannot prove to name it: " + proof.error().message};
+  published.manifest_cid = std::move(*manifest_cid);
+  return published;
+}
+
+std::string dag_import_target(std::string_view base_path) {
+  std::string target(base_path);
+  while (!target.empty() && target.back() == '/') target.pop_back();
+  if (!target.ends_with("/api/v0")) target += "/api/v0";
+  return target + "/dag/import?pin-roots=true";
+}
+
+Expected<std::vector<ImportedRoot>> parse_dag_import_answer(std::string_view body) {
+  std::vector<ImportedRoot> roots;
+  for (std::string_view line : split_lines(body)) {
+    auto object = nlohmann::json::parse(line, nullptr, false);
+    if (!object.is_object()) return Unexpected{"not a JSON object: " + in_quotes(line)};
+    if (auto message = object.find("Message"); message != object.end() && message->is_string())
+      return Unexpected{"the node refused: " + printable(message->get<std::string>(), 300)};
+    auto root = object.find("Root");
+    if (root == object.end()) {
+      if (object.contains("Stats")) continue;  // block counts, when asked for
+      return Unexpected{"a line without a Root: " + in_quotes(line)};
+    }
+    const auto* cid = root->is_object() && (*root)["Cid"].is_object() ? &(*root)["Cid"] : nullptr;
+    if (!cid || !cid->contains("/") || !(*cid)["/"].is_string())
+      return Unexpected{"a Root without a Cid {\"/\": ...}: " + in_quotes(line)};
+    ImportedRoot entry{(*cid)["/"].get<std::string>(), {}};
+    if (auto pin = root->find("PinErrorMsg"); pin != root->end() && pin->is_string())
+      entry.pin_error = pin->get<std::string>();
+    roots.push_back(std::move(entry));
+  }
+  if (roots.empty()) return Unexpected{std::string("no roots in the answer")};
+  return roots;
+}
+
+Expected<std::vector<ImportedRoot>> ipfs_dag_import(const HttpUrl& api,
+                                                    const std::filesystem::path& car,
+                                                    const IpfsApiOptions& options) {
+  auto answer = upload_file<std::string>(car, [&](Upload& content) {
+    return post_file(api, dag_import_target(api.base_path()), content, car.filename().string(),
+                     options, "importing");
+  });
+  if (!answer) return Unexpected{std::move(answer).error()};
+  auto roots = parse_dag_import_answer(*answer);
+  if (!roots)
+    return Unexpected{"the IPFS API at " + api.origin() +
+                      " sent an unusable answer to the dag/import: " + roots.error()};
+  return roots;
+}
+
+Expected<bool> import_layer_car(const HttpUrl& api, const LayerDag& dag,
+                                const IpfsApiOptions& options) {
+  return import_car(api, dag.car, dag.car_roots, options);
+}
+
+Expected<bool> import_car(const HttpUrl& api, const std::filesystem::path& car,
+                          const std::vector<Cid>& roots, const IpfsApiOptions& options) {
+  auto imported = ipfs_dag_import(api, car, options);
+  if (!imported) return Unexpected{std::move(imported).error()};
+  return check_imported_roots(*imported, roots, api.origin());
+}
+
+Expected<bool> check_node_cids(const PublishedLayer& published, const LayerDag& dag) {
+  auto differs = [](const std::string& node, const Cid& ours) {
+    auto cid = parse_cid(node);
+    return !cid || cid->v1_bytes() != ours.v1_bytes();
+  };
+  std::string why =
+      " (the node adds with other parameters than ipfs add --cid-version=1 --raw-leaves: another "
+      "chunker, hash or layout?)";
+  if (differs(published.tarball_cid, dag.tarball_cid))
+    return Unexpected{"the IPFS node stored the tarball as " + printable(published.tarball_cid) +
+                      ", but ocipfs computes " + dag.tarball_cid.to_string() + why};
+  if (differs(published.directory_cid, dag.directory_cid))
+    return Unexpected{"the IPFS node stored the directory as " +
+                      printable(published.directory_cid) + ", but ocipfs computes " +
+                      dag.directory_cid.to_string() + why};
+  if (published.manifest_cid.v1_bytes() != dag.manifest_cid.v1_bytes())
+    return Unexpected{"the IPFS node stored the layer manifest as " +
+                      published.manifest_cid.to_string() + ", but ocipfs computes " +
+                      dag.manifest_cid.to_string() + why};
+  return true;
+}
+
+}  // namespace ocipfs

@@ -1,0 +1,284 @@
+#include "ocipfs/registry/handler.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "ocipfs/http/field_text.hpp"
+
+namespace ocipfs {
+
+namespace {
+
+constexpr std::string_view json_media_type = "application/json";
+
+// A content-addressed answer: prebuilt bytes from the image, immutable, revalidated by digest.
+void blob_response(unsigned status, std::string_view content_type, const ImagePtr& image,
+                   std::string_view bytes, std::string_view digest, const Request& request,
+                   Response& out) {
+  out.status = status;
+  out.content_type = content_type;
+  out.body_owner = image;
+  out.shared_body = bytes;
+  out.content_length = bytes.size();
+  out.head = request.head();
+  out.digest = digest;
+  if (status == 200 && matches_etag(request.if_none_match, digest)) {
+    out.status = 304;
+    out.shared_body = {};
+    out.content_length = 0;
+  }
+}
+
+// The value of `key` in an application/x-www-form-urlencoded query, if present.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view key) {
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+// How many tags a page holds: `n` when it is a number of at most 6 digits, else all.
+std::size_t page_size(std::string_view query) {
+  auto n = query_value(query, "n");
+  if (!n || n->empty() || n->size() > 6) return std::numeric_limits<std::size_t>::max();
+  std::size_t limit = 0;
+  for (char c : *n) {
+    if (c < '0' || c > '9') return std::numeric_limits<std::size_t>::max();
+    limit = limit * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return limit;
+}
+
+// The tags list, written as nlohmann would: names and tags need no escaping (their grammars).
+void tags_list(std::string_view name, std::string_view query, const Image& image, bool head,
+               Response& out) {
+  auto last = query_value(query, "last");
+  std::size_t limit = page_size(query), listed = 0;
+  std::string_view final_tag;
+  out.body = "{\"name\":\"";
+  out.body += name;
+  out.body += "\",\"tags\":[";
+  bool truncated = false;
+  for (const auto& tag : image.tags) {
+    if (last && tag <= *last) continue;
+    if (listed == limit) {
+      truncated = true;
+      break;
+    }
+    out.body += listed++ ? ",\"" : "\"";
+    out.body += tag;
+    out.body += '"';
+    final_tag = tag;
+  }
+  out.body += "]}";
+  out.content_type = json_media_type;
+  out.content_length = out.body.size();
+  out.head = head;
+  if (truncated && listed > 0)
+    out.add("Link", "</v2/" + std::string(name) + "/tags/list?n=" + std::to_string(listed) +
+                        "&last=" + std::string(final_tag) + ">; rel=\"next\"");
+  out.immutable = true;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
+}  // namespace
+
+bool accepts_index(std::string_view accept) { return accepts(accept, oci_index_media_type); }
+
+bool accepts(std::string_view accept, std::string_view media_type) {
+  if (trim_ows(accept).empty()) return true;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    auto item = accept.substr(0, comma);
+    auto type = trim_ows(item.substr(0, item.find(';')));
+    if (equals_lowercase(type, media_type) || type == "*/*" ||
+        equals_lowercase(type, "application/*"))
+      return true;
+    if (comma == std::string_view::npos) break;
+    accept.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+bool matches_etag(std::string_view if_none_match, std::string_view digest) {
+  while (!if_none_match.empty()) {
+    auto comma = if_none_match.find(',');
+    auto tag = trim_ows(if_none_match.substr(0, comma));
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"')
+      tag = tag.substr(1, tag.size() - 2);
+    if (tag == "*" || (!tag.empty() && tag == digest)) return true;
+    if (comma == std::string_view::npos) break;
+    if_none_match.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+namespace {
+
+// The Content-Type of a manifest or an index of `image`: its own, or OCI's for its role.
+std::string_view manifest_type(const Image& image, const Blob& blob) {
+  if (!blob.media_type.empty()) return blob.media_type;
+  bool index =
+      &blob == &image.index || std::any_of(image.nested_indexes.begin(), image.nested_indexes.end(),
+                                           [&](const Blob& nested) { return &nested == &blob; });
+  return index ? oci_index_media_type : oci_manifest_media_type;
+}
+
+// The manifest a route names in `image`: by digest, or by tag for what the client accepts;
+// nullptr when there is none.
+const Blob* named_manifest(const RouteView& route, const Request& request, const Image& image) {
+  if (route.by_digest()) return image.manifest_by_digest(route.reference);
+  if (!image.has_tag(route.reference)) return nullptr;
+  bool index = image.has_index() && accepts(request.accept, manifest_type(image, image.index));
+  return index ? &image.index : &image.default_platform().manifest;
+}
+
+// A layer is downloaded from the gateway: GET is a 302 there, HEAD answers its size.
+void layer_answer(const LayerManifest& layer, const Request& request, const ImagePtr& image,
+                  const RedirectGateway& redirect_gateway, Response& out) {
+  if (request.head()) {
+    blob_response(200, layer.media_type, image, {}, layer.digest, request, out);
+    if (out.status == 200) out.content_length = layer.size;
+    return;
+  }
+  blob_response(302, layer.media_type, image, {}, layer.digest, request, out);
+  append_layer_location(out.location, redirect_gateway, layer.path);
+}
+
+bool blob_answer(std::string_view digest, const Request& request, const ImagePtr& image_ptr,
+                 const RedirectGateway& redirect_gateway, Response& out) {
+  const Image& image = *image_ptr;
+  if (const LayerManifest* layer = image.layer_by_digest(digest)) {
+    layer_answer(*layer, request, image_ptr, redirect_gateway, out);
+  } else if (const Blob* config = image.config_by_digest(digest)) {
+    auto type = config->media_type.empty() ? oci_config_media_type : config->media_type;
+    blob_response(200, type, image_ptr, config->bytes, config->digest, request, out);
+  } else if (const Blob* manifest = image.manifest_by_digest(digest)) {
+    blob_response(200, manifest_type(image, *manifest), image_ptr, manifest->bytes,
+                  manifest->digest, request, out);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// The error for a route whose image has no such manifest, blob or tag.
+RegistryError unknown_in_image(const RouteView& route, const Image& image) {
+  std::string name(route.name), reference(route.reference);
+  if (route.kind == RouteKind::blob)
+    return blob_unknown("blob " + reference + " is not part of " + name);
+  if (route.by_digest())
+    return manifest_unknown("manifest " + reference + " is not part of " + name);
+  return manifest_unknown("tag \"" + reference + "\" is not in " + name +
+                          "; its tags are: " + joined(image.tags));
+}
+
+// The answers that need no image.
+std::optional<Response> imageless_answer(const Route& route, const Request& request) {
+  if (route.kind == RouteKind::base) return text_response("{}", json_media_type, request.head());
+  if (route.kind != RouteKind::referrers) return std::nullopt;
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"mediaType", oci_index_media_type},
+                          {"manifests", nlohmann::json::array()}};
+  return text_response(index.dump(), oci_index_media_type, request.head());
+}
+
+RouteView view_of(const Route& route) {
+  return {route.kind, route.repository.name, route.reference};
+}
+
+}  // namespace
+
+bool answer_from(const RouteView& route, const Request& request, const ImagePtr& image,
+                 const RedirectGateway& redirect_gateway, Response& out) {
+  switch (route.kind) {
+    case RouteKind::manifest: {
+      const Blob* blob = named_manifest(route, request, *image);
+      if (!blob) return false;
+      blob_response(200, manifest_type(*image, *blob), image, blob->bytes, blob->digest, request,
+                    out);
+      // By tag, the answer depends on what the client accepts.
+      out.vary_accept = !route.by_digest();
+      return true;
+    }
+    case RouteKind::blob:
+      return blob_answer(route.reference, request, image, redirect_gateway, out);
+    case RouteKind::tags_list:
+      tags_list(route.name, request.query, *image, request.head(), out);
+      return true;
+    default:
+      return false;
+  }
+}
+
+Response answer(const Route& route, const Request& request, const ImagePtr& image,
+                const RedirectGateway& redirect_gateway) {
+  Response response;
+  if (answer_from(view_of(route), request, image, redirect_gateway, response)) return response;
+  if (!names_repository(route.kind) || route.kind == RouteKind::referrers)
+    return error_response(internal_error(), request.head());
+  return error_response(unknown_in_image(view_of(route), *image), request.head());
+}
+
+std::optional<RouteView> registry_path(std::string_view path) {
+  constexpr std::string_view root = "/v2/", tags = "/tags/list";
+  if (!path.starts_with(root)) return std::nullopt;
+  path.remove_prefix(root.size());
+  if (path.ends_with(tags))
+    return RouteView{RouteKind::tags_list, path.substr(0, path.size() - tags.size()), {}};
+  // The reference follows the last '/' (tags and digests have none), so the marker ends there,
+  // as the last one parse_route finds does.
+  auto slash = path.rfind('/');
+  if (slash == std::string_view::npos || slash + 1 == path.size()) return std::nullopt;
+  auto before = path.substr(0, slash), reference = path.substr(slash + 1);
+  for (auto [marker, kind] : {std::pair{std::string_view("/manifests"), RouteKind::manifest},
+                              std::pair{std::string_view("/blobs"), RouteKind::blob}})
+    if (before.ends_with(marker))
+      return RouteView{kind, before.substr(0, before.size() - marker.size()), reference};
+  return std::nullopt;
+}
+
+Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
+    : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
+
+std::optional<RouteKind> Handler::answer_warm(const Request& request, Response& out) {
+  auto route = registry_path(request.path);
+  if (!route) return std::nullopt;
+  ImagePtr image = hot_.find(route->name);
+  if (!image) return std::nullopt;
+  image->use.mark();
+  out.reset();
+  if (!answer_from(*route, request, image, redirect_gateway_, out)) return std::nullopt;
+  return route->kind;
+}
+
+std::optional<Response> Handler::answer_now(const Request& request, const Route& route) {
+  if (auto response = imageless_answer(route, request)) return response;
+  auto image = resolver_.cached(route.repository);
+  if (!image) return std::nullopt;
+  if (!*image) return error_response(image->error(), request.head());
+  hot_.remember(route.repository.name, image->value());
+  return answer(route, request, image->value(), redirect_gateway_);
+}
+
+boost::asio::awaitable<Response> Handler::answer_later(const Request& request, const Route& route) {
+  auto image = co_await resolver_.resolve(route.repository);
+  if (!image) co_return error_response(image.error(), request.head());
+  hot_.remember(route.repository.name, *image);
+  co_return answer(route, request, *image, redirect_gateway_);
+}
+
+}  // namespace ocipfs

@@ -1,0 +1,95 @@
+#include "ocipfs/server/metrics.hpp"
+
+namespace ocipfs {
+
+using namespace prometheus;
+
+namespace {
+
+constexpr std::array<const char*, 8> route_names = {"base",      "manifest", "blob",    "tags",
+                                                    "referrers", "health",   "metrics", "other"};
+// The label of each RouteKind, in its order: an index into route_names.
+constexpr std::array<std::size_t, route_kind_count> label_of_route = {0, 1, 2, 3, 4, 5, 5, 6, 7};
+
+// One line per tier: the hot images and the verified documents ("manifests", as the label has
+// always said).
+void tiers(std::string& out, const char* name, std::uint64_t images, std::uint64_t documents) {
+  sample(out, name, "tier=\"images\"", images);
+  sample(out, name, "tier=\"manifests\"", documents);
+}
+
+void render_caches(std::string& out, const CacheStats& images, const CacheStats& documents) {
+  header(out, "ocipfs_cache_hits_total", "counter", "Cache lookups that found an entry.");
+  tiers(out, "ocipfs_cache_hits_total", images.hits, documents.hits);
+  header(out, "ocipfs_cache_misses_total", "counter", "Cache lookups that found nothing.");
+  tiers(out, "ocipfs_cache_misses_total", images.misses, documents.misses);
+  header(out, "ocipfs_cache_entries", "gauge", "Entries in the cache.");
+  tiers(out, "ocipfs_cache_entries", images.entries, documents.entries);
+  header(out, "ocipfs_cache_bytes", "gauge", "Bytes held by the cache.");
+  tiers(out, "ocipfs_cache_bytes", images.bytes, documents.bytes);
+}
+
+}  // namespace
+
+Metrics::Metrics(std::vector<std::string> gateways) : fetches(std::move(gateways)) {}
+
+std::size_t Metrics::status_index(unsigned status) {
+  for (std::size_t i = 0; i + 1 < statuses.size(); ++i)
+    if (statuses[i] == status) return i;
+  return statuses.size() - 1;
+}
+
+void Metrics::request_done(RouteKind route, unsigned status, std::chrono::nanoseconds duration) {
+  auto r = label_of_route[static_cast<std::size_t>(route)];
+  requests_[r][status_index(status)].fetch_add(1, std::memory_order_relaxed);
+  durations_[r].observe(duration);
+}
+
+void Metrics::render_requests(std::string& out) const {
+  header(out, "ocipfs_requests_total", "counter", "HTTP requests answered, by route and status.");
+  for (std::size_t r = 0; r < requests_.size(); ++r)
+    for (std::size_t s = 0; s < statuses.size(); ++s) {
+      auto value = requests_[r][s].load(std::memory_order_relaxed);
+      if (value == 0) continue;
+      std::string status = statuses[s] ? std::to_string(statuses[s]) : "other";
+      sample(out, "ocipfs_requests_total",
+             std::string("route=\"") + route_names[r] + "\",status=\"" + status + "\"", value);
+    }
+  header(out, "ocipfs_request_duration_seconds", "histogram", "Time to answer a request.");
+  for (std::size_t r = 0; r < durations_.size(); ++r)
+    if (durations_[r].count() > 0)
+      durations_[r].render(out, "ocipfs_request_duration_seconds",
+                           std::string("route=\"") + route_names[r] + "\"");
+}
+
+void Metrics::render_document_memory(std::string& out) const {
+  single(out, "ocipfs_document_memory_bytes", "gauge",
+         "Bytes of documents being fetched, parsed and composed (at most --document-memory).",
+         document_memory_bytes.load());
+  single(out, "ocipfs_document_memory_waiting", "gauge",
+         "Documents waiting for room in --document-memory.", document_memory_waiting.load());
+  single(out, "ocipfs_document_memory_refused_total", "counter",
+         "Documents answered 503: --document-memory had no room before their deadline.",
+         document_memory_refused.load());
+}
+
+std::string Metrics::render(const CacheStats& images, const CacheStats& documents) const {
+  std::string out;
+  out.reserve(16 * 1024);
+  header(out, "ocipfs_build_info", "gauge", "Version of this ocipfsd.");
+  sample(out, "ocipfs_build_info", "version=\"" OCIPFS_VERSION "\"", std::uint64_t{1});
+  render_requests(out);
+  fetches.render(out);
+  render_document_memory(out);
+  render_caches(out, images, documents);
+  single(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.",
+         in_flight.load());
+  single(out, "ocipfs_open_connections", "gauge", "Client connections open now.",
+         connections.load());
+  single(out, "ocipfs_connections_refused_total", "counter",
+         "Client connections answered 503 and closed: --max-connections were open.",
+         refused_connections.load());
+  return out;
+}
+
+}  // namespace ocipfs

@@ -1,0 +1,400 @@
+#include "session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <optional>
+#include <string>
+
+#include "ocipfs/base/asio_tokens.hpp"
+#include "ocipfs/base/log.hpp"
+#include "ocipfs/base/text.hpp"
+#include "ocipfs/http/exchange.hpp"
+#include "ocipfs/http/request_head.hpp"
+#include "ocipfs/http/route.hpp"
+#include "ocipfs/server/config.hpp"
+#include "ocipfs/server/endpoints.hpp"
+#include "ocipfs/server/metrics.hpp"
+
+namespace ocipfs {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = ConnectionList::Clock;
+using boost::system::error_code;
+
+namespace {
+
+using Parser = http::request_parser<http::empty_body>;
+
+// Answers are a few KiB: a client that never reads holds this much kernel memory at most, until
+// --request-timeout closes it (Linux doubles the value for bookkeeping).
+constexpr int send_buffer_bytes = 64 * 1024;
+// An idle connection holds this much buffer; a longer header grows it on demand.
+constexpr std::size_t first_read_size = 1024;
+
+// One connection's state, registered with its thread's list while it lives.
+struct Connection {
+  Connection(tcp::socket socket, SessionContext& context)
+      : socket(std::move(socket)), buffer(context.limits.max_header_size), context(context) {
+    error_code ignored;
+    remote_ip = this->socket.remote_endpoint(ignored).address().to_string();
+    this->socket.set_option(tcp::no_delay(true), ignored);
+    this->socket.set_option(asio::socket_base::send_buffer_size(send_buffer_bytes), ignored);
+    // Answers are written at once when the socket takes them (send), else asynchronously.
+    this->socket.non_blocking(true, ignored);
+    context.metrics.connections.fetch_add(1, std::memory_order_relaxed);
+    context.connections.open.push_front({&this->socket});
+    entry = context.connections.open.begin();
+    expire_at(Clock::now() + context.limits.idle_timeout);
+  }
+  ~Connection() {
+    context.connections.open.erase(entry);
+    context.metrics.connections.fetch_sub(1, std::memory_order_relaxed);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void expire_at(Clock::time_point deadline) { entry->deadline = deadline; }
+  std::string_view buffered() const {
+    auto data = buffer.data();
+    return {static_cast<const char*>(data.data()), data.size()};
+  }
+
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+  std::string head;  // the answer's serialized head, reused between requests
+  Response warm;     // the warm answer, reused between requests
+  std::string remote_ip;
+  SessionContext& context;
+  std::list<ConnectionList::Entry>::iterator entry;
+};
+
+// Reads what the client sent next into the buffer, under the deadline set before. False when the
+// connection ends (closed, cut off, or the buffer is full).
+asio::awaitable<bool> read_more(Connection& c) {
+  std::size_t room = c.buffer.max_size() - c.buffer.size();
+  if (room == 0) co_return false;
+  auto [ec, n] = co_await c.socket.async_read_some(
+      c.buffer.prepare(std::min(room, first_read_size)), use_tuple);
+  if (ec) co_return false;
+  c.buffer.commit(n);
+  co_return true;
+}
+
+// Writes the head and `payload`: at once when the socket takes them all, as it does for the
+// usual answer of a few KiB, else the rest under the deadline set before. False when it failed.
+asio::awaitable<bool> send(Connection& c, std::string_view payload) {
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(c.head), asio::buffer(payload)};
+  error_code ec;
+  std::size_t sent = c.socket.write_some(buffers, ec);
+  std::size_t total = c.head.size() + payload.size();
+  if (!ec && sent == total) co_return true;
+  if (ec && ec != asio::error::would_block) co_return false;
+  std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
+  std::array<asio::const_buffer, 2> rest{
+      asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
+      asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
+  auto [write_error, written] = co_await asio::async_write(c.socket, rest, use_tuple);
+  co_return !write_error;
+}
+
+Persistence persistence_of(bool keep_alive, unsigned version) {
+  return !keep_alive     ? Persistence::close
+         : version == 10 ? Persistence::keep_alive_1_0
+                         : Persistence::keep_alive_1_1;
+}
+
+void log_answer(AccessRecord record, const Response& response, std::string_view payload) {
+  record.status = response.status;
+  record.response_size = payload.size();
+  log_access(record);
+}
+
+// Writes `response` and logs it. The deadline covers the write. False when the write failed.
+asio::awaitable<bool> reply(Connection& c, const Response& response, Persistence persistence,
+                            AccessRecord record) {
+  auto payload = response.head ? std::string_view() : response.payload();
+  serialize_head(response, persistence, c.head);
+  bool written = co_await send(c, payload);
+  log_answer(record, response, payload);
+  co_return written;
+}
+
+// Every value of a header that may be sent on several lines, joined with ", " (RFC 9110 5.3).
+std::string joined_field(const http::fields& fields, http::field name) {
+  std::string out;
+  auto [begin, end] = fields.equal_range(name);
+  for (auto it = begin; it != end; ++it) {
+    if (!out.empty()) out += ", ";
+    out += it->value();
+  }
+  return out;
+}
+
+Response bad_request(unsigned status, std::string message) {
+  return error_response({status, ErrorCode::unsupported, std::move(message)}, false);
+}
+
+// Why a header could not be read: the answer that refuses it, or nullopt to close in silence
+// (the client went away or was cut off).
+std::optional<Response> refusal_for(const error_code& ec, const Parser& parser) {
+  if (ec == http::error::header_limit)
+    // The parser keeps the request line once it is complete: without it, that line was over.
+    return parser.get().target().empty() ? bad_request(414, "request line too long")
+                                         : bad_request(431, "request header too large");
+  bool malformed = ec.category() == http::make_error_code(http::error::bad_target).category() &&
+                   ec != http::error::end_of_stream && ec != http::error::partial_message;
+  if (malformed) return bad_request(400, "malformed HTTP request");
+  return std::nullopt;
+}
+
+// The endpoints' answer that may wait, or `refusal` when the head was refused, and what the
+// request's route was (for metrics).
+asio::awaitable<std::pair<Response, RouteKind>> respond(SessionContext& context,
+                                                        const Request& request,
+                                                        std::optional<Response> refusal) {
+  auto route = parse_route(request.path);
+  RouteKind kind = route ? route->kind : route.error().kind;
+  if (refusal) co_return std::pair{std::move(*refusal), kind};
+  context.metrics.in_flight.fetch_add(1, std::memory_order_relaxed);
+  Response response;
+  try {
+    if (auto now = context.endpoints.answer_now(request, route))
+      response = std::move(*now);
+    else
+      response = co_await context.endpoints.answer_later(request, *route);
+  } catch (const std::exception& error) {
+    spdlog::error("internal error on {} {}: {}", printable(request.method, 16),
+                  printable(request.path, 512), error.what());
+    response = error_response(internal_error(), request.head());
+  }
+  context.metrics.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  co_return std::pair{std::move(response), kind};
+}
+
+// Answers a request through the full route, or with `refusal`, then writes the answer. `started`
+// is when its head was read. False when the connection must close after it.
+asio::awaitable<bool> answer_fully(Connection& c, const Request& request,
+                                   std::optional<Response> refusal, bool keep_alive,
+                                   unsigned version, AccessRecord record,
+                                   Clock::time_point started) {
+  c.expire_at(Clock::time_point::max());  // the gateways have deadlines of their own
+  auto [response, kind] = co_await respond(c.context, request, std::move(refusal));
+  auto now = Clock::now();
+  record.latency = now - started;
+  // Counted before the answer leaves, so a client that reads /metrics next sees it.
+  c.context.metrics.request_done(kind, response.status, record.latency);
+  c.expire_at(now + c.context.limits.request_timeout);
+  bool written = co_await reply(c, response, persistence_of(keep_alive, version), record);
+  c.expire_at(Clock::now() + c.context.limits.idle_timeout);
+  co_return written&& keep_alive;
+}
+
+// Reads into `parser` the head of a request the fast scan could not take, from the bytes buffered
+// then from the socket, under the deadline set before. The whole head counts toward
+// max_header_size: Beast's own limit counts only what it holds unparsed, and it takes each
+// complete field line as it comes.
+asio::awaitable<error_code> read_parsed_head(Connection& c, Parser& parser) {
+  const std::size_t limit = c.context.limits.max_header_size;
+  parser.header_limit(static_cast<std::uint32_t>(limit));
+  std::size_t parsed = 0;  // bytes of the head the parser has taken
+  for (;;) {
+    if (c.buffer.size() > 0) {
+      error_code ec;
+      std::size_t used = parser.put(c.buffer.data(), ec);
+      c.buffer.consume(used);
+      parsed += used;
+      if (parser.is_header_done()) co_return error_code();
+      if (ec && ec != http::error::need_more) co_return ec;
+    }
+    if (parsed + c.buffer.size() >= limit) co_return http::error::header_limit;
+    if (!co_await read_more(c)) co_return http::error::partial_message;
+  }
+}
+
+// Whether the request has a body, which is never read: any Transfer-Encoding, or a Content-Length
+// above 0.
+bool has_body(const Parser& parser) {
+  return parser.get().count(http::field::transfer_encoding) > 0 ||
+         (parser.content_length() && *parser.content_length() > 0);
+}
+
+// A Transfer-Encoding must end in chunked, on HTTP/1.1, without Content-Length: else the body's
+// end is unknown (RFC 9112 6.1 and 6.3).
+bool transfer_encoding_is_faulty(const http::request_header<>& header) {
+  if (header.count(http::field::transfer_encoding) == 0) return false;
+  return header.version() != 11 || header.count(http::field::content_length) > 0 ||
+         !chunked_is_final(joined_field(header, http::field::transfer_encoding));
+}
+
+// What a parsed head decides before any route: its refusal (the connection then closes), else
+// whether the connection persists after the answer.
+struct HeadVerdict {
+  std::optional<Response> refusal;
+  bool keep_alive = false;
+};
+
+HeadVerdict judge_parsed_head(const Parser& parser, bool reads) {
+  const auto& header = parser.get();
+  if (static_cast<std::size_t>(std::distance(header.begin(), header.end())) > max_request_fields)
+    return {bad_request(431, "too many request header fields"), false};
+  auto [host, no_host] = header.equal_range(http::field::host);
+  if (!host_is_valid(header.version(), static_cast<std::size_t>(std::distance(host, no_host)),
+                     host == no_host ? std::string_view() : std::string_view(host->value())))
+    return {bad_request(400, "a request needs one valid Host field"), false};
+  if (transfer_encoding_is_faulty(header))
+    return {bad_request(400,
+                        "Transfer-Encoding must end in chunked, on HTTP/1.1, without "
+                        "Content-Length"),
+            false};
+  bool body = has_body(parser);
+  if (body && reads) return {bad_request(400, "GET and HEAD requests must not have a body"), false};
+  ConnectionOptions options;
+  auto [line, end] = header.equal_range(http::field::connection);
+  for (; line != end; ++line)
+    if (!add_connection_options(line->value(), options))
+      return {bad_request(400, "malformed Connection field"), false};
+  return {std::nullopt, !body && connection_persists(header.version(), options)};
+}
+
+// A request the fast scan could not take, read by Beast's parser (from the bytes buffered).
+asio::awaitable<bool> serve_parsed(Connection& c) {
+  Parser parser;
+  c.expire_at(Clock::now() + c.context.limits.request_timeout);
+  auto read_error = co_await read_parsed_head(c, parser);
+  auto started = Clock::now();
+  if (read_error) {
+    if (auto refusal = refusal_for(read_error, parser)) {
+      c.expire_at(started + c.context.limits.request_timeout);
+      co_await reply(c, *refusal, Persistence::close,
+                     {"-", "-", 0, 0, {}, {}, c.remote_ip, {}, {}});
+    }
+    co_return false;
+  }
+  const auto& header = parser.get();
+  std::string accept = joined_field(header, http::field::accept);
+  std::string if_none_match = joined_field(header, http::field::if_none_match);
+  RequestTarget target = split_target(header.target());
+  Request request{header.method_string(), target.path, target.query, accept, if_none_match};
+  auto verdict = judge_parsed_head(parser, request.reads());
+  bool keep_alive = verdict.keep_alive && !c.context.connections.draining;
+  AccessRecord record{header.method_string(),
+                      header.target(),
+                      0,
+                      0,
+                      {},
+                      header[http::field::user_agent],
+                      c.remote_ip,
+                      header["X-Cloud-Trace-Context"],
+                      header["traceparent"]};
+  co_return co_await answer_fully(c, request, std::move(verdict.refusal), keep_alive,
+                                  header.version(), record, started);
+}
+
+// A scanned request: the warm answer when there is one, written at once; else the full route.
+asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
+  auto started = Clock::now();  // the one clock reading of a warm request
+  const auto& limits = c.context.limits;
+  bool keep_alive = head.keep_alive && !c.context.connections.draining;
+  RequestTarget target = split_target(head.target);
+  Request request{head.method, target.path, target.query, head.accept, head.if_none_match};
+  AccessRecord record{head.method,
+                      head.target,
+                      0,
+                      0,
+                      {},
+                      head.user_agent,
+                      c.remote_ip,
+                      head.cloud_trace_context,
+                      head.traceparent};
+  auto kind = c.context.endpoints.answer_warm(request, c.warm);
+  bool again = false;
+  if (!kind) {
+    again =
+        co_await answer_fully(c, request, std::nullopt, keep_alive, head.version, record, started);
+  } else {
+    c.context.metrics.request_done(*kind, c.warm.status, Clock::duration::zero());
+    c.expire_at(started + limits.request_timeout);
+    bool written = co_await reply(c, c.warm, persistence_of(keep_alive, head.version), record);
+    c.expire_at(started + limits.idle_timeout);
+    again = written && keep_alive;
+  }
+  c.buffer.consume(head.size);  // the views of `head`, `request` and `record` end here
+  co_return again;
+}
+
+// Reads, answers and writes the next request. False when the connection must close after it.
+asio::awaitable<bool> serve_next(Connection& c) {
+  const auto limit = c.context.limits.max_header_size;
+  bool timed = false;
+  for (;;) {
+    c.buffer.consume(empty_lines_before_request(c.buffered()));
+    RequestHead head;
+    auto scan = scan_request_head(c.buffered(), limit, head);
+    if (scan == HeadScan::complete) co_return co_await serve_scanned(c, head);
+    if (scan == HeadScan::declined) co_return co_await serve_parsed(c);
+    // Counted from the first bytes of the request, however they trickle in.
+    if (!std::exchange(timed, true)) c.expire_at(Clock::now() + c.context.limits.request_timeout);
+    if (!co_await read_more(c)) co_return false;
+  }
+}
+
+}  // namespace
+
+void ConnectionList::drain() {
+  draining = true;
+  // A socket that a deadline has just cut off stays listed until its coroutine runs: cancelling
+  // it is a harmless error.
+  error_code ignored;
+  for (auto& connection : open)
+    if (!connection.busy) connection.socket->cancel(ignored);
+}
+
+void ConnectionList::expire(Clock::time_point now) {
+  error_code ignored;
+  for (auto& connection : open)
+    if (connection.deadline <= now) {
+      connection.deadline = Clock::time_point::max();
+      connection.socket->cancel(ignored);
+    }
+}
+
+std::chrono::milliseconds sweep_interval(const LimitsConfig& limits) {
+  auto shorter = std::min(limits.idle_timeout, limits.request_timeout);
+  return std::clamp(shorter / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+}
+
+asio::awaitable<void> sweep_connections(ConnectionList& connections,
+                                        std::chrono::milliseconds interval) {
+  asio::steady_timer tick(co_await asio::this_coro::executor);
+  for (;;) {
+    tick.expires_after(interval);
+    co_await tick.async_wait(use_tuple);
+    connections.expire(Clock::now());
+  }
+}
+
+asio::awaitable<void> run_session(tcp::socket socket, SessionContext& context) {
+  Connection c(std::move(socket), context);
+  while (!context.connections.draining) {
+    // Waits for a request's first bytes under the idle deadline; pipelined ones are buffered.
+    if (c.buffer.size() == 0 && !co_await read_more(c)) break;
+    c.entry->busy = true;
+    bool again = co_await serve_next(c);
+    c.entry->busy = false;
+    if (!again) break;
+  }
+  error_code ignored;
+  c.socket.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace ocipfs
