@@ -1,33 +1,43 @@
 #include "ocipfs/base/registry_error.hpp"
 
+#include <algorithm>
+#include <array>
 #include <nlohmann/json.hpp>
 
 namespace ocipfs {
 
+namespace {
+
+// Every row of the table, to look a code's spelling up.
+constexpr std::array kAllKinds = {blob_unknown,        digest_invalid,    manifest_invalid,
+                                  manifest_unknown,    name_invalid,      name_unknown,
+                                  unsupported,         too_many_requests, bad_gateway,
+                                  service_unavailable, gateway_timeout,   unknown_error};
+
+constexpr const ErrorKind* first_kind_of(ErrorCode code) {
+  for (const auto& kind : kAllKinds)
+    if (kind.code == code) return &kind;
+  return nullptr;
+}
+
+// Each code has a row, and every row of a code spells it as the first one does.
+constexpr bool table_is_whole() {
+  for (int code = 0; code <= static_cast<int>(ErrorCode::unknown); ++code)
+    if (!first_kind_of(static_cast<ErrorCode>(code))) return false;
+  return std::all_of(kAllKinds.begin(), kAllKinds.end(), [](const ErrorKind& kind) {
+    return first_kind_of(kind.code)->name == kind.name;
+  });
+}
+static_assert(table_is_whole(),
+              "every ErrorCode needs a row, spelled the same in each of its rows");
+
+}  // namespace
+
+RegistryError internal_error() { return unknown_error("internal server error"); }
+
 std::string_view code_name(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::blob_unknown:
-      return "BLOB_UNKNOWN";
-    case ErrorCode::digest_invalid:
-      return "DIGEST_INVALID";
-    case ErrorCode::manifest_invalid:
-      return "MANIFEST_INVALID";
-    case ErrorCode::manifest_unknown:
-      return "MANIFEST_UNKNOWN";
-    case ErrorCode::name_invalid:
-      return "NAME_INVALID";
-    case ErrorCode::name_unknown:
-      return "NAME_UNKNOWN";
-    case ErrorCode::unsupported:
-      return "UNSUPPORTED";
-    case ErrorCode::too_many_requests:
-      return "TOOMANYREQUESTS";
-    case ErrorCode::unavailable:
-      return "UNAVAILABLE";
-    case ErrorCode::unknown:
-      return "UNKNOWN";
-  }
-  return "UNKNOWN";
+  const ErrorKind* kind = first_kind_of(code);
+  return kind ? kind->name : unknown_error.name;
 }
 
 std::string error_body(const RegistryError& error) {
@@ -36,37 +46,5 @@ std::string error_body(const RegistryError& error) {
   // Messages may quote bytes from the network; never let invalid UTF-8 throw.
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
-
-RegistryError blob_unknown(std::string message) {
-  return {404, ErrorCode::blob_unknown, std::move(message)};
-}
-RegistryError digest_invalid(std::string message) {
-  return {400, ErrorCode::digest_invalid, std::move(message)};
-}
-RegistryError manifest_unknown(std::string message) {
-  return {404, ErrorCode::manifest_unknown, std::move(message)};
-}
-RegistryError name_invalid(std::string message) {
-  return {400, ErrorCode::name_invalid, std::move(message)};
-}
-RegistryError name_unknown(std::string message) {
-  return {404, ErrorCode::name_unknown, std::move(message)};
-}
-RegistryError manifest_invalid(std::string message) {
-  return {404, ErrorCode::manifest_invalid, std::move(message)};
-}
-RegistryError unsupported(std::string message) {
-  return {405, ErrorCode::unsupported, std::move(message)};
-}
-RegistryError bad_gateway(std::string message) {
-  return {502, ErrorCode::unavailable, std::move(message)};
-}
-RegistryError service_unavailable(std::string message) {
-  return {503, ErrorCode::unavailable, std::move(message)};
-}
-RegistryError gateway_timeout(std::string message) {
-  return {504, ErrorCode::unavailable, std::move(message)};
-}
-RegistryError internal_error() { return {500, ErrorCode::unknown, "internal server error"}; }
 
 }  // namespace ocipfs

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ocipfs/base/digest.hpp"
+#include "ocipfs/formats/varint.hpp"
 
 namespace ocipfs {
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ocipfs/formats/cid.hpp"
+#include "ocipfs/formats/varint.hpp"
 
 namespace ocipfs {
 

@@ -12,6 +12,7 @@
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/formats/dag_pb.hpp"
+#include "ocipfs/formats/varint.hpp"
 
 namespace ocipfs {
 

@@ -7,6 +7,8 @@
 
 #include "fuzz_check.hpp"
 #include "ocipfs/formats/cid.hpp"
+#include "ocipfs/formats/multibase.hpp"
+#include "ocipfs/formats/varint.hpp"
 
 namespace {
 

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "ocipfs/formats/multibase.hpp"
 #include "ocipfs/formats/verify.hpp"
 #include "ocipfs/http/request_head.hpp"
 #include "ocipfs/image/image.hpp"

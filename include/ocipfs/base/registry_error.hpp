@@ -1,11 +1,15 @@
 // Registry errors: an HTTP status, an OCI error code and a message, rendered as an OCI error body.
+// Every error the registry answers is a row below, which holds its code, the code's spelling and
+// its status, and is called to make the error: name_unknown("no image named x").
 #pragma once
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace ocipfs {
 
+// The OCI error codes the registry answers with. Their spellings are in the rows below.
 enum class ErrorCode {
   blob_unknown,
   digest_invalid,
@@ -15,7 +19,7 @@ enum class ErrorCode {
   name_unknown,
   unsupported,
   too_many_requests,
-  unavailable,  // the gateway failed us: 502 or 504
+  unavailable,  // the gateway failed us, or we are out of room: 502, 503 or 504
   unknown,      // an internal error: 500, with a message that reveals nothing
 };
 
@@ -27,23 +31,42 @@ struct RegistryError {
   friend bool operator==(const RegistryError&, const RegistryError&) = default;
 };
 
-// The OCI spelling of a code, e.g. "MANIFEST_UNKNOWN".
+// One kind of error answer: the OCI code its body carries, the code as the body spells it, and
+// the HTTP status it is sent with. Calling it makes an error of that kind with `message`.
+struct ErrorKind {
+  ErrorCode code;
+  std::string_view name;
+  unsigned status;
+
+  RegistryError operator()(std::string message) const { return {status, code, std::move(message)}; }
+};
+
+// The table of error answers: the one place that pairs a code with its spelling and a status.
+// A code that has several rows (UNAVAILABLE) is spelled the same in each.
+inline constexpr ErrorKind blob_unknown{ErrorCode::blob_unknown, "BLOB_UNKNOWN", 404};
+inline constexpr ErrorKind digest_invalid{ErrorCode::digest_invalid, "DIGEST_INVALID", 400};
+// Proven content that is no document.
+inline constexpr ErrorKind manifest_invalid{ErrorCode::manifest_invalid, "MANIFEST_INVALID", 404};
+inline constexpr ErrorKind manifest_unknown{ErrorCode::manifest_unknown, "MANIFEST_UNKNOWN", 404};
+inline constexpr ErrorKind name_invalid{ErrorCode::name_invalid, "NAME_INVALID", 400};
+inline constexpr ErrorKind name_unknown{ErrorCode::name_unknown, "NAME_UNKNOWN", 404};
+inline constexpr ErrorKind unsupported{ErrorCode::unsupported, "UNSUPPORTED", 405};
+inline constexpr ErrorKind too_many_requests{ErrorCode::too_many_requests, "TOOMANYREQUESTS", 429};
+// The gateway failed us; we are out of room; the gateway was too slow.
+inline constexpr ErrorKind bad_gateway{ErrorCode::unavailable, "UNAVAILABLE", 502};
+inline constexpr ErrorKind service_unavailable{ErrorCode::unavailable, "UNAVAILABLE", 503};
+inline constexpr ErrorKind gateway_timeout{ErrorCode::unavailable, "UNAVAILABLE", 504};
+// Made by internal_error, revealing nothing.
+inline constexpr ErrorKind unknown_error{ErrorCode::unknown, "UNKNOWN", 500};
+
+// unknown_error("internal server error"): a 500 that reveals nothing.
+RegistryError internal_error();
+
+// The OCI spelling of a code, as its rows above have it, e.g. "MANIFEST_UNKNOWN".
 std::string_view code_name(ErrorCode code);
 
-// {"errors":[{"code":"...","message":"..."}]}
+// {"errors":[{"code":"...","message":"..."}]}, the code spelled by code_name. Invalid UTF-8 in
+// the message is replaced, never thrown on.
 std::string error_body(const RegistryError& error);
-
-// Named constructors: the status and code are the function's name.
-RegistryError blob_unknown(std::string message);
-RegistryError digest_invalid(std::string message);
-RegistryError manifest_unknown(std::string message);
-RegistryError name_invalid(std::string message);
-RegistryError name_unknown(std::string message);
-RegistryError manifest_invalid(std::string message);     // 404: proven content that is no document
-RegistryError unsupported(std::string message);          // 405
-RegistryError bad_gateway(std::string message);          // 502 UNAVAILABLE: the gateway failed us
-RegistryError service_unavailable(std::string message);  // 503 UNAVAILABLE: we are out of room
-RegistryError gateway_timeout(std::string message);  // 504 UNAVAILABLE: the gateway was too slow
-RegistryError internal_error();                      // 500, revealing nothing
 
 }  // namespace ocipfs

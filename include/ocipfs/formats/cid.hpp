@@ -1,4 +1,5 @@
-// Content identifiers: CIDv0/CIDv1 parsing, multibase, multicodec and multihash.
+// Content identifiers: a CID names content by its codec and multihash; read from text (CIDv0, or
+// CIDv1 in a multibase) or from bytes, and written as CIDv1 base32.
 #pragma once
 
 #include <cstdint>
@@ -6,18 +7,10 @@
 #include <string_view>
 
 #include "ocipfs/base/expected.hpp"
+#include "ocipfs/formats/multicodec.hpp"
+#include "ocipfs/formats/multihash.hpp"
 
 namespace ocipfs {
-
-namespace multicodec {
-inline constexpr std::uint64_t raw = 0x55;
-inline constexpr std::uint64_t dag_pb = 0x70;
-}  // namespace multicodec
-
-namespace multihash {
-inline constexpr std::uint64_t identity = 0x00;
-inline constexpr std::uint64_t sha2_256 = 0x12;
-}  // namespace multihash
 
 // A parsed CID. Only the codecs raw and dag-pb and the hashes sha2-256 and identity are accepted.
 struct Cid {
@@ -49,19 +42,5 @@ Expected<Cid> read_cid_bytes(std::string_view& bytes);
 // True for text that `parse_cid` accepts and that is written in a lowercase multibase
 // ("b" base32 or "k" base36), as OCI repository names require.
 bool is_lowercase_cid(std::string_view text);
-
-// Codecs.
-std::string base32_lower_encode(std::string_view bytes);     // RFC 4648 alphabet, no padding
-Expected<std::string> base32_decode(std::string_view text);  // no padding, either case (not mixed)
-std::string base58btc_encode(std::string_view bytes);
-Expected<std::string> base58btc_decode(std::string_view text);
-std::string base36_lower_encode(std::string_view bytes);
-Expected<std::string> base36_decode(std::string_view text);  // either case (not mixed)
-
-// Unsigned LEB128 as multiformats uses it (at most 9 bytes, minimal encoding).
-std::string varint_encode(std::uint64_t value);
-// Reads a varint from the front of `bytes` and advances it. Fails on truncation, overlong or
-// non-minimal encodings.
-Expected<std::uint64_t> varint_decode(std::string_view& bytes);
 
 }  // namespace ocipfs

@@ -16,6 +16,7 @@
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/formats/cid.hpp"
+#include "ocipfs/formats/varint.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ocipfs/formats/multibase.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {

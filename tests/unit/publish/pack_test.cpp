@@ -17,6 +17,7 @@
 #include <string>
 
 #include "ocipfs/formats/car.hpp"
+#include "ocipfs/formats/multibase.hpp"
 #include "ocipfs/image/image.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/image/verbatim_image.hpp"

@@ -1,0 +1,23 @@
+// A directory written as a reproducible layer tarball, its digests computed as it is written.
+// Private to src/publish (pack).
+#pragma once
+
+#include <filesystem>
+
+#include "layer_compression.hpp"
+#include "ocipfs/publish/layer_tarball.hpp"
+
+namespace ocipfs::publish_detail {
+
+// Writes the tree under `directory` into `tarball` (an AtomicFile), compressed as `compression`
+// says, showing every stored byte to `observe`: entries in byte order of their names, depth
+// first, each directory before its contents; regular files, directories, symlinks and hard links
+// only; mtime 0, uid/gid 0, modes 0755 or 0644 (0777 for symlinks); pax restricted format. Gives
+// the digest, size, diff_id and entry count (not the path, file name or media type). Fails
+// (StepFailure) with one line naming the file: one that cannot be read, that is of another kind,
+// or that changed while it was packed; a tarball that cannot be written.
+PackedLayer write_tarball(const std::filesystem::path& directory,
+                          const std::filesystem::path& tarball, Compression compression,
+                          const StoredObserver& observe);
+
+}  // namespace ocipfs::publish_detail
