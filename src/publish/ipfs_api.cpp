@@ -1,53 +1,29 @@
 #include "ocipfs/publish/ipfs_api.hpp"
 
-#include <boost/asio/buffer.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/beast/core/error.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <functional>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 
-#include "ocipfs/base/asio_tokens.hpp"
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/run_blocking.hpp"
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/formats/ipfs_path.hpp"
 #include "ocipfs/formats/verify.hpp"
-#include "ocipfs/http/dns.hpp"
+#include "ocipfs/http/client.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/publish/regular_file.hpp"
 
 namespace ocipfs {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = asio::ip::tcp;
-using boost::system::error_code;
 
 namespace {
 
 constexpr std::size_t chunk_size = 64 * 1024;
-
-// The file part of the multipart body, handed out in chunks.
-struct Upload {
-  std::uint64_t size = 0;
-  // The next chunk, empty at the end; an error when the content cannot be read.
-  std::function<Expected<std::string_view>()> next;
-};
 
 std::string random_boundary() {
   std::random_device random;
@@ -84,167 +60,125 @@ std::vector<std::string_view> split_lines(std::string_view body) {
   return lines;
 }
 
-class AddCall {
+// The multipart/form-data body of one part, the file `name` with the bytes of `file`: a preamble,
+// the file's pieces, an epilogue.
+class MultipartFile {
  public:
-  AddCall(const HttpUrl& api, std::string target, std::string_view name, Upload& content,
-          const IpfsApiOptions& options, std::string_view action)
-      : api_(api),
-        target_(std::move(target)),
-        name_(name),
-        content_(content),
-        options_(options),
-        action_(action) {}
+  MultipartFile(BodySource& file, std::string_view name)
+      : boundary_(random_boundary()),
+        preamble_("--" + boundary_ +
+                  "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
+                  percent_encode(name) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n"),
+        epilogue_("\r\n--" + boundary_ + "--\r\n"),
+        file_(file) {}
 
-  asio::awaitable<Expected<std::string>> run() {
-    auto executor = co_await asio::this_coro::executor;
-    auto endpoints = co_await resolve(executor);
-    if (!endpoints) co_return Unexpected{std::move(endpoints).error()};
-
-    beast::tcp_stream stream(executor);
-    stream.expires_after(options_.timeout);
-    auto [connect_error, endpoint] = co_await stream.async_connect(*endpoints, use_tuple);
-    if (connect_error) {
-      if (connect_error == beast::error::timeout)
-        co_return Unexpected{where() + " did not accept a connection within " + timeout_text()};
-      co_return Unexpected{"cannot connect to " + where() + ": " + connect_error.message()};
-    }
-
-    auto sent = co_await send(stream);
-    if (!sent) {
-      // A node that answers early (an error) may close the connection under our write: its
-      // answer says more than the broken pipe.
-      if (write_error_ && write_error_ != beast::error::timeout) {
-        auto answer = co_await receive(stream);
-        if (answer && answer->first != 200) co_return Unexpected{refusal(*answer)};
-      }
-      co_return Unexpected{sent.error()};
-    }
-    auto answer = co_await receive(stream);
-    if (!answer) co_return Unexpected{answer.error()};
-    if (answer->first != 200) co_return Unexpected{refusal(*answer)};
-    co_return std::move(answer->second);
+  std::string content_type() const { return "multipart/form-data; boundary=" + boundary_; }
+  BodySource body() {
+    return {preamble_.size() + file_.size + epilogue_.size(), [this] { return next(); }};
   }
 
  private:
-  using Answer = std::pair<unsigned, std::string>;  // status, body
-
-  std::string refusal(const Answer& answer) const {
-    return where() + " answered " + std::to_string(answer.first) + " to POST " +
-           printable(target_) + ": " + node_message(answer.second);
-  }
-
-  std::string where() const { return "the IPFS API at " + api_.origin(); }
-  std::string timeout_text() const { return duration_text(options_.timeout); }
-
-  std::string failure(const error_code& ec, std::string_view step) const {
-    if (ec == beast::error::timeout)
-      return where() + " made no progress " + std::string(step) + " within " + timeout_text();
-    return where() + " failed " + std::string(step) + ": " + ec.message();
-  }
-
-  asio::awaitable<Expected<tcp::resolver::results_type>> resolve(asio::any_io_executor executor) {
-    auto found = co_await lookup_with_deadline(executor, api_.host, api_.port,
-                                               std::chrono::steady_clock::now() + options_.timeout);
-    if (found) co_return std::move(*found);
-    if (found.error() == asio::error::timed_out)
-      co_return Unexpected{"cannot resolve " + api_.host + " (the IPFS API's host) within " +
-                           timeout_text()};
-    co_return Unexpected{"cannot resolve " + api_.host +
-                         " (the IPFS API's host): " + found.error().message()};
-  }
-
-  asio::awaitable<Expected<bool>> write(beast::tcp_stream& stream, std::string_view bytes) {
-    stream.expires_after(options_.timeout);
-    auto [ec, written] = co_await asio::async_write(stream, asio::buffer(bytes), use_tuple);
-    if (ec) {
-      write_error_ = ec;
-      co_return Unexpected{failure(ec, "taking the request")};
+  // The next piece; an error when the file gives other than its size.
+  Expected<std::string_view> next() {
+    if (!preamble_sent_) {
+      preamble_sent_ = true;
+      return std::string_view(preamble_);
     }
-    co_return true;
+    if (epilogue_sent_) return std::string_view();
+    auto piece = file_.next();
+    if (!piece) return piece;
+    sent_ += piece->size();
+    if (sent_ > file_.size || (piece->empty() && sent_ != file_.size))
+      return Unexpected{std::string("the file to add changed while it was being sent")};
+    if (!piece->empty()) return piece;
+    epilogue_sent_ = true;
+    return std::string_view(epilogue_);
   }
 
-  asio::awaitable<Expected<bool>> send(beast::tcp_stream& stream) {
-    std::string boundary = random_boundary();
-    std::string preamble =
-        "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
-        percent_encode(name_) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n";
-    std::string epilogue = "\r\n--" + boundary + "--\r\n";
-    std::uint64_t length = preamble.size() + content_.size + epilogue.size();
-    std::string head = "POST " + target_ + " HTTP/1.1\r\nHost: " + api_.host +
-                       (api_.port == 80 ? "" : ":" + std::to_string(api_.port)) +
-                       "\r\nUser-Agent: " + options_.user_agent +
-                       "\r\nAccept: application/json"
-                       "\r\nContent-Type: multipart/form-data; boundary=" +
-                       boundary + "\r\nContent-Length: " + std::to_string(length) +
-                       "\r\nConnection: close\r\n\r\n" + preamble;
-    auto written = co_await write(stream, head);
-    if (!written) co_return written;
-    std::uint64_t sent = 0;
-    for (;;) {
-      auto chunk = content_.next();
-      if (!chunk) co_return Unexpected{std::move(chunk).error()};
-      if (chunk->empty()) break;
-      sent += chunk->size();
-      if (sent > content_.size) break;
-      written = co_await write(stream, *chunk);
-      if (!written) co_return written;
-    }
-    if (sent != content_.size)
-      co_return Unexpected{"the file to add changed while it was being sent"};
-    co_return co_await write(stream, epilogue);
-  }
-
-  asio::awaitable<Expected<Answer>> receive(beast::tcp_stream& stream) {
-    beast::flat_buffer buffer;
-    http::response_parser<http::string_body> parser;
-    parser.header_limit(64 * 1024);
-    parser.body_limit(options_.max_answer_size);
-    while (!parser.is_done()) {
-      stream.expires_after(options_.timeout);
-      auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
-      if (ec == http::error::body_limit)
-        co_return Unexpected{where() + " sent an answer over " +
-                             std::to_string(options_.max_answer_size) + " bytes"};
-      if (ec) co_return Unexpected{failure(ec, "answering")};
-    }
-    auto& response = parser.get();
-    // Kubo reports an error in the middle of a streamed answer in a trailer.
-    if (auto stream_error = response["X-Stream-Error"]; !stream_error.empty())
-      co_return Unexpected{where() + " failed while " + std::string(action_) + ": " +
-                           printable(stream_error, 300)};
-    co_return Answer{response.result_int(), std::move(response.body())};
-  }
-
-  const HttpUrl& api_;
-  std::string target_;
-  std::string name_;
-  Upload& content_;
-  const IpfsApiOptions& options_;
-  std::string_view action_;  // "adding", "importing": what the node was doing when it failed
-  error_code write_error_;
+  std::string boundary_;
+  std::string preamble_;
+  std::string epilogue_;
+  BodySource& file_;
+  std::uint64_t sent_ = 0;
+  bool preamble_sent_ = false;
+  bool epilogue_sent_ = false;
 };
 
-// POSTs `content` as the multipart file `name` to `target`; the answer's body, or an error.
-Expected<std::string> post_file(const HttpUrl& api, std::string target, Upload& content,
+// A failed request, in the words of the RPC API's errors.
+std::string request_failure(const HttpError& error, const HttpUrl& api,
+                            const IpfsApiOptions& options) {
+  const std::string where = "the IPFS API at " + api.origin();
+  const std::string within = " within " + duration_text(options.timeout);
+  const std::string why = error.code.message();
+  switch (error.step) {
+    case HttpError::Step::resolve:
+      return "cannot resolve " + api.host + " (the IPFS API's host)" +
+             (error.timed_out() ? within : ": " + why);
+    case HttpError::Step::connect:
+      if (error.timed_out()) return where + " did not accept a connection" + within;
+      return "cannot connect to " + where + ": " + why;
+    case HttpError::Step::write:
+      if (error.timed_out()) return where + " made no progress taking the request" + within;
+      return where + " failed taking the request: " + why;
+    case HttpError::Step::read:
+      if (error.too_large())
+        return where + " sent an answer over " + std::to_string(options.max_answer_size) + " bytes";
+      if (error.timed_out()) return where + " made no progress answering" + within;
+      return where + " failed answering: " + why;
+    case HttpError::Step::body:
+      return error.detail;
+    default:  // TLS, a local address, a cancel: none happen to an http:// call without a cancel
+      return where + ": " + (error.code ? why : error.detail);
+  }
+}
+
+// POSTs `file` as the multipart file `name` to `target`; the answer's body, or an error.
+Expected<std::string> post_file(const HttpUrl& api, const std::string& target, BodySource& file,
                                 std::string_view name, const IpfsApiOptions& options,
                                 std::string_view action) {
+  const std::string where = "the IPFS API at " + api.origin();
   if (api.https)
     return Unexpected{
         "the IPFS API must be an http:// URL (the RPC API is not meant to be "
         "exposed beyond a trusted network); " +
         api.origin() + " is https"};
-  AddCall call(api, std::move(target), name, content, options, action);
-  std::optional<Expected<std::string>> answer;
+  MultipartFile multipart(file, name);
+  BodySource body = multipart.body();
+  const std::string content_type = multipart.content_type();
+  HttpRequest request;
+  request.method = "POST";
+  request.target = target;
+  request.accept = "application/json";
+  request.content_type = content_type;
+  request.body = &body;
+  request.step_timeout = options.timeout;
+  HttpClientOptions client;
+  client.max_body_size = options.max_answer_size;
+  client.user_agent = options.user_agent;
+  std::optional<Expected<HttpResponse, HttpError>> answer;
   try {
-    answer = run_blocking([&] { return call.run(); });
+    answer = run_blocking([&]() -> asio::awaitable<Expected<HttpResponse, HttpError>> {
+      HttpClient http(co_await asio::this_coro::executor, client);
+      co_return co_await http.request(api, request);
+    });
   } catch (const std::exception& error) {
-    return Unexpected{"the IPFS API at " + api.origin() + ": " + error.what()};
+    return Unexpected{where + ": " + error.what()};
   }
-  return std::move(*answer);
+  if (!*answer) return Unexpected{request_failure(answer->error(), api, options)};
+  HttpResponse& response = **answer;
+  // Kubo reports an error in the middle of a streamed answer in a trailer.
+  if (auto stream_error = response.field("X-Stream-Error"); !stream_error.empty())
+    return Unexpected{where + " failed while " + std::string(action) + ": " +
+                      printable(stream_error, 300)};
+  if (response.status != 200)
+    return Unexpected{where + " answered " + std::to_string(response.status) + " to POST " +
+                      printable(target) + ": " + node_message(response.body)};
+  return std::move(response.body);
 }
 
-Expected<std::vector<AddedEntry>> add(const HttpUrl& api, Upload& content, std::string_view name,
-                                      bool wrap, const IpfsApiOptions& options) {
+Expected<std::vector<AddedEntry>> add(const HttpUrl& api, BodySource& content,
+                                      std::string_view name, bool wrap,
+                                      const IpfsApiOptions& options) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
     return Unexpected{"cannot add a file named " + in_quotes(name) + ": one path segment needed"};
   auto answer = post_file(api, add_target(api.base_path(), wrap), content, name, options, "adding");
@@ -296,7 +230,7 @@ Expected<std::vector<AddedEntry>> parse_add_answer(std::string_view body) {
 
 namespace {
 
-// Calls `send` with `file`'s bytes as an Upload; an error when the file cannot be read.
+// Calls `send` with `file`'s bytes as a BodySource; an error when the file cannot be read.
 template <class Result, class Send>
 Expected<Result> upload_file(const std::filesystem::path& file, Send send) {
   auto opened = open_regular_file(file);
@@ -307,13 +241,13 @@ Expected<Result> upload_file(const std::filesystem::path& file, Send send) {
   auto size = std::filesystem::file_size(file, ec);
   if (ec) return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " + ec.message()};
   std::vector<char> buffer(chunk_size);
-  Upload content{size, [&]() -> Expected<std::string_view> {
-                   std::size_t n = std::fread(buffer.data(), 1, buffer.size(), input.get());
-                   if (n == 0 && std::ferror(input.get()))
-                     return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
-                                       std::strerror(errno)};
-                   return std::string_view(buffer.data(), n);
-                 }};
+  BodySource content{size, [&]() -> Expected<std::string_view> {
+                       std::size_t n = std::fread(buffer.data(), 1, buffer.size(), input.get());
+                       if (n == 0 && std::ferror(input.get()))
+                         return Unexpected{"cannot read " + in_quotes(file.string(), 200) + ": " +
+                                           std::strerror(errno)};
+                       return std::string_view(buffer.data(), n);
+                     }};
   return send(content);
 }
 
@@ -343,19 +277,20 @@ Expected<std::vector<AddedEntry>> ipfs_add_file(const HttpUrl& api,
                                                 const std::filesystem::path& file,
                                                 std::string_view name, bool wrap_with_directory,
                                                 const IpfsApiOptions& options) {
-  return upload_file<std::vector<AddedEntry>>(
-      file, [&](Upload& content) { return add(api, content, name, wrap_with_directory, options); });
+  return upload_file<std::vector<AddedEntry>>(file, [&](BodySource& content) {
+    return add(api, content, name, wrap_with_directory, options);
+  });
 }
 
 Expected<std::vector<AddedEntry>> ipfs_add_bytes(const HttpUrl& api, std::string_view bytes,
                                                  std::string_view name, bool wrap_with_directory,
                                                  const IpfsApiOptions& options) {
   bool sent = false;
-  Upload content{bytes.size(), [&]() -> Expected<std::string_view> {
-                   if (sent) return std::string_view();
-                   sent = true;
-                   return bytes;
-                 }};
+  BodySource content{bytes.size(), [&]() -> Expected<std::string_view> {
+                       if (sent) return std::string_view();
+                       sent = true;
+                       return bytes;
+                     }};
   return add(api, content, name, wrap_with_directory, options);
 }
 
@@ -446,7 +381,7 @@ Expected<std::vector<ImportedRoot>> parse_dag_import_answer(std::string_view bod
 Expected<std::vector<ImportedRoot>> ipfs_dag_import(const HttpUrl& api,
                                                     const std::filesystem::path& car,
                                                     const IpfsApiOptions& options) {
-  auto answer = upload_file<std::string>(car, [&](Upload& content) {
+  auto answer = upload_file<std::string>(car, [&](BodySource& content) {
     return post_file(api, dag_import_target(api.base_path()), content, car.filename().string(),
                      options, "importing");
   });

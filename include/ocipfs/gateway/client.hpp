@@ -1,15 +1,16 @@
-// An async HTTP(S) client for IPFS gateways: deadlines, size caps, redirects, kept-alive
-// connections.
+// Fetches from IPFS gateways over the HTTP client (http/client.hpp): one deadline per fetch,
+// redirects followed (never from a gateway on the internet to a local address), every failure a
+// FetchFailure (gateway/fetch_result.hpp).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <memory>
 #include <string>
 
 #include "ocipfs/base/expected.hpp"
+#include "ocipfs/gateway/fetch_result.hpp"
 #include "ocipfs/gateway/options.hpp"
-#include "ocipfs/http/fetch_result.hpp"
+#include "ocipfs/http/client.hpp"
 #include "ocipfs/http/url.hpp"
 
 namespace ocipfs {
@@ -21,7 +22,6 @@ class GatewayClient {
  public:
   // Throws std::runtime_error when options.ca_file cannot be used.
   GatewayClient(boost::asio::any_io_executor executor, GatewayClientOptions options);
-  ~GatewayClient();
   GatewayClient(const GatewayClient&) = delete;
   GatewayClient& operator=(const GatewayClient&) = delete;
 
@@ -34,8 +34,8 @@ class GatewayClient {
                                                                     CancelSignal* cancel = nullptr);
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  GatewayClientOptions options_;
+  HttpClient http_;
 };
 
 }  // namespace ocipfs

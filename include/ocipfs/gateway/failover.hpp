@@ -11,7 +11,7 @@
 #include "ocipfs/base/expected.hpp"
 #include "ocipfs/base/registry_error.hpp"
 #include "ocipfs/formats/cid.hpp"
-#include "ocipfs/http/fetch_result.hpp"
+#include "ocipfs/gateway/fetch_result.hpp"
 #include "ocipfs/image/repository.hpp"
 
 namespace ocipfs {

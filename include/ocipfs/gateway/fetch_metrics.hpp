@@ -11,7 +11,7 @@
 
 #include "ocipfs/base/budget.hpp"
 #include "ocipfs/base/prometheus.hpp"
-#include "ocipfs/http/fetch_result.hpp"
+#include "ocipfs/gateway/fetch_result.hpp"
 
 namespace ocipfs {
 

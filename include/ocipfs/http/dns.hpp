@@ -1,4 +1,4 @@
-// DNS lookups with a deadline, for the HTTP clients (private to src/).
+// DNS lookups with a deadline, for the HTTP client (http/client.hpp; private to src/).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

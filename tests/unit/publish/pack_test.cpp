@@ -552,6 +552,20 @@ TEST(IpfsApi, AddFailuresAreOneClearLine) {
   EXPECT_THAT(missing.error(), HasSubstr("No such file or directory"));
 }
 
+// A node that refuses at once reads no more of the body and closes the connection under the
+// upload (the fake node reads at most 64 KiB): its answer is the error, not the broken pipe.
+TEST(IpfsApi, ARefusalBeforeTheUploadEndsIsTheError) {
+  testing::FakeGateway node;
+  testing::FakeReply refused;
+  refused.status = 507;
+  refused.body = R"({"Message":"blockstore is full","Code":0,"Type":"error"})";
+  node.set(single_target, refused);
+  auto error = ipfs_add_bytes(url_of(node), std::string(32 * 1024 * 1024, 'x'), "f", false);
+  ASSERT_FALSE(error.has_value());
+  EXPECT_THAT(error.error(), HasSubstr("the IPFS API at " + node.url() + " answered 507"));
+  EXPECT_THAT(error.error(), HasSubstr("blockstore is full"));
+}
+
 // A fake node that answers the two adds of publishing `layer` correctly.
 void answer_publish(testing::FakeGateway& node, const PackedLayer& layer,
                     std::string manifest_cid = {}) {

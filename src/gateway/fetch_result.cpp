@@ -1,4 +1,4 @@
-#include "ocipfs/http/fetch_result.hpp"
+#include "ocipfs/gateway/fetch_result.hpp"
 
 namespace ocipfs {
 
