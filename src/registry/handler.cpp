@@ -197,7 +197,7 @@ std::optional<Response> imageless_answer(const Route& route, const Request& requ
 }
 
 RouteView view_of(const Route& route) {
-  return {route.kind, route.repository.name, route.reference};
+  return {route.kind, {}, route.repository.name, route.reference};
 }
 
 }  // namespace
@@ -233,36 +233,16 @@ Response answer(const Route& route, const Request& request, const ImagePtr& imag
   return error_response(unknown_in_image(view_of(route), *image), request.head());
 }
 
-std::optional<RouteView> registry_path(std::string_view path) {
-  constexpr std::string_view root = "/v2/", tags = "/tags/list";
-  if (!path.starts_with(root)) return std::nullopt;
-  path.remove_prefix(root.size());
-  if (path.ends_with(tags))
-    return RouteView{RouteKind::tags_list, path.substr(0, path.size() - tags.size()), {}};
-  // The reference follows the last '/' (tags and digests have none), so the marker ends there,
-  // as the last one parse_route finds does.
-  auto slash = path.rfind('/');
-  if (slash == std::string_view::npos || slash + 1 == path.size()) return std::nullopt;
-  auto before = path.substr(0, slash), reference = path.substr(slash + 1);
-  for (auto [marker, kind] : {std::pair{std::string_view("/manifests"), RouteKind::manifest},
-                              std::pair{std::string_view("/blobs"), RouteKind::blob}})
-    if (before.ends_with(marker))
-      return RouteView{kind, before.substr(0, before.size() - marker.size()), reference};
-  return std::nullopt;
-}
-
 Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
     : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
 
-std::optional<RouteKind> Handler::answer_warm(const Request& request, Response& out) {
-  auto route = registry_path(request.path);
-  if (!route) return std::nullopt;
-  ImagePtr image = hot_.find(route->name);
-  if (!image) return std::nullopt;
+bool Handler::answer_warm(const RouteView& route, const Request& request, Response& out) {
+  if (!names_repository(route.kind)) return false;
+  ImagePtr image = hot_.find(route.name);
+  if (!image) return false;
   image->use.mark();
   out.reset();
-  if (!answer_from(*route, request, image, redirect_gateway_, out)) return std::nullopt;
-  return route->kind;
+  return answer_from(route, request, image, redirect_gateway_, out);
 }
 
 std::optional<Response> Handler::answer_now(const Request& request, const Route& route) {

@@ -100,7 +100,7 @@ struct Worker {
                 config.gateway.hedge, &slots, config.gateway.client.timeout),
         resolver(fetcher, shared, wait_limit(config)),
         handler(resolver, config.gateway.redirect),
-        endpoints(handler, operations),
+        endpoints(handler, operations, metrics),
         session{config.limits, endpoints, metrics, connections} {}
 
   ConnectionList connections;

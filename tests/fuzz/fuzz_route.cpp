@@ -1,7 +1,8 @@
-// Fuzzes routing (http/route.hpp) and the answers made without I/O (Endpoints::answer_now and
+// Fuzzes routing (http/route.hpp) and the answers made without I/O (Endpoints::answer and
 // Handler::answer_now: server/endpoints.hpp, registry/handler.hpp).
 // The input is a request as lines: "METHOD TARGET", then the Accept and If-None-Match values
 // (a first line without a space is a GET of that target). Access log lines are checked too.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -75,16 +76,20 @@ std::string header(const Response& response, std::string_view name) {
   return header_value(response, name);
 }
 
-// The answer a thread's endpoints give at once, with `resolver` behind them.
+// The answer a thread's endpoints give at once, with `resolver` behind them; nullopt when it
+// waits for an image to be fetched.
 std::optional<Response> answer_now(Resolver& resolver, const RedirectGateway& redirect,
-                                   const Request& request,
-                                   const Expected<Route, RouteError>& route) {
+                                   const Request& request) {
   static GatewayHealth health(1);
   static Metrics metrics({"http://gateway.example/"});
   static ResolverShared caches(1 << 20);
   static Operations operations({}, health, metrics, caches, [] {});
   Handler handler(resolver, redirect);
-  return Endpoints(handler, operations).answer_now(request, route);
+  Response out;
+  auto answered = Endpoints(handler, operations, metrics)
+                      .answer(request, std::chrono::steady_clock::now(), out);
+  if (answered.later) return std::nullopt;
+  return out;
 }
 
 void check_route(const Route& route, std::string_view path) {
@@ -98,7 +103,7 @@ void check_route(const Route& route, std::string_view path) {
   }
   const Repository& repository = route.repository;
   FUZZ_CHECK(is_repository_name(repository.name));
-  FUZZ_CHECK(repository.name.starts_with("layer/"));
+  FUZZ_CHECK(repository.name.starts_with("layer/") || repository.name.starts_with("image/"));
   std::string_view cid_text = std::string_view(repository.name).substr(6);
   FUZZ_CHECK(is_lowercase_cid(cid_text));
   FUZZ_CHECK(*parse_cid(cid_text) == repository.cid && repository.cid.version == 1);
@@ -181,7 +186,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool read_only = method == "GET" || method == "HEAD";
 
   std::string_view path = parts.path;
-  auto route = parse_route(path);
+  const RouteView view = split_route(path);
+  auto route = parse_route(view);
+  FUZZ_CHECK(view.kind == (route ? route->kind : route.error().kind));
   if (route) {
     check_route(*route, path);
   } else {
@@ -205,7 +212,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // Nothing cached: only errors, /v2/ and referrers are answered now.
   CachedResolver nothing(std::nullopt);
-  auto now = answer_now(nothing, redirect, request, route);
+  auto now = answer_now(nothing, redirect, request);
   const bool needs_image =
       read_only && route && route->kind != RouteKind::base && route->kind != RouteKind::referrers;
   FUZZ_CHECK(now.has_value() == !needs_image);
@@ -221,7 +228,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // A cached image: every route gets its answer at once.
   CachedResolver cached{Resolution(image())};
-  auto answered = answer_now(cached, redirect, request, route);
+  auto answered = answer_now(cached, redirect, request);
   FUZZ_CHECK(answered);
   if (fuzz::verbose())
     std::fprintf(stderr, "%u %.*s\n", answered->status,
@@ -237,7 +244,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   RegistryError invalid = invalid_document(DocumentKind::layer, route->repository.cid.to_string(),
                                            "it is not valid JSON");
   CachedResolver failed{Resolution(Unexpected{invalid})};
-  auto refused = answer_now(failed, redirect, request, route);
+  auto refused = answer_now(failed, redirect, request);
   FUZZ_CHECK(refused && refused->status == 404 && refused->payload() == error_body(invalid));
   check_response(*refused, request);
   return 0;

@@ -19,12 +19,12 @@ class Handler {
   // `redirect_gateway` is the public gateway base that layer downloads are sent to.
   Handler(Resolver& resolver, RedirectGateway redirect_gateway);
 
-  // The warm answer, into `out` (reset first), when the request names a manifest, blob or tags
-  // list of an image this thread has answered from before and that image is still cached: the
-  // route's kind. Nullopt leaves the request to answer_now with nothing said: a miss, or an
-  // answer that is an error (those are worded by the full route). Allocates nothing and takes
-  // no lock when `out` has room.
-  std::optional<RouteKind> answer_warm(const Request& request, Response& out);
+  // The warm answer to `route` of a GET or HEAD, into `out` (reset first), when it names a
+  // manifest, blob or tags list of an image this thread has answered `route.name` from before and
+  // that image is still cached: true. False leaves the request to answer_now with nothing said: a
+  // miss, or an answer that is an error (those are worded by the checked route). Allocates
+  // nothing and takes no lock when `out` has room.
+  bool answer_warm(const RouteView& route, const Request& request, Response& out);
   // The answer when no waiting is needed (/v2/, referrers, cached images and errors): the fast
   // path, no coroutine. `route` is a registry route (names_repository, or base), of a GET or HEAD.
   std::optional<Response> answer_now(const Request& request, const Route& route);
@@ -44,19 +44,6 @@ bool accepts_index(std::string_view accept);
 // True when a client with this Accept header takes `media_type` (listed, */*, application/*, or
 // no Accept at all).
 bool accepts(std::string_view accept, std::string_view media_type);
-
-// A registry route as views into the request target, not yet checked: what the warm answers
-// need.
-struct RouteView {
-  RouteKind kind = RouteKind::manifest;
-  std::string_view name;
-  std::string_view reference;  // a tag or a digest; empty for tags/list
-  bool by_digest() const { return reference.starts_with("sha256:"); }
-};
-
-// The manifest, blob or tags-list route of a path ("/v2/<name>/manifests/<reference>", ...),
-// split as parse_route splits it when the reference has no '/'; nullopt for other paths.
-std::optional<RouteView> registry_path(std::string_view path);
 
 // The answer to `route` from `image`, into `out`; false when the image has no such manifest,
 // blob or tag (or the route is no manifest, blob or tags list).
