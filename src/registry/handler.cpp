@@ -233,32 +233,35 @@ Response answer(const Route& route, const Request& request, const ImagePtr& imag
   return error_response(unknown_in_image(view_of(route), *image), request.head());
 }
 
-Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
-    : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
+Handler::Handler(CachingResolver& images, RedirectGateway redirect_gateway)
+    : images_(images), redirect_gateway_(std::move(redirect_gateway)) {}
 
 bool Handler::answer_warm(const RouteView& route, const Request& request, Response& out) {
   if (!names_repository(route.kind)) return false;
-  ImagePtr image = hot_.find(route.name);
+  ImagePtr image = images_.hot(route.name);
   if (!image) return false;
-  image->use.mark();
   out.reset();
   return answer_from(route, request, image, redirect_gateway_, out);
 }
 
-std::optional<Response> Handler::answer_now(const Request& request, const Route& route) {
-  if (auto response = imageless_answer(route, request)) return response;
-  auto image = resolver_.cached(route.repository);
-  if (!image) return std::nullopt;
-  if (!*image) return error_response(image->error(), request.head());
-  hot_.remember(route.repository.name, image->value());
-  return answer(route, request, image->value(), redirect_gateway_);
+std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const Request& request,
+                                                                         Route route) {
+  if (auto response = imageless_answer(route, request)) return std::move(*response);
+  auto lookup = images_.find(route.repository);
+  if (const Resolution* image = lookup.ready()) return answer_with(route, request, *image);
+  return answer_later(request, std::move(route), std::move(lookup));
 }
 
-boost::asio::awaitable<Response> Handler::answer_later(const Request& request, const Route& route) {
-  auto image = co_await resolver_.resolve(route.repository);
-  if (!image) co_return error_response(image.error(), request.head());
-  hot_.remember(route.repository.name, *image);
-  co_return answer(route, request, *image, redirect_gateway_);
+boost::asio::awaitable<Response> Handler::answer_later(const Request& request, Route route,
+                                                       CachingResolver::Lookup lookup) {
+  Resolution image = co_await images_.wait(std::move(lookup));
+  co_return answer_with(route, request, image);
+}
+
+Response Handler::answer_with(const Route& route, const Request& request,
+                              const Resolution& image) const {
+  if (!image) return error_response(image.error(), request.head());
+  return ocipfs::answer(route, request, *image, redirect_gateway_);
 }
 
 }  // namespace ocipfs

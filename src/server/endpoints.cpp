@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <utility>
+#include <variant>
 
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/registry/handler.hpp"
@@ -67,10 +68,12 @@ Endpoints::Answered Endpoints::answer_cold(const Request& request, const RouteVi
       give(out, operations_.answer(route.kind, request.head()));
     } else if (auto checked = parse_route(route); !checked) {
       give(out, error_response(checked.error().error, request.head()));
-    } else if (auto now = registry_.answer_now(request, *checked)) {
-      give(out, *now);
     } else {
-      return {answer_later(request, std::move(*checked), started, out, std::move(in_flight))};
+      auto answer_of = registry_.answer(request, std::move(*checked));
+      if (auto* later = std::get_if<boost::asio::awaitable<Response>>(&answer_of))
+        return {answer_later(request, route.kind, std::move(*later), started, out,
+                             std::move(in_flight))};
+      give(out, std::get<Response>(answer_of));
     }
   } catch (const std::exception& error) {
     give(out, failed(request, error));
@@ -79,15 +82,16 @@ Endpoints::Answered Endpoints::answer_cold(const Request& request, const RouteVi
   return {};
 }
 
-boost::asio::awaitable<void> Endpoints::answer_later(const Request& request, Route route,
+boost::asio::awaitable<void> Endpoints::answer_later(const Request& request, RouteKind kind,
+                                                     boost::asio::awaitable<Response> answer,
                                                      Clock::time_point started, Response& out,
                                                      [[maybe_unused]] InFlight in_flight) {
   try {
-    give(out, co_await registry_.answer_later(request, route));
+    give(out, co_await std::move(answer));
   } catch (const std::exception& error) {
     give(out, failed(request, error));
   }
-  done(route.kind, out, started);
+  done(kind, out, started);
 }
 
 void Endpoints::count_refused(const Request& request, unsigned status, Clock::duration latency) {

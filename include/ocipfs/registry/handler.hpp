@@ -5,9 +5,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string_view>
+#include <variant>
 
-#include "ocipfs/cache/hot_images.hpp"
-#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/cache/caching_resolver.hpp"
 #include "ocipfs/http/exchange.hpp"
 #include "ocipfs/http/route.hpp"
 #include "ocipfs/registry/redirect.hpp"
@@ -16,25 +16,30 @@ namespace ocipfs {
 
 class Handler {
  public:
-  // `redirect_gateway` is the public gateway base that layer downloads are sent to.
-  Handler(Resolver& resolver, RedirectGateway redirect_gateway);
+  // `images` is the thread's way to its images; `redirect_gateway` is the public gateway base
+  // that layer downloads are sent to.
+  Handler(CachingResolver& images, RedirectGateway redirect_gateway);
 
   // The warm answer to `route` of a GET or HEAD, into `out` (reset first), when it names a
-  // manifest, blob or tags list of an image this thread has answered `route.name` from before and
-  // that image is still cached: true. False leaves the request to answer_now with nothing said: a
-  // miss, or an answer that is an error (those are worded by the checked route). Allocates
-  // nothing and takes no lock when `out` has room.
+  // manifest, blob or tags list of an image this thread has found for `route.name` before and
+  // that is still cached (CachingResolver::hot): true. False leaves the request to answer with
+  // nothing said: a miss, or an answer that is an error (those are worded by the checked route).
+  // Allocates nothing and takes no lock when `out` has room.
   bool answer_warm(const RouteView& route, const Request& request, Response& out);
-  // The answer when no waiting is needed (/v2/, referrers, cached images and errors): the fast
-  // path, no coroutine. `route` is a registry route (names_repository, or base), of a GET or HEAD.
-  std::optional<Response> answer_now(const Request& request, const Route& route);
-  // The answer for a request answer_now could not give: resolves the image, then answers.
-  boost::asio::awaitable<Response> answer_later(const Request& request, const Route& route);
+  // The answer to a checked registry route (names_repository, or base) of a GET or HEAD, its
+  // image looked up once: at once when no waiting is needed (/v2/, referrers, cached images and
+  // errors: no coroutine), else the work that waits for the image's fetch, then answers.
+  // `request` must outlive that work.
+  std::variant<Response, boost::asio::awaitable<Response>> answer(const Request& request,
+                                                                  Route route);
 
  private:
-  Resolver& resolver_;
+  boost::asio::awaitable<Response> answer_later(const Request& request, Route route,
+                                                CachingResolver::Lookup lookup);
+  Response answer_with(const Route& route, const Request& request, const Resolution& image) const;
+
+  CachingResolver& images_;
   RedirectGateway redirect_gateway_;
-  HotImages hot_;
 };
 
 // The pure parts, exposed for tests.

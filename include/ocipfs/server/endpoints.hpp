@@ -46,7 +46,8 @@ class Endpoints {
   class InFlight;
   Answered answer_cold(const Request& request, const RouteView& route, Clock::time_point started,
                        Response& out);
-  boost::asio::awaitable<void> answer_later(const Request& request, Route route,
+  boost::asio::awaitable<void> answer_later(const Request& request, RouteKind kind,
+                                            boost::asio::awaitable<Response> answer,
                                             Clock::time_point started, Response& out,
                                             InFlight in_flight);
   void done(RouteKind kind, const Response& out, Clock::time_point started);
