@@ -1,6 +1,7 @@
 #include "ocipfs/http/route.hpp"
 
 #include <array>
+#include <cstring>
 #include <optional>
 
 #include "ocipfs/base/digest.hpp"
@@ -33,6 +34,27 @@ constexpr std::array<Fixed, 5> fixed_paths = {{
     {"/readyz", RouteKind::readyz},
     {"/metrics", RouteKind::metrics},
 }};
+
+// The last '/' in `text` before `end`, or npos.
+std::size_t last_slash(std::string_view text, std::size_t end) {
+  const void* at = memrchr(text.data(), '/', end);
+  return at ? static_cast<std::size_t>(static_cast<const char*>(at) - text.data())
+            : std::string_view::npos;
+}
+
+// Where each suffix's marker last occurs in `text` (rfind's answer, npos for none), found in one
+// pass over its slashes from the right: every marker starts with one. A warm request is split
+// here, so this is kept to a few comparisons per slash.
+std::array<std::size_t, suffixes.size()> last_markers(std::string_view text) {
+  std::array<std::size_t, suffixes.size()> last;
+  last.fill(std::string_view::npos);
+  for (auto slash = last_slash(text, text.size()); slash != std::string_view::npos;
+       slash = last_slash(text, slash))
+    for (std::size_t i = 0; i < suffixes.size(); ++i)
+      if (last[i] == std::string_view::npos && text.substr(slash).starts_with(suffixes[i].marker))
+        last[i] = slash;
+  return last;
+}
 
 Unexpected<RouteError> refuse(RouteKind kind, RegistryError error) {
   return Unexpected{RouteError{kind, std::move(error)}};
@@ -129,8 +151,10 @@ RouteView split_route(std::string_view path) {
   if (!path.starts_with(root)) return {RouteKind::unknown, path, {}, {}};
   // "<name><marker><reference>": the last of a marker in the path is where the name ends.
   std::string_view rest = path.substr(root.size());
-  for (const auto& suffix : suffixes) {
-    auto at = rest.rfind(suffix.marker);
+  const auto last = last_markers(rest);
+  for (std::size_t i = 0; i < suffixes.size(); ++i) {
+    const Suffix& suffix = suffixes[i];
+    auto at = last[i];
     if (at == std::string_view::npos) continue;
     std::string_view reference = rest.substr(at + suffix.marker.size());
     if (suffix.kind == RouteKind::tags_list ? !reference.empty() : reference.empty()) continue;

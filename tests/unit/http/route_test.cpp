@@ -144,6 +144,26 @@ TEST(Route, TheSplitIsWhatTheCheckedRouteIsMadeOf) {
   EXPECT_EQ(nested.name, "a/manifests/b");
   EXPECT_EQ(nested.reference, "c/d");
   EXPECT_EQ(parse_route(nested).error().kind, RouteKind::manifest);
+  // Markers are tried in order (manifests, blobs, referrers, tags/list), each at its last.
+  struct Split {
+    std::string path;
+    RouteKind kind;
+    std::string name, reference;
+  };
+  for (const auto& [path, kind, name, reference] : std::vector<Split>{
+           {"/v2/a/blobs/x/manifests/y", RouteKind::manifest, "a/blobs/x", "y"},
+           {"/v2/a/manifests/x/blobs/y", RouteKind::manifest, "a", "x/blobs/y"},
+           {"/v2/a/blobs/b/manifests/", RouteKind::blob, "a", "b/manifests/"},
+           {"/v2/a/manifests//blobs/b", RouteKind::manifest, "a", "/blobs/b"},
+           {"/v2//manifests/x", RouteKind::manifest, "", "x"},
+           {"/v2/a/referrers/r/tags/list", RouteKind::referrers, "a", "r/tags/list"},
+           {"/v2/a/tags/list/tags/list", RouteKind::tags_list, "a/tags/list", ""},
+       }) {
+    auto view = split_route(path);
+    EXPECT_EQ(view.kind, kind) << path;
+    EXPECT_EQ(view.name, name) << path;
+    EXPECT_EQ(view.reference, reference) << path;
+  }
   for (std::string path :
        {std::string("/v2/"), "/v2/" + name + "/manifests/", "/v2/" + name + "/blobs",
         std::string("/healthz"), std::string("/v3/a/blobs/x")}) {
