@@ -170,6 +170,7 @@ asio::awaitable<bool> answer(Connection& c, const Request& request, bool keep_al
   record.latency = ready - started;
   c.expire_at(ready + limits.request_timeout);
   bool written = co_await reply(c, c.answer, persistence_of(keep_alive, version), record);
+  c.answer.reset();  // lets go of the image it was made of, which may hold document memory
   c.expire_at((answered.warm ? started : Clock::now()) + limits.idle_timeout);
   co_return written&& keep_alive;
 }
