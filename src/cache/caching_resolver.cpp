@@ -187,8 +187,7 @@ CachingResolver::Lookup CachingResolver::look_up(const Repository& repository) {
 
 CachingResolver::Lookup CachingResolver::ready(CachedImage image) {
   Lookup lookup;
-  lookup.ready_ = std::move(image.resolution);
-  lookup.use_ = std::move(image.use);
+  lookup.found_ = std::move(image);
   return lookup;
 }
 
@@ -220,13 +219,13 @@ CachingResolver::Lookup CachingResolver::find(const Repository& repository) {
   Lookup lookup = look_up(repository);
   if (lookup.pending_)
     lookup.pending_->remember = true;
-  else if (*lookup.ready_)
-    hot_.remember(repository.name, **lookup.ready_, lookup.use_);
+  else if (const CachedImage& found = *lookup.found_; found.resolution)
+    hot_.remember(repository.name, *found.resolution, found.use);
   return lookup;
 }
 
 asio::awaitable<Resolution> CachingResolver::wait(Lookup lookup) {
-  if (!lookup.pending_) co_return std::move(*lookup.ready_);
+  if (!lookup.pending_) co_return std::move(lookup.found_->resolution);
   Lookup::Pending& pending = *lookup.pending_;
   co_await pending.waiter->wake.async_wait(use_tuple);
   std::optional<CachedImage> result;

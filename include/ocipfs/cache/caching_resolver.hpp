@@ -100,14 +100,13 @@ class CachingResolver final {
     ~Lookup();
     // The resolution at hand (an image, or an error that stands); nullptr when it must be waited
     // for.
-    const Resolution* ready() const { return ready_ ? &*ready_ : nullptr; }
+    const Resolution* ready() const { return found_ ? &found_->resolution : nullptr; }
 
    private:
     friend class CachingResolver;
     struct Pending;
     Lookup();
-    std::optional<Resolution> ready_;
-    std::shared_ptr<const UseMark> use_;  // the image's in the images tier
+    std::optional<CachedImage> found_;
     std::unique_ptr<Pending> pending_;
   };
 
