@@ -32,7 +32,7 @@ constexpr std::size_t max_failure_bytes = 1u << 20;
 std::size_t hot_bytes(std::size_t cache_bytes) { return std::min(cache_bytes / 8, max_hot_bytes); }
 
 // Warm answers do not ask the cache: an image they used since it last moved up stays.
-bool used_since(const Resolution& image) { return image && (*image)->use.take(); }
+bool used_since(const CachedImage& image) { return image.use && image.use->take(); }
 
 // The image as the requests that waited for its fetch hold it: its document's lease of the
 // document memory is given back when the last of them has answered (the cache holds it without).
@@ -93,87 +93,157 @@ std::uint64_t ResolverShared::fetches() const {
   return fetches_;
 }
 
-CachingResolver::CachingResolver(ContentSource& source, ResolverShared& shared,
-                                 std::chrono::milliseconds wait_limit)
-    : source_(source), shared_(shared), wait_limit_(wait_limit) {}
+CachingResolver::CachingResolver(asio::any_io_executor executor, ContentSource& source,
+                                 ResolverShared& shared, std::chrono::milliseconds wait_limit)
+    : executor_(std::move(executor)), source_(source), shared_(shared), wait_limit_(wait_limit) {}
 
-std::optional<Resolution> CachingResolver::cached(const Repository& repository, const Keys& keys) {
-  if (auto image = shared_.images.find(keys.image)) return image;
+ImagePtr CachingResolver::hot(std::string_view name) const { return hot_.find(name); }
+
+// What the caches hold for an image's keys: the image, or an error that stands; else its
+// document, when that is cached.
+struct CachingResolver::AtHand {
+  std::optional<CachedImage> image;
+  std::optional<std::string> document;
+};
+
+CachingResolver::AtHand CachingResolver::at_hand(const Keys& keys) {
+  if (auto image = shared_.images.find(keys.image)) return {std::move(image), {}};
   if (shared_.failure_ttl.count() > 0)
     if (auto failure = shared_.failures.find(keys.image);
         failure && shared_.clock() < failure->expires)
-      return Unexpected{std::move(failure->error)};
-  auto content = shared_.documents.find(keys.document);
-  if (!content) return std::nullopt;
-  std::optional<Resolution> rebuilt = rebuild(repository, std::move(*content));
-  if (rebuilt && is_cacheable(*rebuilt))
-    shared_.images.insert(keys.image, *rebuilt, cache_cost(keys.image, *rebuilt));
-  return rebuilt;
+      return {CachedImage{Unexpected{std::move(failure->error)}, nullptr}, {}};
+  return {{}, shared_.documents.find(keys.document)};
+}
+
+// Keeps what was made of a cached document in the images tier, when it may be cached.
+CachedImage CachingResolver::keep(const std::string& key, Resolution resolution) {
+  CachedImage image{std::move(resolution), nullptr};
+  if (!is_cacheable(image.resolution)) return image;
+  if (image.resolution) image.use = std::make_shared<const UseMark>();
+  shared_.images.insert(key, image, cache_cost(key, image.resolution));
+  return image;
 }
 
 // The image of a cached document, without waiting: an image document's only when each of its
-// layers is at hand too.
-std::optional<Resolution> CachingResolver::rebuild(const Repository& repository, Content content) {
+// layers is at hand too; a verbatim image's never (its flight makes it from the cached blobs).
+std::optional<Resolution> CachingResolver::rebuild(const Repository& repository,
+                                                   const std::string& content, bool verbatim) {
   if (repository.kind != DocumentKind::image)
     return build_image(repository.kind, repository.cid, content);
-  // A verbatim image is rebuilt by its flight, from the cached blobs (no gateway needed).
-  if (content && declared_media_type(*content) == verbatim_image_media_type) return std::nullopt;
+  if (verbatim) return std::nullopt;
   auto document = read_image_document(repository.cid, content);
   if (!document) return Unexpected{document.error()};
   std::vector<Resolution> layers;
   for (const auto& cid : document->layers) {
-    auto layer = cached(layer_repository(cid));
+    auto layer = layer_at_hand(cid);
     if (!layer) return std::nullopt;
     layers.push_back(std::move(*layer));
   }
   return compose_resolution(repository.cid, *document, layers);
 }
 
-std::optional<Resolution> CachingResolver::cached(const Repository& repository) {
-  return cached(repository, Keys(repository));
+// A layer of an image rebuilt from the caches: its image, or an error that stands, when at hand.
+std::optional<Resolution> CachingResolver::layer_at_hand(const Cid& cid) {
+  Keys keys(layer_repository(cid));
+  auto found = at_hand(keys);
+  if (found.image) return std::move(found.image->resolution);
+  if (!found.document) return std::nullopt;
+  return keep(keys.image, build_image(DocumentKind::layer, cid, *found.document)).resolution;
 }
 
-// Joins the fetch in flight for the repository as `waiter`, or starts one (`leader`); `hit` is
-// set instead when the fetch that filled the cache ended since the caller's miss. A flight found
-// in the map has no result yet: the result is set and the flight removed under one lock.
-std::shared_ptr<ResolverShared::Flight> CachingResolver::join_flight(
-    const Repository& repository, const Keys& keys, std::shared_ptr<ResolverShared::Waiter> waiter,
-    bool& leader, std::optional<Resolution>& hit) {
-  std::lock_guard lock(shared_.mutex_);
+// A fetch that a look-up joined: the flight, and the wait for it.
+struct CachingResolver::Lookup::Pending {
+  Repository repository;
+  std::shared_ptr<ResolverShared::Flight> flight;
+  std::shared_ptr<ResolverShared::Waiter> waiter;
+  bool remember = false;  // the image, for hot
+};
+
+CachingResolver::Lookup::Lookup() = default;
+CachingResolver::Lookup::Lookup(Lookup&&) noexcept = default;
+CachingResolver::Lookup& CachingResolver::Lookup::operator=(Lookup&&) noexcept = default;
+CachingResolver::Lookup::~Lookup() = default;
+
+// The one look-up: a fetch in flight for the image is joined as it is; else the caches are asked,
+// the image is made from its cached document, or the fetch is started. The document and whether
+// it keeps a verbatim image, when known here, go to the fetch, which neither looks for it nor
+// reads it for that again.
+CachingResolver::Lookup CachingResolver::look_up(const Repository& repository) {
+  Keys keys(repository);
+  std::unique_lock lock(shared_.mutex_);
+  if (shared_.flights_.contains(keys.image)) return join(repository, keys, lock, std::nullopt);
+  auto found = at_hand(keys);
+  if (found.image) return ready(std::move(*found.image));
+  if (!found.document) return join(repository, keys, lock, std::nullopt);
+  lock.unlock();  // the image is made without the lock
+  KnownDocument document{std::move(*found.document), false};
+  document.verbatim =
+      repository.kind == DocumentKind::image && keeps_verbatim_image(document.bytes);
+  if (auto rebuilt = rebuild(repository, document.bytes, document.verbatim))
+    return ready(keep(keys.image, std::move(*rebuilt)));
+  lock.lock();
+  return join(repository, keys, lock, std::move(document));
+}
+
+CachingResolver::Lookup CachingResolver::ready(CachedImage image) {
+  Lookup lookup;
+  lookup.found_ = std::move(image);
+  return lookup;
+}
+
+// Joins the fetch in flight for the repository, or starts one (with `document`, when known),
+// under `lock`, which it releases: the fetch may run at once, until it first waits.
+CachingResolver::Lookup CachingResolver::join(const Repository& repository, const Keys& keys,
+                                              std::unique_lock<std::mutex>& lock,
+                                              std::optional<KnownDocument> document) {
   auto& slot = shared_.flights_[keys.image];
-  if (!slot) {
-    if ((hit = cached(repository, keys))) {
-      shared_.flights_.erase(keys.image);
-      return nullptr;
-    }
+  const bool leader = !slot;
+  if (leader) {
     slot = std::make_shared<ResolverShared::Flight>();
-    leader = true;
     ++shared_.fetches_;
   }
-  slot->waiters.push_back(std::move(waiter));
-  return slot;
+  auto waiter = std::make_shared<ResolverShared::Waiter>(executor_);
+  waiter->wake.expires_after(wait_limit_for(repository.kind));
+  slot->waiters.push_back(waiter);
+  Lookup lookup;
+  lookup.pending_ = std::make_unique<Lookup::Pending>(Lookup::Pending{repository, slot, waiter});
+  lock.unlock();
+  // The fetch runs on its own, so no request's fate (cancelled, timed out) can break it.
+  if (leader)
+    asio::co_spawn(executor_, fetch(repository, lookup.pending_->flight, std::move(document)),
+                   asio::detached);
+  return lookup;
+}
+
+CachingResolver::Lookup CachingResolver::find(const Repository& repository) {
+  Lookup lookup = look_up(repository);
+  if (lookup.pending_)
+    lookup.pending_->remember = true;
+  else if (const CachedImage& found = *lookup.found_; found.resolution)
+    hot_.remember(repository.name, *found.resolution, found.use);
+  return lookup;
+}
+
+asio::awaitable<Resolution> CachingResolver::wait(Lookup lookup) {
+  if (!lookup.pending_) co_return std::move(lookup.found_->resolution);
+  Lookup::Pending& pending = *lookup.pending_;
+  co_await pending.waiter->wake.async_wait(use_tuple);
+  std::optional<CachedImage> result;
+  {
+    std::lock_guard lock(shared_.mutex_);
+    result = pending.flight->result;
+  }
+  if (!result)
+    co_return Unexpected{gateway_timeout("timed out waiting for " +
+                                         std::string(document_noun(pending.repository.kind)) + " " +
+                                         pending.repository.cid.to_string())};
+  if (pending.remember && result->resolution)
+    hot_.remember(pending.repository.name, *result->resolution, result->use);
+  co_return std::move(result->resolution);
 }
 
 asio::awaitable<Resolution> CachingResolver::resolve(const Repository& repository) {
-  Keys keys(repository);
-  if (auto hit = cached(repository, keys)) co_return std::move(*hit);
-
-  auto executor = co_await asio::this_coro::executor;
-  auto waiter = std::make_shared<ResolverShared::Waiter>(executor);
-  waiter->wake.expires_after(wait_limit_for(repository.kind));
-  bool leader = false;
-  std::optional<Resolution> hit;
-  auto flight = join_flight(repository, keys, waiter, leader, hit);
-  if (!flight) co_return std::move(*hit);
-  // The fetch runs on its own, so no request's fate (cancelled, timed out) can break it.
-  if (leader) asio::co_spawn(executor, fetch(repository, flight), asio::detached);
-
-  co_await waiter->wake.async_wait(use_tuple);
-  std::lock_guard lock(shared_.mutex_);
-  if (flight->result) co_return *flight->result;
-  co_return Unexpected{gateway_timeout("timed out waiting for " +
-                                       std::string(document_noun(repository.kind)) + " " +
-                                       repository.cid.to_string())};
+  co_return co_await wait(look_up(repository));
 }
 
 // An image waits for its document, then for its layers, layer_resolutions_at_once at a time: a
@@ -186,30 +256,35 @@ std::chrono::milliseconds CachingResolver::wait_limit_for(DocumentKind kind) con
 }
 
 asio::awaitable<void> CachingResolver::fetch(Repository repository,
-                                             std::shared_ptr<ResolverShared::Flight> flight) {
+                                             std::shared_ptr<ResolverShared::Flight> flight,
+                                             std::optional<KnownDocument> known) {
   Keys keys(repository);
   Resolution result = Unexpected{internal_error()};
   Budget::Lease lease;
   try {
-    Content content = co_await document(repository.cid, repository.kind, lease);
+    std::optional<std::string> cached;
+    if (known) cached = std::move(known->bytes);
+    Content content = co_await document(repository.cid, repository.kind, lease, std::move(cached));
     if (repository.kind == DocumentKind::image) {
-      result = co_await compose(repository.cid, content, lease);
+      bool verbatim = known ? known->verbatim : content && keeps_verbatim_image(*content);
+      result = co_await compose(repository.cid, content, verbatim, lease);
     } else {
       result = build_image(repository.kind, repository.cid, content);
     }
   } catch (const std::exception&) {
   }
-  if (is_cacheable(result)) {
-    shared_.images.insert(keys.image, result, cache_cost(keys.image, result));
-  } else if (shared_.failure_ttl.count() > 0 && result.error().status != 503) {
+  CachedImage landed{std::move(result), nullptr};
+  if (is_cacheable(landed.resolution)) {
+    landed = keep(keys.image, std::move(landed.resolution));
+  } else if (shared_.failure_ttl.count() > 0 && landed.resolution.error().status != 503) {
     // (A 503 says ocipfsd itself was out of room: the next request may well be served.)
-    RecentFailure failure{result.error(), shared_.clock() + shared_.failure_ttl};
+    RecentFailure failure{landed.resolution.error(), shared_.clock() + shared_.failure_ttl};
     std::size_t cost = cache_entry_overhead + keys.image.capacity() + sizeof(RecentFailure) +
                        failure.error.message.capacity();
     shared_.failures.insert(keys.image, std::move(failure), cost);
   }
-  land(shared_.mutex_, shared_.flights_, keys.image, *flight,
-       leased(std::move(result), std::move(lease)));
+  landed.resolution = leased(std::move(landed.resolution), std::move(lease));
+  land(shared_.mutex_, shared_.flights_, keys.image, *flight, std::move(landed));
 }
 
 namespace {
@@ -218,9 +293,11 @@ namespace {
 constexpr std::size_t fetch_charge = 1024 * 1024 + 64 * 1024;
 constexpr std::size_t document_overhead = 16 * 1024;
 
-// What a document costs while it is held: its bytes, and what any document costs besides.
+// What a document of `size` bytes costs while it is held: those, and what any document costs
+// besides.
+std::size_t bytes_charge(std::size_t size) { return document_overhead + size; }
 std::size_t bytes_charge(const Content& content) {
-  return document_overhead + (content ? content->size() : content.error().message.size());
+  return bytes_charge(content ? content->size() : content.error().message.size());
 }
 
 // What an image document costs while its image is made: its bytes, and the manifest made for
@@ -245,17 +322,17 @@ Expected<std::vector<Cid>, RegistryError> layers_named(const Cid& cid, const Con
 }
 }  // namespace
 
-// The document's verified bytes: cached, or fetched and then cached. `lease` holds their share
-// of the document memory for as long as the caller works on them: the most a fetch may read
-// while it runs, then their bytes. Layer manifests and blobs, which images wait for, go ahead
-// of image documents in line; a cached document that is worked on without waiting needs no room.
+// The document's verified bytes: `cached` (what the caller found in the documents tier), or
+// fetched and then cached. `lease` holds their share of the document memory for as long as the
+// caller works on them: the most a fetch may read while it runs, then their bytes. Layer
+// manifests and blobs, which images wait for, go ahead of image documents in line; a cached
+// document that is worked on without waiting needs no room.
 asio::awaitable<Content> CachingResolver::document(const Cid& cid, DocumentKind kind,
-                                                   Budget::Lease& lease) {
-  const std::string key = cid.v1_bytes();
+                                                   Budget::Lease& lease,
+                                                   std::optional<std::string> cached) {
   const bool waits_for_others = kind == DocumentKind::image;
-  std::optional<Content> content = shared_.documents.find(key);
-  const std::size_t charge = content ? bytes_charge(*content) : fetch_charge;
-  if (!(lease = shared_.memory.try_acquire(charge)) && (waits_for_others || !content)) {
+  const std::size_t charge = cached ? bytes_charge(cached->size()) : fetch_charge;
+  if (!(lease = shared_.memory.try_acquire(charge)) && (waits_for_others || !cached)) {
     auto deadline = std::chrono::steady_clock::now() + shared_.memory_wait;
     if (waits_for_others) {
       lease = co_await shared_.memory.acquire(charge, deadline);
@@ -264,9 +341,13 @@ asio::awaitable<Content> CachingResolver::document(const Cid& cid, DocumentKind 
     }
     if (!lease) co_return Unexpected{no_memory(cid, kind, shared_)};
   }
-  if (!content) content = co_await fetch_once(cid, kind, key);
-  lease.shrink_to(bytes_charge(*content));
-  co_return std::move(*content);
+  if (!cached) {
+    Content fetched = co_await fetch_once(cid, kind, cid.v1_bytes());
+    lease.shrink_to(bytes_charge(fetched));
+    co_return fetched;
+  }
+  lease.shrink_to(bytes_charge(cached->size()));
+  co_return std::move(*cached);
 }
 
 asio::awaitable<Content> CachingResolver::fetch_once(const Cid& cid, DocumentKind kind,
@@ -319,10 +400,10 @@ asio::awaitable<bool> CachingResolver::grow(Budget::Lease& lease, std::size_t un
   co_return static_cast<bool>(lease);
 }
 
+// An image document's image: kept verbatim (`verbatim`), or composed of its layers.
 asio::awaitable<Resolution> CachingResolver::compose(const Cid& cid, const Content& content,
-                                                     Budget::Lease& lease) {
-  if (content && declared_media_type(*content) == verbatim_image_media_type)
-    co_return co_await keep_verbatim(cid, *content);
+                                                     bool verbatim, Budget::Lease& lease) {
+  if (verbatim) co_return co_await keep_verbatim(cid, *content);
   // While the layers resolve, only the leased bytes are held, not their parsed form (annotations
   // of 1 MiB take several in a map): the document is read again once they are in.
   auto named = layers_named(cid, content);
@@ -395,7 +476,9 @@ asio::awaitable<void> CachingResolver::verbatim_worker(std::shared_ptr<VerbatimW
     walk->pending.pop_back();
     try {
       Budget::Lease lease;
-      Content bytes = co_await document(digest_cid(descriptor.digest), DocumentKind::blob, lease);
+      const Cid cid = digest_cid(descriptor.digest);
+      Content bytes =
+          co_await document(cid, DocumentKind::blob, lease, shared_.documents.find(cid.v1_bytes()));
       walk->leases.push_back(std::move(lease));
       take_verbatim(*walk, descriptor, depth, std::move(bytes));
     } catch (const std::exception&) {

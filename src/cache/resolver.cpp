@@ -31,6 +31,10 @@ Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content
   return std::make_shared<const Image>(synthesize_image(std::move(cid_text), std::move(*layer)));
 }
 
+bool keeps_verbatim_image(const std::string& content) {
+  return declared_media_type(content) == verbatim_image_media_type;
+}
+
 Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const Content& content) {
   if (!content) return Unexpected{content.error()};
   auto document = parse_image_document(*content);

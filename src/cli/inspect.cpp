@@ -110,11 +110,12 @@ Resolution own_copy(Resolution resolution) {
 boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
                                                      const std::vector<HttpUrl>& gateways,
                                                      bool verify, GatewayClientOptions options) {
-  GatewayClient client(co_await boost::asio::this_coro::executor, options);
+  auto executor = co_await boost::asio::this_coro::executor;
+  GatewayClient client(executor, options);
   GatewayHealth health(gateways.size());
   GatewayFetcher fetcher(client, gateways, health, verify);
   ResolverShared shared(64 << 20);
-  CachingResolver resolver(fetcher, shared, options.timeout * 8);
+  CachingResolver resolver(executor, fetcher, shared, options.timeout * 8);
   Content content = co_await fetcher.fetch(ref.repository.cid, ref.repository.kind);
   if (!content) co_return Inspection{content, Unexpected{content.error()}};
   if (ref.bare && is_image_text(*content)) ref.repository.kind = DocumentKind::image;

@@ -1,6 +1,7 @@
 #include "ocipfs/http/route.hpp"
 
 #include <array>
+#include <cstring>
 #include <optional>
 
 #include "ocipfs/base/digest.hpp"
@@ -34,6 +35,27 @@ constexpr std::array<Fixed, 5> fixed_paths = {{
     {"/metrics", RouteKind::metrics},
 }};
 
+// The last '/' in `text` before `end`, or npos.
+std::size_t last_slash(std::string_view text, std::size_t end) {
+  const void* at = memrchr(text.data(), '/', end);
+  return at ? static_cast<std::size_t>(static_cast<const char*>(at) - text.data())
+            : std::string_view::npos;
+}
+
+// Where each suffix's marker last occurs in `text` (rfind's answer, npos for none), found in one
+// pass over its slashes from the right: every marker starts with one. A warm request is split
+// here, so this is kept to a few comparisons per slash.
+std::array<std::size_t, suffixes.size()> last_markers(std::string_view text) {
+  std::array<std::size_t, suffixes.size()> last;
+  last.fill(std::string_view::npos);
+  for (auto slash = last_slash(text, text.size()); slash != std::string_view::npos;
+       slash = last_slash(text, slash))
+    for (std::size_t i = 0; i < suffixes.size(); ++i)
+      if (last[i] == std::string_view::npos && text.substr(slash).starts_with(suffixes[i].marker))
+        last[i] = slash;
+  return last;
+}
+
 Unexpected<RouteError> refuse(RouteKind kind, RegistryError error) {
   return Unexpected{RouteError{kind, std::move(error)}};
 }
@@ -65,24 +87,16 @@ std::optional<RegistryError> reference_problem(RouteKind kind, const std::string
   return std::nullopt;
 }
 
-// The repository route in `rest` (the path after /v2/): "<name><marker><reference>".
-Expected<Route, RouteError> parse_repository_route(std::string_view path, std::string_view rest) {
-  for (const auto& suffix : suffixes) {
-    auto at = rest.rfind(suffix.marker);
-    if (at == std::string_view::npos) continue;
-    std::string_view reference = rest.substr(at + suffix.marker.size());
-    if (suffix.kind == RouteKind::tags_list ? !reference.empty() : reference.empty()) continue;
-    std::string_view name = rest.substr(0, at);
-    if (!is_repository_name(name))
-      return refuse(suffix.kind, name_invalid("invalid repository name " + in_quotes(name)));
-    auto repository = parse_repository(name);
-    if (!repository) return refuse(suffix.kind, std::move(repository).error());
-    Route route{suffix.kind, std::move(*repository), std::string(reference)};
-    if (auto problem = reference_problem(route.kind, route.reference))
-      return refuse(route.kind, std::move(*problem));
-    return route;
-  }
-  return refuse(RouteKind::unknown, not_found(path));
+// The repository route of a split path: its name and reference checked, and owned.
+Expected<Route, RouteError> repository_route(const RouteView& view) {
+  if (!is_repository_name(view.name))
+    return refuse(view.kind, name_invalid("invalid repository name " + in_quotes(view.name)));
+  auto repository = parse_repository(view.name);
+  if (!repository) return refuse(view.kind, std::move(repository).error());
+  Route route{view.kind, std::move(*repository), std::string(view.reference)};
+  if (auto problem = reference_problem(route.kind, route.reference))
+    return refuse(route.kind, std::move(*problem));
+  return route;
 }
 
 }  // namespace
@@ -130,12 +144,33 @@ RequestTarget split_target(std::string_view target) {
   return {target.substr(0, mark), target.substr(mark + 1)};
 }
 
-Expected<Route, RouteError> parse_route(std::string_view path) {
+RouteView split_route(std::string_view path) {
   for (const auto& each : fixed_paths)
-    if (path == each.path) return Route{each.kind, {}, {}};
+    if (path == each.path) return {each.kind, path, {}, {}};
   constexpr std::string_view root = "/v2/";
-  if (!path.starts_with(root)) return refuse(RouteKind::unknown, not_found(path));
-  return parse_repository_route(path, path.substr(root.size()));
+  if (!path.starts_with(root)) return {RouteKind::unknown, path, {}, {}};
+  // "<name><marker><reference>": the last of a marker in the path is where the name ends.
+  std::string_view rest = path.substr(root.size());
+  const auto last = last_markers(rest);
+  for (std::size_t i = 0; i < suffixes.size(); ++i) {
+    const Suffix& suffix = suffixes[i];
+    auto at = last[i];
+    if (at == std::string_view::npos) continue;
+    std::string_view reference = rest.substr(at + suffix.marker.size());
+    if (suffix.kind == RouteKind::tags_list ? !reference.empty() : reference.empty()) continue;
+    return {suffix.kind, path, rest.substr(0, at), reference};
+  }
+  return {RouteKind::unknown, path, {}, {}};
+}
+
+Expected<Route, RouteError> parse_route(const RouteView& route) {
+  if (route.kind == RouteKind::unknown) return refuse(RouteKind::unknown, not_found(route.path));
+  if (!names_repository(route.kind)) return Route{route.kind, {}, {}};
+  return repository_route(route);
+}
+
+Expected<Route, RouteError> parse_route(std::string_view path) {
+  return parse_route(split_route(path));
 }
 
 }  // namespace ocipfs

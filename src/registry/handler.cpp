@@ -197,7 +197,7 @@ std::optional<Response> imageless_answer(const Route& route, const Request& requ
 }
 
 RouteView view_of(const Route& route) {
-  return {route.kind, route.repository.name, route.reference};
+  return {route.kind, {}, route.repository.name, route.reference};
 }
 
 }  // namespace
@@ -233,52 +233,35 @@ Response answer(const Route& route, const Request& request, const ImagePtr& imag
   return error_response(unknown_in_image(view_of(route), *image), request.head());
 }
 
-std::optional<RouteView> registry_path(std::string_view path) {
-  constexpr std::string_view root = "/v2/", tags = "/tags/list";
-  if (!path.starts_with(root)) return std::nullopt;
-  path.remove_prefix(root.size());
-  if (path.ends_with(tags))
-    return RouteView{RouteKind::tags_list, path.substr(0, path.size() - tags.size()), {}};
-  // The reference follows the last '/' (tags and digests have none), so the marker ends there,
-  // as the last one parse_route finds does.
-  auto slash = path.rfind('/');
-  if (slash == std::string_view::npos || slash + 1 == path.size()) return std::nullopt;
-  auto before = path.substr(0, slash), reference = path.substr(slash + 1);
-  for (auto [marker, kind] : {std::pair{std::string_view("/manifests"), RouteKind::manifest},
-                              std::pair{std::string_view("/blobs"), RouteKind::blob}})
-    if (before.ends_with(marker))
-      return RouteView{kind, before.substr(0, before.size() - marker.size()), reference};
-  return std::nullopt;
-}
+Handler::Handler(CachingResolver& images, RedirectGateway redirect_gateway)
+    : images_(images), redirect_gateway_(std::move(redirect_gateway)) {}
 
-Handler::Handler(Resolver& resolver, RedirectGateway redirect_gateway)
-    : resolver_(resolver), redirect_gateway_(std::move(redirect_gateway)) {}
-
-std::optional<RouteKind> Handler::answer_warm(const Request& request, Response& out) {
-  auto route = registry_path(request.path);
-  if (!route) return std::nullopt;
-  ImagePtr image = hot_.find(route->name);
-  if (!image) return std::nullopt;
-  image->use.mark();
+bool Handler::answer_warm(const RouteView& route, const Request& request, Response& out) {
+  if (!names_repository(route.kind)) return false;
+  ImagePtr image = images_.hot(route.name);
+  if (!image) return false;
   out.reset();
-  if (!answer_from(*route, request, image, redirect_gateway_, out)) return std::nullopt;
-  return route->kind;
+  return answer_from(route, request, image, redirect_gateway_, out);
 }
 
-std::optional<Response> Handler::answer_now(const Request& request, const Route& route) {
-  if (auto response = imageless_answer(route, request)) return response;
-  auto image = resolver_.cached(route.repository);
-  if (!image) return std::nullopt;
-  if (!*image) return error_response(image->error(), request.head());
-  hot_.remember(route.repository.name, image->value());
-  return answer(route, request, image->value(), redirect_gateway_);
+std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const Request& request,
+                                                                         Route route) {
+  if (auto response = imageless_answer(route, request)) return std::move(*response);
+  auto lookup = images_.find(route.repository);
+  if (const Resolution* image = lookup.ready()) return answer_with(route, request, *image);
+  return answer_later(request, std::move(route), std::move(lookup));
 }
 
-boost::asio::awaitable<Response> Handler::answer_later(const Request& request, const Route& route) {
-  auto image = co_await resolver_.resolve(route.repository);
-  if (!image) co_return error_response(image.error(), request.head());
-  hot_.remember(route.repository.name, *image);
-  co_return answer(route, request, *image, redirect_gateway_);
+boost::asio::awaitable<Response> Handler::answer_later(const Request& request, Route route,
+                                                       CachingResolver::Lookup lookup) {
+  Resolution image = co_await images_.wait(std::move(lookup));
+  co_return answer_with(route, request, image);
+}
+
+Response Handler::answer_with(const Route& route, const Request& request,
+                              const Resolution& image) const {
+  if (!image) return error_response(image.error(), request.head());
+  return ocipfs::answer(route, request, *image, redirect_gateway_);
 }
 
 }  // namespace ocipfs

@@ -26,8 +26,7 @@ Response Operations::readiness() {
   return response;
 }
 
-Response Operations::answer(const Request& request, RouteKind kind) {
-  if (!request.reads()) return error_response(unsupported("only GET and HEAD"), false);
+Response Operations::answer(RouteKind kind, bool head) {
   Response response;
   if (kind == RouteKind::healthz) {
     response = text_response("ok\n", "text/plain; charset=utf-8", false);
@@ -37,7 +36,7 @@ Response Operations::answer(const Request& request, RouteKind kind) {
     response = text_response(metrics_.render(caches_.images.stats(), caches_.documents.stats()),
                              "text/plain; version=0.0.4; charset=utf-8", false);
   }
-  response.head = request.head();
+  response.head = head;
   response.add("Cache-Control", "no-store");
   return response;
 }

@@ -98,9 +98,9 @@ struct Worker {
       : client(ioc.get_executor(), config.gateway.client),
         fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics.fetches,
                 config.gateway.hedge, &slots, config.gateway.client.timeout),
-        resolver(fetcher, shared, wait_limit(config)),
+        resolver(ioc.get_executor(), fetcher, shared, wait_limit(config)),
         handler(resolver, config.gateway.redirect),
-        endpoints(handler, operations),
+        endpoints(handler, operations, metrics),
         session{config.limits, endpoints, metrics, connections} {}
 
   ConnectionList connections;

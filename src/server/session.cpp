@@ -1,7 +1,5 @@
 #include "session.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <array>
 #include <boost/asio/steady_timer.hpp>
@@ -72,7 +70,7 @@ struct Connection {
   tcp::socket socket;
   beast::flat_buffer buffer;
   std::string head;  // the answer's serialized head, reused between requests
-  Response warm;     // the warm answer, reused between requests
+  Response answer;   // reused between requests, its strings keeping their capacity
   std::string remote_ip;
   SessionContext& context;
   std::list<ConnectionList::Entry>::iterator entry;
@@ -157,46 +155,34 @@ std::optional<Response> refusal_for(const error_code& ec, const Parser& parser) 
   return std::nullopt;
 }
 
-// The endpoints' answer that may wait, or `refusal` when the head was refused, and what the
-// request's route was (for metrics).
-asio::awaitable<std::pair<Response, RouteKind>> respond(SessionContext& context,
-                                                        const Request& request,
-                                                        std::optional<Response> refusal) {
-  auto route = parse_route(request.path);
-  RouteKind kind = route ? route->kind : route.error().kind;
-  if (refusal) co_return std::pair{std::move(*refusal), kind};
-  context.metrics.in_flight.fetch_add(1, std::memory_order_relaxed);
-  Response response;
-  try {
-    if (auto now = context.endpoints.answer_now(request, route))
-      response = std::move(*now);
-    else
-      response = co_await context.endpoints.answer_later(request, *route);
-  } catch (const std::exception& error) {
-    spdlog::error("internal error on {} {}: {}", printable(request.method, 16),
-                  printable(request.path, 512), error.what());
-    response = error_response(internal_error(), request.head());
+// Answers a request through the endpoints and writes the answer. `started` is when its head was
+// read. False when the connection must close after it.
+asio::awaitable<bool> answer(Connection& c, const Request& request, bool keep_alive,
+                             unsigned version, AccessRecord record, Clock::time_point started) {
+  const auto& limits = c.context.limits;
+  auto answered = c.context.endpoints.answer(request, started, c.answer);
+  if (answered.later) {
+    c.expire_at(Clock::time_point::max());  // the gateways have deadlines of their own
+    co_await std::move(*answered.later);
   }
-  context.metrics.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  co_return std::pair{std::move(response), kind};
+  // A warm answer reads the clock once, at `started`.
+  auto ready = answered.warm ? started : Clock::now();
+  record.latency = ready - started;
+  c.expire_at(ready + limits.request_timeout);
+  bool written = co_await reply(c, c.answer, persistence_of(keep_alive, version), record);
+  c.answer.reset();  // lets go of the image it was made of, which may hold document memory
+  c.expire_at((answered.warm ? started : Clock::now()) + limits.idle_timeout);
+  co_return written&& keep_alive;
 }
 
-// Answers a request through the full route, or with `refusal`, then writes the answer. `started`
-// is when its head was read. False when the connection must close after it.
-asio::awaitable<bool> answer_fully(Connection& c, const Request& request,
-                                   std::optional<Response> refusal, bool keep_alive,
-                                   unsigned version, AccessRecord record,
-                                   Clock::time_point started) {
-  c.expire_at(Clock::time_point::max());  // the gateways have deadlines of their own
-  auto [response, kind] = co_await respond(c.context, request, std::move(refusal));
+// Writes the answer to a request whose head was refused, then the connection closes.
+asio::awaitable<void> refuse(Connection& c, const Request& request, const Response& refusal,
+                             AccessRecord record, Clock::time_point started) {
   auto now = Clock::now();
   record.latency = now - started;
-  // Counted before the answer leaves, so a client that reads /metrics next sees it.
-  c.context.metrics.request_done(kind, response.status, record.latency);
+  c.context.endpoints.count_refused(request, refusal.status, record.latency);
   c.expire_at(now + c.context.limits.request_timeout);
-  bool written = co_await reply(c, response, persistence_of(keep_alive, version), record);
-  c.expire_at(Clock::now() + c.context.limits.idle_timeout);
-  co_return written&& keep_alive;
+  co_await reply(c, refusal, Persistence::close, record);
 }
 
 // Reads into `parser` the head of a request the fast scan could not take, from the bytes buffered
@@ -296,14 +282,16 @@ asio::awaitable<bool> serve_parsed(Connection& c) {
                       c.remote_ip,
                       header["X-Cloud-Trace-Context"],
                       header["traceparent"]};
-  co_return co_await answer_fully(c, request, std::move(verdict.refusal), keep_alive,
-                                  header.version(), record, started);
+  if (verdict.refusal) {
+    co_await refuse(c, request, *verdict.refusal, record, started);
+    co_return false;
+  }
+  co_return co_await answer(c, request, keep_alive, header.version(), record, started);
 }
 
-// A scanned request: the warm answer when there is one, written at once; else the full route.
+// A request the fast scan took, answered from the views into the buffer.
 asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
   auto started = Clock::now();  // the one clock reading of a warm request
-  const auto& limits = c.context.limits;
   bool keep_alive = head.keep_alive && !c.context.connections.draining;
   RequestTarget target = split_target(head.target);
   Request request{head.method, target.path, target.query, head.accept, head.if_none_match};
@@ -316,18 +304,7 @@ asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
                       c.remote_ip,
                       head.cloud_trace_context,
                       head.traceparent};
-  auto kind = c.context.endpoints.answer_warm(request, c.warm);
-  bool again = false;
-  if (!kind) {
-    again =
-        co_await answer_fully(c, request, std::nullopt, keep_alive, head.version, record, started);
-  } else {
-    c.context.metrics.request_done(*kind, c.warm.status, Clock::duration::zero());
-    c.expire_at(started + limits.request_timeout);
-    bool written = co_await reply(c, c.warm, persistence_of(keep_alive, head.version), record);
-    c.expire_at(started + limits.idle_timeout);
-    again = written && keep_alive;
-  }
+  bool again = co_await answer(c, request, keep_alive, head.version, record, started);
   c.buffer.consume(head.size);  // the views of `head`, `request` and `record` end here
   co_return again;
 }

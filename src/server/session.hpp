@@ -1,5 +1,5 @@
-// One client connection: reads each request with its limits and errors, answers it through the
-// endpoints, writes the answer and its log line (private to src/).
+// One client connection: reads each request with its limits and errors, hands it to the endpoints
+// for its answer, writes the answer and its log line (private to src/). It knows no routes.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -42,7 +42,8 @@ std::chrono::milliseconds sweep_interval(const LimitsConfig& limits);
 boost::asio::awaitable<void> sweep_connections(ConnectionList& connections,
                                                std::chrono::milliseconds interval);
 
-// What the sessions of one thread serve with; everything outlives them.
+// What the sessions of one thread serve with; everything outlives them. `metrics` counts the
+// connections.
 struct SessionContext {
   const LimitsConfig& limits;
   Endpoints& endpoints;
@@ -51,15 +52,14 @@ struct SessionContext {
 };
 
 // Serves `socket` until the client closes it, a deadline passes, an answer closes it, or the
-// thread drains. A warm request (a common head, answered from this thread's hot images) reads
-// the clock once, allocates nothing and takes no lock; its latency counts as zero. HTTP/1.1 with
+// thread drains. A warm request (a common head, answered warm by the endpoints) reads the clock
+// once, allocates nothing and takes no lock; its latency counts as zero. HTTP/1.1 with
 // keep-alive and pipelining. A request head is at most limits.max_header_size bytes, request line,
 // fields and CRLFs together, and max_request_fields fields (431 beyond, 414 for the request line
 // alone); it has one valid Host (none for HTTP/1.0 only) and a Transfer-Encoding only if it ends
 // in chunked, on HTTP/1.1 without Content-Length (else 400); GET and HEAD have no body (400). A
 // refused request, and any with a body (never read), closes the connection after its answer;
-// "close" in any Connection line does too. An exception from an endpoint is logged and answered
-// 500.
+// "close" in any Connection line does too. A refused head is counted by the endpoints.
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
                                          SessionContext& context);
 

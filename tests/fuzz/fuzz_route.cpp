@@ -1,7 +1,10 @@
-// Fuzzes routing (http/route.hpp) and the answers made without I/O (Endpoints::answer_now and
-// Handler::answer_now: server/endpoints.hpp, registry/handler.hpp).
+// Fuzzes routing (http/route.hpp) and the answers made without I/O (Endpoints::answer and
+// Handler::answer: server/endpoints.hpp, registry/handler.hpp), over caches that hold nothing,
+// the image's document, or an invalid one (cache/caching_resolver.hpp).
 // The input is a request as lines: "METHOD TARGET", then the Accept and If-None-Match values
 // (a first line without a space is a GET of that target). Access log lines are checked too.
+#include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -19,7 +22,9 @@
 #include "ocipfs/gateway/health.hpp"
 #include "ocipfs/http/route.hpp"
 #include "ocipfs/image/image.hpp"
+#include "ocipfs/image/image_document.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
+#include "ocipfs/image/verbatim_image.hpp"
 #include "ocipfs/registry/handler.hpp"
 #include "ocipfs/registry/redirect.hpp"
 #include "ocipfs/server/endpoints.hpp"
@@ -42,16 +47,27 @@ const std::string layer_manifest =
     R"("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn/hello.tar.gz","io.ocipfs.layer.fs.digest":)"
     R"("sha256:2222222222222222222222222222222222222222222222222222222222222222"}}})";
 
-// What resolvers answer from their cache.
-class CachedResolver final : public Resolver {
+// A source that is never asked: the io_context the fetches would run on never runs.
+class NoSource final : public ContentSource {
  public:
-  explicit CachedResolver(std::optional<Resolution> answer) : answer_(std::move(answer)) {}
-  boost::asio::awaitable<Resolution> resolve(const Repository&) override { std::abort(); }
-  std::optional<Resolution> cached(const Repository&) override { return answer_; }
-
- private:
-  std::optional<Resolution> answer_;
+  boost::asio::awaitable<Content> fetch(const Cid&, DocumentKind) override { std::abort(); }
 };
+
+// Puts `document` in the documents tier of `caches` for `cid`.
+void hold(ResolverShared& caches, const Cid& cid, const std::string& document) {
+  const std::string key = cid.v1_bytes();
+  caches.documents.insert(key, document, cache_cost(key, document));
+}
+
+// Caches from which the image of `repository` is made at once: its layer manifest, or an image
+// document naming one.
+void hold_image(ResolverShared& caches, const Repository& repository) {
+  if (repository.kind != DocumentKind::image) return hold(caches, repository.cid, layer_manifest);
+  static const Cid layer = digest_cid(sha256_digest(layer_manifest));
+  hold(caches, layer, layer_manifest);
+  json document = {{"mediaType", image_document_media_type}, {"layers", {layer.to_string()}}};
+  hold(caches, repository.cid, document.dump());
+}
 
 const ImagePtr& image() {
   static const ImagePtr image = std::make_shared<const Image>(
@@ -75,16 +91,22 @@ std::string header(const Response& response, std::string_view name) {
   return header_value(response, name);
 }
 
-// The answer a thread's endpoints give at once, with `resolver` behind them.
-std::optional<Response> answer_now(Resolver& resolver, const RedirectGateway& redirect,
-                                   const Request& request,
-                                   const Expected<Route, RouteError>& route) {
+// The answer a thread's endpoints give at once, over `caches`; nullopt when it waits for an image
+// to be fetched (the fetch is started on `ioc`, which never runs).
+std::optional<Response> answer_now(boost::asio::io_context& ioc, ResolverShared& caches,
+                                   const RedirectGateway& redirect, const Request& request) {
   static GatewayHealth health(1);
   static Metrics metrics({"http://gateway.example/"});
-  static ResolverShared caches(1 << 20);
-  static Operations operations({}, health, metrics, caches, [] {});
+  static ResolverShared operations_caches(1 << 20);
+  static Operations operations({}, health, metrics, operations_caches, [] {});
+  NoSource source;
+  CachingResolver resolver(ioc.get_executor(), source, caches, std::chrono::seconds(1));
   Handler handler(resolver, redirect);
-  return Endpoints(handler, operations).answer_now(request, route);
+  Response out;
+  auto answered = Endpoints(handler, operations, metrics)
+                      .answer(request, std::chrono::steady_clock::now(), out);
+  if (answered.later) return std::nullopt;
+  return out;
 }
 
 void check_route(const Route& route, std::string_view path) {
@@ -98,7 +120,7 @@ void check_route(const Route& route, std::string_view path) {
   }
   const Repository& repository = route.repository;
   FUZZ_CHECK(is_repository_name(repository.name));
-  FUZZ_CHECK(repository.name.starts_with("layer/"));
+  FUZZ_CHECK(repository.name.starts_with("layer/") || repository.name.starts_with("image/"));
   std::string_view cid_text = std::string_view(repository.name).substr(6);
   FUZZ_CHECK(is_lowercase_cid(cid_text));
   FUZZ_CHECK(*parse_cid(cid_text) == repository.cid && repository.cid.version == 1);
@@ -181,7 +203,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool read_only = method == "GET" || method == "HEAD";
 
   std::string_view path = parts.path;
-  auto route = parse_route(path);
+  const RouteView view = split_route(path);
+  auto route = parse_route(view);
+  FUZZ_CHECK(view.kind == (route ? route->kind : route.error().kind));
   if (route) {
     check_route(*route, path);
   } else {
@@ -202,10 +226,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(!json::parse(log_line, nullptr, false).is_discarded());
 
   static const RedirectGateway redirect = *parse_redirect_gateway(redirect_base);
+  boost::asio::io_context ioc;  // outlives the caches, whose waiters have timers on it
 
   // Nothing cached: only errors, /v2/ and referrers are answered now.
-  CachedResolver nothing(std::nullopt);
-  auto now = answer_now(nothing, redirect, request, route);
+  ResolverShared nothing(1 << 20);
+  auto now = answer_now(ioc, nothing, redirect, request);
   const bool needs_image =
       read_only && route && route->kind != RouteKind::base && route->kind != RouteKind::referrers;
   FUZZ_CHECK(now.has_value() == !needs_image);
@@ -220,8 +245,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!needs_image) return 0;
 
   // A cached image: every route gets its answer at once.
-  CachedResolver cached{Resolution(image())};
-  auto answered = answer_now(cached, redirect, request, route);
+  ResolverShared cached(1 << 20);
+  hold_image(cached, route->repository);
+  auto answered = answer_now(ioc, cached, redirect, request);
   FUZZ_CHECK(answered);
   if (fuzz::verbose())
     std::fprintf(stderr, "%u %.*s\n", answered->status,
@@ -233,12 +259,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(body["tags"].is_array() && body["tags"].size() <= image()->tags.size());
   }
 
-  // A cached error: it is the answer.
-  RegistryError invalid = invalid_document(DocumentKind::layer, route->repository.cid.to_string(),
-                                           "it is not valid JSON");
-  CachedResolver failed{Resolution(Unexpected{invalid})};
-  auto refused = answer_now(failed, redirect, request, route);
-  FUZZ_CHECK(refused && refused->status == 404 && refused->payload() == error_body(invalid));
+  // A cached document that is invalid: its error is the answer.
+  ResolverShared failed(1 << 20);
+  hold(failed, route->repository.cid, "not JSON");
+  auto refused = answer_now(ioc, failed, redirect, request);
+  FUZZ_CHECK(refused && refused->status == 404);
+  FUZZ_CHECK(refused->payload().find("MANIFEST_INVALID") != std::string_view::npos);
   check_response(*refused, request);
   return 0;
 }

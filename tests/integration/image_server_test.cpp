@@ -176,13 +176,13 @@ struct MapSource : ContentSource {
   }
 };
 
-Resolution resolve_now(CachingResolver& resolver, const std::string& image) {
-  asio::io_context ioc;
+Resolution resolve_now(asio::io_context& ioc, CachingResolver& resolver, const std::string& image) {
   std::optional<Resolution> out;
   Repository repository{DocumentKind::image, *parse_cid(image), "image/" + image};
   asio::co_spawn(
       ioc, [&]() -> asio::awaitable<void> { out = co_await resolver.resolve(repository); },
       asio::detached);
+  ioc.restart();
   ioc.run_for(30s);
   return out.value_or(Unexpected{internal_error()});
 }
@@ -194,8 +194,9 @@ TEST(ImageResolver, LayersAreFetchedABoundedNumberAtOnceAndOnce) {
     layers.push_back(source.add(testing::layer_manifest_json("l" + std::to_string(i) + ".tar")));
   std::string image = source.add(image_document(layers));
   ResolverShared shared(64 << 20);
-  CachingResolver resolver(source, shared, 10s);
-  Resolution result = resolve_now(resolver, image);
+  asio::io_context ioc;
+  CachingResolver resolver(ioc.get_executor(), source, shared, 10s);
+  Resolution result = resolve_now(ioc, resolver, image);
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ((*result)->layers.size(), 100u);
   EXPECT_EQ((*result)->layers[42].path.file_name(), "l42.tar");
@@ -205,7 +206,8 @@ TEST(ImageResolver, LayersAreFetchedABoundedNumberAtOnceAndOnce) {
 
   // Cached: answered without waiting, and rebuilt from the documents when the image is evicted.
   Repository repository{DocumentKind::image, *parse_cid(image), "image/" + image};
-  auto cached = resolver.cached(repository);
+  auto lookup = resolver.find(repository);
+  const Resolution* cached = lookup.ready();
   ASSERT_TRUE(cached && *cached);
   EXPECT_EQ((**cached)->index.digest, (*result)->index.digest);
 }
@@ -216,14 +218,15 @@ TEST(ImageResolver, AFailedLayerIsNotCachedAndIsRetried) {
   std::string missing = testing::raw_cid_of("later");
   std::string image = source.add(image_document({base, missing}));
   ResolverShared shared(1 << 20);
-  CachingResolver resolver(source, shared, 10s);
-  Resolution first = resolve_now(resolver, image);
+  asio::io_context ioc;
+  CachingResolver resolver(ioc.get_executor(), source, shared, 10s);
+  Resolution first = resolve_now(ioc, resolver, image);
   ASSERT_FALSE(first);
   EXPECT_EQ(first.error().status, 502u);
   EXPECT_NE(first.error().message.find("layer 2 of image " + image), std::string::npos);
 
   source.documents[missing] = testing::layer_manifest_json("late.tar");
-  Resolution second = resolve_now(resolver, image);
+  Resolution second = resolve_now(ioc, resolver, image);
   ASSERT_TRUE(second) << second.error().message;
   EXPECT_EQ(source.fetches[base], 1);
   EXPECT_EQ(source.fetches[image], 1);
@@ -238,9 +241,10 @@ TEST(ImageResolver, AnImageOfCachedLayers) {
   std::string first = source.add(image_document({base, app}));
   std::string second = source.add(image_document({base, app, base}));
   ResolverShared shared(1 << 20);
-  CachingResolver resolver(source, shared, 2s);
-  ASSERT_TRUE(resolve_now(resolver, first));
-  Resolution result = resolve_now(resolver, second);
+  asio::io_context ioc;
+  CachingResolver resolver(ioc.get_executor(), source, shared, 2s);
+  ASSERT_TRUE(resolve_now(ioc, resolver, first));
+  Resolution result = resolve_now(ioc, resolver, second);
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ(source.fetches[base], 1);
 }
@@ -255,8 +259,9 @@ TEST(ImageResolver, AnImageWaitsForEachWaveOfItsLayers) {
     layers.push_back(source.add(testing::layer_manifest_json("w" + std::to_string(i) + ".tar")));
   std::string image = source.add(image_document(layers));
   ResolverShared shared(64 << 20);
-  CachingResolver resolver(source, shared, 400ms);
-  Resolution result = resolve_now(resolver, image);
+  asio::io_context ioc;
+  CachingResolver resolver(ioc.get_executor(), source, shared, 400ms);
+  Resolution result = resolve_now(ioc, resolver, image);
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_EQ((*result)->layers.size(), 100u);
 }

@@ -683,6 +683,19 @@ TEST_F(ServerTest, RepeatedGatewayWarningsAreThrottledAndCounted) {
   EXPECT_THAT(metrics, Not(HasSubstr("ocipfs_log_warnings_suppressed_total 0\n")));
 }
 
+// A connection kept open after a cold answer holds neither its image nor the document memory
+// that the image's fetch leased: the answer is let go once it is written.
+TEST_F(ServerTest, AnIdleConnectionHoldsNoDocumentMemory) {
+  testing::KeptAliveClient client(server->port());
+  EXPECT_EQ(client.request(repo + "/manifests/latest").status, 200u);
+  bool released = false;
+  for (int i = 0; i < 100 && !released; ++i) {
+    released = get("/metrics").body.find("ocipfs_document_memory_bytes 0\n") != std::string::npos;
+    if (!released) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(released);
+}
+
 TEST_F(ServerTest, MetricsCountWhatHappened) {
   EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
   EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);

@@ -1,7 +1,9 @@
-// The caching resolver: cached images, and one gateway fetch per uncached document however many
-// requests ask for it at once, from whichever thread.
+// The caching resolver, the one way a request gets its image: this thread's hot images, the
+// caches all threads share, and one gateway fetch per uncached document however many requests ask
+// for it at once, from whichever thread.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
@@ -10,9 +12,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ocipfs/base/budget.hpp"
+#include "ocipfs/cache/hot_images.hpp"
 #include "ocipfs/cache/lru_cache.hpp"
 #include "ocipfs/cache/resolver.hpp"
 
@@ -22,6 +26,13 @@ namespace ocipfs {
 struct RecentFailure {
   RegistryError error;
   std::chrono::steady_clock::time_point expires;
+};
+
+// What the images tier holds: a resolution, and for an image the mark that warm answers from it
+// set (the tier spares a marked image once, as if it had been found).
+struct CachedImage {
+  Resolution resolution;
+  std::shared_ptr<const UseMark> use;  // null for an error
 };
 
 // The memory that documents being fetched, parsed and composed share (--document-memory): a
@@ -47,7 +58,7 @@ class ResolverShared {
                           std::chrono::milliseconds failure_ttl = std::chrono::milliseconds(0),
                           Clock clock = std::chrono::steady_clock::now,
                           const DocumentMemory& memory = DocumentMemory());
-  LruCache<Resolution> images;       // by repository kind and CID
+  LruCache<CachedImage> images;      // by repository kind and CID
   LruCache<std::string> documents;   // verified bytes, by CID
   LruCache<RecentFailure> failures;  // by repository kind and CID, 1 MiB at most
   Budget memory;                     // of the documents in flight
@@ -62,7 +73,7 @@ class ResolverShared {
   struct Waiter;
   template <class Result>
   struct FlightOf;
-  using Flight = FlightOf<Resolution>;       // an image being resolved
+  using Flight = FlightOf<CachedImage>;      // an image being resolved
   using DocumentFlight = FlightOf<Content>;  // a document being fetched
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Flight>> flights_;                   // by image key
@@ -70,32 +81,80 @@ class ResolverShared {
   std::uint64_t fetches_ = 0;
 };
 
-// One per thread: fetches with that thread's `source`, shares the rest. An image document's
-// layers are resolved through the same resolver, so each layer manifest is fetched once however
-// many images name it.
-class CachingResolver final : public Resolver {
+// One per thread: fetches with that thread's `source` on its `executor`, shares the rest. An
+// image document's layers are resolved through the same resolver, so each layer manifest is
+// fetched once however many images name it.
+class CachingResolver final {
  public:
   // `wait_limit` bounds how long a request waits for a fetch in flight (the fetch itself is
   // bounded by the gateway deadlines; this is a safety net); a request for an image waits that
   // long for its document and for each wave of its layers.
-  CachingResolver(ContentSource& source, ResolverShared& shared,
-                  std::chrono::milliseconds wait_limit);
-  boost::asio::awaitable<Resolution> resolve(const Repository& repository) override;
-  std::optional<Resolution> cached(const Repository& repository) override;
+  CachingResolver(boost::asio::any_io_executor executor, ContentSource& source,
+                  ResolverShared& shared, std::chrono::milliseconds wait_limit);
+
+  // What one look-up of an image found: its resolution, at hand, or the fetch it waits for.
+  class Lookup {
+   public:
+    Lookup(Lookup&&) noexcept;
+    Lookup& operator=(Lookup&&) noexcept;
+    ~Lookup();
+    // The resolution at hand (an image, or an error that stands); nullptr when it must be waited
+    // for.
+    const Resolution* ready() const { return found_ ? &found_->resolution : nullptr; }
+
+   private:
+    friend class CachingResolver;
+    struct Pending;
+    Lookup();
+    std::optional<CachedImage> found_;
+    std::unique_ptr<Pending> pending_;
+  };
+
+  // The image that `name`, a repository name as requested, was found as on this thread, while a
+  // cache or an answer still holds it; its use marked for the cache. nullptr otherwise. Allocates
+  // nothing and takes no lock: the warm answers' way.
+  ImagePtr hot(std::string_view name) const;
+  // Looks `repository` up once in the shared caches: its image, or an error that stands, at
+  // hand; else the fetch in flight for it is joined, or started (on this resolver's executor),
+  // for `wait`. An image found is remembered under repository.name for `hot`.
+  Lookup find(const Repository& repository);
+  // The resolution `lookup` found, or waits for (a 504 past the wait limit; remembered for `hot`
+  // as find's are).
+  boost::asio::awaitable<Resolution> wait(Lookup lookup);
+  // find, then wait, without remembering the image for `hot`.
+  boost::asio::awaitable<Resolution> resolve(const Repository& repository);
 
  private:
   struct Keys;
+  struct AtHand;
+  // An image document found cached by a look-up, and whether it keeps a verbatim image: what the
+  // fetch it starts neither looks for nor reads for that again.
+  struct KnownDocument {
+    std::string bytes;
+    bool verbatim = false;
+  };
   struct LayerBatch;
   struct VerbatimWalk;
   std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
+  Lookup look_up(const Repository& repository);
+  static Lookup ready(CachedImage image);
+  Lookup join(const Repository& repository, const Keys& keys, std::unique_lock<std::mutex>& lock,
+              std::optional<KnownDocument> document);
+  AtHand at_hand(const Keys& keys);
+  CachedImage keep(const std::string& key, Resolution resolution);
+  std::optional<Resolution> rebuild(const Repository& repository, const std::string& content,
+                                    bool verbatim);
+  std::optional<Resolution> layer_at_hand(const Cid& cid);
   boost::asio::awaitable<void> fetch(Repository repository,
-                                     std::shared_ptr<ResolverShared::Flight> flight);
-  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease);
+                                     std::shared_ptr<ResolverShared::Flight> flight,
+                                     std::optional<KnownDocument> known);
+  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease,
+                                           std::optional<std::string> cached);
   // The document's bytes from the gateways, fetched once however many ask at once.
   boost::asio::awaitable<Content> fetch_once(const Cid& cid, DocumentKind kind,
                                              const std::string& key);
   boost::asio::awaitable<bool> grow(Budget::Lease& lease, std::size_t units);
-  boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content,
+  boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content, bool verbatim,
                                              Budget::Lease& lease);
   boost::asio::awaitable<Resolution> keep_verbatim(const Cid& cid, const std::string& content);
   void add_verbatim_workers(const std::shared_ptr<VerbatimWalk>& walk);
@@ -105,15 +164,12 @@ class CachingResolver final : public Resolver {
   // Resolves layer/<cid> for each of `cids`, layer_resolutions_at_once at a time.
   boost::asio::awaitable<std::vector<Resolution>> resolve_layers(std::vector<Cid> cids);
   boost::asio::awaitable<void> layer_worker(std::shared_ptr<LayerBatch> batch);
-  std::optional<Resolution> cached(const Repository& repository, const Keys& keys);
-  std::optional<Resolution> rebuild(const Repository& repository, Content content);
-  std::shared_ptr<ResolverShared::Flight> join_flight(
-      const Repository& repository, const Keys& keys,
-      std::shared_ptr<ResolverShared::Waiter> waiter, bool& leader, std::optional<Resolution>& hit);
 
+  boost::asio::any_io_executor executor_;
   ContentSource& source_;
   ResolverShared& shared_;
   std::chrono::milliseconds wait_limit_;
+  HotImages hot_;
 };
 
 // layer/<cid>: the repository an image document's layer is resolved as.

@@ -1,6 +1,6 @@
-// The resolver seam: from a repository (a kind of document and its CID) to the image it serves,
-// or a registry error; the source of verified documents that resolvers build from; and the pure
-// steps from documents to images.
+// What resolving a repository (a kind of document and its CID) gives: the image it serves, or a
+// registry error; the source of verified documents that resolvers build from; and the pure steps
+// from documents to images.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -24,15 +24,6 @@ namespace ocipfs {
 using ImagePtr = std::shared_ptr<const Image>;
 using Resolution = Expected<ImagePtr, RegistryError>;
 
-class Resolver {
- public:
-  virtual ~Resolver() = default;
-  // Resolves `repository` to its image. Errors are ready-made registry answers.
-  virtual boost::asio::awaitable<Resolution> resolve(const Repository& repository) = 0;
-  // The answer if it is at hand (cached), without waiting; nullopt otherwise.
-  virtual std::optional<Resolution> cached(const Repository&) { return std::nullopt; }
-};
-
 // A document's bytes, proven to be what its CID names, or a ready-made registry error.
 using Content = Expected<std::string, RegistryError>;
 
@@ -54,6 +45,10 @@ inline constexpr std::size_t layer_resolutions_at_once = 32;
 // A verbatim image's indexes, manifests and configs are fetched this many at once, each as soon
 // as the document naming it is in.
 inline constexpr std::size_t verbatim_fetches_at_once = 64;
+
+// True when an image document's bytes declare a verbatim image (read_verbatim_document), false
+// for a composed one (read_image_document): how to read it, valid or not.
+bool keeps_verbatim_image(const std::string& content);
 
 // Validates verified bytes as an image document; 404 MANIFEST_INVALID naming the CID and the
 // field otherwise, or the content's own error.

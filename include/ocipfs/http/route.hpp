@@ -40,6 +40,22 @@ struct RequestTarget {
 // is not), which names the same path and query ("/" when it has no path).
 RequestTarget split_target(std::string_view target);
 
+// A path's route, split but not yet checked: views into the path, made without allocating. Its
+// kind is the route's whether or not the rest checks out.
+struct RouteView {
+  RouteKind kind = RouteKind::unknown;
+  std::string_view path;       // the whole path
+  std::string_view name;       // the repository name as written, for the routes that name one
+  std::string_view reference;  // the tag or digest as written; empty for tags/list
+
+  bool by_digest() const { return reference.starts_with("sha256:"); }
+};
+
+// Splits the path of a request target (no query) into its route: the kind from the path's shape
+// ("/v2/<name>/manifests/<reference>", ..., the last marker in the path), and for the routes
+// that name a repository the name and the reference, checked by parse_route only.
+RouteView split_route(std::string_view path);
+
 struct Route {
   RouteKind kind = RouteKind::base;
   Repository repository;  // for the routes that name one
@@ -54,10 +70,12 @@ struct RouteError {
   RegistryError error;
 };
 
-// Routes the path of a request target (no query). Errors are registry answers: 404 NAME_UNKNOWN
-// for unknown paths and names that are not <kind>/<lowercase CID>, 400 NAME_INVALID for names
-// outside the grammar, 400 DIGEST_INVALID for malformed digests, 404 MANIFEST_UNKNOWN or
-// BLOB_UNKNOWN for tags and digests that can never exist.
+// Checks a split route, and makes it the Route it names, of the same kind. Errors are registry
+// answers: 404 NAME_UNKNOWN for unknown paths and names that are not <kind>/<lowercase CID>, 400
+// NAME_INVALID for names outside the grammar, 400 DIGEST_INVALID for malformed digests, 404
+// MANIFEST_UNKNOWN or BLOB_UNKNOWN for tags and digests that can never exist.
+Expected<Route, RouteError> parse_route(const RouteView& route);
+// parse_route(split_route(path)).
 Expected<Route, RouteError> parse_route(std::string_view path);
 
 }  // namespace ocipfs

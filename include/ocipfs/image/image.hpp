@@ -2,7 +2,6 @@
 // index, as canonical bytes.
 #pragma once
 
-#include <atomic>
 #include <optional>
 #include <span>
 #include <string>
@@ -37,23 +36,6 @@ struct PlatformImage {
   Blob manifest;
 };
 
-// A mark that readers outside the cache set on a shared image when they answer from it, so that
-// the cache does not take the image for unused (LruCache's Spare). Copies start unmarked.
-class UseMark {
- public:
-  UseMark() = default;
-  UseMark(const UseMark&) noexcept {}
-  UseMark& operator=(const UseMark&) noexcept { return *this; }
-  // A load, and a store only the first time: a mark set by one thread costs the others nothing.
-  void mark() const {
-    if (!used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
-  }
-  bool take() const { return used_.exchange(false, std::memory_order_relaxed); }
-
- private:
-  mutable std::atomic<bool> used_{false};
-};
-
 // An image as the registry serves it: every document it answers with, ready to send, and the
 // layers that are downloaded from a gateway.
 struct Image {
@@ -64,7 +46,6 @@ struct Image {
   Blob index;  // an OCI index over `platforms`; empty digest: none (a kept single manifest)
   std::vector<Blob> nested_indexes;  // indexes that `index` names, served by digest (verbatim)
   std::vector<std::string> tags;     // sorted: "latest", and the document's tag or the file name
-  UseMark use;  // answered from by a thread's hot images (cache/hot_images.hpp)
 
   const PlatformImage& default_platform() const { return platforms.front(); }
   bool has_index() const { return !index.digest.empty(); }

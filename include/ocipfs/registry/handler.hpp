@@ -5,9 +5,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string_view>
+#include <variant>
 
-#include "ocipfs/cache/hot_images.hpp"
-#include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/cache/caching_resolver.hpp"
 #include "ocipfs/http/exchange.hpp"
 #include "ocipfs/http/route.hpp"
 #include "ocipfs/registry/redirect.hpp"
@@ -16,25 +16,30 @@ namespace ocipfs {
 
 class Handler {
  public:
-  // `redirect_gateway` is the public gateway base that layer downloads are sent to.
-  Handler(Resolver& resolver, RedirectGateway redirect_gateway);
+  // `images` is the thread's way to its images; `redirect_gateway` is the public gateway base
+  // that layer downloads are sent to.
+  Handler(CachingResolver& images, RedirectGateway redirect_gateway);
 
-  // The warm answer, into `out` (reset first), when the request names a manifest, blob or tags
-  // list of an image this thread has answered from before and that image is still cached: the
-  // route's kind. Nullopt leaves the request to answer_now with nothing said: a miss, or an
-  // answer that is an error (those are worded by the full route). Allocates nothing and takes
-  // no lock when `out` has room.
-  std::optional<RouteKind> answer_warm(const Request& request, Response& out);
-  // The answer when no waiting is needed (/v2/, referrers, cached images and errors): the fast
-  // path, no coroutine. `route` is a registry route (names_repository, or base), of a GET or HEAD.
-  std::optional<Response> answer_now(const Request& request, const Route& route);
-  // The answer for a request answer_now could not give: resolves the image, then answers.
-  boost::asio::awaitable<Response> answer_later(const Request& request, const Route& route);
+  // The warm answer to `route` of a GET or HEAD, into `out` (reset first), when it names a
+  // manifest, blob or tags list of an image this thread has found for `route.name` before and
+  // that is still cached (CachingResolver::hot): true. False leaves the request to answer with
+  // nothing said: a miss, or an answer that is an error (those are worded by the checked route).
+  // Allocates nothing and takes no lock when `out` has room.
+  bool answer_warm(const RouteView& route, const Request& request, Response& out);
+  // The answer to a checked registry route (names_repository, or base) of a GET or HEAD, its
+  // image looked up once: at once when no waiting is needed (/v2/, referrers, cached images and
+  // errors: no coroutine), else the work that waits for the image's fetch, then answers.
+  // `request` must outlive that work.
+  std::variant<Response, boost::asio::awaitable<Response>> answer(const Request& request,
+                                                                  Route route);
 
  private:
-  Resolver& resolver_;
+  boost::asio::awaitable<Response> answer_later(const Request& request, Route route,
+                                                CachingResolver::Lookup lookup);
+  Response answer_with(const Route& route, const Request& request, const Resolution& image) const;
+
+  CachingResolver& images_;
   RedirectGateway redirect_gateway_;
-  HotImages hot_;
 };
 
 // The pure parts, exposed for tests.
@@ -44,19 +49,6 @@ bool accepts_index(std::string_view accept);
 // True when a client with this Accept header takes `media_type` (listed, */*, application/*, or
 // no Accept at all).
 bool accepts(std::string_view accept, std::string_view media_type);
-
-// A registry route as views into the request target, not yet checked: what the warm answers
-// need.
-struct RouteView {
-  RouteKind kind = RouteKind::manifest;
-  std::string_view name;
-  std::string_view reference;  // a tag or a digest; empty for tags/list
-  bool by_digest() const { return reference.starts_with("sha256:"); }
-};
-
-// The manifest, blob or tags-list route of a path ("/v2/<name>/manifests/<reference>", ...),
-// split as parse_route splits it when the reference has no '/'; nullopt for other paths.
-std::optional<RouteView> registry_path(std::string_view path);
 
 // The answer to `route` from `image`, into `out`; false when the image has no such manifest,
 // blob or tag (or the route is no manifest, blob or tags list).

@@ -1,36 +1,62 @@
-// Every path the server answers, by route kind: the registry under /v2/ and the operational
-// endpoints. Methods other than GET and HEAD are refused here, for every path.
+// Every path the server answers: a request in, its answer out, routed once. The registry under
+// /v2/ and the operational endpoints; methods other than GET and HEAD are refused here, for every
+// path. Each request is counted here, by route and status.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <exception>
 #include <optional>
 
-#include "ocipfs/base/expected.hpp"
 #include "ocipfs/http/exchange.hpp"
 #include "ocipfs/http/route.hpp"
 
 namespace ocipfs {
 
 class Handler;
+class Metrics;
 class Operations;
 
 // One per thread, like its Handler.
 class Endpoints {
  public:
-  Endpoints(Handler& registry, Operations& operations);
+  using Clock = std::chrono::steady_clock;
 
-  // The warm answer into `out` (Handler::answer_warm) for a GET or HEAD: its route's kind, or
-  // nullopt for answer_now to decide.
-  std::optional<RouteKind> answer_warm(const Request& request, Response& out);
-  // The answer when no waiting is needed; nullopt for a route whose image must be fetched first.
-  std::optional<Response> answer_now(const Request& request,
-                                     const Expected<Route, RouteError>& route);
-  // The answer for what answer_now left: a registry route with an uncached image.
-  boost::asio::awaitable<Response> answer_later(const Request& request, const Route& route);
+  Endpoints(Handler& registry, Operations& operations, Metrics& metrics);
+
+  // What became of a request given to answer.
+  struct Answered {
+    // Set when the answer waits for an image to be fetched: awaiting it puts the answer in `out`.
+    std::optional<boost::asio::awaitable<void>> later;
+    // Answered from this thread's hot images: the clock was not read, the latency counts as zero.
+    bool warm = false;
+  };
+
+  // Answers `request`, whose head was read at `started`, into `out`, which keeps the capacity
+  // its strings have grown to; counts it when the answer is there. A GET or HEAD of a warm image
+  // allocates nothing and takes no lock once `out` has room. `request` must outlive `later`. An
+  // exception is logged and answered 500.
+  Answered answer(const Request& request, Clock::time_point started, Response& out);
+
+  // Counts a request that was answered `status` before it got here (its head was refused), by
+  // the route its path names.
+  void count_refused(const Request& request, unsigned status, Clock::duration latency);
 
  private:
+  class InFlight;
+  Answered answer_cold(const Request& request, const RouteView& route, Clock::time_point started,
+                       Response& out);
+  boost::asio::awaitable<void> answer_later(const Request& request, RouteKind kind,
+                                            boost::asio::awaitable<Response> answer,
+                                            Clock::time_point started, Response& out,
+                                            InFlight in_flight);
+  void done(RouteKind kind, const Response& out, Clock::time_point started);
+  // The opaque 500 for an exception, logged.
+  static Response failed(const Request& request, const std::exception& error);
+
   Handler& registry_;
   Operations& operations_;
+  Metrics& metrics_;
 };
 
 }  // namespace ocipfs

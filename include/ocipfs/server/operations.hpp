@@ -23,8 +23,8 @@ class Operations {
   Operations(ReadinessConfig readiness, GatewayHealth& health, const Metrics& metrics,
              const ResolverShared& caches, std::function<void()> probe);
 
-  // The answer for an operational route (is_operational(kind)) of any method.
-  Response answer(const Request& request, RouteKind kind);
+  // The answer for an operational route (is_operational(kind)) of a GET, or a HEAD (`head`).
+  Response answer(RouteKind kind, bool head);
   void probe_done();
 
  private:

@@ -41,7 +41,7 @@ TEST(CachingResolver, ManyWaitersOneFetch) {
   asio::io_context ioc;
   SlowSource source(50ms);
   ResolverShared shared(1 << 20);
-  CachingResolver resolver(source, shared, 5s);
+  CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
   int ok = 0;
   for (int i = 0; i < 100; ++i) {
     asio::co_spawn(
@@ -56,15 +56,15 @@ TEST(CachingResolver, ManyWaitersOneFetch) {
   EXPECT_EQ(source.fetches, 1);
   EXPECT_EQ(shared.fetches(), 1u);
   // Cached now: no waiting, no fetch.
-  EXPECT_TRUE(resolver.cached(test_cid()));
+  EXPECT_TRUE(resolver.find(test_cid()).ready());
 }
 
 TEST(CachingResolver, AWaiterThatGivesUpBreaksNoOther) {
   asio::io_context ioc;
   SlowSource source(300ms);
   ResolverShared shared(1 << 20);
-  CachingResolver impatient(source, shared, 20ms);
-  CachingResolver patient(source, shared, 5s);
+  CachingResolver impatient(ioc.get_executor(), source, shared, 20ms);
+  CachingResolver patient(ioc.get_executor(), source, shared, 5s);
   std::optional<Resolution> first, second, third;
   asio::cancellation_signal cancel;
   asio::co_spawn(
@@ -87,14 +87,14 @@ TEST(CachingResolver, AWaiterThatGivesUpBreaksNoOther) {
   ASSERT_TRUE(third);  // cancelled at 50 ms, before the fetch ended
   EXPECT_FALSE(third->has_value());
   EXPECT_EQ(source.fetches, 1);
-  EXPECT_TRUE(impatient.cached(test_cid()));  // the fetch went on and filled the cache
+  EXPECT_TRUE(impatient.find(test_cid()).ready());  // the fetch went on and filled the cache
 }
 
 TEST(CachingResolver, TheSecondTierRebuildsImages) {
   asio::io_context ioc;
   SlowSource source(0ms);
   ResolverShared shared(64 * 1024);  // hot tier: 8 KiB, too small for a whole image
-  CachingResolver resolver(source, shared, 5s);
+  CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
   std::optional<Resolution> fetched;
   asio::co_spawn(
       ioc, [&]() -> asio::awaitable<void> { fetched = co_await resolver.resolve(test_cid()); },
@@ -103,10 +103,75 @@ TEST(CachingResolver, TheSecondTierRebuildsImages) {
   ASSERT_TRUE(fetched && fetched->has_value());
   EXPECT_EQ(shared.images.stats().entries, 0u);
   EXPECT_EQ(shared.documents.stats().entries, 1u);
-  auto rebuilt = resolver.cached(test_cid());
+  auto lookup = resolver.find(test_cid());
+  const Resolution* rebuilt = lookup.ready();
   ASSERT_TRUE(rebuilt && rebuilt->has_value());
   EXPECT_EQ(rebuilt->value()->index.digest, fetched->value()->index.digest);
   EXPECT_EQ(source.fetches, 1);
+}
+
+// A request looks its image up once: a miss joins the fetch at once, and nothing asks again.
+TEST(CachingResolver, ARequestLooksItsImageUpOnce) {
+  asio::io_context ioc;
+  SlowSource source(0ms);
+  ResolverShared shared(1 << 20);
+  CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
+  auto lookups = [&] {
+    auto stats = shared.images.stats();
+    return stats.hits + stats.misses;
+  };
+  std::optional<Resolution> result;
+  asio::co_spawn(
+      ioc,
+      [&]() -> asio::awaitable<void> {
+        result = co_await resolver.wait(resolver.find(test_cid()));
+      },
+      asio::detached);
+  ioc.run_for(5s);
+  ASSERT_TRUE(result && result->has_value());
+  EXPECT_EQ(lookups(), 1u);
+  EXPECT_EQ(shared.images.stats().misses, 1u);
+  EXPECT_TRUE(resolver.find(test_cid()).ready());
+  EXPECT_EQ(lookups(), 2u);
+  EXPECT_EQ(shared.images.stats().hits, 1u);
+}
+
+// A warm answer marks its image as used: the images tier spares it once, as if it had been found.
+TEST(CachingResolver, AnImageFoundHotIsSparedOnce) {
+  asio::io_context ioc;
+  SlowSource source(0ms);
+  auto repository = [](int i) {
+    Cid cid = *parse_cid(testing::raw_cid_of("layer manifest " + std::to_string(i)));
+    return Repository{DocumentKind::layer, cid, "layer/" + cid.to_string()};
+  };
+  auto resolve = [&](CachingResolver& resolver, const Repository& repository) {
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+          EXPECT_TRUE((co_await resolver.wait(resolver.find(repository))).has_value());
+        },
+        asio::detached);
+    ioc.restart();
+    ioc.run_for(5s);
+  };
+  ResolverShared probe(1 << 20);
+  CachingResolver measure(ioc.get_executor(), source, probe, 5s);
+  resolve(measure, repository(0));
+  const std::size_t one = probe.images.stats().bytes;  // what an image costs the images tier
+  ResolverShared shared(8 * (2 * one + one / 2));      // room for two images
+  CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
+  resolve(resolver, repository(1));
+  resolve(resolver, repository(2));
+  // Found in the cache, each is this thread's hot image from now on; 1 is the least recent.
+  ASSERT_TRUE(resolver.find(repository(1)).ready());
+  ASSERT_TRUE(resolver.find(repository(2)).ready());
+  ASSERT_TRUE(resolver.hot(repository(1).name));  // marks 1
+  resolve(resolver, repository(3));               // evicts one: 2, as 1 is spared
+  auto hits = shared.images.stats().hits;
+  EXPECT_TRUE(resolver.find(repository(1)).ready());
+  EXPECT_EQ(shared.images.stats().hits, hits + 1);
+  EXPECT_TRUE(resolver.find(repository(2)).ready());  // rebuilt from its cached document
+  EXPECT_EQ(shared.images.stats().hits, hits + 1);
 }
 
 }  // namespace
@@ -126,12 +191,12 @@ struct FailingSource : ContentSource {
   }
 };
 
-Resolution resolve_once(CachingResolver& resolver) {
-  asio::io_context ioc;
+Resolution resolve_once(asio::io_context& ioc, CachingResolver& resolver) {
   std::optional<Resolution> out;
   asio::co_spawn(
       ioc, [&]() -> asio::awaitable<void> { out = co_await resolver.resolve(test_cid()); },
       asio::detached);
+  ioc.restart();
   ioc.run_for(10s);
   return out.value_or(Unexpected{internal_error()});
 }
@@ -140,31 +205,33 @@ Resolution resolve_once(CachingResolver& resolver) {
 TEST(CachingResolver, ARecentFailureIsSharedForItsTimeOnly) {
   for (RegistryError error : {manifest_unknown("the gateways have no such CID"),
                               gateway_timeout("the gateway timed out")}) {
+    asio::io_context ioc;
     FailingSource source(error);
     auto now = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
     ResolverShared shared(1 << 20, 5s, [&now] { return now; });
-    CachingResolver resolver(source, shared, 5s);
-    EXPECT_EQ(resolve_once(resolver).error(), error);
-    EXPECT_EQ(resolve_once(resolver).error(), error);  // the GET after the HEAD
-    auto cached = resolver.cached(test_cid());
-    ASSERT_TRUE(cached);
-    EXPECT_EQ(cached->error(), error);
+    CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
+    EXPECT_EQ(resolve_once(ioc, resolver).error(), error);
+    EXPECT_EQ(resolve_once(ioc, resolver).error(), error);  // the GET after the HEAD
+    auto lookup = resolver.find(test_cid());
+    ASSERT_TRUE(lookup.ready());
+    EXPECT_EQ(lookup.ready()->error(), error);
     EXPECT_EQ(source.fetches, 1);
     now += 5s;
-    EXPECT_FALSE(resolver.cached(test_cid()));
-    EXPECT_EQ(resolve_once(resolver).error(), error);
+    EXPECT_FALSE(resolver.find(test_cid()).ready());  // and its fetch starts
+    EXPECT_EQ(resolve_once(ioc, resolver).error(), error);
     EXPECT_EQ(source.fetches, 2);
   }
 }
 
 TEST(CachingResolver, NoFailureIsKeptWithoutATtl) {
+  asio::io_context ioc;
   FailingSource source(manifest_unknown("no such CID"));
   ResolverShared shared(1 << 20);
-  CachingResolver resolver(source, shared, 5s);
-  resolve_once(resolver);
-  resolve_once(resolver);
+  CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
+  resolve_once(ioc, resolver);
+  resolve_once(ioc, resolver);
   EXPECT_EQ(source.fetches, 2);
-  EXPECT_FALSE(resolver.cached(test_cid()));
+  EXPECT_FALSE(resolver.find(test_cid()).ready());
 }
 
 }  // namespace

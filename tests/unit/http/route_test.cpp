@@ -123,6 +123,59 @@ TEST(Route, ARefusedPathStillSaysWhatItAskedFor) {
   EXPECT_EQ(parse_route("/v3/").error().kind, RouteKind::unknown);
 }
 
+// The split that both the warm and the checked route are made of: views into the path, the kind
+// the checked route has or is refused with.
+TEST(Route, TheSplitIsWhatTheCheckedRouteIsMadeOf) {
+  std::string name = "layer/" + cid;
+  for (std::string path :
+       {"/v2/" + name + "/manifests/latest", "/v2/" + name + "/manifests/" + digest,
+        "/v2/" + name + "/blobs/" + digest, "/v2/" + name + "/tags/list",
+        "/v2/" + name + "/referrers/" + digest}) {
+    auto view = split_route(path);
+    auto route = parse_route(view);
+    ASSERT_TRUE(route) << path;
+    EXPECT_EQ(view.kind, route->kind) << path;
+    EXPECT_EQ(view.name, route->repository.name) << path;
+    EXPECT_EQ(view.reference, route->reference) << path;
+    EXPECT_EQ(view.path, path);
+  }
+  // The last marker ends the name; what follows is the reference, checked or refused later.
+  auto nested = split_route("/v2/a/manifests/b/manifests/c/d");
+  EXPECT_EQ(nested.kind, RouteKind::manifest);
+  EXPECT_EQ(nested.name, "a/manifests/b");
+  EXPECT_EQ(nested.reference, "c/d");
+  EXPECT_EQ(parse_route(nested).error().kind, RouteKind::manifest);
+  // Markers are tried in order (manifests, blobs, referrers, tags/list), each at its last.
+  struct Split {
+    std::string path;
+    RouteKind kind;
+    std::string name, reference;
+  };
+  for (const auto& [path, kind, name, reference] : std::vector<Split>{
+           {"/v2/a/blobs/x/manifests/y", RouteKind::manifest, "a/blobs/x", "y"},
+           {"/v2/a/manifests/x/blobs/y", RouteKind::manifest, "a", "x/blobs/y"},
+           {"/v2/a/blobs/b/manifests/", RouteKind::blob, "a", "b/manifests/"},
+           {"/v2/a/manifests//blobs/b", RouteKind::manifest, "a", "/blobs/b"},
+           {"/v2//manifests/x", RouteKind::manifest, "", "x"},
+           {"/v2/a/referrers/r/tags/list", RouteKind::referrers, "a", "r/tags/list"},
+           {"/v2/a/tags/list/tags/list", RouteKind::tags_list, "a/tags/list", ""},
+       }) {
+    auto view = split_route(path);
+    EXPECT_EQ(view.kind, kind) << path;
+    EXPECT_EQ(view.name, name) << path;
+    EXPECT_EQ(view.reference, reference) << path;
+  }
+  for (std::string path :
+       {std::string("/v2/"), "/v2/" + name + "/manifests/", "/v2/" + name + "/blobs",
+        std::string("/healthz"), std::string("/v3/a/blobs/x")}) {
+    auto view = split_route(path);
+    EXPECT_TRUE(view.name.empty() && view.reference.empty()) << path;
+    EXPECT_EQ(view.kind,
+              parse_route(path) ? parse_route(path)->kind : parse_route(path).error().kind)
+        << path;
+  }
+}
+
 TEST(Route, TheTargetIsSplitOnce) {
   auto plain = split_target("/v2/layer/x/tags/list");
   EXPECT_EQ(plain.path, "/v2/layer/x/tags/list");

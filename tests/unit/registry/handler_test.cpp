@@ -211,29 +211,3 @@ TEST(ErrorResponse, IsAnOciErrorBody) {
 
 }  // namespace
 }  // namespace ocipfs
-
-namespace ocipfs {
-namespace {
-
-// The warm answers split a path as parse_route does, for every route they can answer.
-TEST(RegistryPath, SplitsAsTheRouteDoes) {
-  std::string name = "layer/" + testing::manifest_cid;
-  std::string digest = "sha256:" + std::string(64, 'a');
-  for (std::string path :
-       {"/v2/" + name + "/manifests/latest", "/v2/" + name + "/manifests/" + digest,
-        "/v2/" + name + "/blobs/" + digest, "/v2/" + name + "/tags/list"}) {
-    auto view = registry_path(path);
-    auto route = parse_route(path);
-    ASSERT_TRUE(view && route) << path;
-    EXPECT_EQ(view->kind, route->kind) << path;
-    EXPECT_EQ(view->name, route->repository.name) << path;
-    EXPECT_EQ(view->reference, route->reference) << path;
-  }
-  for (std::string path : {std::string("/v2/"), "/v2/" + name + "/manifests/",
-                           "/v2/" + name + "/blobs", "/v2/" + name + "/referrers/" + digest,
-                           std::string("/healthz"), std::string("/v3/a/blobs/x")})
-    EXPECT_FALSE(registry_path(path)) << path;
-}
-
-}  // namespace
-}  // namespace ocipfs
