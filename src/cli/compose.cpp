@@ -22,6 +22,7 @@
 #include "ocipfs/publish/ipfs_api.hpp"
 #include "ocipfs/publish/layer_dag.hpp"
 #include "ocipfs/publish/pack.hpp"
+#include "ocipfs/publish/path_relation.hpp"
 #include "ocipfs/publish/regular_file.hpp"
 #include "report.hpp"
 #include "scratch.hpp"
@@ -85,32 +86,16 @@ PathKind probe(const fs::path& path) {
   return PathKind::other;
 }
 
-bool same_file(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  fs::path x = fs::weakly_canonical(fs::absolute(a), ec);
-  fs::path y = fs::weakly_canonical(fs::absolute(b), ec);
-  return !ec && x == y;
-}
-
-bool is_inside(const fs::path& path, const fs::path& directory) {
-  std::error_code ec;
-  fs::path inner = fs::weakly_canonical(fs::absolute(path), ec);
-  fs::path outer = fs::weakly_canonical(fs::absolute(directory), ec);
-  if (ec) return false;
-  auto [end, rest] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
-  return end == outer.end() && rest != inner.end();
-}
-
 // An output (the CAR, -o FILE) may replace no input, and may not be packed into a layer.
 void check_output(const Plan& plan, const fs::path& output, const std::string& what) {
-  if (same_file(output, plan.file))
+  if (is_same_path(output, plan.file))
     throw UsageError{what + " " + path_in_quotes(output) + " would overwrite the compose file"};
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     const ComposeLayer& layer = plan.layers[i];
-    if (layer.kind == ComposeLayerKind::tarball && same_file(output, layer.path))
+    if (layer.kind == ComposeLayerKind::tarball && is_same_path(output, layer.path))
       throw UsageError{what + " " + path_in_quotes(output) +
                        " would overwrite the tarball of layer " + std::to_string(i + 1)};
-    if (layer.kind == ComposeLayerKind::directory && is_inside(output, layer.path))
+    if (layer.kind == ComposeLayerKind::directory && resolves_within(output, layer.path))
       throw UsageError{what + " " + path_in_quotes(output) + " is inside the directory of layer " +
                        std::to_string(i + 1) + ", which is packed: write it elsewhere"};
   }
@@ -171,7 +156,7 @@ void check_outputs(const Plan& plan) {
   bool to_file = plan.output && *plan.output != "-";
   if (plan.car) check_output(plan, *plan.car, "the CAR");
   if (to_file) check_output(plan, *plan.output, "the image document (-o)");
-  if (plan.car && to_file && same_file(*plan.car, *plan.output))
+  if (plan.car && to_file && is_same_path(*plan.car, *plan.output))
     throw UsageError{"the CAR and the image document (-o) must be two different files, not " +
                      path_in_quotes(*plan.car)};
 }

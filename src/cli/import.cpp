@@ -15,6 +15,7 @@
 #include "ocipfs/publish/car_file.hpp"
 #include "ocipfs/publish/image_import.hpp"
 #include "ocipfs/publish/ipfs_api.hpp"
+#include "ocipfs/publish/path_relation.hpp"
 #include "report.hpp"
 #include "scratch.hpp"
 
@@ -34,20 +35,11 @@ bool exists(const fs::path& path) {
   return fs::exists(path, ec);
 }
 
-bool same_or_inside(const fs::path& path, const fs::path& source) {
-  std::error_code ec;
-  fs::path inner = fs::weakly_canonical(fs::absolute(path), ec);
-  fs::path outer = fs::weakly_canonical(fs::absolute(source), ec);
-  if (ec) return false;
-  auto [end, rest] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
-  return end == outer.end();
-}
-
 Plan plan_of(const Args& args) {
   Plan plan;
   static_cast<Destination&>(plan) = destination_of(args);
   plan.source = split_source(args.positional.front(), exists);
-  if (plan.car && same_or_inside(*plan.car, plan.source.path))
+  if (plan.car && resolves_within(*plan.car, plan.source.path))
     throw UsageError{"the CAR " + path_in_quotes(*plan.car) + " would overwrite the source or be " +
                      "written inside it: write it elsewhere"};
   return plan;

@@ -11,6 +11,7 @@
 #include "ocipfs/publish/ipfs_api.hpp"
 #include "ocipfs/publish/layer_dag.hpp"
 #include "ocipfs/publish/pack.hpp"
+#include "ocipfs/publish/path_relation.hpp"
 #include "report.hpp"
 
 namespace ocipfs::cli {
@@ -65,13 +66,6 @@ void write_manifest(std::optional<AtomicFile>& file, const std::string& manifest
   if (!written) throw Failure{written.error()};
 }
 
-bool same_file(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  fs::path x = fs::weakly_canonical(fs::absolute(a), ec);
-  fs::path y = fs::weakly_canonical(fs::absolute(b), ec);
-  return !ec && x == y;
-}
-
 PackOptions pack_options(const Args& args) {
   PackOptions options;
   if (args.tarball) options.tarball = *args.tarball;
@@ -93,8 +87,8 @@ Outputs outputs_of(const Args& args) {
   out.tarball = tarball_of(args.positional.front(), out.dag.pack);
   out.dag.car = args.car ? fs::path(*args.car) : car_path_for(out.tarball);
   out.manifest = args.output ? fs::path(*args.output) : manifest_path_for(out.tarball);
-  if (same_file(out.dag.car, out.tarball) || same_file(out.dag.car, out.manifest) ||
-      (args.output != "-" && same_file(out.manifest, out.tarball)))
+  if (is_same_path(out.dag.car, out.tarball) || is_same_path(out.dag.car, out.manifest) ||
+      (args.output != "-" && is_same_path(out.manifest, out.tarball)))
     throw UsageError{"the tarball " + in_quotes(out.tarball.string(), 200) + ", the CAR " +
                      in_quotes(out.dag.car.string(), 200) + " and the layer manifest " +
                      in_quotes(out.manifest.string(), 200) + " must be three different files"};

@@ -8,6 +8,7 @@
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/http/route.hpp"
 #include "ocipfs/publish/pack.hpp"
+#include "ocipfs/publish/path_relation.hpp"
 
 namespace ocipfs {
 
@@ -107,12 +108,6 @@ Expected<std::vector<ComposeLayer>> classify_compose_layers(const std::vector<st
     layers.push_back(std::move(*layer));
   }
   return layers;
-}
-
-bool is_within(const fs::path& path, const fs::path& root) {
-  auto [in_root, in_path] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
-  // A trailing separator of `root` is an empty last component.
-  return in_root == root.end() || (std::next(in_root) == root.end() && in_root->empty());
 }
 
 std::string reach_problem(std::string_view entry, const fs::path& resolved,

@@ -8,6 +8,7 @@
 #include "ocipfs/formats/unixfs.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/publish/car_file.hpp"
+#include "ocipfs/publish/path_relation.hpp"
 
 namespace ocipfs {
 
@@ -36,13 +37,6 @@ std::optional<Cid> given_directory(const LayerDagOptions& options) {
   auto cid = parse_cid(*options.ipfs_dir_cid);
   if (!cid) throw DagError("--ipfs-dir-cid: " + cid.error());
   return std::move(*cid);
-}
-
-bool same_file(const fs::path& a, const fs::path& b) {
-  std::error_code ec;
-  fs::path x = fs::weakly_canonical(fs::absolute(a), ec);
-  fs::path y = fs::weakly_canonical(fs::absolute(b), ec);
-  return !ec && x == y;
 }
 
 // The manifest for the layer stored at `ipfs_path`, validated as ocipfsd will.
@@ -92,7 +86,7 @@ LayerDag build_layer_dag(const fs::path& path, const LayerDagOptions& options) {
   LayerDag dag;
   fs::path tarball = tarball_of(path, options.pack);
   dag.car = options.car.empty() ? car_path_for(tarball) : options.car;
-  if (same_file(dag.car, tarball))
+  if (is_same_path(dag.car, tarball))
     throw DagError("the CAR " + in_quotes(dag.car.string(), 200) +
                    " would overwrite the tarball: write it elsewhere with --car=FILE");
   CarFile car = value_or_throw(CarFile::create(dag.car, 2));

@@ -10,6 +10,7 @@
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/image/repository.hpp"
+#include "ocipfs/publish/path_relation.hpp"
 #include "step_failure.hpp"
 #include "tarball_reader.hpp"
 #include "tarball_writer.hpp"
@@ -25,11 +26,6 @@ using publish_detail::fail;
 using publish_detail::read_tarball;
 using publish_detail::StepFailure;
 using publish_detail::write_tarball;
-
-bool is_inside(const fs::path& path, const fs::path& directory) {
-  auto [d, p] = std::mismatch(directory.begin(), directory.end(), path.begin(), path.end());
-  return d == directory.end();
-}
 
 fs::path directory_name_of(const fs::path& directory) {
   fs::path absolute = fs::absolute(directory).lexically_normal();
@@ -58,7 +54,7 @@ PackedLayer pack_directory(const fs::path& directory, const PackOptions& options
   if (ec) fail("cannot read " + path_in_quotes(directory) + ": " + ec.message());
   fs::path target = fs::weakly_canonical(fs::absolute(tarball), ec);
   if (ec) fail("cannot create " + path_in_quotes(tarball) + ": " + ec.message());
-  if (is_inside(target, root))
+  if (resolves_within(target, root))
     fail("the tarball " + path_in_quotes(tarball) + " would be inside the directory " +
          path_in_quotes(directory) +
          " that is being packed: write it elsewhere with --tarball=FILE");

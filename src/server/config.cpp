@@ -303,8 +303,12 @@ std::string usage() {
   for (const auto& flag : flags) {
     std::string left = "  " + std::string(flag.name);
     if (!flag.value.empty()) left += "=" + std::string(flag.value);
-    out += left + std::string(column > left.size() ? column - left.size() : 1, ' ');
-    for (char c : flag.help) out += c == '\n' ? "\n" + std::string(column, ' ') : std::string(1, c);
+    out += left;
+    out.append(column > left.size() ? column - left.size() : 1, ' ');
+    for (char c : flag.help) {
+      out += c;
+      if (c == '\n') out.append(column, ' ');
+    }
     out += '\n';
   }
   return out;

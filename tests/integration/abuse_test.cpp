@@ -984,22 +984,11 @@ TEST_F(Abuse, ColdStormIsBoundedByTheGatewayFetchSlots) {
 // The probe's case: 48 requests at once for distinct image documents of 1 MiB each (15,500
 // annotations), with a 16 MiB cache. Documents being fetched, parsed and composed share one
 // memory budget (--document-memory): what does not fit waits, then is answered 503.
-std::string big_image_document(int n) {
-  nlohmann::json annotations = nlohmann::json::object();
-  for (int i = 0; annotations.size() < 15'500; ++i)
-    annotations["org.example.k" + std::to_string(n) + "." + std::to_string(i)] =
-        std::string(40, static_cast<char>('a' + i % 26));
-  return nlohmann::json{{"mediaType", image_document_media_type},
-                        {"layers", {testing::manifest_cid}},
-                        {"annotations", annotations}}
-      .dump();
-}
-
 TEST_F(Abuse, BigDocumentsInFlightShareOneMemoryBudget) {
   constexpr int documents = 48;
   std::vector<std::string> cids;
   for (int n = 0; n < documents; ++n) {
-    std::string text = big_image_document(n);
+    std::string text = testing::annotated_image_document(std::to_string(n));
     ASSERT_LT(text.size(), 1024u * 1024u);
     cids.push_back(testing::raw_cid_of(text));
     gateway.set("/ipfs/" + cids.back(), {testing::FakeReply::Kind::respond, 200, text, {}, 200ms});
@@ -1054,7 +1043,7 @@ TEST_F(Abuse, DocumentsThatFindNoMemoryAreAnswered503) {
   constexpr int documents = 24;
   std::vector<std::string> cids;
   for (int n = 0; n < documents; ++n) {
-    std::string text = big_image_document(n);
+    std::string text = testing::annotated_image_document(std::to_string(n));
     cids.push_back(testing::raw_cid_of(text));
     gateway.set("/ipfs/" + cids.back(), {testing::FakeReply::Kind::respond, 200, text, {}, 50ms});
   }

@@ -225,20 +225,8 @@ std::int64_t peak_of(Work work) {
   return peak_bytes.load();
 }
 
-// An image document of just under 1 MiB: 15,500 annotations, as the outside probe sent.
-std::string annotated_document() {
-  nlohmann::json annotations = nlohmann::json::object();
-  for (int i = 0; i < 15'500; ++i)
-    annotations["org.example.k." + std::to_string(i)] =
-        std::string(40, static_cast<char>('a' + i % 26));
-  return nlohmann::json{{"mediaType", image_document_media_type},
-                        {"layers", {testing::manifest_cid}},
-                        {"annotations", annotations}}
-      .dump();
-}
-
 TEST(DocumentMemory, ReadingAnImageDocumentTakesAFewTimesItsSize) {
-  const std::string text = annotated_document();
+  const std::string text = testing::annotated_image_document();
   ASSERT_LT(text.size(), 1024u * 1024u);
   std::optional<Expected<ImageDocument>> parsed;
   auto reading = peak_of([&] { parsed = parse_image_document(text); });

@@ -1,13 +1,15 @@
-// Layer manifests shared by the tests.
+// Layer manifests and image documents shared by the tests.
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/formats/cid.hpp"
+#include "ocipfs/image/image_document.hpp"
 
 namespace ocipfs::testing {
 
@@ -56,5 +58,18 @@ inline std::string layer_manifest_json(const std::string& file = "hello.tar.gz",
 
 // The CID of the default layer manifest above: what a gateway must prove it serves.
 inline const std::string manifest_cid = raw_cid_of(layer_manifest_json());
+
+// An image document of just under 1 MiB, as the outside probe sent: the layer above and 15,500
+// annotations "org.example.k<tag>.<i>" (a distinct tag gives a distinct document).
+inline std::string annotated_image_document(const std::string& tag = "") {
+  nlohmann::json annotations = nlohmann::json::object();
+  for (int i = 0; i < 15'500; ++i)
+    annotations["org.example.k" + tag + "." + std::to_string(i)] =
+        std::string(40, static_cast<char>('a' + i % 26));
+  return nlohmann::json{{"mediaType", image_document_media_type},
+                        {"layers", {manifest_cid}},
+                        {"annotations", annotations}}
+      .dump();
+}
 
 }  // namespace ocipfs::testing

@@ -51,10 +51,6 @@ Expected<std::vector<ComposeLayer>> classify_compose_layers(
     const std::vector<std::string>& entries, const std::filesystem::path& compose_file,
     const PathProbe& probe);
 
-// Whether `path` is `root` or under it, compared component by component. Both are absolute and
-// lexically normal, as resolved paths are.
-bool is_within(const std::filesystem::path& path, const std::filesystem::path& root);
-
 // Like a Dockerfile's build context, a compose file reaches only what is under its own directory:
 // why a packed layer's `entry` reaches further, or "" when it does not. `resolved` is the entry's
 // path with every symlink followed; `roots` the directories it may reach, resolved: the compose

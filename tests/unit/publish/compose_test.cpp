@@ -160,16 +160,6 @@ TEST(ComposeClassify, EveryLayerWithItsNumberAndTheFile) {
   ASSERT_TRUE(here.has_value()) << here.error();
 }
 
-TEST(ComposeReach, WithinIsComponentByComponent) {
-  EXPECT_TRUE(is_within("/w/app/rootfs", "/w/app"));
-  EXPECT_TRUE(is_within("/w/app", "/w/app"));
-  EXPECT_TRUE(is_within("/w/app/rootfs", "/w/app/"));
-  EXPECT_TRUE(is_within("/etc/ssl", "/"));
-  EXPECT_FALSE(is_within("/w/application", "/w/app"));
-  EXPECT_FALSE(is_within("/w", "/w/app"));
-  EXPECT_FALSE(is_within("/etc/ssl", "/w/app"));
-}
-
 TEST(ComposeReach, OnlyUnderTheComposeFilesDirectoryUnlessAllowed) {
   const std::vector<fs::path> own{"/w/app"};
   EXPECT_EQ(reach_problem("rootfs", "/w/app/rootfs", own), "");
