@@ -3,7 +3,8 @@
 #   install-deps.sh build   compilers and libraries
 #   install-deps.sh run     build, plus what the quick start's local IPFS node needs
 #   install-deps.sh test    run, plus the real clients the end-to-end tests drive, clang with its
-#                           sanitizer and libFuzzer runtimes, and wrk for the load test
+#                           sanitizer and libFuzzer runtimes, wrk for the load test, and ccache
+#                           (which every build then compiles through: CMakeLists.txt)
 #   install-deps.sh only PACKAGE...   just these Debian packages (for the bench and soak scripts)
 set -euo pipefail
 mode=${1:-test}
@@ -13,7 +14,7 @@ build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nl
   libzstd-dev)
 run=(curl jq busybox-static)
 test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3 zstd
-  clang-14 libclang-rt-14-dev clang-tidy wrk prometheus)
+  clang-14 libclang-rt-14-dev clang-tidy wrk prometheus ccache)
 
 case $mode in
   build) wanted=("${build[@]}") ;;
@@ -33,6 +34,13 @@ for package in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
     missing+=("$package")
 done
+# The compiler cache's directory (CMakeLists.txt, OCIPFS_CCACHE), made once for whoever builds.
+ccache_dir=/var/cache/ocipfs/ccache
+if [[ $mode == test && -z ${CCACHE_DIR:-} && ! -w $ccache_dir ]] && ((EUID != 0)); then
+  sudo mkdir -p "$ccache_dir" && sudo chown "$(id -u):$(id -g)" "$ccache_dir" ||
+    echo "install-deps: cannot make $ccache_dir; ccache will use ~/.cache/ocipfs/ccache" >&2
+fi
+
 if ((${#missing[@]} == 0)); then
   echo "install-deps: everything for '$mode' is installed" >&2
   exit 0

@@ -9,41 +9,41 @@ load_state
 export DOCKER_HOST="unix://$E2E_STATE/docker/docker.sock"
 docker() { timeout 1800 /usr/bin/docker "$@"; }
 
-cache=${OCIPFS_DEBOOTSTRAP_CACHE:-${HOME:-/root}/.cache/ocipfs/debootstrap}
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# The packages of the Dockerfile's build stage; the cached root is remade when they change.
-packages=cmake,ninja-build,g++,pkg-config,libboost1.81-dev,libboost-url1.81-dev,nlohmann-json3-dev,libspdlog-dev,libssl-dev,libarchive-dev,zlib1g-dev,libzstd-dev,ca-certificates
-base_tar="$cache/bookworm-build-$(printf '%s' "$packages" | sha256sum | cut -c1-12).tar"
 image=ocipfsd:e2e
 name=ocipfsd-e2e-$$
 work=$(mktemp -d)
+storage_pid=
 cleanup() {
   /usr/bin/docker rm -f "$name" >/dev/null 2>&1 || true
+  [[ -z $storage_pid ]] || stop_pid "$storage_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# The build stage's base: Debian 12 with the build packages, made once and kept in the cache.
-if [[ ! -s $base_tar ]]; then
-  mkdir -p "$cache"
-  root="$cache/root.$$"
-  log "debootstrap bookworm from $mirror (once; cached in $cache)"
-  timeout 1800 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1 || {
-    tail -20 "$work/debootstrap.log" >&2
-    rm -rf "$root"
-    fail "debootstrap failed"
-  }
-  tar -C "$root" -cf "$base_tar.tmp" . && mv "$base_tar.tmp" "$base_tar"
-  rm -rf "$root"
-fi
+# The build stage's base: Debian 12 with the build packages, made once and kept (build-root.sh).
+base_tar=$(bash "$E2E_LIB_DIR/build-root.sh")
 docker import "$base_tar" ocipfs-build-base:bookworm >/dev/null
 
-log "docker build -f docker/Dockerfile (BUILD_IMAGE=ocipfs-build-base:bookworm)"
+# The build stage compiles through ccache (in the build root) with remote storage on the host,
+# kept outside the checkout: what a container compiled before is not compiled again.
+storage=${OCIPFS_CONTAINER_CCACHE:-${HOME:-/root}/.cache/ocipfs/container-ccache}
+python3 "$E2E_LIB_DIR/ccache_storage.py" "$storage" >"$work/storage.port" &
+storage_pid=$!
+wait_until 10 test -s "$work/storage.port" || fail "the compiler cache's storage did not start"
+
+log "docker build -f docker/Dockerfile (BUILD_IMAGE=ocipfs-build-base:bookworm, compiler cache $storage)"
 docker build --network=host --build-arg BUILD_IMAGE=ocipfs-build-base:bookworm \
+  --build-arg CCACHE_REMOTE_STORAGE="http://127.0.0.1:$(cat "$work/storage.port")" \
   -f "$REPO_DIR/docker/Dockerfile" -t "$image" "$REPO_DIR" >"$work/build.log" 2>&1 || {
   tail -40 "$work/build.log" >&2
   fail "docker build failed"
 }
+stop_pid "$storage_pid"
+storage_pid=
+# The least recently used entries go beyond 1 GiB.
+if command -v ccache >/dev/null; then
+  ccache --trim-dir "$storage" --trim-max-size 1G --trim-method atime >/dev/null 2>&1 || true
+fi
 size=$(docker image inspect "$image" --format '{{.Size}}')
 user=$(docker image inspect "$image" --format '{{.Config.User}}')
 log "image size: $((size / 1024 / 1024)) MiB ($size bytes), user $user"

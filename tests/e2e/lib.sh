@@ -49,15 +49,33 @@ start_ocipfsd() {
 }
 
 # start_dockerd DIR: a private dockerd with no bridge and no iptables changes; sets DOCKER_HOST.
+# Its storage is overlay2 where the kernel has overlayfs and DIR is not on one (vfs copies every
+# layer whole: a build on an 870 MB root wrote gigabytes), else vfs; OCIPFS_DOCKER_STORAGE chooses.
 start_dockerd() {
-  local dir=$1
+  local dir=$1 driver=${OCIPFS_DOCKER_STORAGE:-}
   mkdir -p "$dir"
-  dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none --ip-masq=false \
-    --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" \
+  if [[ -z $driver ]]; then
+    driver=vfs
+    if grep -qw overlay /proc/filesystems && [[ $(stat -f -c %T "$dir") != overlayfs ]]; then
+      driver=overlay2
+    fi
+  fi
+  dockerd --storage-driver="$driver" --iptables=false --ip6tables=false --bridge=none \
+    --ip-masq=false --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/pid" \
     --host "unix://$dir/docker.sock" >"$dir/dockerd.log" 2>&1 &
   echo $! >"$dir/dockerd.pid"
   export DOCKER_HOST="unix://$dir/docker.sock"
-  wait_until 60 /usr/bin/docker version || fail "dockerd did not start: $(tail -5 "$dir/dockerd.log")"
+  if ! wait_until 60 /usr/bin/docker version && [[ $driver == overlay2 && -z ${OCIPFS_DOCKER_STORAGE:-} ]]; then
+    log "dockerd did not start with overlay2 (see $dir/dockerd-overlay2.log): with vfs"
+    stop_pid "$(cat "$dir/dockerd.pid")" 20
+    mv "$dir/dockerd.log" "$dir/dockerd-overlay2.log"
+    awk -v root="$dir/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
+      while read -r mount; do umount -l "$mount" || true; done
+    rm -rf "$dir/data" "$dir/exec"
+    OCIPFS_DOCKER_STORAGE=vfs start_dockerd "$dir"
+    return
+  fi
+  /usr/bin/docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -5 "$dir/dockerd.log")"
 }
 
 # The state written by the e2e setup.
