@@ -7,19 +7,16 @@ E2E_NAME=buildah
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 load_state
-work=$(mktemp -d)
-mkdir -p "$work/tmp"
-export TMPDIR="$work/tmp" # buildah's temporary image copies
+make_work # TMPDIR: buildah's temporary image copies
 buildah() {
   timeout 300 /usr/bin/buildah --root "$work/root" --runroot "$work/runroot" \
     --storage-driver vfs "$@"
 }
 cleanup() {
   buildah rm --all >/dev/null 2>&1 || true
-  rm -rf "$work"
+  remove_work
 }
 trap cleanup EXIT
-echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$work/policy.json"
 
 # check_image NAME IMAGE: mounts a working container of IMAGE and checks its files.
 check_image() {

@@ -18,8 +18,7 @@ case $action in
   stop)
     [[ -f $dir/dockerd.pid ]] && stop_pid "$(cat "$dir/dockerd.pid")" 60
     # dockerd may leave mounts behind (a network namespace, layers): unmount, deepest first.
-    awk -v root="$dir/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
-      while read -r mount; do umount -l "$mount" || true; done
+    unmount_below "$dir"
     rm -rf "$dir/data" "$dir/exec"
     ;;
   *) fail "unknown action $action" ;;

@@ -18,9 +18,7 @@ load_state
 with_suite_docker_and_ocipfs
 need_static_busybox  # the base layer's
 
-work=$(mktemp -d)
-mkdir -p "$work/tmp"
-export TMPDIR="$work/tmp" # compose's scratch tarballs, podman's temporary image copies
+make_work # TMPDIR: compose's scratch tarballs, podman's temporary image copies
 containerd_pid=
 docker_images=()
 podman() {
@@ -28,11 +26,20 @@ podman() {
     --storage-driver vfs --tmpdir "$work/podman/libpod" --network-config-dir "$work/podman/networks" \
     --volumepath "$work/podman/volumes" --cgroup-manager cgroupfs --events-backend file "$@"
 }
+# images_removed: removes this test's docker images that are still there; true once none is (a
+# container that `docker run --rm` is still removing keeps its image).
+images_removed() {
+  local image
+  for image in "${docker_images[@]}"; do
+    /usr/bin/docker image inspect "$image" >/dev/null 2>&1 || continue
+    timeout 120 /usr/bin/docker rmi -f "$image" >/dev/null 2>&1 || return 1
+  done
+}
 # forget_images: removes this test's docker images and BuildKit's cache, which holds layers too;
 # so the next pull or build fetches the layers from ocipfsd again.
 forget_images() {
   if ((${#docker_images[@]})); then
-    timeout 120 /usr/bin/docker rmi -f "${docker_images[@]}" >/dev/null 2>&1 || true
+    wait_until 120 images_removed || fail "docker rmi could not remove ${docker_images[*]}"
   fi
   timeout 300 /usr/bin/docker builder prune --all --force >/dev/null || fail "docker builder prune failed"
 }
@@ -46,13 +53,9 @@ cleanup() {
     podman rm --all --force >/dev/null 2>&1 || true
     podman rmi --all --force >/dev/null 2>&1 || true
   fi
-  awk -v root="$work/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
-    while read -r mount; do umount -l "$mount" || true; done
-  [[ -n ${KEEP_WORK:-} ]] && { log "kept $work"; return; }
-  rm -rf "$work"
+  remove_work
 }
 trap cleanup EXIT
-echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$work/policy.json"
 
 # --- The compose file: two directories and a container config. ---
 compose=$work/compose
@@ -90,13 +93,6 @@ compose_lines() {
     fail "ocipfs compose ($name) failed"
   fi
   cat "$work/$name.out" >&2
-}
-# printed NAME PREFIX: the rest of the line of $work/NAME.out that starts with PREFIX.
-printed() {
-  local line
-  line=$(sed -n "s|^$2 *||p" "$work/$1.out" | head -1)
-  [[ -n $line ]] || fail "ocipfs compose ($1) printed no '$2' line"
-  printf '%s\n' "$line"
 }
 
 # (a) No node: a CAR and the image document, then dag/import of the CAR.

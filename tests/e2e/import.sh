@@ -27,9 +27,7 @@ load_state
 with_suite_docker_and_ocipfs
 need_static_busybox  # the image's
 
-work=$(mktemp -d)
-mkdir -p "$work/tmp"
-export TMPDIR="$work/tmp" # buildah's and skopeo's temporary copies, ocipfs import's scratch CAR
+make_work # TMPDIR: buildah's and skopeo's temporary copies, ocipfs import's scratch CAR
 docker_images=()
 buildah() {
   timeout 300 /usr/bin/buildah --root "$work/buildah/root" --runroot "$work/buildah/runroot" \
@@ -54,13 +52,9 @@ cleanup() {
     buildah rm --all >/dev/null 2>&1 || true
     buildah rmi --all --force >/dev/null 2>&1 || true
   fi
-  awk -v root="$work/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
-    while read -r mount; do umount -l "$mount" || true; done
-  [[ -n ${KEEP_WORK:-} ]] && { log "kept $work"; return; }
-  rm -rf "$work"
+  remove_work
 }
 trap cleanup EXIT
-echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$work/policy.json"
 nonce="$$-$RANDOM$RANDOM"
 container=ocipfs-e2e-import-$nonce
 oci_manifest=application/vnd.oci.image.manifest.v1+json
@@ -79,13 +73,6 @@ import_lines() {
   fi
   [[ ! -s $work/$name.err ]] || fail "ocipfs import ($name) succeeded but wrote to stderr: $(cat "$work/$name.err")"
   cat "$work/$name.out" >&2
-}
-# printed NAME PREFIX: the rest of the line of $work/NAME.out that starts with PREFIX.
-printed() {
-  local line
-  line=$(sed -n "s|^$2 *||p" "$work/$1.out" | head -1)
-  [[ -n $line ]] || fail "ocipfs import ($1) printed no '$2' line"
-  printf '%s\n' "$line"
 }
 # image_of NAME TAG: checks the reference, FROM and docker run lines of import NAME, and prints
 # the image's CID.

@@ -31,6 +31,29 @@ stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+# unmount_below DIR: unmounts whatever a client left mounted below DIR (layers, a network
+# namespace), deepest first.
+unmount_below() {
+  awk -v root="$1/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
+    while read -r mount; do umount -l "$mount" || true; done
+}
+
+# make_work: a work directory for this test in `work`, with a TMPDIR of its own inside it (where
+# the clients put their temporary image copies) and policy.json, the containers/image trust
+# policy that accepts any image (skopeo, buildah, podman). remove_work unmounts below it and
+# removes it; KEEP_WORK=1 keeps it and says where.
+make_work() {
+  work=$(mktemp -d)
+  mkdir -p "$work/tmp"
+  export TMPDIR="$work/tmp"
+  echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$work/policy.json"
+}
+remove_work() {
+  unmount_below "$work"
+  [[ -n ${KEEP_WORK:-} ]] && { log "kept $work"; return; }
+  rm -rf "$work"
+}
+
 # start_ocipfsd STATE_DIR ARGS...: runs ocipfsd on 127.0.0.1 with a port chosen by the OS and
 # sets OCIPFSD_PID and OCIPFSD_ADDR (host:port).
 start_ocipfsd() {
@@ -69,8 +92,7 @@ start_dockerd() {
     log "dockerd did not start with overlay2 (see $dir/dockerd-overlay2.log): with vfs"
     stop_pid "$(cat "$dir/dockerd.pid")" 20
     mv "$dir/dockerd.log" "$dir/dockerd-overlay2.log"
-    awk -v root="$dir/" 'index($2, root) == 1 { print $2 }' /proc/mounts | sort -r |
-      while read -r mount; do umount -l "$mount" || true; done
+    unmount_below "$dir"
     rm -rf "$dir/data" "$dir/exec"
     OCIPFS_DOCKER_STORAGE=vfs start_dockerd "$dir"
     return
@@ -106,6 +128,15 @@ expect_redirect() {
   tail -n +"$(($1 + 1))" "$E2E_STATE/ocipfsd.log" |
     grep -q "GET /v2/layer/$2/blobs/$layer_digest 302 " ||
     fail "$3: ocipfsd did not redirect a GET of layer/$2's layer blob (was the layer cached?)"
+}
+
+# printed NAME PREFIX: the rest of the line that starts with PREFIX in $work/NAME.out (what an
+# ocipfs command printed there); fails when there is none.
+printed() {
+  local line
+  line=$(sed -n "s|^$2 *||p" "$work/$1.out" | head -1)
+  [[ -n $line ]] || fail "$1: ocipfs printed no '$2' line"
+  printf '%s\n' "$line"
 }
 
 # run_logged NAME WHAT COMMAND...: runs COMMAND with its output in $work/NAME.log; on failure

@@ -7,9 +7,7 @@ E2E_NAME=podman
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 load_state
-work=$(mktemp -d)
-mkdir -p "$work/tmp"
-export TMPDIR="$work/tmp" # podman's temporary image copies
+make_work # TMPDIR: podman's temporary image copies
 podman() {
   timeout 300 /usr/bin/podman --root "$work/root" --runroot "$work/runroot" --storage-driver vfs \
     --tmpdir "$work/libpod" --network-config-dir "$work/networks" --volumepath "$work/volumes" \
@@ -17,10 +15,9 @@ podman() {
 }
 cleanup() {
   podman image unmount --all >/dev/null 2>&1 || true
-  rm -rf "$work"
+  remove_work
 }
 trap cleanup EXIT
-echo '{"default":[{"type":"insecureAcceptAnything"}]}' >"$work/policy.json"
 
 # check_image NAME IMAGE: mounts IMAGE and checks its files.
 check_image() {
