@@ -148,7 +148,8 @@ void print_layers(const Report& report, const Image& image, const HttpUrl& gatew
     report.line("ipfs path", layer.ipfs_path);
     report.line("layer", layer.media_type);
     report.line("layer digest", layer.digest + " (" + std::to_string(layer.size) + " bytes)");
-    report.line("diff_id", layer.diff_id);
+    // An imported image's layers have none here: its config, kept as it is, holds its diff_ids.
+    if (!layer.diff_id.empty()) report.line("diff_id", layer.diff_id);
     report.line("layer URL", layer_location(RedirectGateway{gateway, false, {}}, layer.path) +
                                  " (the 302 for the layer blob)");
   }

@@ -1086,6 +1086,7 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
   EXPECT_THAT(run.output, HasSubstr("reference       127.0.0.1:5000/layer/" +
                                     testing::manifest_cid + ":hello.tar.gz\n"));
   EXPECT_THAT(run.output, HasSubstr("index           " + image.index.digest + "\n"));
+  EXPECT_THAT(run.output, HasSubstr("diff_id         " + image.layers[0].diff_id + "\n"));
   EXPECT_THAT(run.output, HasSubstr("manifest        " + image.platforms[0].manifest.digest +
                                     " (linux/amd64)\n"));
   EXPECT_THAT(run.output, HasSubstr("config          " + image.platforms[0].config.digest +
@@ -1176,6 +1177,7 @@ TEST(OcipfsCli, InspectShowsAKeptImage) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("reference       reg.example/image/" + image + ":latest\n"));
   EXPECT_THAT(run.output, HasSubstr("layer digest    " + layer + " (5 bytes)\n"));
+  EXPECT_THAT(run.output, Not(HasSubstr("diff_id"))) << "a kept image's diff_ids are its config's";
   EXPECT_THAT(run.output,
               HasSubstr("manifest        " + sha256_digest(manifest) + " (linux/arm64)"));
   EXPECT_THAT(run.output, HasSubstr("config          " + sha256_digest(config)));
