@@ -1,5 +1,7 @@
 // ocipfs inspect: what ocipfsd would serve for a reference (a layer or an image), with ocipfsd's
 // own code.
+#include <cstdio>
+
 #include "cli.hpp"
 #include "ocipfs/base/run_blocking.hpp"
 #include "ocipfs/base/text.hpp"
@@ -197,6 +199,9 @@ int run_inspect(const Args& args) {
   Reference ref = parse_reference(args);
   std::vector<HttpUrl> gateways = gateways_of(args);
   bool verify = verify_of(args);
+  if (args.gateways.empty() && !environment("IPFS_GATEWAY"))
+    std::fprintf(stderr, "ocipfs inspect: asking %s (no --gateway=URL or $IPFS_GATEWAY)\n",
+                 std::string(default_gateway).c_str());
   Inspection found = inspect(ref, gateways, verify, timeout_of(args, std::chrono::seconds(30)));
   if (!found.resolution) throw would_answer(found.resolution.error());
   const Image& image = **found.resolution;

@@ -1185,6 +1185,24 @@ TEST(OcipfsCli, InspectShowsAKeptImage) {
   EXPECT_THAT(run.output, HasSubstr("FROM reg.example/image/" + image + ":latest\n"));
 }
 
+TEST(OcipfsCli, InspectSaysWhichGatewayItAsksWhenNotTold) {
+  // No --gateway and no $IPFS_GATEWAY: a line on stderr names the default before it is asked
+  // (within 1 ms, so that the test needs no network).
+  auto run = ocipfs_errors("inspect " + testing::manifest_cid + " --timeout=1ms");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, StartsWith("ocipfs inspect: asking https://ipfs.io (no --gateway=URL or "
+                                     "$IPFS_GATEWAY)\n"));
+  // Told, through the flag or the environment, it says nothing of the kind.
+  testing::FakeGateway gateway;
+  gateway.serve_cid(testing::manifest_cid, testing::layer_manifest_json());
+  run = ocipfs("inspect " + testing::manifest_cid, clean_env + " IPFS_GATEWAY=" + gateway.url());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, Not(HasSubstr("asking")));
+  run = ocipfs("inspect " + testing::manifest_cid + " --gateway=" + gateway.url());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, Not(HasSubstr("asking")));
+}
+
 TEST(OcipfsCli, InspectFailsWhenOcipfsdWouldNotServe) {
   testing::FakeGateway gateway;
   std::string broken = testing::layer_manifest_json("hello.tar.gz", "\"platform\":7,");
