@@ -25,11 +25,12 @@ using namespace ocipfs::cli;
 
 const char* const usage_text = R"(Usage:
   ocipfs pack PATH [--tarball=FILE] [-o FILE] [--car=FILE] [--registry=HOST] [--ipfs-dir-cid=CID]
-  ocipfs publish PATH --ipfs-api=URL [--upload=car|files] [--registry=HOST] [--tarball=FILE]
-                 [-o FILE] [--car=FILE] [--timeout=DUR]
+  ocipfs publish PATH --ipfs-api=URL [--ipfs-api-auth=CRED] [--upload=car|files] [--registry=HOST]
+                 [--tarball=FILE] [-o FILE] [--car=FILE] [--timeout=DUR]
   ocipfs compose FILE (--car=FILE | --ipfs-api=URL)... [-o FILE] [--registry=HOST] [--timeout=DUR]
-                 [--allow-outside=DIR]
+                 [--ipfs-api-auth=CRED] [--allow-outside=DIR]
   ocipfs import SOURCE (--car=FILE | --ipfs-api=URL)... [--registry=HOST] [--timeout=DUR]
+                 [--ipfs-api-auth=CRED]
   ocipfs inspect REF|CID [--gateway=URL]... [--registry=HOST] [--verify=strict|off] [--timeout=DUR]
 
 pack      Makes PATH a layer with no IPFS node: computes the CIDs that ipfs add --cid-version=1
@@ -88,8 +89,12 @@ Options:
                        (absolute paths, or relative ones that lead there)
   --upload=car|files   publish: send the CAR to /api/v0/dag/import (car, the default), or add
                        the tarball and the manifest as files (files)
-  --ipfs-api=URL       the node's RPC API (Kubo-compatible), e.g. http://127.0.0.1:5001.
-                       Default: $IPFS_API (for compose and import, only when --car is not given)
+  --ipfs-api=URL       the node's RPC API (Kubo-compatible), e.g. http://127.0.0.1:5001, or a
+                       hosted node's https:// endpoint (trusting the system's CAs, or those of
+                       $SSL_CERT_FILE). Default: $IPFS_API (for compose and import, only when
+                       --car is not given)
+  --ipfs-api-auth=CRED the node's credentials: a bearer TOKEN, or USER:PASSWORD (sent as Basic).
+                       Default: $IPFS_API_AUTH. Never printed
   --registry=HOST      the ocipfsd host in printed references. Default: 127.0.0.1:5000
   --gateway=URL        inspect: the IPFS gateway to fetch the documents from; repeat it to fall
                        back on others. Default: $IPFS_GATEWAY, else https://ipfs.io

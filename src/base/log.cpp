@@ -114,11 +114,12 @@ std::string access_json(const AccessRecord& record, std::string_view project) {
                             {"userAgent", printable(record.user_agent, 256)},
                             {"remoteIp", printable(record.remote_ip, 64)},
                             {"protocol", "HTTP/1.1"}};
-  nlohmann::json line = {
-      {"severity", record.status >= 500 ? "ERROR" : "INFO"},
-      {"message", printable(record.method, 16) + " " + printable(record.url, 512) + " " +
-                      std::to_string(record.status)},
-      {"httpRequest", request}};
+  nlohmann::json line = {{"severity", record.status >= 500 ? "ERROR" : "INFO"},
+                         {"message", (record.what.empty() ? printable(record.method, 16) + " " +
+                                                                printable(record.url, 512) + " "
+                                                          : std::string(record.what) + ": ") +
+                                         std::to_string(record.status)},
+                         {"httpRequest", request}};
   auto ids = parse_trace(record.cloud_trace_context, record.traceparent);
   if (!ids.trace.empty()) {
     line["logging.googleapis.com/trace"] =
@@ -153,9 +154,15 @@ void log_access(const AccessRecord& record) {
     logger->info("{}", access_json(record, active_project));
     return;
   }
-  logger->info("{} {} {} {} {:.3f}ms", printable(record.method, 16), printable(record.url, 512),
-               record.status, record.response_size,
-               std::chrono::duration<double, std::milli>(record.latency).count());
+  logger->info("{}", access_text(record));
+}
+
+std::string access_text(const AccessRecord& record) {
+  std::string who = record.what.empty()
+                        ? printable(record.method, 16) + " " + printable(record.url, 512)
+                        : std::string(record.what) + ":";
+  return fmt::format("{} {} {} {:.3f}ms", who, record.status, record.response_size,
+                     std::chrono::duration<double, std::milli>(record.latency).count());
 }
 
 }  // namespace ocipfs

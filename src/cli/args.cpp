@@ -18,12 +18,13 @@ struct Option {
   std::array<std::string_view, 5> commands;
   std::optional<std::string> Args::*slot;
 };
-constexpr std::array<Option, 11> options = {{
+constexpr std::array<Option, 12> options = {{
     {"--output", {"pack", "publish", "compose"}, &Args::output},
     {"--tarball", {"pack", "publish"}, &Args::tarball},
     {"--car", {"pack", "publish", "compose", "import"}, &Args::car},
     {"--ipfs-dir-cid", {"pack"}, &Args::ipfs_dir_cid},
     {"--ipfs-api", {"publish", "compose", "import"}, &Args::ipfs_api},
+    {"--ipfs-api-auth", {"publish", "compose", "import"}, &Args::ipfs_api_auth},
     {"--upload", {"publish"}, &Args::upload},
     {"--allow-outside", {"compose"}, &Args::allow_outside},
     {"--registry", {"pack", "publish", "inspect", "compose", "import"}, &Args::registry},
@@ -121,12 +122,35 @@ std::optional<HttpUrl> node_api_of(const Args& args) {
     if (!args.car)
       throw UsageError{args.command + " needs --car=FILE or --ipfs-api=URL (or $IPFS_API)"};
     if (args.timeout) throw UsageError{"--timeout is for --ipfs-api; a CAR needs no node"};
+    if (args.ipfs_api_auth)
+      throw UsageError{"--ipfs-api-auth is for --ipfs-api; a CAR needs no node"};
     return std::nullopt;
   }
-  auto api = parse_http_url(*text);
+  return parse_node_api(*text);
+}
+
+HttpUrl parse_node_api(const std::string& text) {
+  auto api = parse_http_url(text);
+  if (!api && redacted_url(text) != text)
+    throw UsageError{"--ipfs-api: " + api.error() +
+                     "; give them with --ipfs-api-auth=USER:PASSWORD or $IPFS_API_AUTH"};
   if (!api) throw UsageError{"--ipfs-api: " + api.error()};
-  if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
   return std::move(*api);
+}
+
+IpfsApiOptions node_api_options(const Args& args) {
+  IpfsApiOptions options;
+  options.timeout = timeout_of(args, std::chrono::seconds(60));
+  options.user_agent = "ocipfs/" OCIPFS_VERSION;
+  auto credentials = args.ipfs_api_auth ? args.ipfs_api_auth : environment("IPFS_API_AUTH");
+  if (!credentials) return options;
+  // A field value: no control character may end the field early (the value is not shown).
+  for (char c : *credentials)
+    if (c <= ' ' || c > '~')
+      throw UsageError{std::string(args.ipfs_api_auth ? "--ipfs-api-auth" : "$IPFS_API_AUTH") +
+                       " must be a token or USER:PASSWORD of printable ASCII without spaces"};
+  options.authorization = ipfs_api_authorization(*credentials);
+  return options;
 }
 
 std::optional<std::string> environment(const char* name) {
@@ -139,8 +163,7 @@ Destination destination_of(const Args& args) {
   Destination out;
   out.api = node_api_of(args);
   out.registry = registry_of(args);
-  out.api_options.timeout = timeout_of(args, std::chrono::seconds(60));
-  out.api_options.user_agent = "ocipfs/" OCIPFS_VERSION;
+  out.api_options = node_api_options(args);
   if (args.car) out.car = std::filesystem::path(*args.car);
   return out;
 }

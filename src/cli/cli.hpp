@@ -30,6 +30,7 @@ struct Args {
   std::optional<std::string> tarball;
   std::optional<std::string> ipfs_dir_cid;
   std::optional<std::string> ipfs_api;
+  std::optional<std::string> ipfs_api_auth;  // a secret: never in a message
   std::optional<std::string> registry;
   std::optional<std::string> timeout;
   std::optional<std::string> verify;
@@ -48,8 +49,14 @@ std::string registry_of(const Args& args);
 std::chrono::milliseconds timeout_of(const Args& args, std::chrono::milliseconds fallback);
 // The IPFS node's RPC API for compose and import: --ipfs-api, else $IPFS_API unless a CAR is
 // asked for (a CAR needs no node); nullopt when only a CAR is. Throws UsageError when neither is
-// given, for --timeout without a node, and for a URL that is not http://.
+// given, for --timeout or --ipfs-api-auth without a node, and for a URL that is not http(s).
 std::optional<HttpUrl> node_api_of(const Args& args);
+// The node's RPC API from the text of --ipfs-api or $IPFS_API: http:// or https://, without
+// credentials (they go in --ipfs-api-auth). Throws UsageError, showing the URL redacted.
+HttpUrl parse_node_api(const std::string& text);
+// How to call the node: --timeout (60 s by default), and the credentials of --ipfs-api-auth,
+// else $IPFS_API_AUTH, as its Authorization field. Throws UsageError.
+IpfsApiOptions node_api_options(const Args& args);
 // Where compose and import put what they make: a CAR, a node's RPC API, or both; and the
 // registry their references name.
 struct Destination {
@@ -58,8 +65,8 @@ struct Destination {
   std::optional<HttpUrl> api;
   IpfsApiOptions api_options;
 };
-// From --registry, --car, --ipfs-api (or $IPFS_API) and --timeout (60 s by default). Throws
-// UsageError.
+// From --registry, --car, --ipfs-api (or $IPFS_API), --ipfs-api-auth (or $IPFS_API_AUTH) and
+// --timeout (60 s by default). Throws UsageError.
 Destination destination_of(const Args& args);
 
 // A block sink's failure, thrown through the packer or the importer (which turn a

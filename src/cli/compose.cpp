@@ -1,4 +1,4 @@
-// ocipfs compose: an image of layers, packed as pack does, stored as one image document.
+// ocipfs compose: an image of layers, each packed as pack does, stored as one image document.
 #include "ocipfs/publish/compose.hpp"
 
 #include <algorithm>
@@ -302,6 +302,17 @@ std::optional<ScratchDirectory> scratch_for(const Plan& plan) {
   return std::optional<ScratchDirectory>(std::in_place, fs::path(), "ocipfs-compose-");
 }
 
+// What became of a packed layer's tarball: a directory's is made in a temporary file that is
+// removed once its blocks are in the CAR or on the node; a tarball given is used as it is.
+std::string what_became_of(const Plan& plan, const ComposeLayer& layer, const LayerDag& dag) {
+  std::string where = plan.car && plan.api ? "the CAR and the node"
+                      : plan.car           ? "the CAR"
+                                           : "the node";
+  if (layer.kind == ComposeLayerKind::directory)
+    return "tarred as " + dag.layer.file_name + " into " + where + " (no tarball file is kept)";
+  return "stored as it is into " + where;
+}
+
 void print_layers(const Report& report, const Plan& plan, const Composed& composed) {
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     std::string label = "layer " + std::to_string(i + 1);
@@ -310,9 +321,9 @@ void print_layers(const Report& report, const Plan& plan, const Composed& compos
       report.line(label, plan.layers[i].manifest_cid.to_string() + " (existing layer manifest)");
       continue;
     }
-    report.line(label, printable(plan.layers[i].entry, 200) + ": packed as " +
-                           dag->layer.file_name + ", " + dag->layer.digest + ", " +
-                           std::to_string(dag->layer.size) + " bytes, layer manifest " +
+    report.line(label, printable(plan.layers[i].entry, 200) + ": " +
+                           what_became_of(plan, plan.layers[i], *dag) + ", " + dag->layer.digest +
+                           ", " + std::to_string(dag->layer.size) + " bytes, layer manifest " +
                            dag->manifest_cid.to_string());
   }
   report.line("image document", composed.document_cid.to_string() + " (" +

@@ -1,5 +1,7 @@
 // ocipfs inspect: what ocipfsd would serve for a reference (a layer or an image), with ocipfsd's
 // own code.
+#include <cstdio>
+
 #include "cli.hpp"
 #include "ocipfs/base/run_blocking.hpp"
 #include "ocipfs/base/text.hpp"
@@ -148,7 +150,8 @@ void print_layers(const Report& report, const Image& image, const HttpUrl& gatew
     report.line("ipfs path", layer.ipfs_path);
     report.line("layer", layer.media_type);
     report.line("layer digest", layer.digest + " (" + std::to_string(layer.size) + " bytes)");
-    report.line("diff_id", layer.diff_id);
+    // An imported image's layers have none here: its config, kept as it is, holds its diff_ids.
+    if (!layer.diff_id.empty()) report.line("diff_id", layer.diff_id);
     report.line("layer URL", layer_location(RedirectGateway{gateway, false, {}}, layer.path) +
                                  " (the 302 for the layer blob)");
   }
@@ -196,6 +199,9 @@ int run_inspect(const Args& args) {
   Reference ref = parse_reference(args);
   std::vector<HttpUrl> gateways = gateways_of(args);
   bool verify = verify_of(args);
+  if (args.gateways.empty() && !environment("IPFS_GATEWAY"))
+    std::fprintf(stderr, "ocipfs inspect: asking %s (no --gateway=URL or $IPFS_GATEWAY)\n",
+                 std::string(default_gateway).c_str());
   Inspection found = inspect(ref, gateways, verify, timeout_of(args, std::chrono::seconds(30)));
   if (!found.resolution) throw would_answer(found.resolution.error());
   const Image& image = **found.resolution;

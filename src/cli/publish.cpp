@@ -156,14 +156,10 @@ int run_pack(const Args& args) {
 int run_publish(const Args& args) {
   auto api_text = args.ipfs_api ? args.ipfs_api : environment("IPFS_API");
   if (!api_text) throw UsageError{"publish needs --ipfs-api=URL (or $IPFS_API)"};
-  auto api = parse_http_url(*api_text);
-  if (!api) throw UsageError{"--ipfs-api: " + api.error()};
-  if (api->https) throw UsageError{"--ipfs-api must be an http:// URL (https is not supported)"};
+  HttpUrl api = parse_node_api(*api_text);
   std::string registry = registry_of(args);
   Upload mode = upload_of(args);
-  IpfsApiOptions options;
-  options.timeout = timeout_of(args, std::chrono::seconds(60));
-  options.user_agent = "ocipfs/" OCIPFS_VERSION;
+  IpfsApiOptions options = node_api_options(args);
 
   Outputs out = outputs_of(args);
   std::optional<AtomicFile> manifest_file;
@@ -172,7 +168,7 @@ int run_publish(const Args& args) {
   Report report{args.output == "-" ? stderr : stdout};
   print_layer(report, dag.layer);
   print_car(report, dag);
-  upload(mode, *api, dag, options);
+  upload(mode, api, dag, options);
   if (args.output) write_manifest(manifest_file, dag.manifest);
   print_reference(report, registry, dag);
   return 0;

@@ -198,4 +198,8 @@ std::size_t empty_lines_before_request(std::string_view bytes) {
   }
 }
 
+bool starts_like_tls_handshake(std::string_view bytes) {
+  return !bytes.empty() && bytes[0] == '\x16' && (bytes.size() < 2 || bytes[1] == '\x03');
+}
+
 }  // namespace ocipfs

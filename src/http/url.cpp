@@ -1,5 +1,6 @@
 #include "ocipfs/http/url.hpp"
 
+#include <algorithm>
 #include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
@@ -11,7 +12,8 @@ namespace ocipfs {
 
 namespace {
 
-Expected<HttpUrl> from_url(const boost::urls::url_view& url, std::string_view text) {
+Expected<HttpUrl> from_url(const boost::urls::url_view& url, std::string_view url_text) {
+  const std::string text = redacted_url(url_text);  // the URL as messages show it
   HttpUrl out;
   if (url.scheme_id() == boost::urls::scheme::https) {
     out.https = true;
@@ -62,10 +64,21 @@ std::string_view HttpUrl::base_path() const {
   return out;
 }
 
+std::string redacted_url(std::string_view text) {
+  // The authority runs from "//" to the first '/', '?' or '#'; credentials end at its last '@'.
+  auto slashes = text.find("//");
+  if (slashes == std::string_view::npos) return std::string(text);
+  auto start = slashes + 2;
+  auto end = std::min(text.find_first_of("/?#", start), text.size());
+  auto at = text.substr(start, end - start).rfind('@');
+  if (at == std::string_view::npos) return std::string(text);
+  return std::string(text.substr(0, start)) + "***" + std::string(text.substr(start + at));
+}
+
 Expected<HttpUrl> parse_http_url(std::string_view text) {
   if (text.size() > 2048) return Unexpected{std::string("URL is longer than 2048 characters")};
   auto url = boost::urls::parse_absolute_uri(text);
-  if (!url) return Unexpected{"invalid URL " + in_quotes(text)};
+  if (!url) return Unexpected{"invalid URL " + in_quotes(redacted_url(text))};
   return from_url(*url, text);
 }
 

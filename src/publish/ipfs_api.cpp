@@ -1,5 +1,6 @@
 #include "ocipfs/publish/ipfs_api.hpp"
 
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <cerrno>
 #include <cstdio>
@@ -104,6 +105,31 @@ class MultipartFile {
   bool epilogue_sent_ = false;
 };
 
+// What a refusal of the credentials (401, 403) asks of the user; "" for other answers.
+std::string credentials_hint(unsigned status, const IpfsApiOptions& options) {
+  if (status != 401 && status != 403) return "";
+  return options.authorization.empty()
+             ? " (the node asks for credentials: give them with --ipfs-api-auth or $IPFS_API_AUTH)"
+             : " (check the credentials of --ipfs-api-auth or $IPFS_API_AUTH)";
+}
+
+// RFC 4648 base64 with padding, as HTTP's Basic credentials are written.
+std::string base64_encode(std::string_view bytes) {
+  static constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = 0;
+    for (std::size_t k = 0; k < 3; ++k)
+      group = (group << 8) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
+    for (std::size_t k = 0; k < 4; ++k)
+      out.push_back(k <= n ? alphabet[(group >> (18 - 6 * k)) & 0x3f] : '=');
+  }
+  return out;
+}
+
 // A failed request, in the words of the RPC API's errors.
 std::string request_failure(const HttpError& error, const HttpUrl& api,
                             const IpfsApiOptions& options) {
@@ -127,7 +153,11 @@ std::string request_failure(const HttpError& error, const HttpUrl& api,
       return where + " failed answering: " + why;
     case HttpError::Step::body:
       return error.detail;
-    default:  // TLS, a local address, a cancel: none happen to an http:// call without a cancel
+    case HttpError::Step::tls:
+      if (error.timed_out()) return where + " did not complete the TLS handshake" + within;
+      return "the TLS handshake with " + where + " failed: " + (error.code ? why : error.detail) +
+             " (the system's CAs are trusted, or those of $SSL_CERT_FILE)";
+    default:  // a local address, a cancel: neither happens to a call without a cancel
       return where + ": " + (error.code ? why : error.detail);
   }
 }
@@ -137,11 +167,6 @@ Expected<std::string> post_file(const HttpUrl& api, const std::string& target, B
                                 std::string_view name, const IpfsApiOptions& options,
                                 std::string_view action) {
   const std::string where = "the IPFS API at " + api.origin();
-  if (api.https)
-    return Unexpected{
-        "the IPFS API must be an http:// URL (the RPC API is not meant to be "
-        "exposed beyond a trusted network); " +
-        api.origin() + " is https"};
   MultipartFile multipart(file, name);
   BodySource body = multipart.body();
   const std::string content_type = multipart.content_type();
@@ -150,6 +175,7 @@ Expected<std::string> post_file(const HttpUrl& api, const std::string& target, B
   request.target = target;
   request.accept = "application/json";
   request.content_type = content_type;
+  request.authorization = options.authorization;
   request.body = &body;
   request.step_timeout = options.timeout;
   HttpClientOptions client;
@@ -172,7 +198,8 @@ Expected<std::string> post_file(const HttpUrl& api, const std::string& target, B
                       printable(stream_error, 300)};
   if (response.status != 200)
     return Unexpected{where + " answered " + std::to_string(response.status) + " to POST " +
-                      printable(target) + ": " + node_message(response.body)};
+                      printable(target) + ": " + node_message(response.body) +
+                      credentials_hint(response.status, options)};
   return std::move(response.body);
 }
 
@@ -191,6 +218,11 @@ Expected<std::vector<AddedEntry>> add(const HttpUrl& api, BodySource& content,
 }
 
 }  // namespace
+
+std::string ipfs_api_authorization(std::string_view credentials) {
+  if (credentials.find(':') != std::string_view::npos) return "Basic " + base64_encode(credentials);
+  return "Bearer " + std::string(credentials);
+}
 
 std::string add_target(std::string_view base_path, bool wrap_with_directory) {
   std::string target(base_path);

@@ -297,8 +297,10 @@ unsigned default_threads() { return std::max(1u, std::thread::hardware_concurren
 std::string usage() {
   std::string out =
       "Usage: ocipfsd [flags]\n\n"
-      "A pull-only OCI registry that serves one-layer images from IPFS:\n"
-      "  COPY --from=HOST/layer/<cid>:<file> / /\n\nFlags:\n";
+      "A pull-only OCI registry that serves images stored on IPFS: a layer, or an image of\n"
+      "layers (composed, or imported unchanged):\n"
+      "  COPY --from=HOST/layer/<cid>:<file> / /\n"
+      "  FROM HOST/image/<cid>\n\nFlags:\n";
   constexpr std::size_t column = 27;
   for (const auto& flag : flags) {
     std::string left = "  " + std::string(flag.name);

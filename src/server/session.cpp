@@ -255,14 +255,16 @@ HeadVerdict judge_parsed_head(const Parser& parser, bool reads) {
 // A request the fast scan could not take, read by Beast's parser (from the bytes buffered).
 asio::awaitable<bool> serve_parsed(Connection& c) {
   Parser parser;
+  const bool tls = starts_like_tls_handshake(c.buffered());
   c.expire_at(Clock::now() + c.context.limits.request_timeout);
   auto read_error = co_await read_parsed_head(c, parser);
   auto started = Clock::now();
   if (read_error) {
     if (auto refusal = refusal_for(read_error, parser)) {
       c.expire_at(started + c.context.limits.request_timeout);
-      co_await reply(c, *refusal, Persistence::close,
-                     {"-", "-", 0, 0, {}, {}, c.remote_ip, {}, {}});
+      AccessRecord record{"-", "-",         0,  0,  {},
+                          {},  c.remote_ip, {}, {}, tls ? tls_on_plain_port : std::string_view()};
+      co_await reply(c, *refusal, Persistence::close, record);
     }
     co_return false;
   }
@@ -281,7 +283,8 @@ asio::awaitable<bool> serve_parsed(Connection& c) {
                       header[http::field::user_agent],
                       c.remote_ip,
                       header["X-Cloud-Trace-Context"],
-                      header["traceparent"]};
+                      header["traceparent"],
+                      {}};
   if (verdict.refusal) {
     co_await refuse(c, request, *verdict.refusal, record, started);
     co_return false;
@@ -303,7 +306,8 @@ asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
                       head.user_agent,
                       c.remote_ip,
                       head.cloud_trace_context,
-                      head.traceparent};
+                      head.traceparent,
+                      {}};
   bool again = co_await answer(c, request, keep_alive, head.version, record, started);
   c.buffer.consume(head.size);  // the views of `head`, `request` and `record` end here
   co_return again;

@@ -52,7 +52,19 @@ grep -q "^working directory /app, user 1000:1000$" "$work/run.log" ||
   fail "the example image's config was not applied: $(cat "$work/run.log")"
 timeout 120 /usr/bin/docker rmi -f "${words[3]}" >/dev/null 2>&1 || true
 
-ipfs_pid=$(sed -n 's/^IPFS_PID=//p' "$work/state/ipfs/env")
+# The README: `source build/quickstart/ipfs/env` is enough for ocipfs to find the node. In a
+# shell that has no IPFS_API of its own, publish must see the one the env file sets.
+# shellcheck disable=SC2016 # the inner shell expands its arguments
+env -u IPFS_API -u IPFS_GATEWAY bash -c 'source "$1/state/ipfs/env" && exec "$2" publish "$3" \
+  --tarball="$1/hello.tar.gz" --timeout=60s' _ "$work" "${OCIPFS:?}" "$REPO_DIR/example/hello" \
+  >"$work/publish.log" 2>&1 || {
+  cat "$work/publish.log" >&2
+  fail "ocipfs publish did not see IPFS_API after sourcing the quick start's env file"
+}
+grep -q "^COPY --from=127.0.0.1:5000/layer/b[a-z2-7]*:hello.tar.gz / /\$" "$work/publish.log" ||
+  fail "publish after sourcing the env file printed: $(cat "$work/publish.log")"
+
+ipfs_pid=$(sed -n 's/^\(export \)\{0,1\}IPFS_PID=//p' "$work/state/ipfs/env")
 kill -TERM "$pid"
 wait_until 30 bash -c "! kill -0 $pid 2>/dev/null" || fail "the quick start did not stop on SIGTERM"
 pid=""

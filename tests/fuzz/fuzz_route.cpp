@@ -220,7 +220,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The access log line of the request (the last two lines standing as trace headers): one line
   // of JSON, whatever the request had in it.
-  AccessRecord record{method, target, 200, 0, {}, accept, "127.0.0.1", accept, if_none_match};
+  AccessRecord record{method, target, 200, 0, {}, accept, "127.0.0.1", accept, if_none_match, {}};
   std::string log_line = access_json(record, "project");
   FUZZ_CHECK(fuzz::is_printable(log_line));
   FUZZ_CHECK(!json::parse(log_line, nullptr, false).is_discarded());

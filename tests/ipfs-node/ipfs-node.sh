@@ -16,8 +16,10 @@
 #   OCIPFS_IPFS_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL (default 10)
 #   OCIPFS_IPFS_ADD_TIMEOUT    curl --max-time for an add (default 300)
 #
-# `start` writes STATE_DIR/env (shell-sourceable):
-#   IPFS_API=http://127.0.0.1:PORT  IPFS_GATEWAY=http://127.0.0.1:PORT  IPFS_PID=PID
+# `start` writes STATE_DIR/env (shell-sourceable; it exports, so that the commands run after
+# `source STATE_DIR/env`, ocipfs among them, see the variables):
+#   export IPFS_API=http://127.0.0.1:PORT  export IPFS_GATEWAY=http://127.0.0.1:PORT
+#   export IPFS_PID=PID
 # and logs to STATE_DIR/daemon.log. The repo lives in STATE_DIR/repo and is
 # created fresh on every start. All ports are chosen by the OS at run time.
 set -euo pipefail
@@ -115,10 +117,11 @@ abs_dir() { # create and resolve a directory
   (cd -- "$1" && pwd -P)
 }
 
-env_get() { # env_get FILE KEY -> value (no sourcing, no eval)
+env_get() { # env_get FILE KEY -> value of KEY=... or export KEY=... (no sourcing, no eval)
   local line
   [[ -f "$1" ]] || return 1
   while IFS= read -r line || [[ -n "$line" ]]; do
+    line="${line#export }"
     if [[ "$line" == "$2="* ]]; then
       printf '%s\n' "${line#*=}"
       return 0
@@ -259,9 +262,9 @@ cmd_start() {
   done
 
   {
-    printf 'IPFS_API=http://127.0.0.1:%s\n' "$api_port"
-    printf 'IPFS_GATEWAY=http://127.0.0.1:%s\n' "$gw_port"
-    printf 'IPFS_PID=%s\n' "$pid"
+    printf 'export IPFS_API=http://127.0.0.1:%s\n' "$api_port"
+    printf 'export IPFS_GATEWAY=http://127.0.0.1:%s\n' "$gw_port"
+    printf 'export IPFS_PID=%s\n' "$pid"
   } >"$envf.tmp"
   mv -- "$envf.tmp" "$envf"
   trap - INT TERM

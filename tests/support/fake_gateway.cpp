@@ -17,8 +17,10 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cctype>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace ocipfs::testing {
@@ -101,6 +103,8 @@ struct FakeGateway::Impl {
   std::map<std::string, std::size_t> counts;
   std::vector<std::string> log;
   std::vector<std::string> accepts;
+  std::vector<std::string> authorizations;
+  std::optional<std::string> required_authorization;
   std::size_t connections = 0;
   std::size_t hang_ups = 0;
   std::size_t unasked = 0;
@@ -108,16 +112,34 @@ struct FakeGateway::Impl {
   std::size_t max_open = 0;
   std::thread thread;
 
-  FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept) {
+  FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept,
+                   const std::string& authorization) {
     std::lock_guard lock(mutex);
     std::string without_query = path.substr(0, path.find('?'));
     ++counts[path];
     if (without_query != path) ++counts[without_query];
     log.push_back(method + " " + path);
     accepts.push_back(accept);
+    authorizations.push_back(authorization);
+    if (required_authorization && authorization != *required_authorization)
+      return {FakeReply::Kind::respond,
+              401,
+              R"({"Message":"unauthorized","Code":0,"Type":"error"})",
+              {{"WWW-Authenticate", "Bearer"}},
+              {}};
     auto it = replies.find(path);
     if (it == replies.end()) it = replies.find(without_query);
     return it == replies.end() ? fallback : it->second;
+  }
+
+  // The value of the field `name` (lower case) in a request head, or "".
+  static std::string field_of(const std::string& head, const std::string& name) {
+    std::string lower = head;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto at = lower.find("\r\n" + name + ": ");
+    if (at == std::string::npos) return "";
+    auto start = at + name.size() + 4;
+    return head.substr(start, head.find("\r\n", start) - start);
   }
 
   static std::string render(const FakeReply& reply, bool head) {
@@ -207,15 +229,8 @@ struct FakeGateway::Impl {
       auto second_space = head.find(' ', first_space + 1);
       std::string method = head.substr(0, first_space);
       std::string path = head.substr(first_space + 1, second_space - first_space - 1);
-      std::string accept;
-      for (const char* name : {"\r\nAccept: ", "\r\naccept: "}) {
-        auto at = head.find(name);
-        if (at != std::string::npos) {
-          auto start = at + std::string(name).size();
-          accept = head.substr(start, head.find("\r\n", start) - start);
-        }
-      }
-      FakeReply reply = lookup(method, path, accept);
+      FakeReply reply =
+          lookup(method, path, field_of(head, "accept"), field_of(head, "authorization"));
       if (reply.delay.count() > 0 && reply.kind != FakeReply::Kind::trickle) {
         bool hung_up = co_await hung_up_during(socket.lowest_layer(), reply.delay);
         if (hung_up) co_return;
@@ -350,6 +365,16 @@ std::size_t FakeGateway::unasked_count() const {
 std::vector<std::string> FakeGateway::requests() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->log;
+}
+
+std::vector<std::string> FakeGateway::authorization_headers() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->authorizations;
+}
+
+void FakeGateway::require_authorization(const std::string& value) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->required_authorization = value;
 }
 
 std::vector<std::string> FakeGateway::accept_headers() const {

@@ -65,6 +65,11 @@ class FakeGateway {
   std::size_t unasked_count() const;
   std::vector<std::string> requests() const;  // "METHOD path", in order
   std::vector<std::string> accept_headers() const;
+  // The Authorization field of each request ("" when it had none), in order.
+  std::vector<std::string> authorization_headers() const;
+  // From now on, a request whose Authorization field is not `value` is answered 401, as a hosted
+  // node's RPC API does.
+  void require_authorization(const std::string& value);
 
  private:
   struct Impl;

@@ -49,7 +49,14 @@ struct AccessRecord {
   std::string_view remote_ip;
   std::string_view cloud_trace_context;  // X-Cloud-Trace-Context, as sent
   std::string_view traceparent;          // W3C traceparent, as sent
+  // Bytes that were not an HTTP request: what they were, which the line shows instead of the
+  // method and the URL ("-").
+  std::string_view what;
 };
+
+// What a TLS ClientHello on ocipfsd's plain-HTTP port was (AccessRecord::what).
+inline constexpr std::string_view tls_on_plain_port =
+    "TLS handshake on the plain-HTTP port (use http:// or put TLS in front)";
 
 // Logs one line for a request (at info level).
 void log_access(const AccessRecord& record);
@@ -64,5 +71,7 @@ TraceIds parse_trace(std::string_view cloud_trace_context, std::string_view trac
 
 // The JSON line for an access record (exposed for tests).
 std::string access_json(const AccessRecord& record, std::string_view project);
+// The text line: "METHOD URL STATUS SIZE LATENCYms", or "WHAT: STATUS SIZE LATENCYms".
+std::string access_text(const AccessRecord& record);
 
 }  // namespace ocipfs

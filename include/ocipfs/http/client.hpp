@@ -42,10 +42,11 @@ struct BodySource {
 
 struct HttpRequest {
   std::string_view method = "GET";
-  std::string_view target = "/";  // origin-form: the path and the query
-  std::string_view accept;        // the Accept field, when not empty
-  std::string_view content_type;  // the Content-Type field of `body`
-  BodySource* body = nullptr;     // none: no body (and no Content-Length)
+  std::string_view target = "/";   // origin-form: the path and the query
+  std::string_view accept;         // the Accept field, when not empty
+  std::string_view content_type;   // the Content-Type field of `body`
+  std::string_view authorization;  // the Authorization field, when not empty: a secret, not logged
+  BodySource* body = nullptr;      // none: no body (and no Content-Length)
   // The whole request ends by `deadline`, and, when `step_timeout` is not zero, each step of it
   // (the DNS lookup, connecting, the TLS handshake, each write and each read) within
   // `step_timeout`: a slow upload may then take longer than that, as long as it progresses.

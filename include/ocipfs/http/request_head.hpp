@@ -67,4 +67,8 @@ bool chunked_is_final(std::string_view codings);
 // start of one.
 std::size_t empty_lines_before_request(std::string_view bytes);
 
+// Whether `bytes` (what a connection sent first, maybe only its first byte) may be a TLS
+// handshake record (0x16, then version 0x03): a client speaking https to a plain-HTTP port.
+bool starts_like_tls_handshake(std::string_view bytes);
+
 }  // namespace ocipfs

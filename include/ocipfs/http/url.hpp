@@ -23,8 +23,12 @@ struct HttpUrl {
 };
 
 // Parses an absolute http or https URL. Refuses other schemes, user credentials, fragments and
-// empty hosts. The error says which.
+// empty hosts. The error says which, showing the URL as redacted_url does.
 Expected<HttpUrl> parse_http_url(std::string_view text);
+
+// `text` (a URL, or what was meant as one) with the user:password of its authority, if any,
+// written "***", for a message: "https://u:p@host/x" is "https://***@host/x".
+std::string redacted_url(std::string_view text);
 
 // Resolves a redirect's Location against the URL that was requested.
 Expected<HttpUrl> resolve_location(const HttpUrl& base, std::string_view location);

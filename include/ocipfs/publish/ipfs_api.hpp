@@ -1,5 +1,5 @@
 // Publishing to an IPFS node through its Kubo-compatible RPC API (POST /api/v0/add and
-// /api/v0/dag/import).
+// /api/v0/dag/import), over http or https, with credentials when the node asks for them.
 #pragma once
 
 #include <chrono>
@@ -23,7 +23,14 @@ struct IpfsApiOptions {
   std::chrono::milliseconds timeout{60'000};
   std::size_t max_answer_size = 16 * 1024 * 1024;
   std::string user_agent = "ocipfs";
+  // The Authorization field sent with every request (ipfs_api_authorization), or none when
+  // empty. A secret: no error or message shows it.
+  std::string authorization;
 };
+
+// The Authorization field for a hosted node's credentials: "user:password" (anything with a ':')
+// is "Basic <base64 of it>", anything else a bearer token, "Bearer <it>".
+std::string ipfs_api_authorization(std::string_view credentials);
 
 // One line of the add answer.
 struct AddedEntry {

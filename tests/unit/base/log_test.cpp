@@ -27,6 +27,19 @@ TEST(Log, MalformedTracesAreIgnored) {
   EXPECT_TRUE(parse_trace("", "").trace.empty());
 }
 
+TEST(Log, AccessLineInText) {
+  AccessRecord record{"GET", "/v2/", 200, 2, std::chrono::microseconds(1500), {}, {}, {}, {}, {}};
+  EXPECT_EQ(access_text(record), "GET /v2/ 200 2 1.500ms");
+  // Bytes that were not a request say what they were, not "- -".
+  AccessRecord probe{"-", "-",         400, 70, std::chrono::microseconds(10),
+                     {},  "127.0.0.1", {},  {}, tls_on_plain_port};
+  EXPECT_EQ(access_text(probe),
+            "TLS handshake on the plain-HTTP port (use http:// or put TLS in front): 400 70 "
+            "0.010ms");
+  EXPECT_EQ(json::parse(access_json(probe, ""))["message"],
+            "TLS handshake on the plain-HTTP port (use http:// or put TLS in front): 400");
+}
+
 TEST(Log, AccessLineInCloudLoggingFormat) {
   AccessRecord record{"GET",
                       "/v2/x\n\"y",
@@ -36,7 +49,8 @@ TEST(Log, AccessLineInCloudLoggingFormat) {
                       "docker/20.10",
                       "127.0.0.1",
                       "",
-                      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
+                      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                      {}};
   json line = json::parse(access_json(record, "my-project"));
   EXPECT_EQ(line["severity"], "INFO");
   const auto& request = line["httpRequest"];

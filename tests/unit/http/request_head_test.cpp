@@ -11,6 +11,16 @@ HeadScan scan(const std::string& bytes, RequestHead& head, std::size_t limit = 1
   return scan_request_head(bytes, limit, head);
 }
 
+TEST(RequestHead, TellsATlsHandshakeFromHttp) {
+  // The first bytes of a ClientHello: a handshake record (0x16) of TLS 1.0 to 1.3 (0x03 0x01..).
+  EXPECT_TRUE(starts_like_tls_handshake(std::string("\x16\x03\x01\x02\x00\x01", 6)));
+  EXPECT_TRUE(starts_like_tls_handshake(std::string("\x16\x03\x03", 3)));
+  EXPECT_TRUE(starts_like_tls_handshake("\x16"));  // all that arrived yet
+  EXPECT_FALSE(starts_like_tls_handshake("GET / HTTP/1.1\r\n"));
+  EXPECT_FALSE(starts_like_tls_handshake(std::string("\x16\x04", 2)));
+  EXPECT_FALSE(starts_like_tls_handshake(""));
+}
+
 TEST(RequestHead, ReadsTheFieldsItAnswersFrom) {
   std::string bytes =
       "GET /v2/layer/x/manifests/latest?a=b HTTP/1.1\r\nHost: h\r\naccept: a/b, c/d\r\n"

@@ -352,7 +352,10 @@ TEST(ComposeCli, OneCarOfEveryNewBlockAndTheImageDocument) {
   EXPECT_THAT(run.output, HasSubstr("\ndocker run " + image + "\n"));
   EXPECT_THAT(run.output, HasSubstr("layer 3         " + testing::manifest_cid +
                                     " (existing layer manifest)\n"));
-  EXPECT_THAT(run.output, HasSubstr("rootfs: packed as rootfs.tar.gz, sha256:"));
+  EXPECT_THAT(run.output, HasSubstr("rootfs: tarred as rootfs.tar.gz into the CAR (no tarball "
+                                    "file is kept), sha256:"));
+  EXPECT_THAT(run.output, HasSubstr("app.tar.gz: stored as it is into the CAR, sha256:"));
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("packed as")));
   EXPECT_THAT(run.output,
               HasSubstr("car             app.car (" + std::to_string(car->blocks.size()) +
                         " blocks, " + std::to_string(bytes.size()) + " bytes)\n"));

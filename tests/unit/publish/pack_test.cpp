@@ -927,6 +927,66 @@ TEST(OcipfsCli, PublishSendsTheCarAndPrintsTheCopyFromLine) {
   EXPECT_EQ(line_count(run.output), 1) << run.output;
 }
 
+TEST(IpfsApi, CredentialsBecomeAnAuthorizationField) {
+  EXPECT_EQ(ipfs_api_authorization("pub:s3cret-pass"), "Basic cHViOnMzY3JldC1wYXNz");
+  EXPECT_EQ(ipfs_api_authorization("a:"), "Basic YTo=");
+  EXPECT_EQ(ipfs_api_authorization("tok3n"), "Bearer tok3n");
+  EXPECT_EQ(redacted_url("https://pub:s3cret@node.example:5001/x"),
+            "https://***@node.example:5001/x");
+  EXPECT_EQ(redacted_url("https://node.example/a@b"), "https://node.example/a@b");
+}
+
+// A hosted node: its RPC API over https with a certificate of its own, behind credentials.
+TEST(OcipfsCli, PublishesToAnHttpsNodeWithCredentialsItNeverPrints) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  LayerDag dag = reference_dag(tmp);
+  testing::FakeGateway node(testing::FakeGateway::Transport::https_self_signed);
+  testing::FakeReply imported;
+  imported.body = dag_import_answer(dag.car_roots);
+  node.set(dag_import_target(""), imported);
+  node.require_authorization("Basic cHViOnMzY3JldC1wYXNz");
+  write_file(tmp / "ca.pem", node.certificate_pem());
+  const std::string trust = clean_env + " SSL_CERT_FILE=" + quote(tmp / "ca.pem");
+  const std::string publish = "publish " + quote(tmp / "tree") +
+                              " --tarball=" + quote(tmp / "tree.tar.gz") +
+                              " --ipfs-api=" + node.url();
+
+  std::string all;  // every output, to find no secret in
+  auto run = ocipfs(publish, trust + " IPFS_API_AUTH=pub:s3cret-pass");
+  all += run.output;
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("COPY --from=127.0.0.1:5000/layer/" +
+                                    dag.manifest_cid.to_string() + ":tree.tar.gz / /\n"));
+  // (The fake node reads the request's body as one more request: the first is the request.)
+  ASSERT_FALSE(node.authorization_headers().empty());
+  EXPECT_EQ(node.authorization_headers().front(), "Basic cHViOnMzY3JldC1wYXNz");
+  const std::size_t first = node.authorization_headers().size();
+
+  // The flag wins over the environment; a value without ':' is a bearer token. A refusal says
+  // where to look, and no message shows a secret, not even one given in the URL.
+  run = ocipfs(publish + " --ipfs-api-auth=tok3n-secret", trust + " IPFS_API_AUTH=pub:s3cret-pass");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  all += run.output;
+  ASSERT_GT(node.authorization_headers().size(), first);
+  EXPECT_EQ(node.authorization_headers()[first], "Bearer tok3n-secret");
+  EXPECT_THAT(run.output, HasSubstr("answered 401"));
+  EXPECT_THAT(run.output, HasSubstr("--ipfs-api-auth"));
+  run = ocipfs("publish " + quote(tmp / "tree") + " --ipfs-api=https://pub:s3cret-pass@" +
+                   node.url().substr(8),
+               trust);
+  all += run.output;
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("--ipfs-api-auth"));
+  run = ocipfs(publish, clean_env + " IPFS_API_AUTH=pub:s3cret-pass");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("certificate verify failed"));
+  all += run.output + ocipfs("publish --help").output;
+  for (const char* secret : {"s3cret", "tok3n", "cHViOnMzY3JldC1wYXNz"})
+    EXPECT_THAT(all, Not(HasSubstr(secret)));
+  EXPECT_EQ(node.request_count(dag_import_target("")), 2u);
+}
+
 TEST(OcipfsCli, PublishAddsFilesAndChecksTheNodeGivesPacksCids) {
   TempDir tmp;
   make_tree(tmp / "tree");
@@ -1026,6 +1086,7 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
   EXPECT_THAT(run.output, HasSubstr("reference       127.0.0.1:5000/layer/" +
                                     testing::manifest_cid + ":hello.tar.gz\n"));
   EXPECT_THAT(run.output, HasSubstr("index           " + image.index.digest + "\n"));
+  EXPECT_THAT(run.output, HasSubstr("diff_id         " + image.layers[0].diff_id + "\n"));
   EXPECT_THAT(run.output, HasSubstr("manifest        " + image.platforms[0].manifest.digest +
                                     " (linux/amd64)\n"));
   EXPECT_THAT(run.output, HasSubstr("config          " + image.platforms[0].config.digest +
@@ -1116,11 +1177,30 @@ TEST(OcipfsCli, InspectShowsAKeptImage) {
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(run.output, HasSubstr("reference       reg.example/image/" + image + ":latest\n"));
   EXPECT_THAT(run.output, HasSubstr("layer digest    " + layer + " (5 bytes)\n"));
+  EXPECT_THAT(run.output, Not(HasSubstr("diff_id"))) << "a kept image's diff_ids are its config's";
   EXPECT_THAT(run.output,
               HasSubstr("manifest        " + sha256_digest(manifest) + " (linux/arm64)"));
   EXPECT_THAT(run.output, HasSubstr("config          " + sha256_digest(config)));
   EXPECT_THAT(run.output, Not(HasSubstr("index ")));
   EXPECT_THAT(run.output, HasSubstr("FROM reg.example/image/" + image + ":latest\n"));
+}
+
+TEST(OcipfsCli, InspectSaysWhichGatewayItAsksWhenNotTold) {
+  // No --gateway and no $IPFS_GATEWAY: a line on stderr names the default before it is asked
+  // (within 1 ms, so that the test needs no network).
+  auto run = ocipfs_errors("inspect " + testing::manifest_cid + " --timeout=1ms");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, StartsWith("ocipfs inspect: asking https://ipfs.io (no --gateway=URL or "
+                                     "$IPFS_GATEWAY)\n"));
+  // Told, through the flag or the environment, it says nothing of the kind.
+  testing::FakeGateway gateway;
+  gateway.serve_cid(testing::manifest_cid, testing::layer_manifest_json());
+  run = ocipfs("inspect " + testing::manifest_cid, clean_env + " IPFS_GATEWAY=" + gateway.url());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, Not(HasSubstr("asking")));
+  run = ocipfs("inspect " + testing::manifest_cid + " --gateway=" + gateway.url());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, Not(HasSubstr("asking")));
 }
 
 TEST(OcipfsCli, InspectFailsWhenOcipfsdWouldNotServe) {

@@ -9,6 +9,7 @@ namespace ocipfs {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 Expected<CommandLine> parse(std::vector<std::string> args,
                             std::map<std::string, std::string> env = {}) {
@@ -90,6 +91,10 @@ TEST(Config, HelpAndVersion) {
   EXPECT_EQ(parse({"--help"})->command, Command::help);
   EXPECT_EQ(parse({"--version"})->command, Command::version);
   EXPECT_THAT(usage(), HasSubstr("--gateway=URL"));
+  // What it serves: layers, and images of several layers or imported ones.
+  EXPECT_THAT(usage(), HasSubstr("  COPY --from=HOST/layer/<cid>:<file> / /"));
+  EXPECT_THAT(usage(), HasSubstr("  FROM HOST/image/<cid>"));
+  EXPECT_THAT(usage(), Not(HasSubstr("one-layer")));
   // Every flag from the table, with its help beside it, wrapped lines indented.
   for (const char* line :
        {"  --gateway=URL            IPFS HTTP gateway", "  --ready-check            /readyz",
