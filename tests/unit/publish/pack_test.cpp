@@ -1160,6 +1160,8 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
   EXPECT_THAT(run.output, HasSubstr("diff_id         " + testing::layer_diff_id));
   EXPECT_THAT(run.output, HasSubstr("tags            hello.tar.gz, latest\n"));
   EXPECT_THAT(run.output, HasSubstr("platforms       linux/amd64, linux/arm64/v8, linux/arm/v7"));
+  EXPECT_THAT(run.output,
+              HasSubstr("platform        none declared: every default platform is offered\n"));
   EXPECT_THAT(run.output, HasSubstr("verified against the CID"));
   EXPECT_THAT(run.output, HasSubstr("COPY --from=127.0.0.1:5000/layer/" + testing::manifest_cid +
                                     ":hello.tar.gz / /\n"));
@@ -1205,6 +1207,19 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
     EXPECT_THAT(run.output, HasSubstr("FROM reg.example/image/" + image + ":app-1\n"));
     EXPECT_THAT(run.output, HasSubstr("docker run reg.example/image/" + image + ":app-1\n"));
   }
+  // A composed image's platform, and the file it was read from.
+  std::string composed = R"({"mediaType":"application/vnd.ocipfs.image.manifest.v1+json",)"
+                         R"("layers":[")" +
+                         base +
+                         R"("],"platform":{"os":"linux","architecture":"amd64"},)"
+                         R"("annotations":{"io.ocipfs.platform.source":"layer 1: bin/busybox"}})";
+  gateway.serve_cid(testing::raw_cid_of(composed), composed);
+  auto one = ocipfs("inspect reg/image/" + testing::raw_cid_of(composed) + flags);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_THAT(one.output, HasSubstr("platforms       linux/amd64\n"));
+  EXPECT_THAT(one.output,
+              HasSubstr("platform        linux/amd64 (read from layer 1: bin/busybox)\n"));
+
   // A layer that is no layer manifest: ocipfsd's answer, naming the layer.
   std::string stray = testing::raw_cid_of("{}");
   gateway.serve_cid(stray, "{}");
