@@ -12,6 +12,7 @@ void ExecutableScanner::begin(std::string_view name, std::uint64_t size, bool ex
   size_ = size;
   wanted_ = static_cast<std::size_t>(std::min<std::uint64_t>(size, elf_header_size));
   buffer_.clear();
+  header_checked_ = false;
 }
 
 void ExecutableScanner::data(std::string_view chunk) {
@@ -19,9 +20,9 @@ void ExecutableScanner::data(std::string_view chunk) {
     std::size_t take = std::min(chunk.size(), wanted_ - buffer_.size());
     buffer_.append(chunk.substr(0, take));
     chunk.remove_prefix(take);
-    if (buffer_.size() < wanted_ || wanted_ != std::min<std::uint64_t>(size_, elf_header_size))
-      continue;
+    if (header_checked_ || buffer_.size() < wanted_) continue;
     // The header is in: a file that is no ELF is done with; a 32-bit arm one is read on.
+    header_checked_ = true;
     if (!starts_like_elf(buffer_)) active_ = false;
     if (elf_needs_whole_file(buffer_))
       wanted_ = static_cast<std::size_t>(std::min<std::uint64_t>(size_, max_arm_elf_scan));

@@ -32,7 +32,8 @@ class ExecutableScanner {
   bool active_ = false;
   std::string name_;
   std::uint64_t size_ = 0;
-  std::size_t wanted_ = 0;
+  std::size_t wanted_ = 0;       // how much of the file to read: its header, or all of it
+  bool header_checked_ = false;  // whether the header decided how much to read
   std::string buffer_;
 };
 
