@@ -432,6 +432,12 @@ void write_executables(const fs::path& root, const std::vector<std::string>& pla
   write_file(root / "lib/foreign.so", testing::elf_header({183, true, true, 3}));
 }
 
+PackOptions into(const fs::path& tarball) {
+  PackOptions options;
+  options.tarball = tarball;
+  return options;
+}
+
 std::string platforms_text(const LayerPlatforms& platforms) {
   std::string out;
   for (const auto& found : platforms.found)
@@ -443,12 +449,12 @@ std::string platforms_text(const LayerPlatforms& platforms) {
 TEST(Pack, ReadsThePlatformOfTheExecutablesItPacks) {
   TempDir tmp;
   write_executables(tmp / "one", {"amd64"});
-  auto one = pack_path(tmp / "one", {.tarball = tmp / "one.tar.gz"});
+  auto one = pack_path(tmp / "one", into(tmp / "one.tar.gz"));
   ASSERT_TRUE(one) << one.error();
   EXPECT_EQ(platforms_text(one->platforms), "linux/amd64=bin/amd64 ");
 
   write_executables(tmp / "two", {"amd64", "arm"});
-  auto two = pack_path(tmp / "two", {.tarball = tmp / "two.tar.zst"});
+  auto two = pack_path(tmp / "two", into(tmp / "two.tar.zst"));
   ASSERT_TRUE(two) << two.error();
   EXPECT_EQ(platforms_text(two->platforms), "linux/amd64=bin/amd64 linux/arm/v7=bin/arm ");
 
@@ -465,7 +471,7 @@ TEST(Pack, ReadsThePlatformOfTheExecutablesItPacks) {
   EXPECT_EQ(platforms_text(gnu->platforms), "linux/amd64=bin/amd64 linux/arm/v7=bin/arm ");
 
   write_executables(tmp / "none", {});
-  auto none = pack_path(tmp / "none", {.tarball = tmp / "none.tar"});
+  auto none = pack_path(tmp / "none", into(tmp / "none.tar"));
   ASSERT_TRUE(none) << none.error();
   EXPECT_EQ(platforms_text(none->platforms), "");
 }
@@ -474,7 +480,7 @@ TEST(Pack, AnExecutableOfUntoldPlatformIsReported) {
   TempDir tmp;
   write_file(tmp / "d/bin/odd", testing::elf_header({50, true, true}));  // IA-64
   fs::permissions(tmp / "d/bin/odd", fs::perms(0755));
-  auto packed = pack_path(tmp / "d", {.tarball = tmp / "d.tar"});
+  auto packed = pack_path(tmp / "d", into(tmp / "d.tar"));
   ASSERT_TRUE(packed) << packed.error();
   EXPECT_EQ(packed->platforms.untold_file, "bin/odd");
   EXPECT_THAT(packed->platforms.untold_problem, HasSubstr("ELF machine 50"));
