@@ -21,6 +21,7 @@
 #include "ocipfs/publish/car_file.hpp"
 #include "ocipfs/publish/ipfs_api.hpp"
 #include "ocipfs/publish/layer_dag.hpp"
+#include "ocipfs/publish/layer_platforms.hpp"
 #include "ocipfs/publish/pack.hpp"
 #include "ocipfs/publish/path_relation.hpp"
 #include "ocipfs/publish/regular_file.hpp"
@@ -182,6 +183,7 @@ Plan plan_of(const Args& args) {
 // What composing made.
 struct Composed {
   std::vector<std::optional<LayerDag>> dags;  // per layer; the packed ones hold their DAG
+  std::optional<DetectedPlatform> detected;   // the platform read from the executables packed
   std::string document;                       // the image document's text
   Cid document_cid;
   std::vector<Cid> car_roots;
@@ -205,9 +207,26 @@ LayerDag pack_layer(const Plan& plan, std::size_t index, const BlockSink& sink,
   return std::move(*dag);
 }
 
-// The image document for the layers: its text, validated as ocipfsd will read it.
+// The platform of the packed layers' executables, when the compose file declares none.
+std::optional<DetectedPlatform> detected_platform(const Plan& plan, const Composed& composed) {
+  if (plan.compose.image.platform) return std::nullopt;
+  std::vector<std::optional<LayerPlatforms>> layers;
+  for (const auto& dag : composed.dags)
+    layers.push_back(dag ? std::optional<LayerPlatforms>(dag->layer.platforms) : std::nullopt);
+  auto detected = detect_image_platform(layers);
+  if (!detected)
+    throw Failure{"compose file " + path_in_quotes(plan.file) + ": " + detected.error()};
+  return std::move(*detected);
+}
+
+// The image document for the layers: its text, validated as ocipfsd will read it. A detected
+// platform is declared, with the file it was read from as an annotation.
 std::string document_text(const Plan& plan, const Composed& composed) {
   ImageDocument document = plan.compose.image;
+  if (composed.detected) {
+    document.platform = composed.detected->platform;
+    document.annotations[std::string(platform_source_annotation)] = composed.detected->source;
+  }
   document.layers.clear();
   for (std::size_t i = 0; i < plan.layers.size(); ++i)
     document.layers.push_back(composed.dags[i] ? composed.dags[i]->manifest_cid
@@ -228,6 +247,7 @@ Composed compose(const Plan& plan, const BlockSink& sink, const ScratchDirectory
     if (plan.layers[i].kind != ComposeLayerKind::existing)
       composed.dags.back() = pack_layer(plan, i, sink, scratch);
   }
+  composed.detected = detected_platform(plan, composed);
   composed.document = document_text(plan, composed);
   try {
     composed.document_cid = import_file(composed.document, sink).cid;
@@ -313,6 +333,16 @@ std::string what_became_of(const Plan& plan, const ComposeLayer& layer, const La
   return "stored as it is into " + where;
 }
 
+// What the image is offered for, and why.
+std::string platform_line(const Plan& plan, const Composed& composed) {
+  if (plan.compose.image.platform)
+    return platform_text(*plan.compose.image.platform) + " (declared in the compose file)";
+  if (composed.detected)
+    return platform_text(composed.detected->platform) + " (read from " +
+           printable(composed.detected->source, 200) + ")";
+  return "every default platform: no executable packed (layers by CID count by their manifest)";
+}
+
 void print_layers(const Report& report, const Plan& plan, const Composed& composed) {
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     std::string label = "layer " + std::to_string(i + 1);
@@ -326,6 +356,7 @@ void print_layers(const Report& report, const Plan& plan, const Composed& compos
                            ", " + std::to_string(dag->layer.size) + " bytes, layer manifest " +
                            dag->manifest_cid.to_string());
   }
+  report.line("platform", platform_line(plan, composed));
   report.line("image document", composed.document_cid.to_string() + " (" +
                                     std::to_string(composed.document.size()) + " bytes)");
 }

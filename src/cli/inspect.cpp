@@ -12,6 +12,8 @@
 #include "ocipfs/gateway/health.hpp"
 #include "ocipfs/http/route.hpp"
 #include "ocipfs/http/url.hpp"
+#include "ocipfs/image/image_document.hpp"
+#include "ocipfs/publish/layer_platforms.hpp"
 #include "ocipfs/registry/redirect.hpp"
 #include "ocipfs/server/config.hpp"
 #include "report.hpp"
@@ -172,6 +174,19 @@ void print_platforms(const Report& report, const Image& image) {
   report.line("platforms", joined(platforms));
 }
 
+// The platform the image declares, and, for one that `ocipfs compose` read from an executable,
+// which file: "linux/amd64 (read from layer 1: bin/busybox)".
+std::string platform_line(const Image& image, const std::string& content) {
+  if (image.platforms.size() != 1) return "none declared: every default platform is offered";
+  std::string line = platform_text(image.default_platform().platform);
+  if (!declares_image_document(content)) return line;
+  auto document = parse_image_document(content);
+  if (!document) return line;
+  auto source = document->annotations.find(std::string(platform_source_annotation));
+  if (source == document->annotations.end()) return line + " (declared)";
+  return line + " (read from " + printable(source->second, 200) + ")";
+}
+
 // The tag to print: the one asked for, else the image's own (the document's tag or the layer's
 // file name), else latest.
 std::string tag_of(const Reference& ref, const Image& image) {
@@ -218,6 +233,7 @@ int run_inspect(const Args& args) {
                   (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")");
   print_layers(report, image, gateways.front());
   print_platforms(report, image);
+  report.line("platform", platform_line(image, found.content.value()));
   check_served(ref, image);
   if (ref.registry.empty()) return 0;
   if (!is_image) {

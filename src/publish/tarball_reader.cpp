@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "executable_scanner.hpp"
 #include "layer_compression.hpp"
 #include "ocipfs/base/text.hpp"
 #include "step_failure.hpp"
@@ -110,6 +111,26 @@ void check_entry(const fs::path& path, const char* name, archive_entry* entry, T
          "; a layer's paths must stay inside its root");
 }
 
+// Shows the start of a regular file with an execute bit to `scanner`, as far as it wants it;
+// false when the archive failed.
+bool scan_entry(archive* reader, archive_entry* entry, const char* name,
+                ExecutableScanner& scanner) {
+  bool executable = archive_entry_filetype(entry) == AE_IFREG &&
+                    (archive_entry_perm(entry) & 0111) && !archive_entry_hardlink(entry);
+  if (!executable) return true;
+  auto size = archive_entry_size(entry);
+  scanner.begin(normal_name(name), size > 0 ? static_cast<std::uint64_t>(size) : 0, true);
+  char buffer[16 * 1024];
+  while (scanner.wants_data()) {
+    la_ssize_t n = archive_read_data(reader, buffer, sizeof buffer);
+    if (n < 0) return false;
+    if (n == 0) break;
+    scanner.data(std::string_view(buffer, static_cast<std::size_t>(n)));
+  }
+  scanner.end();
+  return true;
+}
+
 }  // namespace
 
 PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
@@ -137,6 +158,7 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
 
   PackedLayer layer;
   TarTree tree;
+  ExecutableScanner scanner;
   for (;;) {
     archive_entry* entry = nullptr;
     int result = archive_read_next_header(reader.get(), &entry);
@@ -147,7 +169,9 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
       fail(path_in_quotes(path) + ": entry " + std::to_string(layer.entries + 1) + " has no name");
     check_entry(path, name, entry, tree);
     ++layer.entries;
-    if (archive_read_data_skip(reader.get()) != ARCHIVE_OK) fail(archive_problem());
+    if (!scan_entry(reader.get(), entry, name, scanner) ||
+        archive_read_data_skip(reader.get()) != ARCHIVE_OK)
+      fail(archive_problem());
   }
   // What follows the end-of-archive blocks is still part of the stream the diff_id hashes.
   while (!stream.next().empty()) {
@@ -159,6 +183,7 @@ PackedLayer read_tarball(const fs::path& path, const std::string& media_type,
   layer.digest = stream.stored_digest();
   layer.size = stream.stored_size();
   layer.diff_id = stream.tar_digest();
+  layer.platforms = scanner.platforms();
   return layer;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "compressed_output.hpp"
+#include "executable_scanner.hpp"
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/publish/regular_file.hpp"
 #include "step_failure.hpp"
@@ -61,6 +62,7 @@ class TreeWriter {
 
   void add_tree(const fs::path& root) { add_children(root, ""); }
   std::uint64_t entries() const { return entries_; }
+  const LayerPlatforms& platforms() const { return scanner_.platforms(); }
 
  private:
   [[noreturn]] void archive_failed(const fs::path& what) {
@@ -117,7 +119,7 @@ class TreeWriter {
         }
       }
       archive_entry_set_size(entry.get(), st.st_size);
-      add_file(entry.get(), path, static_cast<std::uint64_t>(st.st_size));
+      add_file(entry.get(), path, name, static_cast<std::uint64_t>(st.st_size));
     } else {
       fail("cannot pack " + path_in_quotes(path) +
            ": only regular files, directories and symbolic links can be packed");
@@ -137,26 +139,31 @@ class TreeWriter {
     ++entries_;
   }
 
-  void add_file(archive_entry* entry, const fs::path& path, std::uint64_t size) {
+  void add_file(archive_entry* entry, const fs::path& path, const std::string& name,
+                std::uint64_t size) {
     InputFile file =
         value_or_fail(open_regular_file(path), "cannot read " + path_in_quotes(path) + ": ");
     write_header(entry, path);
+    scanner_.begin(name, size, archive_entry_perm(entry) & 0111);
     std::vector<char> buffer(tar_chunk_size);
     std::uint64_t total = 0;
     while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get())) {
       total += n;
       if (total > size) break;
       if (archive_write_data(writer_, buffer.data(), n) < 0) archive_failed(path);
+      scanner_.data(std::string_view(buffer.data(), n));
     }
     if (std::ferror(file.get()))
       fail("cannot read " + path_in_quotes(path) + ": " + std::strerror(errno));
     if (total != size) fail(path_in_quotes(path) + " changed while it was being packed");
+    scanner_.end();
   }
 
   archive* writer_;
   WriteContext& context_;
   std::map<std::pair<dev_t, ino_t>, std::string> links_;  // hard-linked files already written
   std::uint64_t entries_ = 0;
+  ExecutableScanner scanner_;
 };
 
 }  // namespace
@@ -190,6 +197,7 @@ PackedLayer write_tarball(const fs::path& directory, const fs::path& tarball,
   layer.size = out.size();
   layer.diff_id = compressor.tar_digest();
   layer.entries = tree.entries();
+  layer.platforms = tree.platforms();
   return layer;
 }
 

@@ -4,8 +4,11 @@
 # the node's RPC API; the same image CID). Then, on HOST/image/<cid>: docker run prints the script's
 # output (Env, WorkingDir, User of the config); podman run the same; BuildKit builds
 # `FROM HOST/image/<cid>` + `COPY --from=HOST/layer/<cid>` for linux/amd64 (run: sees the copied
-# file) and linux/arm64 (inspected: its platform); skopeo copy to an oci: layout that umoci
-# unpacks (both layers' files, the config in config.json); ctr images pull (2 layers, unpacked).
+# file); the image is offered for linux/amd64 only (compose read it from bin/busybox: skopeo
+# inspect --raw lists one platform, and BuildKit's linux/arm64 build FROM it fails), while
+# `FROM scratch` + `COPY --from=HOST/layer/<cid>` builds for linux/arm64 (a layer keeps every
+# platform: inspected); skopeo copy to an oci: layout that umoci unpacks (both layers' files,
+# the config in config.json); ctr images pull (2 layers, unpacked).
 # Last, a second image of the same layers (new document, layers already cached by ocipfsd) runs
 # at once: no manifest request of it fails (a build of ocipfsd answered 504 after 15 s then).
 # Needs /bin/busybox from Debian's busybox-static (installed here if missing). KEEP_WORK=1 keeps
@@ -105,6 +108,12 @@ image_cid=${from_ref#"$OCIPFSD_ADDR/image/"}
 [[ $reference == "$from_ref:v1" ]] || fail "the reference is '$reference', not $from_ref:v1"
 [[ $run_ref == "$from_ref" ]] || fail "the docker run line names '$run_ref', not $from_ref"
 [[ -s $work/image.car ]] || fail "ocipfs compose --car wrote no CAR"
+# The busybox layer's binary is static amd64: the image is declared for linux/amd64 only.
+[[ $(printed car platform) == "linux/amd64 (read from layer 1: bin/busybox)" ]] ||
+  fail "compose printed the platform '$(printed car platform)', not linux/amd64 read from bin/busybox"
+jq -e '.platform == {"os": "linux", "architecture": "amd64"} and
+  .annotations["io.ocipfs.platform.source"] == "layer 1: bin/busybox"' "$work/document.json" >/dev/null ||
+  fail "the image document declares $(jq -c '{platform, annotations}' "$work/document.json")"
 mapfile -t layer_cids < <(jq -r '.layers[]' "$work/document.json")
 ((${#layer_cids[@]} == 2)) || fail "the image document has ${#layer_cids[@]} layers, not 2"
 
@@ -150,6 +159,14 @@ for i in 0 1; do
   [[ $location == "302 "*"/ipfs/${ipfs_paths[i]}" ]] ||
     fail "layer $((i + 1))'s blob answers '$location', not a 302 to /ipfs/${ipfs_paths[i]}"
 done
+
+# ocipfsd offers the image for linux/amd64 only (it was offered for 8 platforms, and an arm64
+# machine pulled the amd64 busybox as linux/arm64).
+raw=$(timeout 60 /usr/bin/skopeo inspect --raw --tls-verify=false "docker://$reference") ||
+  fail "skopeo inspect --raw docker://$reference failed"
+offered=$(jq -r '[.manifests[].platform | .os + "/" + .architecture] | join(" ")' <<<"$raw")
+[[ $offered == linux/amd64 ]] || fail "the image's index offers '$offered', not linux/amd64 only: $raw"
+log "skopeo inspect --raw: the index offers $offered only"
 
 # expect_blob_redirects MARK WHAT: after log line MARK, ocipfsd redirected GETs of both layer blobs.
 expect_blob_redirects() {
@@ -207,15 +224,16 @@ fi
 extra_ref="$OCIPFSD_ADDR/layer/$EXAMPLE_CID:$EXAMPLE_FILE"
 mkdir -p "$work/build"
 printf 'FROM %s\nCOPY --from=%s / /extra/\n' "$from_ref" "$extra_ref" >"$work/build/Dockerfile"
-# buildkit_build PLATFORM TAG: DOCKER_BUILDKIT=1 docker build of $work/build, without cache.
+# buildkit_build PLATFORM TAG [DIR]: DOCKER_BUILDKIT=1 docker build of DIR ($work/build),
+# without cache.
 buildkit_build() {
-  local platform=$1 tag=$2 mark
+  local platform=$1 tag=$2 dir=${3:-$work/build} mark
   forget_images
   docker_images+=("$tag")
   mark=$(log_mark)
-  log "docker build --platform $platform: FROM $from_ref, COPY --from=$extra_ref / /extra/"
+  log "docker build --platform $platform: $(tr '\n' ' ' <"$dir/Dockerfile")"
   if ! DOCKER_BUILDKIT=1 timeout 300 /usr/bin/docker build --progress=plain --platform "$platform" \
-    -t "$tag" "$work/build" >"$work/build-${platform//\//-}.log" 2>&1; then
+    -t "$tag" "$dir" >"$work/build-${platform//\//-}.log" 2>&1; then
     cat "$work/build-${platform//\//-}.log" >&2
     fail "BuildKit ($platform): docker build failed"
   fi
@@ -223,7 +241,7 @@ buildkit_build() {
     cat "$work/build-${platform//\//-}.log" >&2
     fail "BuildKit ($platform): BuildKit warned about the platform"
   fi
-  expect_blob_redirects "$mark" "BuildKit ($platform)"
+  [[ $dir != "$work/build" ]] || expect_blob_redirects "$mark" "BuildKit ($platform)"
 }
 buildkit_build linux/amd64 ocipfs-e2e-image:amd64
 output=$(timeout 300 /usr/bin/docker run --rm --network=none ocipfs-e2e-image:amd64 2>&1) ||
@@ -237,13 +255,29 @@ timeout 300 /usr/bin/docker run --rm --network=none --entrypoint /bin/cat ocipfs
 cmp -s "$work/extra-hello.txt" "$E2E_STATE/expected/hello.txt" ||
   fail "the BuildKit image's /extra/hello.txt differs from the example layer's"
 log "BuildKit linux/amd64: runs, prints '$output', has /extra/hello.txt"
-buildkit_build linux/arm64 ocipfs-e2e-image:arm64
-platform=$(timeout 60 /usr/bin/docker image inspect --format '{{.Os}}/{{.Architecture}}' ocipfs-e2e-image:arm64) ||
+# linux/arm64: the image is not offered for it, so a build FROM it fails loudly...
+forget_images
+log "docker build --platform linux/arm64: FROM $from_ref (must fail: no arm64 image)"
+if DOCKER_BUILDKIT=1 timeout 300 /usr/bin/docker build --progress=plain --platform linux/arm64 \
+  -t ocipfs-e2e-image:arm64 "$work/build" >"$work/build-arm64-from.log" 2>&1; then
+  docker_images+=(ocipfs-e2e-image:arm64)
+  fail "BuildKit built FROM the linux/amd64 image for linux/arm64"
+fi
+grep -Eiq 'no match for platform' "$work/build-arm64-from.log" || {
+  cat "$work/build-arm64-from.log" >&2
+  fail "BuildKit's linux/arm64 build FROM the image failed for another reason than its platform"
+}
+log "BuildKit linux/arm64 FROM the image: fails with no match for platform"
+# ...while a layer keeps every platform: its files are copied, not run.
+mkdir -p "$work/copy"
+printf 'FROM scratch\nCOPY --from=%s / /extra/\n' "$extra_ref" >"$work/copy/Dockerfile"
+buildkit_build linux/arm64 ocipfs-e2e-copy:arm64 "$work/copy"
+platform=$(timeout 60 /usr/bin/docker image inspect --format '{{.Os}}/{{.Architecture}}' ocipfs-e2e-copy:arm64) ||
   fail "docker image inspect of the arm64 build failed"
 [[ $platform == linux/arm64 ]] || fail "the arm64 build is for $platform"
-layers=$(timeout 60 /usr/bin/docker image inspect --format '{{len .RootFS.Layers}}' ocipfs-e2e-image:arm64)
-((layers == 3)) || fail "the arm64 build has $layers layers, not 3 (2 of the image, 1 copied)"
-log "BuildKit linux/arm64: built, $platform, $layers layers"
+layers=$(timeout 60 /usr/bin/docker image inspect --format '{{len .RootFS.Layers}}' ocipfs-e2e-copy:arm64)
+((layers == 1)) || fail "the arm64 build has $layers layers, not 1 (copied)"
+log "BuildKit linux/arm64: COPY --from= the layer built, $platform, $layers layer"
 
 # --- skopeo copy to an oci: layout, umoci unpack ---
 log "skopeo copy docker://$reference oci:$work/oci:v1"

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "ocipfs/base/expected.hpp"
+#include "ocipfs/publish/layer_platforms.hpp"
 
 namespace ocipfs {
 
@@ -27,6 +28,7 @@ struct PackedLayer {
   std::string diff_id;            // "sha256:<hex>" of the uncompressed tar stream
   std::uint64_t entries = 0;      // entries in the tar
   bool written = false;           // true when the tarball was written from a directory
+  LayerPlatforms platforms;       // what its executables run on, read as it was packed
 };
 
 // Receives every byte of a tarball as stored, in order. It may throw a std::exception to stop.

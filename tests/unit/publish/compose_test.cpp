@@ -24,6 +24,8 @@
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/publish/ipfs_api.hpp"
 #include "ocipfs/publish/layer_dag.hpp"
+#include "ocipfs/publish/layer_platforms.hpp"
+#include "support/elf_files.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/files.hpp"
 #include "support/process.hpp"
@@ -273,6 +275,56 @@ TEST(ComposeLayerBlocks, ASinkThatThrowsStopsPackingAndLeavesNoTarball) {
   EXPECT_EQ(computed->layer.file_name, "rootfs.tar.gz");
   EXPECT_TRUE(parse_layer_manifest(computed->manifest).has_value());
   EXPECT_EQ(computed->manifest_cid.to_string(), testing::raw_cid_of(computed->manifest));
+}
+
+// ---------------------------------------------------------------- the platform
+
+const Platform amd64{"linux", "amd64", ""};
+const Platform arm64{"linux", "arm64", "v8"};
+
+LayerPlatforms found(std::vector<PlatformExample> examples) {
+  return {std::move(examples), {}, {}};
+}
+
+std::string detected(const std::vector<std::optional<LayerPlatforms>>& layers) {
+  auto platform = detect_image_platform(layers);
+  if (!platform) return "error: " + platform.error();
+  return *platform ? platform_text((*platform)->platform) + " from " + (*platform)->source : "none";
+}
+
+TEST(ComposePlatform, OnePlatformIsDeclaredWithTheFileItWasReadFrom) {
+  EXPECT_EQ(detected({found({{amd64, "bin/busybox"}})}), "linux/amd64 from layer 1: bin/busybox");
+  // Layers without executables, and layers by CID (nullopt), do not change it.
+  EXPECT_EQ(
+      detected({std::nullopt, found({}), found({{amd64, "bin/sh"}}), found({{amd64, "bin/ls"}})}),
+      "linux/amd64 from layer 3: bin/sh");
+}
+
+TEST(ComposePlatform, NoExecutablesIsEveryPlatform) {
+  EXPECT_EQ(detected({}), "none");
+  EXPECT_EQ(detected({found({}), std::nullopt}), "none");
+}
+
+TEST(ComposePlatform, SeveralPlatformsAreAnErrorNamingAFileOfEach) {
+  EXPECT_EQ(detected({found({}), found({{amd64, "bin/busybox"}, {arm64, "lib/x"}})}),
+            "error: layer 2 has linux/amd64 executables (bin/busybox) and linux/arm64/v8 ones "
+            "(lib/x): say which platform the image is for with \"platform\" in the compose file");
+  EXPECT_EQ(detected({found({{amd64, "bin/busybox"}}), found({{arm64, "lib/x"}})}),
+            "error: layer 1 has linux/amd64 executables (bin/busybox) and layer 2 has "
+            "linux/arm64/v8 ones (lib/x): say which platform the image is for with \"platform\" "
+            "in the compose file");
+}
+
+TEST(ComposePlatform, AnExecutableOfUntoldPlatformIsAnError) {
+  LayerPlatforms layer = found({{amd64, "bin/busybox"}});
+  layer.untold_file = "bin/odd";
+  layer.untold_problem =
+      "it is an ELF file, but ELF machine 50 (64-bit, little-endian) is not "
+      "a platform ocipfs knows";
+  EXPECT_EQ(detected({found({}), layer}),
+            "error: layer 2: bin/odd: it is an ELF file, but ELF machine 50 (64-bit, "
+            "little-endian) is not a platform ocipfs knows: say which platform the image is for "
+            "with \"platform\" in the compose file");
 }
 
 // ---------------------------------------------------------------- the command
@@ -653,6 +705,71 @@ TEST(ComposeCli, AddsTheImageDocumentThroughTheApiAndChecksItsCid) {
               HasSubstr("the IPFS node stored the image document as " +
                         testing::raw_cid_of("something else") + ", but ocipfs computes " + cid));
   EXPECT_FALSE(fs::exists(tmp / "other.json"));
+}
+
+// A compose directory with one layer, "app", holding executables for `machines`.
+void make_executables_project(const TempDir& tmp, const std::vector<unsigned>& machines,
+                              const std::string& more = "") {
+  for (unsigned machine : machines) {
+    fs::path file = tmp / ("app/bin/m" + std::to_string(machine));
+    write_file(file, testing::elf_header({machine, true, true}) + std::string(1000, 'x'));
+    fs::permissions(file, fs::perms(0755));
+  }
+  write_file(tmp / "app/bin/script", "#!/bin/sh\necho hi\n");
+  fs::permissions(tmp / "app/bin/script", fs::perms(0755));
+  write_file(tmp / "compose.json", R"({"layers": ["app"])" + more + "}");
+}
+
+TEST(ComposeCli, TheImageIsForThePlatformOfItsExecutables) {
+  TempDir tmp;
+  make_executables_project(tmp, {62});
+  auto run = ocipfs_in(tmp.path(), "compose compose.json --car=app.car -o image.json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto document = parse_image_document(read_file(tmp / "image.json"));
+  ASSERT_TRUE(document.has_value()) << document.error();
+  ASSERT_TRUE(document->platform);
+  EXPECT_EQ(platform_text(*document->platform), "linux/amd64");
+  EXPECT_EQ(document->annotations["io.ocipfs.platform.source"], "layer 1: bin/m62");
+  EXPECT_THAT(run.output, HasSubstr("platform        linux/amd64 (read from layer 1: bin/m62)\n"));
+
+  // Composing again gives the same document (the CID is reproducible).
+  run = ocipfs_in(tmp.path(), "compose compose.json --car=again.car -o again.json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(read_file(tmp / "again.json"), read_file(tmp / "image.json"));
+
+  // No executable (a script only): every platform, as before.
+  TempDir scripts;
+  make_executables_project(scripts, {});
+  run = ocipfs_in(scripts.path(), "compose compose.json --car=app.car -o image.json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  document = parse_image_document(read_file(scripts / "image.json"));
+  ASSERT_TRUE(document.has_value()) << document.error();
+  EXPECT_FALSE(document->platform);
+  EXPECT_TRUE(document->annotations.empty());
+  EXPECT_THAT(run.output, HasSubstr("platform        every default platform"));
+}
+
+TEST(ComposeCli, ExecutablesOfTwoPlatformsNeedTheComposeFilesPlatform) {
+  TempDir tmp;
+  make_executables_project(tmp, {62, 183});
+  auto run = ocipfs_in(tmp.path(), "compose compose.json --car=app.car -o image.json");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.output,
+            "ocipfs: compose file \"compose.json\": layer 1 has linux/arm64/v8 executables "
+            "(bin/m183) and linux/amd64 ones (bin/m62): say which platform the image is for "
+            "with \"platform\" in the compose file\n");
+  EXPECT_FALSE(fs::exists(tmp / "image.json"));
+
+  // The compose file's platform wins, and no source is annotated.
+  write_file(tmp / "compose.json",
+             R"({"layers": ["app"], "platform": {"os": "linux", "architecture": "arm64"}})");
+  run = ocipfs_in(tmp.path(), "compose compose.json --car=app.car -o image.json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto document = parse_image_document(read_file(tmp / "image.json"));
+  ASSERT_TRUE(document.has_value()) << document.error();
+  EXPECT_EQ(platform_text(*document->platform), "linux/arm64");
+  EXPECT_TRUE(document->annotations.empty());
+  EXPECT_THAT(run.output, HasSubstr("platform        linux/arm64 (declared in the compose file)"));
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "ocipfs/formats/car.hpp"
 #include "ocipfs/formats/multibase.hpp"
@@ -23,6 +24,7 @@
 #include "ocipfs/image/verbatim_image.hpp"
 #include "ocipfs/publish/ipfs_api.hpp"
 #include "ocipfs/publish/layer_dag.hpp"
+#include "support/elf_files.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/files.hpp"
 #include "support/http_client.hpp"
@@ -414,6 +416,75 @@ TEST(Pack, RefusesTarsThatWriteThroughTheirOwnSymlinksOrLinkToNothing) {
 }
 
 // ---------------------------------------------------------------- the layer manifest
+
+// A tree with executables of `platforms` ("amd64", "arm"), a script and a non-executable ELF.
+void write_executables(const fs::path& root, const std::vector<std::string>& platforms) {
+  for (const auto& platform : platforms) {
+    std::string bytes = platform == "arm"
+                            ? testing::arm_executable(testing::arm_attributes("7-A", 10), 100000)
+                            : testing::elf_header({62, true, true}) + std::string(5000, 'x');
+    write_file(root / "bin" / platform, bytes);
+    fs::permissions(root / "bin" / platform, fs::perms(0755));
+  }
+  write_file(root / "bin/script", "#!/bin/sh\necho hi\n");
+  fs::permissions(root / "bin/script", fs::perms(0755));
+  // Not executable: not counted, whatever it holds.
+  write_file(root / "lib/foreign.so", testing::elf_header({183, true, true, 3}));
+}
+
+PackOptions into(const fs::path& tarball) {
+  PackOptions options;
+  options.tarball = tarball;
+  return options;
+}
+
+std::string platforms_text(const LayerPlatforms& platforms) {
+  std::string out;
+  for (const auto& found : platforms.found)
+    out += platform_text(found.platform) + "=" + found.file + " ";
+  if (!platforms.untold_file.empty()) out += "untold=" + platforms.untold_file;
+  return out;
+}
+
+TEST(Pack, ReadsThePlatformOfTheExecutablesItPacks) {
+  TempDir tmp;
+  write_executables(tmp / "one", {"amd64"});
+  auto one = pack_path(tmp / "one", into(tmp / "one.tar.gz"));
+  ASSERT_TRUE(one) << one.error();
+  EXPECT_EQ(platforms_text(one->platforms), "linux/amd64=bin/amd64 ");
+
+  write_executables(tmp / "two", {"amd64", "arm"});
+  auto two = pack_path(tmp / "two", into(tmp / "two.tar.zst"));
+  ASSERT_TRUE(two) << two.error();
+  EXPECT_EQ(platforms_text(two->platforms), "linux/amd64=bin/amd64 linux/arm/v7=bin/arm ");
+
+  // The same from the tarballs as they are, and from one that GNU tar wrote ("./bin/arm").
+  auto again = pack_path(tmp / "two.tar.zst");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->platforms, two->platforms);
+  ASSERT_EQ(
+      shell("tar --sort=name -C " + quote(tmp / "two") + " -cf " + quote(tmp / "gnu.tar") + " .")
+          .exit_code,
+      0);
+  auto gnu = pack_path(tmp / "gnu.tar");
+  ASSERT_TRUE(gnu) << gnu.error();
+  EXPECT_EQ(platforms_text(gnu->platforms), "linux/amd64=bin/amd64 linux/arm/v7=bin/arm ");
+
+  write_executables(tmp / "none", {});
+  auto none = pack_path(tmp / "none", into(tmp / "none.tar"));
+  ASSERT_TRUE(none) << none.error();
+  EXPECT_EQ(platforms_text(none->platforms), "");
+}
+
+TEST(Pack, AnExecutableOfUntoldPlatformIsReported) {
+  TempDir tmp;
+  write_file(tmp / "d/bin/odd", testing::elf_header({50, true, true}));  // IA-64
+  fs::permissions(tmp / "d/bin/odd", fs::perms(0755));
+  auto packed = pack_path(tmp / "d", into(tmp / "d.tar"));
+  ASSERT_TRUE(packed) << packed.error();
+  EXPECT_EQ(packed->platforms.untold_file, "bin/odd");
+  EXPECT_THAT(packed->platforms.untold_problem, HasSubstr("ELF machine 50"));
+}
 
 TEST(Pack, LayerManifestJsonIsValidAndReadable) {
   PackedLayer layer;
@@ -1095,6 +1166,8 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
   EXPECT_THAT(run.output, HasSubstr("diff_id         " + testing::layer_diff_id));
   EXPECT_THAT(run.output, HasSubstr("tags            hello.tar.gz, latest\n"));
   EXPECT_THAT(run.output, HasSubstr("platforms       linux/amd64, linux/arm64/v8, linux/arm/v7"));
+  EXPECT_THAT(run.output,
+              HasSubstr("platform        none declared: every default platform is offered\n"));
   EXPECT_THAT(run.output, HasSubstr("verified against the CID"));
   EXPECT_THAT(run.output, HasSubstr("COPY --from=127.0.0.1:5000/layer/" + testing::manifest_cid +
                                     ":hello.tar.gz / /\n"));
@@ -1140,6 +1213,19 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
     EXPECT_THAT(run.output, HasSubstr("FROM reg.example/image/" + image + ":app-1\n"));
     EXPECT_THAT(run.output, HasSubstr("docker run reg.example/image/" + image + ":app-1\n"));
   }
+  // A composed image's platform, and the file it was read from.
+  std::string composed = R"({"mediaType":"application/vnd.ocipfs.image.manifest.v1+json",)"
+                         R"("layers":[")" +
+                         base +
+                         R"("],"platform":{"os":"linux","architecture":"amd64"},)"
+                         R"("annotations":{"io.ocipfs.platform.source":"layer 1: bin/busybox"}})";
+  gateway.serve_cid(testing::raw_cid_of(composed), composed);
+  auto one = ocipfs("inspect reg/image/" + testing::raw_cid_of(composed) + flags);
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_THAT(one.output, HasSubstr("platforms       linux/amd64\n"));
+  EXPECT_THAT(one.output,
+              HasSubstr("platform        linux/amd64 (read from layer 1: bin/busybox)\n"));
+
   // A layer that is no layer manifest: ocipfsd's answer, naming the layer.
   std::string stray = testing::raw_cid_of("{}");
   gateway.serve_cid(stray, "{}");
