@@ -80,7 +80,7 @@ missing=$(document missing-layer "$EXAMPLE_CID" "$UNKNOWN_CID")
 check missing-layer "$missing" "504 Gateway Timeout"
 body=$(curl -sS --max-time "$limit" "http://$OCIPFSD_ADDR/v2/image/$missing/manifests/latest") ||
   fail "curl of image/$missing's manifest failed"
-jq -e --arg prefix "layer 2 of image $missing ($UNKNOWN_CID): gateway timeout" \
+jq -e --arg prefix "layer 2 of image $missing ($UNKNOWN_CID): no gateway answered" \
   '.errors[0].code == "UNAVAILABLE" and (.errors[0].message | startswith($prefix))' \
   <<<"$body" >/dev/null || fail "ocipfsd's 504 body does not name layer 2 ($UNKNOWN_CID): $body"
 log "missing-layer: ocipfsd's 504 body: $(jq -r '.errors[0].message' <<<"$body")"
