@@ -119,8 +119,8 @@ void Failover::failed(const FetchFailure& failure) {
 RegistryError Failover::verdict() const {
   std::string subject = std::string(document_noun(kind_)) + " " + cid_;
   FetchFault worst = worst_.value_or(FetchFault::not_found);
-  // Said by a gateway, not proven: a 404 that is never cached as an invalid document.
-  if (worst == FetchFault::not_a_document) return manifest_unknown(foreign_);
+  // Said by a gateway, not proven: never cached as an invalid document.
+  if (worst == FetchFault::not_a_document) return listed_as_not_a_manifest(foreign_);
   if (gateways_ != 1 || worst == FetchFault::mismatch || !first_)
     return failure_error(worst, subject, failures_);
   std::string detail = first_->message;

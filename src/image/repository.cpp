@@ -90,7 +90,7 @@ std::string not_a_document_message(DocumentKind kind, const std::string& cid,
 }
 
 RegistryError not_a_document(DocumentKind kind, const std::string& cid, std::string_view what) {
-  return manifest_invalid(not_a_document_message(kind, cid, what));
+  return not_a_manifest(not_a_document_message(kind, cid, what));
 }
 
 bool is_repository_name(std::string_view name) {

@@ -2,8 +2,8 @@
 # The failure paths as a user meets them: a CID the gateway never answers for (504), a directory's
 # and a tarball's CID where a layer manifest belongs, a tag that is not the layer's file name, and a
 # layer manifest without its diff_id annotation. docker pull and skopeo inspect print the registry's
-# message. BuildKit asks with HEAD, which has no body: it prints the status line of a 5xx as it
-# came (ocipfsd's carries the message), and "not found" for any 404. podman pull prints the message
+# message. BuildKit asks with HEAD, which has no body: it prints the status line of a 400 or a 5xx
+# as it came (ocipfsd's carries the message), and "not found" for any 404. podman pull prints the message
 # too; buildah bud and podman build hide it, so for them only the failure is checked.
 set -euo pipefail
 E2E_NAME=failures
@@ -129,11 +129,10 @@ check() {
 
 missing="no gateway answered for layer manifest $unknown in time (is it pinned, or imported where"
 check unknown-cid "$OCIPFSD_ADDR/layer/$unknown:latest" "$missing" "504 Gateway Timeout: $missing"
-check directory-cid "$OCIPFSD_ADDR/layer/$DIR_CID:latest" \
-  "$DIR_CID is a UnixFS directory" "$OCIPFSD_ADDR/layer/$DIR_CID:latest: not found"
-check tarball-cid "$OCIPFSD_ADDR/layer/$TARBALL_CID:latest" \
-  "$TARBALL_CID is a gzip stream, not a layer manifest: use the layer manifest's CID" \
-  "$OCIPFSD_ADDR/layer/$TARBALL_CID:latest: not found"
+directory="$DIR_CID is a UnixFS directory ($IPFS_GATEWAY lists it as a web page), not a layer manifest: use the layer manifest's CID"
+check directory-cid "$OCIPFSD_ADDR/layer/$DIR_CID:latest" "$directory" "400 Bad Request: $directory"
+tarball="$TARBALL_CID is a gzip stream, not a layer manifest: use the layer manifest's CID"
+check tarball-cid "$OCIPFSD_ADDR/layer/$TARBALL_CID:latest" "$tarball" "400 Bad Request: $tarball"
 check wrong-tag "$OCIPFSD_ADDR/layer/$EXAMPLE_CID:other.tar.gz" \
   "tag \"other.tar.gz\" is not in layer/$EXAMPLE_CID; its tags are: $EXAMPLE_FILE, latest" \
   "$OCIPFSD_ADDR/layer/$EXAMPLE_CID:other.tar.gz: not found"

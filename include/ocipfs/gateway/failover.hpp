@@ -59,7 +59,7 @@ class Failover {
 
   void failed(const FetchFailure& failure);  // in the order the gateways were tried
 
-  // The client's answer: 404 when the document was nowhere (saying what to check), or when a
+  // The client's answer: 404 when the document was nowhere (saying what to check); 400 when a
   // gateway said the CID names something else (a directory: its message, which says which CID
   // to use); 504 when the worst was a timeout, 502 otherwise ("refusing ..." when a gateway
   // lied). With one gateway, its own failure says it.

@@ -37,8 +37,8 @@ RegistryError invalid_document(DocumentKind kind, const std::string& cid,
 std::string not_a_document_message(DocumentKind kind, const std::string& cid,
                                    std::string_view what);
 
-// The answer for proven content that is `what` instead of a document: 404 MANIFEST_INVALID,
-// immutable like the content, with not_a_document_message.
+// The answer for proven content that is `what` instead of a document: 400 MANIFEST_INVALID
+// (not_a_manifest), immutable like the content, with not_a_document_message.
 RegistryError not_a_document(DocumentKind kind, const std::string& cid, std::string_view what);
 
 // True for names of the OCI grammar: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/...)*, at most 255.

@@ -342,7 +342,9 @@ TEST(BuildImage, ATarballIsNamedAsOne) {
   Cid cid = *parse_cid(layer_a);
   auto layer = build_image(DocumentKind::layer, cid, std::string("\x1f\x8b\x08\x00tarball", 11));
   ASSERT_FALSE(layer);
+  EXPECT_EQ(layer.error().status, 400u);
   EXPECT_EQ(layer.error().code, ErrorCode::manifest_invalid);
+  EXPECT_TRUE(is_cacheable(layer));  // proven, immutable
   EXPECT_EQ(layer.error().message,
             layer_a +
                 " is a gzip stream, not a layer manifest: use the layer manifest's CID that "
