@@ -48,7 +48,8 @@ struct Response {
   bool vary_accept = false;  // Vary: Accept (a manifest by tag)
   std::string location;      // Location, when not empty
   std::vector<std::pair<std::string, std::string>> headers;  // the rare others: Allow, Link, ...
-  // The status line's reason phrase when not empty (an error's), else the status's standard one.
+  // The status line's reason phrase when not empty, else the status's standard one. Printable
+  // ASCII of at most max_reason_phrase_size bytes (error_response makes an error's so).
   std::string reason;
 
   std::string_view payload() const { return body_owner ? shared_body : std::string_view(body); }
