@@ -9,10 +9,11 @@ namespace ocipfs {
 namespace {
 
 // Every row of the table, to look a code's spelling up.
-constexpr std::array kAllKinds = {blob_unknown,        digest_invalid,    manifest_invalid,
-                                  manifest_unknown,    name_invalid,      name_unknown,
-                                  unsupported,         too_many_requests, bad_gateway,
-                                  service_unavailable, gateway_timeout,   unknown_error};
+constexpr std::array kAllKinds = {blob_unknown,      digest_invalid, manifest_invalid,
+                                  manifest_unknown,  not_a_manifest, listed_as_not_a_manifest,
+                                  name_invalid,      name_unknown,   unsupported,
+                                  too_many_requests, bad_gateway,    service_unavailable,
+                                  gateway_timeout,   unknown_error};
 
 constexpr const ErrorKind* first_kind_of(ErrorCode code) {
   for (const auto& kind : kAllKinds)

@@ -1,11 +1,20 @@
 #include "ocipfs/cache/resolver.hpp"
 
 #include "ocipfs/cache/lru_cache.hpp"
+#include "ocipfs/formats/recognize.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 
 namespace ocipfs {
 
 namespace {
+// Why `content` is no document of `kind`: an archive (a tarball's CID), said so, or `problem`.
+RegistryError not_parsed(DocumentKind kind, const Cid& cid, const std::string& content,
+                         const std::string& problem) {
+  if (auto archive = recognize_archive(content))
+    return not_a_document(kind, cid.to_string(), *archive);
+  return invalid_document(kind, cid.to_string(), problem);
+}
+
 std::size_t blob_cost(const Blob& blob) {
   return sizeof(Blob) + blob.bytes.capacity() + blob.digest.capacity() + blob.media_type.capacity();
 }
@@ -25,10 +34,9 @@ std::size_t image_cost(const Image& image) {
 
 Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content) {
   if (!content) return Unexpected{content.error()};
-  std::string cid_text = cid.to_string();
   auto layer = parse_layer_manifest(*content);
-  if (!layer) return Unexpected{invalid_document(kind, cid_text, layer.error())};
-  return std::make_shared<const Image>(synthesize_image(std::move(cid_text), std::move(*layer)));
+  if (!layer) return Unexpected{not_parsed(kind, cid, *content, layer.error())};
+  return std::make_shared<const Image>(synthesize_image(cid.to_string(), std::move(*layer)));
 }
 
 bool keeps_verbatim_image(const std::string& content) {
@@ -39,7 +47,7 @@ Expected<ImageDocument, RegistryError> read_image_document(const Cid& cid, const
   if (!content) return Unexpected{content.error()};
   auto document = parse_image_document(*content);
   if (!document)
-    return Unexpected{invalid_document(DocumentKind::image, cid.to_string(), document.error())};
+    return Unexpected{not_parsed(DocumentKind::image, cid, *content, document.error())};
   return std::move(*document);
 }
 

@@ -7,6 +7,7 @@
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/formats/car.hpp"
 #include "ocipfs/formats/dag_pb.hpp"
+#include "ocipfs/formats/recognize.hpp"
 #include "ocipfs/formats/unixfs.hpp"
 
 namespace ocipfs {
@@ -30,6 +31,13 @@ bool digest_matches(const Cid& cid, std::string_view block) {
 
 Expected<UnixfsFileNode> decode_file_node(std::string_view block) {
   return decode_unixfs_file_node(block, max_proven_size);
+}
+
+// Why the proven block of `cid` is no file: a directory, or unusable for `why`.
+Unexpected<VerifyFailure> not_a_file(const Cid& cid, std::string_view block, std::string why) {
+  if (is_unixfs_directory_block(block))
+    return failure(VerifyFailure::Kind::directory, cid.to_string() + " is a UnixFS directory");
+  return failure(VerifyFailure::Kind::unusable, std::move(why));
 }
 
 // Walks a file's DAG through the blocks of a CAR, children in link order, appending content.
@@ -83,6 +91,7 @@ Expected<std::uint64_t, VerifyFailure> DagReader::read(const Cid& cid, std::size
 Expected<std::uint64_t, VerifyFailure> DagReader::read_node(const Cid& cid, std::string_view block,
                                                             std::size_t depth) {
   auto file = decode_file_node(block);
+  if (!file && depth == 0) return not_a_file(cid, block, cid.to_string() + ": " + file.error());
   if (!file) return failure(VerifyFailure::Kind::unusable, cid.to_string() + ": " + file.error());
   const auto& [node, unixfs] = *file;
   std::uint64_t size = 0;
@@ -129,7 +138,7 @@ Verified verify_car(const Cid& cid, std::string_view bytes) {
 Verified verify_block(const Cid& cid, std::string_view block) {
   if (!digest_matches(cid, block)) return failure(VerifyFailure::Kind::mismatch, mismatch);
   auto file = decode_file_node(block);
-  if (!file) return failure(VerifyFailure::Kind::unusable, file.error());
+  if (!file) return not_a_file(cid, block, file.error());
   if (!file->node.links.empty())
     return failure(VerifyFailure::Kind::incomplete,
                    "the gateway sent one block of a document that spans " +

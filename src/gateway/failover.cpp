@@ -1,5 +1,6 @@
 #include "ocipfs/gateway/failover.hpp"
 
+#include "ocipfs/formats/recognize.hpp"
 #include "ocipfs/formats/verify.hpp"
 #include "ocipfs/image/repository.hpp"
 
@@ -18,18 +19,24 @@ int severity(FetchFault fault) {
       return 3;
     case FetchFault::local_resources:
       return 4;
+    case FetchFault::not_a_document:  // what the CID names, whoever failed beside it
+      return 5;
     default:
       return 1;
   }
 }
 
+// What to check when no gateway has a document: most often, it was never added where they look.
+constexpr char where_to_look[] = "is it pinned, or imported where the gateway can reach it?";
+
 RegistryError failure_error(FetchFault worst, const std::string& subject,
                             const std::string& detail) {
   switch (worst) {
     case FetchFault::not_found:
-      return manifest_unknown(subject + " was not found: " + detail);
+      return manifest_unknown("no gateway has " + subject + " (" + where_to_look + "): " + detail);
     case FetchFault::timeout:
-      return gateway_timeout("gateway timeout fetching " + subject + ": " + detail);
+      return gateway_timeout("no gateway answered for " + subject + " in time (" + where_to_look +
+                             " is the gateway slow?): " + detail);
     case FetchFault::mismatch:
       return bad_gateway("refusing " + subject + ": " + detail);
     case FetchFault::local_resources:
@@ -70,6 +77,17 @@ Judgement judge_answer(const Cid& cid, DocumentKind kind,
     return out;
   }
   const auto& [why, message] = verified.error();
+  if (why == VerifyFailure::Kind::directory) {
+    out.kind = Judgement::Kind::final;
+    out.error = not_a_document(kind, cid.to_string(), "a UnixFS directory");
+    return out;
+  }
+  if (cid.codec == multicodec::dag_pb &&
+      is_directory_listing(cid, answer->content_type, answer->body)) {
+    std::string what = "a UnixFS directory (" + std::string(origin) + " lists it as a web page)";
+    return failed({FetchFault::not_a_document, not_a_document_message(kind, cid.to_string(), what),
+                   answer->status, std::chrono::seconds{0}});
+  }
   if (why == VerifyFailure::Kind::unusable) {
     out.kind = Judgement::Kind::final;
     out.error = invalid_document(kind, cid.to_string(), message);
@@ -93,6 +111,7 @@ Failover::Failover(DocumentKind kind, std::string cid, std::size_t gateways)
 
 void Failover::failed(const FetchFailure& failure) {
   if (!worst_ || severity(failure.fault) > severity(*worst_)) worst_ = failure.fault;
+  if (failure.fault == FetchFault::not_a_document && foreign_.empty()) foreign_ = failure.message;
   if (!first_ && failure.fault != FetchFault::mismatch) first_ = failure;
   failures_ += (failures_.empty() ? "" : "; ") + failure.message;
 }
@@ -100,6 +119,8 @@ void Failover::failed(const FetchFailure& failure) {
 RegistryError Failover::verdict() const {
   std::string subject = std::string(document_noun(kind_)) + " " + cid_;
   FetchFault worst = worst_.value_or(FetchFault::not_found);
+  // Said by a gateway, not proven: never cached as an invalid document.
+  if (worst == FetchFault::not_a_document) return listed_as_not_a_manifest(foreign_);
   if (gateways_ != 1 || worst == FetchFault::mismatch || !first_)
     return failure_error(worst, subject, failures_);
   std::string detail = first_->message;

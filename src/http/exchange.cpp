@@ -1,7 +1,10 @@
 #include "ocipfs/http/exchange.hpp"
 
+#include <algorithm>
 #include <boost/beast/http/status.hpp>
 #include <charconv>
+
+#include "ocipfs/base/text.hpp"
 
 namespace ocipfs {
 
@@ -28,6 +31,21 @@ void append_content_address(std::string& out, std::string_view digest) {
   append_field(out, "Cache-Control", immutable_cache_control);
 }
 
+std::string_view standard_reason(unsigned status) {
+  namespace http = boost::beast::http;
+  return http::obsolete_reason(static_cast<http::status>(status));
+}
+
+// "<standard phrase>: <message>", printable and bounded.
+std::string error_reason(const RegistryError& error) {
+  std::string reason(standard_reason(error.status));
+  reason += ": ";
+  constexpr std::size_t ellipsis = 3;  // printable appends "..." to what it cuts
+  std::size_t room = max_reason_phrase_size - std::min(max_reason_phrase_size, reason.size());
+  reason += printable(error.message, room > ellipsis ? room - ellipsis : 0);
+  return reason;
+}
+
 }  // namespace
 
 void Response::reset() {
@@ -43,11 +61,13 @@ void Response::reset() {
   vary_accept = false;
   location.clear();
   headers.clear();
+  reason.clear();
 }
 
 Response error_response(const RegistryError& error, bool head) {
   Response response = text_response(error_body(error), "application/json", head);
   response.status = error.status;
+  response.reason = error_reason(error);
   if (error.status == 405) response.add("Allow", "GET, HEAD");
   if (error.status == 503) response.add("Retry-After", "1");  // out of room for a moment
   response.add("Cache-Control", "no-store");
@@ -64,12 +84,14 @@ Response text_response(std::string body, std::string_view content_type, bool hea
 }
 
 void serialize_head(const Response& response, Persistence persistence, std::string& out) {
-  namespace http = boost::beast::http;
   out.clear();
   out += "HTTP/1.1 ";
   append_number(out, response.status);
   out += ' ';
-  out += http::obsolete_reason(static_cast<http::status>(response.status));
+  if (response.reason.empty())
+    out += standard_reason(response.status);
+  else
+    out += response.reason;
   out += "\r\nServer: ocipfsd\r\nDocker-Distribution-API-Version: registry/2.0\r\n";
   if (!response.content_type.empty()) append_field(out, "Content-Type", response.content_type);
   if (!response.digest.empty())

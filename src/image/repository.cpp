@@ -69,6 +69,30 @@ RegistryError invalid_document(DocumentKind kind, const std::string& cid,
   return manifest_invalid(std::string(document_noun(kind)) + " " + cid + " is invalid: " + problem);
 }
 
+std::string not_a_document_message(DocumentKind kind, const std::string& cid,
+                                   std::string_view what) {
+  std::string noun(document_noun(kind));
+  std::string article = noun.starts_with('i') ? "an " : "a ";  // a layer manifest, an image ...
+  std::string message = cid + " is " + std::string(what) + ", not " + article + noun;
+  switch (kind) {
+    case DocumentKind::layer:
+      return message +
+             ": use the layer manifest's CID that `ocipfs pack` or `ocipfs publish` "
+             "printed (the first root of its CAR)";
+    case DocumentKind::image:
+      return message +
+             ": use the image document's CID that `ocipfs compose` or `ocipfs import` "
+             "printed";
+    case DocumentKind::blob:
+      break;
+  }
+  return message;
+}
+
+RegistryError not_a_document(DocumentKind kind, const std::string& cid, std::string_view what) {
+  return not_a_manifest(not_a_document_message(kind, cid, what));
+}
+
 bool is_repository_name(std::string_view name) {
   if (name.empty() || name.size() > 255) return false;
   std::size_t start = 0;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The failure paths as a user meets them: a CID the gateway never answers for (504), a tag that is
-# not the layer's file name, and a layer manifest without its diff_id annotation. docker pull and
-# skopeo inspect print the registry's message. BuildKit asks with HEAD, which has no body, so it can
-# only show the status ("not found", "504 Gateway Timeout"). podman pull prints the message too;
-# buildah bud and podman build hide it, so for them only the failure is checked.
+# The failure paths as a user meets them: a CID the gateway never answers for (504), a directory's
+# and a tarball's CID where a layer manifest belongs, a tag that is not the layer's file name, and a
+# layer manifest without its diff_id annotation. docker pull and skopeo inspect print the registry's
+# message. BuildKit asks with HEAD, which has no body: it prints the status line of a 400 or a 5xx
+# as it came (ocipfsd's carries the message), and "not found" for any 404. podman pull prints the message
+# too; buildah bud and podman build hide it, so for them only the failure is checked.
 set -euo pipefail
 E2E_NAME=failures
 # shellcheck source=tests/e2e/lib.sh
@@ -72,7 +73,10 @@ expect_failure() {
   log_file=${log_file// /-}
   shift 3
   log "$client, $case: $*"
+  local started=$SECONDS
   "$@" >"$log_file" 2>&1 || status=$?
+  # What the client printed, and when: the README quotes it.
+  log "$client, $case: failed after $((SECONDS - started)) s: $(grep -i 'error' "$log_file" | tail -1)"
   if ((status == 0)); then
     cat "$log_file" >&2
     fail "$client: $case succeeded, it should fail"
@@ -123,7 +127,12 @@ check() {
     containers_build "$case" "$ref" podman build "${podman_args[@]}"
 }
 
-check unknown-cid "$OCIPFSD_ADDR/layer/$unknown:latest" "504 Gateway Timeout" "504 Gateway Timeout"
+missing="no gateway answered for layer manifest $unknown in time (is it pinned, or imported where"
+check unknown-cid "$OCIPFSD_ADDR/layer/$unknown:latest" "$missing" "504 Gateway Timeout: $missing"
+directory="$DIR_CID is a UnixFS directory ($IPFS_GATEWAY lists it as a web page), not a layer manifest: use the layer manifest's CID"
+check directory-cid "$OCIPFSD_ADDR/layer/$DIR_CID:latest" "$directory" "400 Bad Request: $directory"
+tarball="$TARBALL_CID is a gzip stream, not a layer manifest: use the layer manifest's CID"
+check tarball-cid "$OCIPFSD_ADDR/layer/$TARBALL_CID:latest" "$tarball" "400 Bad Request: $tarball"
 check wrong-tag "$OCIPFSD_ADDR/layer/$EXAMPLE_CID:other.tar.gz" \
   "tag \"other.tar.gz\" is not in layer/$EXAMPLE_CID; its tags are: $EXAMPLE_FILE, latest" \
   "$OCIPFSD_ADDR/layer/$EXAMPLE_CID:other.tar.gz: not found"

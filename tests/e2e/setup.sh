@@ -45,6 +45,8 @@ example_cid=$(add_manifest "$example_json" raw)
 example_cid_dagpb=$(add_manifest "$example_json" dag-pb)
 v1dir_cid=$(add_manifest "$state/fixtures/v1dir.json" raw)
 broken_cid=$(add_manifest "$state/fixtures/broken.json" raw)
+# The example tarball's own CID (one raw block): a CID users give where a layer manifest belongs.
+tarball_cid=$(add_manifest "$REPO_DIR/example/$example_file" raw)
 # A valid CID of content the node does not have: hashed, never stored.
 printf 'not stored anywhere %s\n' "$RANDOM$RANDOM" >"$state/fixtures/unknown.txt"
 unknown_cid=$(curl -fsS --max-time 60 -X POST -F "file=@$state/fixtures/unknown.txt" \
@@ -69,6 +71,8 @@ EXAMPLE_CID=$example_cid
 EXAMPLE_CID_DAGPB=$example_cid_dagpb
 V1DIR_CID=$v1dir_cid
 BROKEN_CID=$broken_cid
+DIR_CID=$v1_dir
+TARBALL_CID=$tarball_cid
 UNKNOWN_CID=$unknown_cid
 ENV
 log "ready: ocipfsd on $OCIPFSD_ADDR, gateway $IPFS_GATEWAY, example layer/$example_cid:$example_file"

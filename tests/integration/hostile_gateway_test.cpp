@@ -71,6 +71,23 @@ TEST_F(HostileGateway, GatewayThatNeverAnswersTimesOut) {
   EXPECT_LT(elapsed, std::chrono::seconds(10));  // bounded by the 1 s deadline, generously
 }
 
+// The commonest mistake (the CAR was never imported): clients ask with HEAD first, which has no
+// body, and print the status line; it says what to check.
+TEST_F(HostileGateway, AHeadThatTimesOutSaysWhatToCheckInItsStatusLine) {
+  gateway.set("/ipfs/" + cid, {FakeReply::Kind::never_answer, 0, "", {}, {}});
+  auto answer = testing::raw_exchange(
+      server->port(),
+      "HEAD " + repo + "/manifests/latest HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      10'000);
+  EXPECT_THAT(answer.substr(0, answer.find("\r\n")),
+              ::testing::StartsWith("HTTP/1.1 504 Gateway Timeout: no gateway answered for layer "
+                                    "manifest " +
+                                    cid +
+                                    " in time (is it pinned, or imported where the gateway can "
+                                    "reach it? is the gateway slow?): " +
+                                    gateway.url() + " did not answer within 1s"));
+}
+
 TEST_F(HostileGateway, SlowGatewayWithinTheDeadlineIsFine) {
   auto result = with_gateway_reply({FakeReply::Kind::respond,
                                     200,

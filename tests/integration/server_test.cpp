@@ -201,7 +201,7 @@ TEST_F(ServerTest, ConnectionsOverTheLimitAreRefusedCleanly) {
   ASSERT_EQ(first.request("/v2/").status, 200u);
   ASSERT_EQ(second.request("/v2/").status, 200u);
   auto refused = testing::raw_exchange(server->port(), "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_THAT(refused, HasSubstr("HTTP/1.1 503 Service Unavailable\r\n"));
+  EXPECT_THAT(refused, HasSubstr("HTTP/1.1 503 Service Unavailable: too many connections"));
   EXPECT_THAT(refused, HasSubstr("Retry-After: 1\r\n"));
   EXPECT_THAT(refused, HasSubstr("Connection: close\r\n"));
   EXPECT_THAT(refused,
@@ -341,7 +341,10 @@ TEST_F(ServerTest, ARequestWithABodyClosesTheConnection) {
         "Content-Length: 3\r\n\r\nabc"}) {
     auto answers = testing::raw_exchange(server->port(),
                                          "POST /v2/ HTTP/1.1\r\nHost: x\r\n" + framing + smuggled);
-    EXPECT_THAT(status_lines(answers), ::testing::ElementsAre("HTTP/1.1 405 Method Not Allowed"))
+    EXPECT_THAT(
+        status_lines(answers),
+        ::testing::ElementsAre("HTTP/1.1 405 Method Not Allowed: this registry is read-only: "
+                               "POST is not supported, only GET and HEAD"))
         << framing;
     EXPECT_THAT(answers, HasSubstr("Connection: close\r\n")) << framing;
   }

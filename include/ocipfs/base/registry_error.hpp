@@ -48,6 +48,13 @@ inline constexpr ErrorKind digest_invalid{ErrorCode::digest_invalid, "DIGEST_INV
 // Proven content that is no document.
 inline constexpr ErrorKind manifest_invalid{ErrorCode::manifest_invalid, "MANIFEST_INVALID", 404};
 inline constexpr ErrorKind manifest_unknown{ErrorCode::manifest_unknown, "MANIFEST_UNKNOWN", 404};
+// A CID that names something else where a document belongs (a directory, a tarball): 400, as
+// clients that print only the status line of a HEAD answer (BuildKit, containerd) print it for a
+// 400 and say only "not found" for a 404. Proven: MANIFEST_INVALID, immutable like the content;
+// said by a gateway, not proven: MANIFEST_UNKNOWN.
+inline constexpr ErrorKind not_a_manifest{ErrorCode::manifest_invalid, "MANIFEST_INVALID", 400};
+inline constexpr ErrorKind listed_as_not_a_manifest{ErrorCode::manifest_unknown, "MANIFEST_UNKNOWN",
+                                                    400};
 inline constexpr ErrorKind name_invalid{ErrorCode::name_invalid, "NAME_INVALID", 400};
 inline constexpr ErrorKind name_unknown{ErrorCode::name_unknown, "NAME_UNKNOWN", 404};
 inline constexpr ErrorKind unsupported{ErrorCode::unsupported, "UNSUPPORTED", 405};

@@ -29,14 +29,16 @@ struct VerifyFailure {
   //           malformed node, too big).
   // incomplete: true so far, but the blocks to prove the rest are missing (one block of several,
   //             a CAR without some of them): another gateway may have them.
-  enum class Kind { mismatch, unusable, incomplete } kind = Kind::mismatch;
+  // directory: they are, and the CID names a UnixFS directory, not a file.
+  enum class Kind { mismatch, unusable, incomplete, directory } kind = Kind::mismatch;
   std::string message;
 };
 
 // Returns the file content that `cid` names, proven from `bytes`, or says why the proof fails:
 // - raw: sha256(bytes) is the CID's digest; the content is `bytes` (a CAR: its block for `cid`).
 // - dag-pb block: its sha256 is the digest; it decodes to a PBNode without links whose UnixFS
-//   data is a file; the content is that data. A node with links is incomplete.
+//   data is a file; the content is that data. A node with links is incomplete. A directory's
+//   node (as a block, or the root of a CAR) is a directory failure.
 // - dag-pb CAR: every block's hash is checked; the DAG is walked from `cid` (UnixFS file and raw
 //   nodes, blocksizes and filesize consistent, within the bounds above); a missing block, or a
 //   block that the DAG does not reach, refuses the CAR.

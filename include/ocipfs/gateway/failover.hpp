@@ -59,8 +59,10 @@ class Failover {
 
   void failed(const FetchFailure& failure);  // in the order the gateways were tried
 
-  // The client's answer: 404 when the document was nowhere, 504 when the worst was a timeout, 502
-  // otherwise ("refusing ..." when a gateway lied). With one gateway, its own failure says it.
+  // The client's answer: 404 when the document was nowhere (saying what to check); 400 when a
+  // gateway said the CID names something else (a directory: its message, which says which CID
+  // to use); 504 when the worst was a timeout, 502 otherwise ("refusing ..." when a gateway
+  // lied). With one gateway, its own failure says it.
   RegistryError verdict() const;
 
  private:
@@ -70,6 +72,7 @@ class Failover {
   std::optional<FetchFault> worst_;
   std::optional<FetchFailure> first_;  // the first failure that was not a lie
   std::string failures_;               // every failure, "; "-separated
+  std::string foreign_;                // the first not_a_document failure's message
 };
 
 }  // namespace ocipfs

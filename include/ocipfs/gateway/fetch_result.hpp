@@ -22,8 +22,9 @@ enum class FetchFault {
   bad_redirect,     // too many redirects, or to somewhere that is not http(s)
   mismatch,         // an answer that is not the content the CID names
   local_resources,  // ocipfsd itself was out of descriptors or memory: no fault of the gateway
+  not_a_document,   // the gateway says the CID names something else (lists a directory)
 };
-inline constexpr std::size_t fetch_fault_count = 10;
+inline constexpr std::size_t fetch_fault_count = 11;
 
 struct FetchResponse {
   unsigned status = 200;

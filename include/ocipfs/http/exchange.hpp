@@ -27,6 +27,10 @@ struct Request {
 // Cache-Control for answers derived from a CID: the same forever, for any cache.
 inline constexpr std::string_view immutable_cache_control = "public, max-age=31536000, immutable";
 
+// The longest reason phrase an answer's status line carries (RFC 9112 4: any length, but clients
+// print it whole).
+inline constexpr std::size_t max_reason_phrase_size = 300;
+
 // An answer. A warm answer is made of views into the image it comes from (kept alive by
 // `body_owner`) and of strings that keep their capacity when the answer is reused (reset), so
 // building and sending it allocates nothing.
@@ -44,6 +48,9 @@ struct Response {
   bool vary_accept = false;  // Vary: Accept (a manifest by tag)
   std::string location;      // Location, when not empty
   std::vector<std::pair<std::string, std::string>> headers;  // the rare others: Allow, Link, ...
+  // The status line's reason phrase when not empty, else the status's standard one. Printable
+  // ASCII of at most max_reason_phrase_size bytes (error_response makes an error's so).
+  std::string reason;
 
   std::string_view payload() const { return body_owner ? shared_body : std::string_view(body); }
 
@@ -54,7 +61,10 @@ struct Response {
   void reset();
 };
 
-// An OCI error answer: the error body, no-store, and Allow on 405.
+// An OCI error answer: the error body, no-store, and Allow on 405. Its status line says the
+// message too, after the standard phrase ("504 Gateway Timeout: no gateway answered ..."): HEAD
+// answers have no body, and clients print the status line as it came. The phrase is printable
+// ASCII (RFC 9112's reason-phrase: no CR or LF) of at most max_reason_phrase_size bytes.
 Response error_response(const RegistryError& error, bool head);
 
 // A small answer of its own bytes.

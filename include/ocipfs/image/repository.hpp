@@ -32,6 +32,15 @@ std::string_view document_noun(DocumentKind kind);
 RegistryError invalid_document(DocumentKind kind, const std::string& cid,
                                const std::string& problem);
 
+// What to tell a user whose CID names `what` ("a UnixFS directory", "a gzip stream") where a
+// document of `kind` belongs: what it is, and which CID to give instead.
+std::string not_a_document_message(DocumentKind kind, const std::string& cid,
+                                   std::string_view what);
+
+// The answer for proven content that is `what` instead of a document: 400 MANIFEST_INVALID
+// (not_a_manifest), immutable like the content, with not_a_document_message.
+RegistryError not_a_document(DocumentKind kind, const std::string& cid, std::string_view what);
+
 // True for names of the OCI grammar: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/...)*, at most 255.
 bool is_repository_name(std::string_view name);
 

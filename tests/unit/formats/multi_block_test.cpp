@@ -135,7 +135,8 @@ TEST(MultiBlockProof, InconsistentNodesAreUnusable) {
   auto not_file = verify_content(
       directory_cid, car_of(directory_cid, {leaf, {directory_cid, bytes}}), Payload::car);
   ASSERT_FALSE(not_file);
-  EXPECT_THAT(not_file.error().message, HasSubstr("not a file"));
+  EXPECT_EQ(not_file.error().kind, VerifyFailure::Kind::directory);
+  EXPECT_THAT(not_file.error().message, HasSubstr("is a UnixFS directory"));
 }
 
 TEST(MultiBlockProof, BoundsHoldAgainstDeepAndRepeatedDags) {

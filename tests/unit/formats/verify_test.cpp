@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "ocipfs/base/digest.hpp"
+#include "ocipfs/formats/car.hpp"
 #include "ocipfs/formats/dag_pb.hpp"
+#include "ocipfs/formats/recognize.hpp"
+#include "ocipfs/formats/unixfs.hpp"
 
 namespace ocipfs {
 namespace {
@@ -93,12 +96,51 @@ TEST(Verify, DirectoriesAndGarbageAreNotFiles) {
   auto empty_dir = cid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
   EXPECT_THAT(
       verify_content(empty_dir, std::string("\x0a\x02\x08\x01", 4), Payload::block).error().message,
-      HasSubstr("not a file"));
+      HasSubstr("is a UnixFS directory"));
   for (std::string garbage :
        {std::string("\xff\xff\xff"), std::string("\x0a\x7f"), std::string()}) {
     auto result = verify_content(dag_pb_cid_of(garbage), garbage, Payload::block);
     EXPECT_FALSE(result) << garbage.size();
   }
+}
+
+// A directory CID where a document belongs (the "ipfs path" CID, a CAR's second root) is proven
+// to be one, as a block or in a CAR, and said so: it is no tampering.
+TEST(Verify, ADirectoryIsSaidToBeOne) {
+  auto dir = import_directory({{"hello.txt", import_file(hello, {})}}, {});
+  ASSERT_TRUE(dir);
+  std::string block;
+  auto keep = [&](const Cid& c, std::string_view b) {
+    if (c == dir->cid) block = std::string(b);
+  };
+  ASSERT_TRUE(import_directory({{"hello.txt", import_file(hello, {})}}, keep));
+  auto as_block = verify_content(dir->cid, block, Payload::block).error();
+  EXPECT_EQ(as_block.kind, VerifyFailure::Kind::directory);
+  EXPECT_THAT(as_block.message, HasSubstr("a UnixFS directory"));
+  std::string car = car_header({dir->cid}) + car_section(dir->cid, block);
+  auto in_car = verify_content(dir->cid, car, Payload::car).error();
+  EXPECT_EQ(in_car.kind, VerifyFailure::Kind::directory);
+  EXPECT_TRUE(is_unixfs_directory_block(block));
+  EXPECT_FALSE(is_unixfs_directory_block(hello_block));
+}
+
+// What a CID names when it is no document: a tarball, compressed or not, is recognized by its
+// first bytes; a gateway's HTML listing of a directory by naming it.
+TEST(Recognize, ArchivesAndDirectoryListings) {
+  EXPECT_EQ(recognize_archive(std::string("\x1f\x8b\x08\x00", 4)), "a gzip stream");
+  EXPECT_EQ(recognize_archive(std::string("\x28\xb5\x2f\xfd\x00", 5)), "a zstd stream");
+  std::string tar(512, '\0');
+  tar.replace(257, 6, std::string("ustar\0", 6));
+  EXPECT_EQ(recognize_archive(tar), "a tar archive");
+  EXPECT_EQ(recognize_archive("{\"layer\":{}}"), std::nullopt);
+  EXPECT_EQ(recognize_archive(""), std::nullopt);
+
+  auto dir = cid("bafybeie5qfovviimzzyoma4rdzl3g3ljiq6ifewvgp6bf6ogivxaghwpeq");
+  std::string listing =
+      "<!DOCTYPE html>\n<html><head><title>/ipfs/" + dir.to_string() + "/</title></head>";
+  EXPECT_TRUE(is_directory_listing(dir, "text/html; charset=utf-8", listing));
+  EXPECT_FALSE(is_directory_listing(dir, "application/json", listing));
+  EXPECT_FALSE(is_directory_listing(dir, "text/html", "<html>an error page</html>"));
 }
 
 // The fuzzer's find (tests/fuzz/regressions/fuzz_layer_manifest/unixfs-filesize-over-its-data):

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "ocipfs/formats/unixfs.hpp"
 #include "ocipfs/formats/verify.hpp"
 #include "support/test_data.hpp"
 
@@ -58,6 +59,42 @@ TEST(Judge, ProvenButUnusableIsFinal) {
   EXPECT_THAT(judged.error.message, HasSubstr("layer manifest " + dag.to_string() + " is invalid"));
 }
 
+// A directory's CID where a layer manifest belongs ("ipfs path", the CAR's second root) is said
+// to be one, with the CID to use instead; it reads like no tampering.
+TEST(Judge, ADirectoryIsNamedAsOne) {
+  std::string block;
+  auto dir = import_directory({{"hello.tar.gz", import_file("x", {})}},
+                              [&](const Cid&, std::string_view b) { block = std::string(b); });
+  ASSERT_TRUE(dir);
+  // Proven (a trustless gateway's block or CAR): final, like any proven content.
+  auto proven = judge_answer(dir->cid, DocumentKind::layer,
+                             FetchResponse{200, block, std::string(raw_block_type)}, true, "gw");
+  EXPECT_EQ(proven.kind, Judgement::Kind::final);
+  EXPECT_EQ(proven.error.status, 400u);
+  EXPECT_EQ(proven.error.code, ErrorCode::manifest_invalid);
+  EXPECT_EQ(proven.error.message,
+            dir->cid.to_string() +
+                " is a UnixFS directory, not a layer manifest: use the layer manifest's CID that "
+                "`ocipfs pack` or `ocipfs publish` printed (the first root of its CAR)");
+  // A plain gateway's web page listing it: said so, but not proven, so another gateway is asked.
+  std::string listing = "<html><title>/ipfs/" + dir->cid.to_string() + "/</title>";
+  auto listed = judge_answer(dir->cid, DocumentKind::layer,
+                             FetchResponse{200, listing, "text/html; charset=utf-8"}, true, "gw");
+  EXPECT_EQ(listed.kind, Judgement::Kind::failure);
+  EXPECT_EQ(listed.failure.fault, FetchFault::not_a_document);
+  EXPECT_EQ(fault_label(FetchFault::not_a_document), "not_a_document");
+  Failover failover(DocumentKind::layer, dir->cid.to_string(), 2);
+  failover.failed(failure(FetchFault::timeout, "a did not answer within 1s"));
+  failover.failed(listed.failure);
+  auto error = failover.verdict();
+  EXPECT_EQ(error.status, 400u);  // BuildKit prints a 400's status line, and "not found" for 404
+  EXPECT_EQ(error.code, ErrorCode::manifest_unknown);  // not proven: never cached as invalid
+  EXPECT_EQ(error.message, dir->cid.to_string() +
+                               " is a UnixFS directory (gw lists it as a web page), not a layer "
+                               "manifest: use the layer manifest's CID that `ocipfs pack` or "
+                               "`ocipfs publish` printed (the first root of its CAR)");
+}
+
 TEST(Judge, AFetchFailureStaysOne) {
   auto judged =
       judge_answer(cid, DocumentKind::layer,
@@ -72,12 +109,16 @@ TEST(Failover, OneGatewaySaysItsOwnFailure) {
   auto error = not_found.verdict();
   EXPECT_EQ(error.status, 404u);
   EXPECT_EQ(error.code, ErrorCode::manifest_unknown);
-  EXPECT_EQ(error.message, "layer manifest bafk1 was not found: gateway http://a answered 404");
+  EXPECT_EQ(error.message,
+            "no gateway has layer manifest bafk1 (is it pinned, or imported where the gateway can "
+            "reach it?): gateway http://a answered 404");
 
   Failover slow(DocumentKind::layer, "bafk1", 1);
   slow.failed(failure(FetchFault::timeout, "http://a did not answer within 1s"));
-  EXPECT_EQ(slow.verdict(), gateway_timeout("gateway timeout fetching layer manifest bafk1: "
-                                            "http://a did not answer within 1s"));
+  EXPECT_EQ(slow.verdict(),
+            gateway_timeout("no gateway answered for layer manifest bafk1 in time (is it pinned, "
+                            "or imported where the gateway can reach it? is the gateway slow?): "
+                            "http://a did not answer within 1s"));
 
   Failover big(DocumentKind::layer, "bafk1", 1);
   big.failed(failure(FetchFault::too_large, "http://a sent a response over the size limit"));
@@ -90,8 +131,9 @@ TEST(Failover, TheWorstOfSeveralDecides) {
   timeout.failed(failure(FetchFault::not_found, "a answered 404"));
   timeout.failed(failure(FetchFault::timeout, "b did not answer"));
   EXPECT_EQ(timeout.verdict(),
-            gateway_timeout("gateway timeout fetching layer manifest bafk1: a answered 404; b did "
-                            "not answer"));
+            gateway_timeout("no gateway answered for layer manifest bafk1 in time (is it pinned, "
+                            "or imported where the gateway can reach it? is the gateway slow?): a "
+                            "answered 404; b did not answer"));
 
   Failover nowhere(DocumentKind::layer, "bafk1", 2);
   nowhere.failed(failure(FetchFault::not_found, "a answered 404"));

@@ -336,5 +336,25 @@ TEST(ComposeResolution, TheFirstFailedLayerDecidesAndIsNamed) {
   EXPECT_TRUE(is_cacheable(result));  // as immutable as the layer's own answer
 }
 
+// The tarball's own CID where a document belongs: proven content, but a gzip stream, said so with
+// the CID to use.
+TEST(BuildImage, ATarballIsNamedAsOne) {
+  Cid cid = *parse_cid(layer_a);
+  auto layer = build_image(DocumentKind::layer, cid, std::string("\x1f\x8b\x08\x00tarball", 11));
+  ASSERT_FALSE(layer);
+  EXPECT_EQ(layer.error().status, 400u);
+  EXPECT_EQ(layer.error().code, ErrorCode::manifest_invalid);
+  EXPECT_TRUE(is_cacheable(layer));  // proven, immutable
+  EXPECT_EQ(layer.error().message,
+            layer_a +
+                " is a gzip stream, not a layer manifest: use the layer manifest's CID that "
+                "`ocipfs pack` or `ocipfs publish` printed (the first root of its CAR)");
+  auto image = read_image_document(cid, std::string(512, '\0').replace(257, 5, "ustar"));
+  ASSERT_FALSE(image);
+  EXPECT_EQ(image.error().message.substr(layer_a.size()),
+            " is a tar archive, not an image document: use the image document's CID that `ocipfs "
+            "compose` or `ocipfs import` printed");
+}
+
 }  // namespace
 }  // namespace ocipfs

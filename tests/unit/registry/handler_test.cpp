@@ -209,5 +209,29 @@ TEST(ErrorResponse, IsAnOciErrorBody) {
   EXPECT_EQ(method.headers[1], (std::pair<std::string, std::string>{"Cache-Control", "no-store"}));
 }
 
+// HEAD answers have no body: clients (docker, containerd, skopeo) print the status line as it
+// came, so an error's status line carries its message, within the reason-phrase grammar.
+TEST(ErrorResponse, TheStatusLineSaysWhatHappened) {
+  auto error = gateway_timeout("no gateway answered for layer manifest bafk1\r\nX-Injected: 1");
+  std::string head;
+  serialize_head(error_response(error, true), Persistence::keep_alive_1_1, head);
+  std::string_view status_line = std::string_view(head).substr(0, head.find("\r\n"));
+  EXPECT_EQ(
+      status_line,
+      "HTTP/1.1 504 Gateway Timeout: no gateway answered for layer manifest bafk1??X-Injected: 1");
+  EXPECT_EQ(head.find("\r\nX-Injected"), std::string::npos);
+
+  auto chatty = error_response(manifest_unknown(std::string(2000, 'x') + "\xe2\x80\xa6"), false);
+  serialize_head(chatty, Persistence::keep_alive_1_1, head);
+  status_line = std::string_view(head).substr(0, head.find("\r\n"));
+  EXPECT_LE(status_line.size(), std::string("HTTP/1.1 404 ").size() + max_reason_phrase_size);
+  EXPECT_TRUE(status_line.starts_with("HTTP/1.1 404 Not Found: xxx"));
+  for (char c : status_line) EXPECT_TRUE(c == '\t' || (c >= 0x20 && c < 0x7f));
+
+  Response ok;  // other answers keep the standard phrase
+  serialize_head(ok, Persistence::keep_alive_1_1, head);
+  EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\n"));
+}
+
 }  // namespace
 }  // namespace ocipfs
