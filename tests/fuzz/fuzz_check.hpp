@@ -46,7 +46,9 @@ inline bool is_oci_error(std::string_view body, unsigned status) {
   const std::string& code = error["code"].get_ref<const std::string&>();
   switch (status) {
     case 400:
-      return code == "DIGEST_INVALID" || code == "NAME_INVALID" || code == "UNSUPPORTED";
+      // MANIFEST_*: a CID that names a directory or a tarball where a document belongs.
+      return code == "DIGEST_INVALID" || code == "NAME_INVALID" || code == "UNSUPPORTED" ||
+             code == "MANIFEST_INVALID" || code == "MANIFEST_UNKNOWN";
     case 404:
       return code == "BLOB_UNKNOWN" || code == "MANIFEST_INVALID" || code == "MANIFEST_UNKNOWN" ||
              code == "NAME_UNKNOWN";

@@ -12,6 +12,7 @@
 #include "fuzz_check.hpp"
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/cache/resolver.hpp"
+#include "ocipfs/formats/recognize.hpp"
 #include "ocipfs/image/image.hpp"
 #include "ocipfs/image/image_document.hpp"
 #include "ocipfs/image/verbatim_image.hpp"
@@ -143,10 +144,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(static_cast<bool>(document) == static_cast<bool>(read));
   if (!document) {
     FUZZ_CHECK(!document.error().empty());
-    FUZZ_CHECK(read.error().code == ErrorCode::manifest_invalid);
-    FUZZ_CHECK(read.error().message ==
-               "image document " + cid.to_string() + " is invalid: " + document.error());
-    FUZZ_CHECK(fuzz::is_oci_error(error_body(read.error()), 404));
+    const RegistryError& error = read.error();
+    FUZZ_CHECK(error.code == ErrorCode::manifest_invalid);
+    if (auto archive = recognize_archive(input)) {
+      // A tarball's CID where an image document belongs: 400, saying what it is.
+      FUZZ_CHECK(error.status == 400);
+      FUZZ_CHECK(error.message ==
+                 not_a_document_message(DocumentKind::image, cid.to_string(), *archive));
+    } else {
+      FUZZ_CHECK(error.status == 404);
+      FUZZ_CHECK(error.message ==
+                 "image document " + cid.to_string() + " is invalid: " + document.error());
+    }
+    FUZZ_CHECK(fuzz::is_oci_error(error_body(error), error.status));
     return 0;
   }
   // Every valid image document is a valid compose file, with the same layers as written.

@@ -13,6 +13,7 @@
 #include "ocipfs/cache/resolver.hpp"
 #include "ocipfs/formats/cid.hpp"
 #include "ocipfs/formats/dag_pb.hpp"
+#include "ocipfs/formats/recognize.hpp"
 #include "ocipfs/formats/verify.hpp"
 #include "ocipfs/http/url.hpp"
 #include "ocipfs/image/image.hpp"
@@ -207,9 +208,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!layer) {
     FUZZ_CHECK(!layer.error().empty());
     const RegistryError& error = built.error();
-    FUZZ_CHECK(error.status == 404 && error.code == ErrorCode::manifest_invalid);
-    FUZZ_CHECK(error.message == "layer manifest " + cid_text + " is invalid: " + layer.error());
-    FUZZ_CHECK(fuzz::is_oci_error(error_body(error), 404));
+    FUZZ_CHECK(error.code == ErrorCode::manifest_invalid);
+    if (auto archive = recognize_archive(input)) {
+      // A tarball's CID where a layer manifest belongs: 400, saying what it is.
+      FUZZ_CHECK(error.status == 400);
+      FUZZ_CHECK(error.message == not_a_document_message(DocumentKind::layer, cid_text, *archive));
+    } else {
+      FUZZ_CHECK(error.status == 404);
+      FUZZ_CHECK(error.message == "layer manifest " + cid_text + " is invalid: " + layer.error());
+    }
+    FUZZ_CHECK(fuzz::is_oci_error(error_body(error), error.status));
     return 0;
   }
   check_layer(*layer);
