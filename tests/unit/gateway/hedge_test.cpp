@@ -261,7 +261,7 @@ TEST_F(HedgedFetch, ProvenContentThatIsNoDocumentIsFinal) {
   fast.set(path, directory);
   auto fetched = fetch(fixed(50ms));
   ASSERT_FALSE(fetched.content);
-  EXPECT_LT(fetched.took, 1000ms);  // final at once: the slow one is not waited for
+  EXPECT_LT(fetched.took, 1000ms);                  // final at once: the slow one is not waited for
   EXPECT_EQ(fetched.content.error().status, 400u);  // a directory, said so
   EXPECT_EQ(fetched.content.error().code, ErrorCode::manifest_invalid);
   EXPECT_TRUE(eventually([&] { return slow.hang_up_count() == 1; }));
