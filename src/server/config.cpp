@@ -166,7 +166,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 21> flags = {{
+const std::array<Flag, 22> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -237,6 +237,17 @@ const std::array<Flag, 21> flags = {{
      "PEM file of CA certificates to trust for https gateways, besides\n"
      "the system's (e.g. a private gateway with its own CA)",
      set_ca_file},
+    {"--only-if-cached", "",
+     "ask the gateways with Cache-Control: only-if-cached: a gateway that\n"
+     "honours it (Kubo, Rainbow) answers at once from what it holds, or 412\n"
+     "when it holds no copy, and a CID no gateway holds is answered 404\n"
+     "at once instead of after --gateway-timeout. Only for gateways that\n"
+     "serve what they hold (your own node): a public gateway answers 412\n"
+     "for content it would have found",
+     [](CommandLine& line, std::string_view) -> Problem {
+       line.config.gateway.client.only_if_cached = true;
+       return std::nullopt;
+     }},
     {"--ready-check", "", "/readyz is ready only once a gateway has answered in the last 5 min",
      [](CommandLine& line, std::string_view) -> Problem {
        line.config.ready.check = true;

@@ -34,6 +34,7 @@ TEST(Config, Defaults) {
   EXPECT_EQ(config.gateway.client.timeout, std::chrono::seconds(30));
   EXPECT_EQ(config.limits.max_connections, 16384u);
   EXPECT_EQ(config.gateway.client.ca_file, "");
+  EXPECT_FALSE(config.gateway.client.only_if_cached);
 }
 
 TEST(Config, PortFromTheEnvironment) {
@@ -60,6 +61,7 @@ TEST(Config, Flags) {
   ASSERT_TRUE(limits) << limits.error();
   EXPECT_EQ(limits->config.limits.max_connections, 100u);
   EXPECT_EQ(limits->config.gateway.client.ca_file, "/etc/private-ca.pem");
+  EXPECT_TRUE(parse({"--only-if-cached"})->config.gateway.client.only_if_cached);
   EXPECT_EQ(parse({"--gateway=http://a.example"})->config.gateway.redirect.url.origin(),
             "http://a.example");
 }
