@@ -236,6 +236,7 @@ TEST(Config, EveryFlagHasAnEnvironmentTwin) {
                            {"OCIPFSD_MAX_CONNECTIONS", "100"},
                            {"OCIPFSD_MAX_GATEWAY_FETCHES", "7"},
                            {"OCIPFSD_GATEWAY_CA_FILE", "/etc/private-ca.pem"},
+                           {"OCIPFSD_ONLY_IF_CACHED", "1"},
                            {"OCIPFSD_READY_CHECK", "true"},
                            {"OCIPFSD_LOG_FORMAT", "json"},
                            {"OCIPFSD_LOG_LEVEL", "debug"}});
@@ -263,6 +264,7 @@ TEST(Config, EveryFlagHasAnEnvironmentTwin) {
   EXPECT_EQ(config.limits.max_connections, 100u);
   EXPECT_EQ(config.gateway.max_fetches, 7u);
   EXPECT_EQ(config.gateway.client.ca_file, "/etc/private-ca.pem");
+  EXPECT_TRUE(config.gateway.client.only_if_cached);
   EXPECT_TRUE(config.ready.check);
   EXPECT_TRUE(config.log.json);
   EXPECT_EQ(config.log.level, "debug");
