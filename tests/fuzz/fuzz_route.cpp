@@ -26,6 +26,7 @@
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/image/verbatim_image.hpp"
 #include "ocipfs/registry/handler.hpp"
+#include "ocipfs/registry/pages.hpp"
 #include "ocipfs/registry/redirect.hpp"
 #include "ocipfs/server/endpoints.hpp"
 #include "ocipfs/server/metrics.hpp"
@@ -102,8 +103,9 @@ std::optional<Response> answer_now(boost::asio::io_context& ioc, ResolverShared&
   NoSource source;
   CachingResolver resolver(ioc.get_executor(), source, caches, std::chrono::seconds(1));
   Handler handler(resolver, redirect);
+  Pages pages(resolver, redirect, "");
   Response out;
-  auto answered = Endpoints(handler, operations, metrics)
+  auto answered = Endpoints(handler, pages, operations, metrics)
                       .answer(request, std::chrono::steady_clock::now(), out);
   if (answered.later) return std::nullopt;
   return out;
@@ -116,6 +118,10 @@ void check_route(const Route& route, std::string_view path) {
   }
   if (is_operational(route.kind)) {
     FUZZ_CHECK(path == "/healthz" || path == "/readyz" || path == "/metrics");
+    return;
+  }
+  if (route.kind == RouteKind::page) {
+    FUZZ_CHECK(path == "/" || path.starts_with("/layer/") || path.starts_with("/image/"));
     return;
   }
   const Repository& repository = route.repository;
@@ -199,7 +205,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view accept = next_line(input);
   std::string_view if_none_match = next_line(input);
   const RequestTarget parts = split_target(target);
-  const Request request{method, parts.path, parts.query, accept, if_none_match};
+  const Request request{method, parts.path, parts.query, accept, if_none_match, {}};
   const bool read_only = method == "GET" || method == "HEAD";
 
   std::string_view path = parts.path;
@@ -213,8 +219,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(error.status == 400 || error.status == 404);
     FUZZ_CHECK(fuzz::is_printable(error.message));
   }
-  // The operational endpoints answer from the process's state, not from images.
-  if (is_operational(route ? route->kind : route.error().kind)) return 0;
+  // The operational endpoints answer from the process's state, not from images; the pages are
+  // checked by their own tests.
+  const RouteKind kind = route ? route->kind : route.error().kind;
+  if (is_operational(kind) || kind == RouteKind::page) return 0;
   accepts_index(accept);
   matches_etag(if_none_match, image()->index.digest);
 
