@@ -2,6 +2,7 @@
 // negotiation, the look-up form's redirects, and a hostile file name in a real layer manifest.
 #include <gmock/gmock.h>
 
+#include "ocipfs/image/image_document.hpp"
 #include "support/server_fixture.hpp"
 
 namespace ocipfs {
@@ -116,6 +117,32 @@ TEST_F(PagesTest, AHostileFileNameIsEscaped) {
   ASSERT_EQ(layer.status, 200u) << layer.body;
   EXPECT_THAT(layer.body, Not(HasSubstr("<img")));
   EXPECT_THAT(layer.body, HasSubstr("&lt;img src=x onerror=alert(1)&gt;.tar.gz"));
+}
+
+TEST_F(PagesTest, ImagePageShowsEachLayerAndTheLinesToRun) {
+  std::string app = publish(testing::layer_manifest_json("app.tar.gz"));
+  std::string document = json{
+      {"mediaType", image_document_media_type},
+      {"layers", {cid, app}},
+      {"tag", "app-1"}}.dump();
+  std::string image_cid = publish(document);
+  auto page_of_image = page("/image/" + image_cid + ":app-1");
+  ASSERT_EQ(page_of_image.status, 200u) << page_of_image.body;
+  std::string host = "127.0.0.1:" + std::to_string(server->port());
+  EXPECT_THAT(page_of_image.body, HasSubstr("FROM " + host + "/image/" + image_cid + ":app-1"));
+  EXPECT_THAT(page_of_image.body, HasSubstr("docker run --rm " + host + "/image/"));
+  EXPECT_THAT(page_of_image.body, HasSubstr("Layer 2"));
+  EXPECT_THAT(page_of_image.body, HasSubstr(app));
+  json facts =
+      json::parse(get("/image/" + image_cid, "GET", {{"Accept", "application/json"}}).body);
+  EXPECT_EQ(facts["layers"].size(), 2u);
+  EXPECT_EQ(facts["layers"][1]["file"], "app.tar.gz");
+  EXPECT_EQ(facts["reference"], host + "/image/" + image_cid + ":app-1");
+  // The same CID as a layer is the error a pull of layer/<cid> gets.
+  auto as_layer = get("/layer/" + image_cid, "GET", {{"Accept", "application/json"}});
+  auto v2 = get("/v2/layer/" + image_cid + "/manifests/latest");
+  EXPECT_EQ(as_layer.status, v2.status);
+  EXPECT_EQ(as_layer.body, v2.body);
 }
 
 TEST_F(PagesTest, TheRegistryIsUnchanged) {
