@@ -74,7 +74,7 @@ std::string_view trimmed(std::string_view text) {
 }
 
 Unexpected<RegistryError> not_a_cid(std::string_view text, const std::string& why) {
-  return Unexpected{name_invalid(in_quotes(text) + " is not a CID: " + why)};
+  return Unexpected{name_invalid(in_quotes(text) + " is not a CID: " + printable(why, 200))};
 }
 
 std::string kind_prefix(DocumentKind kind) {
