@@ -41,6 +41,11 @@ TEST_F(PagesTest, HomePageNamesTheRequestsHostOrThePublicHost) {
   EXPECT_THAT(home.body, HasSubstr("https://public.example/base"));
   auto hostile = page("/", "GET", {{"Host", "evil.example\"><b>"}});
   EXPECT_THAT(hostile.status, 400u);  // refused before any page, as the registry refuses it
+  // A Host of the URI grammar (sub-delims and all) that is no plain host[:port] is not echoed.
+  auto odd = page("/", "GET", {{"Host", "evil.example'&x=(1)"}});
+  EXPECT_EQ(odd.status, 200u);
+  EXPECT_THAT(odd.body, HasSubstr("COPY --from=HOST/layer/"));
+  EXPECT_THAT(odd.body, Not(HasSubstr("evil")));
   auto other = page("/", "GET", {{"Host", "other.example:5000"}});
   EXPECT_THAT(other.body, HasSubstr("FROM other.example:5000/image/"));
   start({"--public-host=ocipfs.example"});
