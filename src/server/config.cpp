@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ocipfs/base/text.hpp"
+#include "ocipfs/registry/pages.hpp"
 
 namespace ocipfs {
 
@@ -173,7 +174,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 22> flags = {{
+const std::array<Flag, 23> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -258,6 +259,15 @@ const std::array<Flag, 22> flags = {{
     {"--ready-check", "", "/readyz is ready only once a gateway has answered in the last 5 min",
      [](CommandLine& line, std::string_view) -> Problem {
        line.config.ready.check = true;
+       return std::nullopt;
+     }},
+    {"--public-host", "HOST",
+     "host[:port] that the pages for browsers name in their examples\n"
+     "(COPY --from=, FROM, docker pull). Default: the request's Host,\n"
+     "when it is a valid host[:port]",
+     [](CommandLine& line, std::string_view value) -> Problem {
+       if (!is_public_host(value)) return "must be HOST or HOST:PORT, e.g. ocipfs.io";
+       line.config.pages.public_host = std::string(value);
        return std::nullopt;
      }},
     {"--log-format", "json|text",

@@ -75,6 +75,11 @@ struct ReadinessConfig {
   std::chrono::milliseconds window{5 * 60 * 1000};
 };
 
+struct PagesConfig {
+  // --public-host: the host[:port] the pages' examples name; empty: the request's Host.
+  std::string public_host;
+};
+
 struct Config {
   ListenConfig listen;
   LimitsConfig limits;
@@ -82,6 +87,7 @@ struct Config {
   CacheConfig cache;
   LogConfig log;
   ReadinessConfig ready;
+  PagesConfig pages;
 };
 
 enum class Command { run, help, version };

@@ -39,6 +39,22 @@ TEST(Config, Defaults) {
   EXPECT_FALSE(config.gateway.client.only_if_cached);
 }
 
+TEST(Config, PublicHost) {
+  EXPECT_EQ(parse({})->config.pages.public_host, "");
+  EXPECT_EQ(parse({"--public-host=ocipfs.io"})->config.pages.public_host, "ocipfs.io");
+  EXPECT_EQ(parse({"--public-host=[::1]:5000"})->config.pages.public_host, "[::1]:5000");
+  EXPECT_EQ(parse({}, {{"OCIPFSD_PUBLIC_HOST", "ocipfs.io"}})->config.pages.public_host,
+            "ocipfs.io");
+  EXPECT_FALSE(parse({}, {{"OCIPFSD_PUBLIC_HOST", "<b>"}}));
+  for (std::string bad : {"--public-host=", "--public-host=a b", "--public-host=<b>",
+                          "--public-host=https://ocipfs.io", "--public-host=host:99999999"}) {
+    auto parsed = parse({bad});
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_THAT(parsed.error(), HasSubstr("--public-host")) << bad;
+  }
+  EXPECT_THAT(usage(), HasSubstr("--public-host=HOST "));
+}
+
 TEST(Config, PortFromTheEnvironment) {
   EXPECT_EQ(parse({}, {{"PORT", "9090"}})->config.listen.port, 9090);
   EXPECT_EQ(parse({"--listen=127.0.0.1:0"}, {{"PORT", "9090"}})->config.listen.port, 0);
