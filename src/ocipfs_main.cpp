@@ -102,6 +102,8 @@ Options:
   --timeout=DUR        deadline of each network step, e.g. 30s, 500ms, 2m. Default: 60s for
                        publish, compose and import (each connect, write and read), 30s for inspect
                        (each fetch)
+  --json               pack, publish, compose, import, inspect: print one JSON object on stdout
+                       instead of the text lines (keys in the README), nothing there on failure
   --help, --version
 
 Exit status: 0 on success, 1 on failure, 2 for a usage error.
