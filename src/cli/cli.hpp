@@ -96,5 +96,7 @@ int run_publish(const Args& args);
 int run_inspect(const Args& args);
 int run_compose(const Args& args);
 int run_import(const Args& args);
+// ocipfs completion bash|zsh: prints the shell's completion script.
+int run_completion(const Args& args);
 
 }  // namespace ocipfs::cli
