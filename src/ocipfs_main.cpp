@@ -111,6 +111,10 @@ Options:
                        instead of the text lines (keys in the README), nothing there on failure
   --help, --version
 
+Progress: pack, publish, compose and import running longer than a second show the bytes read
+and the rate on one line of stderr when stderr is a terminal (also with --json), erased at the
+end; nothing otherwise.
+
 Exit status: 0 on success, 1 on failure, 2 for a usage error.
 )";
 

@@ -25,6 +25,7 @@
 #include "ocipfs/publish/pack.hpp"
 #include "ocipfs/publish/path_relation.hpp"
 #include "ocipfs/publish/regular_file.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 #include "scratch.hpp"
 
@@ -196,9 +197,10 @@ BlockSink into(CarFile& car) {
 }
 
 LayerDag pack_layer(const Plan& plan, std::size_t index, const BlockSink& sink,
-                    const ScratchDirectory* scratch) {
+                    const ScratchDirectory* scratch, const ProgressObserver& progress) {
   const ComposeLayer& layer = plan.layers[index];
   PackOptions pack;
+  pack.progress = progress;
   // A directory's tarball gets pack's default name, which is part of its IPFS path.
   if (layer.kind == ComposeLayerKind::directory)
     pack.tarball_dir = layer_directory(*scratch, index + 1);
@@ -242,10 +244,11 @@ std::string document_text(const Plan& plan, const Composed& composed) {
 // layer's blocks (children first), then the document's.
 Composed compose(const Plan& plan, const BlockSink& sink, const ScratchDirectory* scratch) {
   Composed composed;
+  ProgressLine progress("composing");
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     composed.dags.emplace_back();
     if (plan.layers[i].kind != ComposeLayerKind::existing)
-      composed.dags.back() = pack_layer(plan, i, sink, scratch);
+      composed.dags.back() = pack_layer(plan, i, sink, scratch, progress.observer());
   }
   composed.detected = detected_platform(plan, composed);
   composed.document = document_text(plan, composed);

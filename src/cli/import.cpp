@@ -16,6 +16,7 @@
 #include "ocipfs/publish/image_import.hpp"
 #include "ocipfs/publish/ipfs_api.hpp"
 #include "ocipfs/publish/path_relation.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 #include "scratch.hpp"
 
@@ -46,13 +47,16 @@ Plan plan_of(const Args& args) {
 }
 
 // Opens the CAR once the importer has counted its roots.
-SinkOpener car_opener(const fs::path& destination, std::optional<CarFile>& car) {
-  return [&car, destination](std::size_t root_count) -> BlockSink {
+// Each block's bytes are told to `progress` (when set).
+SinkOpener car_opener(const fs::path& destination, std::optional<CarFile>& car,
+                      ProgressObserver progress) {
+  return [&car, destination, progress](std::size_t root_count) -> BlockSink {
     auto created = CarFile::create(destination, root_count);
     if (!created) throw SinkError(created.error());
     car.emplace(std::move(*created));
-    return [&car](const Cid& cid, std::string_view block) {
+    return [&car, progress](const Cid& cid, std::string_view block) {
       if (auto added = car->add(cid, block); !added) throw SinkError(added.error());
+      if (progress) progress(block.size());
     };
   };
 }
@@ -139,7 +143,10 @@ int run_import(const Args& args) {
   if (!plan.car) scratch.emplace(fs::path(), "ocipfs-import-");
   fs::path car_path = plan.car ? *plan.car : scratch->path() / "image.car";
   std::optional<CarFile> car;
-  auto imported = import_image(plan.source.path, plan.source.ref, car_opener(car_path, car));
+  std::optional<ProgressLine> progress(std::in_place, "importing");
+  auto imported = import_image(plan.source.path, plan.source.ref,
+                               car_opener(car_path, car, progress->observer()));
+  progress.reset();
   if (!imported) throw Failure{imported.error()};
   if (auto committed = car->commit(imported->roots); !committed) throw Failure{committed.error()};
 

@@ -12,6 +12,7 @@
 #include "ocipfs/publish/layer_dag.hpp"
 #include "ocipfs/publish/pack.hpp"
 #include "ocipfs/publish/path_relation.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 
 namespace ocipfs::cli {
@@ -107,8 +108,19 @@ Outputs outputs_of(const Args& args) {
   return out;
 }
 
-LayerDag pack_dag(const Args& args, const LayerDagOptions& options) {
-  auto dag = pack_layer_dag(args.positional.front(), options);
+// The size of a tarball given as PATH, for the progress line; none for a directory.
+std::optional<std::uint64_t> tarball_size(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  auto size = fs::file_size(path, ec);
+  return ec ? std::nullopt : std::optional<std::uint64_t>(size);
+}
+
+LayerDag pack_dag(const Args& args, LayerDagOptions options) {
+  const fs::path path = args.positional.front();
+  ProgressLine progress("packing", tarball_size(path));
+  options.pack.progress = progress.observer();
+  auto dag = pack_layer_dag(path, options);
   if (!dag) throw Failure{dag.error()};
   return std::move(*dag);
 }

@@ -1,9 +1,13 @@
-// The ocipfs command in a shell: its completion scripts for bash and zsh.
+// The ocipfs command in a shell: its completion scripts for bash and zsh, and its progress line
+// on a terminal.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "support/files.hpp"
@@ -84,6 +88,56 @@ TEST(OcipfsCompletion, OnlyBashOrZsh) {
   EXPECT_THAT(run.output, HasSubstr("completion takes bash or zsh"));
   EXPECT_EQ(run_command(std::string(OCIPFS_CLI_PATH) + " completion --json bash 2>&1").exit_code,
             2);
+}
+
+// A directory holding a 512 MiB file of zeros (sparse: no disk used), which takes a second or
+// more to pack: every byte is hashed twice and compressed.
+void make_long_pack(const fs::path& root) {
+  fs::create_directories(root / "big");
+  std::ofstream(root / "big/zeros").close();
+  fs::resize_file(root / "big/zeros", 512u << 20);
+}
+
+struct Timed {
+  ocipfs::testing::Outcome run;
+  double seconds;
+};
+
+Timed timed(const std::string& command) {
+  auto start = std::chrono::steady_clock::now();
+  auto run = run_command(command);
+  return {run, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+const std::string pack_big = std::string(OCIPFS_CLI_PATH) +
+                             " pack big --json --tarball=out/big.tar.gz --car=out/big.car "
+                             "-o out/big.layer.json";
+
+TEST(OcipfsProgress, ALongPackShowsBytesAndRateOnATerminalAndErasesTheLine) {
+  TempDir tmp;
+  make_long_pack(tmp.path());
+  fs::create_directories(tmp.path() / "out");
+  // script(1) gives the command a terminal; stdout goes to a file, so the terminal shows stderr.
+  auto [run, seconds] = timed("cd " + quote(tmp.path()) + " && timeout 120 script -qfec \"" +
+                              pack_big + " > out/stdout.json\" /dev/null");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto json = nlohmann::json::parse(std::ifstream(tmp.path() / "out/stdout.json"));
+  EXPECT_EQ(json["tag"], "big.tar.gz") << "the progress line does not touch --json's stdout";
+  if (seconds < 1.5) GTEST_SKIP() << "packing took " << seconds << " s: too fast to show progress";
+  EXPECT_THAT(run.output, ::testing::StartsWith("\rpacking: ")) << run.output;
+  EXPECT_THAT(run.output, ::testing::MatchesRegex("(\rpacking: [0-9.]+ MiB, [0-9.]+ MiB/s\x1b\\[K)+"
+                                                  "\r\x1b\\[K"))
+      << "lines redrawn in place, then erased: " << run.output;
+}
+
+TEST(OcipfsProgress, SilentWhenStderrIsNoTerminal) {
+  TempDir tmp;
+  make_long_pack(tmp.path());
+  fs::create_directories(tmp.path() / "out");
+  auto [run, seconds] =
+      timed("cd " + quote(tmp.path()) + " && timeout 120 " + pack_big + " 2>&1 >/dev/null");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_EQ(run.output, "") << "after " << seconds << " s";
 }
 
 }  // namespace
