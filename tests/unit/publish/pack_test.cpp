@@ -1352,6 +1352,16 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
   EXPECT_THAT(one.output, HasSubstr("platforms       linux/amd64\n"));
   EXPECT_THAT(one.output,
               HasSubstr("platform        linux/amd64 (read from layer 1: bin/busybox)\n"));
+  auto json =
+      ocipfs_stdout("inspect reg/image/" + testing::raw_cid_of(composed) + flags + " --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  nlohmann::json out = one_object(json.output);
+  EXPECT_EQ(out["kind"], "image");
+  EXPECT_EQ(out["platform"], "linux/amd64");
+  EXPECT_EQ(out["platforms"], nlohmann::json::array({"linux/amd64"}));
+  EXPECT_EQ(out["from"], "FROM " + out["reference"].get<std::string>());
+  EXPECT_EQ(out["docker_run"], "docker run " + out["reference"].get<std::string>());
+  EXPECT_FALSE(out.contains("copy_from"));
 
   // A layer that is no layer manifest: ocipfsd's answer, naming the layer.
   std::string stray = testing::raw_cid_of("{}");
