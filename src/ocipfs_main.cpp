@@ -32,6 +32,7 @@ const char* const usage_text = R"(Usage:
   ocipfs import SOURCE (--car=FILE | --ipfs-api=URL)... [--registry=HOST] [--timeout=DUR]
                  [--ipfs-api-auth=CRED]
   ocipfs inspect REF|CID [--gateway=URL]... [--registry=HOST] [--verify=strict|off] [--timeout=DUR]
+  ocipfs completion bash|zsh
 
 pack      Makes PATH a layer with no IPFS node: computes the CIDs that ipfs add --cid-version=1
           --raw-leaves --wrap-with-directory gives the tarball, writes the layer manifest and a
@@ -70,6 +71,10 @@ inspect   Fetches, verifies and validates a layer manifest or an image document 
           digests, tags and platforms. Exits 0 only if ocipfsd would serve it. REF is
           HOST/layer/<CID>[:TAG|@DIGEST] or HOST/image/<CID>[:TAG|@DIGEST]; a bare CID may be in
           any form (Qm..., bafy...), and is read as an image when its document is one.
+completion
+          Prints the completion script of bash or zsh for the commands, their flags, files and
+          the values of --upload and --verify: source <(ocipfs completion bash) in ~/.bashrc,
+          or source <(ocipfs completion zsh) after compinit in ~/.zshrc.
 
 Options:
   --tarball=FILE       where to write a directory's tarball; .tar, .tar.gz or .tar.zst picks the
@@ -102,7 +107,13 @@ Options:
   --timeout=DUR        deadline of each network step, e.g. 30s, 500ms, 2m. Default: 60s for
                        publish, compose and import (each connect, write and read), 30s for inspect
                        (each fetch)
+  --json               pack, publish, compose, import, inspect: print one JSON object on stdout
+                       instead of the text lines (keys in the README), nothing there on failure
   --help, --version
+
+Progress: pack, publish, compose and import running longer than a second show the bytes read
+and the rate on one line of stderr when stderr is a terminal (also with --json), erased at the
+end; nothing otherwise.
 
 Exit status: 0 on success, 1 on failure, 2 for a usage error.
 )";
@@ -111,15 +122,13 @@ struct Command {
   const char* name;
   int (*run)(const Args&);
 };
-constexpr Command commands[] = {{"pack", run_pack},
-                                {"publish", run_publish},
-                                {"compose", run_compose},
-                                {"import", run_import},
-                                {"inspect", run_inspect}};
+constexpr Command commands[] = {{"pack", run_pack},       {"publish", run_publish},
+                                {"compose", run_compose}, {"import", run_import},
+                                {"inspect", run_inspect}, {"completion", run_completion}};
 
 int run(const std::vector<std::string>& argv) {
   if (argv.empty())
-    throw UsageError{"a command is needed: pack, publish, compose, import or inspect"};
+    throw UsageError{"a command is needed: pack, publish, compose, import, inspect or completion"};
   const std::string& name = argv.front();
   if (name == "--version") {
     write_out(stdout, "ocipfs " OCIPFS_VERSION "\n");
@@ -131,7 +140,7 @@ int run(const std::vector<std::string>& argv) {
   bool help = name == "help" || name == "--help" || name == "-h";
   if (!command && !help)
     throw UsageError{"unknown command " + ocipfs::in_quotes(name, 64) +
-                     " (commands: pack, publish, compose, import, inspect)"};
+                     " (commands: pack, publish, compose, import, inspect, completion)"};
   for (const auto& arg : argv) help = help || arg == "--help" || arg == "-h";
   if (help) {
     write_out(stdout, usage_text);

@@ -28,6 +28,8 @@ case $mode in
 esac
 # Node.js runs the local IPFS node; any distribution's node 18+ with npm will do.
 if [[ $mode == run || $mode == test ]] && ! command -v npm >/dev/null; then wanted+=(nodejs npm); fi
+# zsh checks the script that `ocipfs completion zsh` prints (tests/unit/cli/ocipfs_shell_test.cpp).
+if [[ $mode == test ]]; then wanted+=(zsh); fi
 
 missing=()
 for package in "${wanted[@]}"; do

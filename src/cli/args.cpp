@@ -12,35 +12,58 @@ namespace {
 
 constexpr std::string_view default_registry = "127.0.0.1:5000";
 
-// An option given once as --name=value, and the commands that take it.
+constexpr std::array<std::string_view, 5> all_commands = {"pack", "publish", "compose", "import",
+                                                          "inspect"};
+
+// A flag: --name=value given once, or a switch; and the commands that take it.
 struct Option {
   std::string_view name;
+  std::string_view value;  // what the value is, as --help names it; "" for a switch
   std::array<std::string_view, 5> commands;
   std::optional<std::string> Args::*slot;
 };
-constexpr std::array<Option, 12> options = {{
-    {"--output", {"pack", "publish", "compose"}, &Args::output},
-    {"--tarball", {"pack", "publish"}, &Args::tarball},
-    {"--car", {"pack", "publish", "compose", "import"}, &Args::car},
-    {"--ipfs-dir-cid", {"pack"}, &Args::ipfs_dir_cid},
-    {"--ipfs-api", {"publish", "compose", "import"}, &Args::ipfs_api},
-    {"--ipfs-api-auth", {"publish", "compose", "import"}, &Args::ipfs_api_auth},
-    {"--upload", {"publish"}, &Args::upload},
-    {"--allow-outside", {"compose"}, &Args::allow_outside},
-    {"--registry", {"pack", "publish", "inspect", "compose", "import"}, &Args::registry},
-    {"--timeout", {"publish", "inspect", "compose", "import"}, &Args::timeout},
-    {"--verify", {"inspect"}, &Args::verify},
-    {"--gateway", {"inspect"}, nullptr},  // repeatable: Args::gateways
+constexpr std::array<Option, 13> options = {{
+    {"--output", "FILE", {"pack", "publish", "compose"}, &Args::output},
+    {"--tarball", "FILE", {"pack", "publish"}, &Args::tarball},
+    {"--car", "FILE", {"pack", "publish", "compose", "import"}, &Args::car},
+    {"--ipfs-dir-cid", "CID", {"pack"}, &Args::ipfs_dir_cid},
+    {"--ipfs-api", "URL", {"publish", "compose", "import"}, &Args::ipfs_api},
+    {"--ipfs-api-auth", "CRED", {"publish", "compose", "import"}, &Args::ipfs_api_auth},
+    {"--upload", "car|files", {"publish"}, &Args::upload},
+    {"--allow-outside", "DIR", {"compose"}, &Args::allow_outside},
+    {"--registry", "HOST", all_commands, &Args::registry},
+    {"--timeout", "DUR", {"publish", "inspect", "compose", "import"}, &Args::timeout},
+    {"--verify", "strict|off", {"inspect"}, &Args::verify},
+    {"--gateway", "URL", {"inspect"}, nullptr},  // repeatable: Args::gateways
+    {"--json", "", all_commands, nullptr},       // a switch: Args::json
 }};
 
-void check_allowed(const Option& option, const std::string& command) {
+bool takes(const Option& option, std::string_view command) {
   for (auto allowed : option.commands)
-    if (!allowed.empty() && allowed == command) return;
-  throw UsageError{std::string(option.name) + " is not an option of " + command};
+    if (!allowed.empty() && allowed == command) return true;
+  return false;
+}
+
+void check_allowed(const Option& option, const std::string& command) {
+  if (!takes(option, command))
+    throw UsageError{std::string(option.name) + " is not an option of " + command};
+}
+
+// Applies a switch (a flag without a value).
+bool apply_switch(Args& args, const std::string& arg) {
+  for (const auto& option : options) {
+    if (option.name != arg || !option.value.empty()) continue;
+    check_allowed(option, args.command);
+    if (args.json) throw UsageError{arg + " is given twice"};
+    args.json = true;
+    return true;
+  }
+  return false;
 }
 
 // Applies one --name=value argument to `args`.
 void apply_option(Args& args, const std::string& arg) {
+  if (apply_switch(args, arg)) return;
   auto eq = arg.find('=');
   if (!arg.starts_with("--") || eq == std::string::npos)
     throw UsageError{"unknown argument " + in_quotes(arg, 64) +
@@ -49,6 +72,7 @@ void apply_option(Args& args, const std::string& arg) {
   std::string value = arg.substr(eq + 1);
   for (const auto& option : options) {
     if (option.name != name) continue;
+    if (option.value.empty()) throw UsageError{name + " takes no value"};
     check_allowed(option, args.command);
     if (value.empty()) throw UsageError{name + " needs a value"};
     if (!option.slot) {
@@ -91,7 +115,18 @@ Args parse_args(const std::vector<std::string>& argv) {
   if (args.positional.size() != 1)
     throw UsageError{args.command + " takes one " + positional_name(args.command) + ", not " +
                      std::to_string(args.positional.size())};
+  if (args.json && args.output == "-")
+    throw UsageError{"--json writes its object to stdout, which -o - would share: give -o FILE"};
   return args;
+}
+
+std::vector<std::string_view> flag_commands() { return {all_commands.begin(), all_commands.end()}; }
+
+std::vector<FlagInfo> flags_of(std::string_view command) {
+  std::vector<FlagInfo> flags;
+  for (const auto& option : options)
+    if (takes(option, command)) flags.push_back({option.name, option.value});
+  return flags;
 }
 
 std::string registry_of(const Args& args) {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ocipfs/http/url.hpp"
@@ -38,7 +39,18 @@ struct Args {
   std::optional<std::string> upload;
   std::optional<std::string> allow_outside;  // compose: a directory its layers may also reach
   std::vector<std::string> gateways;
+  bool json = false;  // --json: one JSON object on stdout instead of the text lines
 };
+
+// A flag as --help and the completion scripts show it.
+struct FlagInfo {
+  std::string_view name;   // "--car"
+  std::string_view value;  // "FILE", "DIR", "URL", "car|files" (fixed words), "" for a switch
+};
+// The commands that take flags, in the order --help lists them.
+std::vector<std::string_view> flag_commands();
+// The flags `command` takes (parse_args's table), in the order --help lists them.
+std::vector<FlagInfo> flags_of(std::string_view command);
 
 // Parses the arguments of `argv[0]` (the command). Throws UsageError.
 Args parse_args(const std::vector<std::string>& argv);
@@ -84,5 +96,7 @@ int run_publish(const Args& args);
 int run_inspect(const Args& args);
 int run_compose(const Args& args);
 int run_import(const Args& args);
+// ocipfs completion bash|zsh: prints the shell's completion script.
+int run_completion(const Args& args);
 
 }  // namespace ocipfs::cli

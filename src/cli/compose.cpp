@@ -25,6 +25,7 @@
 #include "ocipfs/publish/pack.hpp"
 #include "ocipfs/publish/path_relation.hpp"
 #include "ocipfs/publish/regular_file.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 #include "scratch.hpp"
 
@@ -196,9 +197,10 @@ BlockSink into(CarFile& car) {
 }
 
 LayerDag pack_layer(const Plan& plan, std::size_t index, const BlockSink& sink,
-                    const ScratchDirectory* scratch) {
+                    const ScratchDirectory* scratch, const ProgressObserver& progress) {
   const ComposeLayer& layer = plan.layers[index];
   PackOptions pack;
+  pack.progress = progress;
   // A directory's tarball gets pack's default name, which is part of its IPFS path.
   if (layer.kind == ComposeLayerKind::directory)
     pack.tarball_dir = layer_directory(*scratch, index + 1);
@@ -242,10 +244,11 @@ std::string document_text(const Plan& plan, const Composed& composed) {
 // layer's blocks (children first), then the document's.
 Composed compose(const Plan& plan, const BlockSink& sink, const ScratchDirectory* scratch) {
   Composed composed;
+  ProgressLine progress("composing");
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     composed.dags.emplace_back();
     if (plan.layers[i].kind != ComposeLayerKind::existing)
-      composed.dags.back() = pack_layer(plan, i, sink, scratch);
+      composed.dags.back() = pack_layer(plan, i, sink, scratch, progress.observer());
   }
   composed.detected = detected_platform(plan, composed);
   composed.document = document_text(plan, composed);
@@ -343,39 +346,72 @@ std::string platform_line(const Plan& plan, const Composed& composed) {
   return "every default platform: no executable packed (layers by CID count by their manifest)";
 }
 
+nlohmann::json platform_facts(const Plan& plan, const Composed& composed) {
+  if (plan.compose.image.platform)
+    return {{"platform", platform_text(*plan.compose.image.platform)}};
+  if (composed.detected)
+    return {{"platform", platform_text(composed.detected->platform)},
+            {"platform_read_from", composed.detected->source}};
+  return {{"platform", nullptr}};
+}
+
 void print_layers(const Report& report, const Plan& plan, const Composed& composed) {
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     std::string label = "layer " + std::to_string(i + 1);
     const auto& dag = composed.dags[i];
     if (!dag) {
-      report.line(label, plan.layers[i].manifest_cid.to_string() + " (existing layer manifest)");
+      std::string cid = plan.layers[i].manifest_cid.to_string();
+      report.item(label, cid + " (existing layer manifest)", "layers",
+                  {{"entry", plan.layers[i].entry}, {"manifest_cid", cid}, {"packed", false}});
       continue;
     }
-    report.line(label, printable(plan.layers[i].entry, 200) + ": " +
-                           what_became_of(plan, plan.layers[i], *dag) + ", " + dag->layer.digest +
-                           ", " + std::to_string(dag->layer.size) + " bytes, layer manifest " +
-                           dag->manifest_cid.to_string());
+    report.item(label,
+                printable(plan.layers[i].entry, 200) + ": " +
+                    what_became_of(plan, plan.layers[i], *dag) + ", " + dag->layer.digest + ", " +
+                    std::to_string(dag->layer.size) + " bytes, layer manifest " +
+                    dag->manifest_cid.to_string(),
+                "layers",
+                {{"entry", plan.layers[i].entry},
+                 {"manifest_cid", dag->manifest_cid.to_string()},
+                 {"packed", true},
+                 {"tag", dag->layer.file_name},
+                 {"digest", dag->layer.digest},
+                 {"size", dag->layer.size},
+                 {"diff_id", dag->layer.diff_id},
+                 {"directory_cid", dag->directory_cid.to_string()},
+                 {"tarball_cid", dag->tarball_cid.to_string()}});
   }
-  report.line("platform", platform_line(plan, composed));
-  report.line("image document", composed.document_cid.to_string() + " (" +
-                                    std::to_string(composed.document.size()) + " bytes)");
+  report.line("platform", platform_line(plan, composed), platform_facts(plan, composed));
+  report.line("image document",
+              composed.document_cid.to_string() + " (" + std::to_string(composed.document.size()) +
+                  " bytes)",
+              {{"image_document_cid", composed.document_cid.to_string()},
+               {"image_document_size", composed.document.size()}});
 }
 
 void print_car(const Report& report, const CarFile& car, const Composed& composed) {
   std::string roots;
-  for (const auto& root : composed.car_roots)
+  nlohmann::json root_list = nlohmann::json::array();
+  for (const auto& root : composed.car_roots) {
     roots += (roots.empty() ? "" : " ") + root.to_string();
-  report.line("car", car.destination().string() + " (" + std::to_string(car.block_count()) +
-                         " blocks, " + std::to_string(car.size()) + " bytes)");
-  report.line("car roots", roots);
+    root_list.push_back(root.to_string());
+  }
+  report.line("car",
+              car.destination().string() + " (" + std::to_string(car.block_count()) + " blocks, " +
+                  std::to_string(car.size()) + " bytes)",
+              {{"car", car.destination().string()},
+               {"car_blocks", car.block_count()},
+               {"car_size", car.size()}});
+  report.line("car roots", roots, {{"car_roots", root_list}});
 }
 
 void print_reference(const Report& report, const Plan& plan, const Composed& composed) {
   std::string image = plan.registry + "/image/" + composed.document_cid.to_string();
   const std::string& tag = plan.compose.image.tag;
-  report.line("reference", image + (tag.empty() ? "" : ":" + tag));
-  report.text("FROM " + image);
-  report.text("docker run " + image);
+  std::string reference = image + (tag.empty() ? "" : ":" + tag);
+  report.line("reference", reference, {{"reference", reference}, {"tag", tag}});
+  report.paste("from", "FROM " + image);
+  report.paste("docker_run", "docker run " + image);
 }
 
 }  // namespace
@@ -391,15 +427,18 @@ int run_compose(const Args& args) {
       throw Failure{committed.error()};
   }
 
-  Report report{plan.output == fs::path("-") ? stderr : stdout};
+  Report report(args, plan.output == fs::path("-") ? stderr : stdout);
   print_layers(report, plan, composed);
   if (car) print_car(report, *car, composed);
   if (plan.api) {
     add_to_node(plan, composed);
-    report.line("ipfs node", plan.api->origin() + ": the layers and the image document added");
+    report.line("ipfs node", plan.api->origin() + ": the layers and the image document added",
+                {{"ipfs_node", plan.api->origin()}});
   }
   write_output(plan, output, composed.document);
+  if (output) report.json({{"image_document_file", plan.output->string()}});
   print_reference(report, plan, composed);
+  report.finish();
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "ocipfs/publish/image_import.hpp"
 #include "ocipfs/publish/ipfs_api.hpp"
 #include "ocipfs/publish/path_relation.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 #include "scratch.hpp"
 
@@ -46,13 +47,16 @@ Plan plan_of(const Args& args) {
 }
 
 // Opens the CAR once the importer has counted its roots.
-SinkOpener car_opener(const fs::path& destination, std::optional<CarFile>& car) {
-  return [&car, destination](std::size_t root_count) -> BlockSink {
+// Each block's bytes are told to `progress` (when set).
+SinkOpener car_opener(const fs::path& destination, std::optional<CarFile>& car,
+                      ProgressObserver progress) {
+  return [&car, destination, progress](std::size_t root_count) -> BlockSink {
     auto created = CarFile::create(destination, root_count);
     if (!created) throw SinkError(created.error());
     car.emplace(std::move(*created));
-    return [&car](const Cid& cid, std::string_view block) {
+    return [&car, progress](const Cid& cid, std::string_view block) {
       if (auto added = car->add(cid, block); !added) throw SinkError(added.error());
+      if (progress) progress(block.size());
     };
   };
 }
@@ -66,35 +70,63 @@ std::string manifest_line(const ResolvedManifest& manifest) {
          (manifest.layers.size() == 1 ? " layer)" : " layers)");
 }
 
+nlohmann::json manifest_facts(const ResolvedManifest& manifest) {
+  nlohmann::json platform = nullptr;
+  if (!manifest.platform.os.empty() || !manifest.platform.architecture.empty())
+    platform = platform_text(manifest.platform);
+  return {{"digest", manifest.manifest.digest},
+          {"platform", platform},
+          {"layers", manifest.layers.size()},
+          {"config", manifest.config.digest}};
+}
+
 void print_image(const Report& report, const Plan& plan, const ImportedImage& imported) {
-  report.line("source", plan.source.path.string() + " (" +
-                            std::string(source_kind_name(imported.kind)) + ")");
-  for (const auto& index : imported.image.indexes) report.line("index", index.digest);
+  std::string kind(source_kind_name(imported.kind));
+  report.line("source", plan.source.path.string() + " (" + kind + ")",
+              {{"source", plan.source.path.string()}, {"source_kind", kind}});
+  for (const auto& index : imported.image.indexes)
+    report.item("index", index.digest, "indexes", index.digest);
   for (const auto& manifest : imported.image.manifests) {
-    report.line("manifest", manifest_line(manifest));
+    report.item("manifest", manifest_line(manifest), "manifests", manifest_facts(manifest));
     report.line("config", manifest.config.digest);
   }
-  report.line("layers", std::to_string(imported.image.layer_references) + " (" +
-                            std::to_string(imported.layer_bytes) + " bytes, " +
-                            std::to_string(imported.image.layers.size()) + " distinct)");
-  report.line("image document", imported.document_cid.to_string() + " (" +
-                                    std::to_string(imported.document_json.size()) + " bytes)");
+  report.line("layers",
+              std::to_string(imported.image.layer_references) + " (" +
+                  std::to_string(imported.layer_bytes) + " bytes, " +
+                  std::to_string(imported.image.layers.size()) + " distinct)",
+              {{"layers", imported.image.layer_references},
+               {"layer_bytes", imported.layer_bytes},
+               {"distinct_layers", imported.image.layers.size()}});
+  report.line("image document",
+              imported.document_cid.to_string() + " (" +
+                  std::to_string(imported.document_json.size()) + " bytes)",
+              {{"image_document_cid", imported.document_cid.to_string()},
+               {"image_document_size", imported.document_json.size()}});
 }
 
 void print_car(const Report& report, const CarFile& car, const ImportedImage& imported) {
   std::string roots;
-  for (const auto& root : imported.roots) roots += (roots.empty() ? "" : " ") + root.to_string();
-  report.line("car", car.destination().string() + " (" + std::to_string(car.block_count()) +
-                         " blocks, " + std::to_string(car.size()) + " bytes)");
-  report.line("car roots", roots);
+  nlohmann::json root_list = nlohmann::json::array();
+  for (const auto& root : imported.roots) {
+    roots += (roots.empty() ? "" : " ") + root.to_string();
+    root_list.push_back(root.to_string());
+  }
+  report.line("car",
+              car.destination().string() + " (" + std::to_string(car.block_count()) + " blocks, " +
+                  std::to_string(car.size()) + " bytes)",
+              {{"car", car.destination().string()},
+               {"car_blocks", car.block_count()},
+               {"car_size", car.size()}});
+  report.line("car roots", roots, {{"car_roots", root_list}});
 }
 
 void print_reference(const Report& report, const Plan& plan, const ImportedImage& imported) {
   std::string image = plan.registry + "/image/" + imported.document_cid.to_string();
   const std::string& tag = imported.document.tag;
-  report.line("reference", image + (tag.empty() ? "" : ":" + tag));
-  report.text("FROM " + image);
-  report.text("docker run " + image);
+  std::string reference = image + (tag.empty() ? "" : ":" + tag);
+  report.line("reference", reference, {{"reference", reference}, {"tag", tag}});
+  report.paste("from", "FROM " + image);
+  report.paste("docker_run", "docker run " + image);
 }
 
 // Sends the CAR to the node's dag/import and checks that it pinned every root.
@@ -111,18 +143,23 @@ int run_import(const Args& args) {
   if (!plan.car) scratch.emplace(fs::path(), "ocipfs-import-");
   fs::path car_path = plan.car ? *plan.car : scratch->path() / "image.car";
   std::optional<CarFile> car;
-  auto imported = import_image(plan.source.path, plan.source.ref, car_opener(car_path, car));
+  std::optional<ProgressLine> progress(std::in_place, "importing");
+  auto imported = import_image(plan.source.path, plan.source.ref,
+                               car_opener(car_path, car, progress->observer()));
+  progress.reset();
   if (!imported) throw Failure{imported.error()};
   if (auto committed = car->commit(imported->roots); !committed) throw Failure{committed.error()};
 
-  Report report;
+  Report report(args);
   print_image(report, plan, *imported);
   if (plan.car) print_car(report, *car, *imported);
   if (plan.api) {
     send_to_node(plan, car_path, *imported);
-    report.line("ipfs node", plan.api->origin() + ": the image's blocks imported and pinned");
+    report.line("ipfs node", plan.api->origin() + ": the image's blocks imported and pinned",
+                {{"ipfs_node", plan.api->origin()}});
   }
   print_reference(report, plan, *imported);
+  report.finish();
   return 0;
 }
 

@@ -143,10 +143,33 @@ std::string joined(const std::vector<std::string>& words) {
   return out;
 }
 
+// The document named: its kind, CID and size, whether it was verified, and where it was read.
+void print_document(const Report& report, const std::string& reference, const std::string& tag,
+                    DocumentKind kind, const Image& image, const std::string& content, bool verify,
+                    const HttpUrl& gateway) {
+  report.line("reference", reference, {{"reference", reference}, {"tag", tag}});
+  report.line(document_noun(kind),
+              image.cid + " (" + std::to_string(content.size()) + " bytes, " +
+                  (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")",
+              {{"kind", kind == DocumentKind::image ? "image" : "layer"},
+               {"cid", image.cid},
+               {"document_size", content.size()},
+               {"verified", verify},
+               {"gateway", gateway.to_string()}});
+}
+
 void print_layers(const Report& report, const Image& image, const HttpUrl& gateway) {
   for (std::size_t i = 0; i < image.layers.size(); ++i) {
     const LayerManifest& layer = image.layers[i];
     const std::string& manifest = image.layer_manifests[i];  // empty for a kept image's layer
+    std::string url = layer_location(RedirectGateway{gateway, false, {}}, layer.path);
+    report.json_item("layers", {{"layer_manifest", manifest},
+                                {"ipfs_path", layer.ipfs_path},
+                                {"media_type", layer.media_type},
+                                {"digest", layer.digest},
+                                {"size", layer.size},
+                                {"diff_id", layer.diff_id},
+                                {"url", url}});
     if (image.layers.size() > 1 || manifest != image.cid)
       report.line("layer " + std::to_string(i + 1), manifest.empty() ? layer.digest : manifest);
     report.line("ipfs path", layer.ipfs_path);
@@ -154,24 +177,31 @@ void print_layers(const Report& report, const Image& image, const HttpUrl& gatew
     report.line("layer digest", layer.digest + " (" + std::to_string(layer.size) + " bytes)");
     // An imported image's layers have none here: its config, kept as it is, holds its diff_ids.
     if (!layer.diff_id.empty()) report.line("diff_id", layer.diff_id);
-    report.line("layer URL", layer_location(RedirectGateway{gateway, false, {}}, layer.path) +
-                                 " (the 302 for the layer blob)");
+    report.line("layer URL", url + " (the 302 for the layer blob)");
   }
 }
 
 void print_platforms(const Report& report, const Image& image) {
-  if (image.has_index()) report.line("index", image.index.digest);
+  if (image.has_index()) report.line("index", image.index.digest, {{"index", image.index.digest}});
   const PlatformImage* amd64 = &image.default_platform();
   for (const auto& platform : image.platforms)
     if (platform.platform.os == "linux" && platform.platform.architecture == "amd64")
       amd64 = &platform;
   std::string which = " (" + platform_text(amd64->platform) + ")";
-  report.line("manifest", amd64->manifest.digest + which);
-  report.line("config", amd64->config.digest + which);
-  report.line("tags", joined(image.tags));
+  report.line("manifest", amd64->manifest.digest + which,
+              {{"manifest", amd64->manifest.digest},
+               {"manifest_platform", platform_text(amd64->platform)}});
+  report.line("config", amd64->config.digest + which, {{"config", amd64->config.digest}});
+  report.line("tags", joined(image.tags), {{"tags", image.tags}});
   std::vector<std::string> platforms;
-  for (const auto& each : image.platforms) platforms.push_back(platform_text(each.platform));
-  report.line("platforms", joined(platforms));
+  nlohmann::json manifests = nlohmann::json::array();
+  for (const auto& each : image.platforms) {
+    platforms.push_back(platform_text(each.platform));
+    manifests.push_back({{"platform", platforms.back()},
+                         {"manifest", each.manifest.digest},
+                         {"config", each.config.digest}});
+  }
+  report.line("platforms", joined(platforms), {{"platforms", platforms}, {"manifests", manifests}});
 }
 
 // The platform the image declares, and, for one that `ocipfs compose` read from an executable,
@@ -226,22 +256,22 @@ int run_inspect(const Args& args) {
   std::string name = (is_image ? "image/" : "layer/") + image.cid;
   std::string reference = ref.registry + (ref.registry.empty() ? "" : "/") + name +
                           (tag.starts_with("sha256:") ? "@" : ":") + tag;
-  Report report;
-  report.line("reference", reference);
-  report.line(document_noun(ref.repository.kind),
-              image.cid + " (" + std::to_string(found.content.value().size()) + " bytes, " +
-                  (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")");
+  Report report(args);
+  print_document(report, reference, tag, ref.repository.kind, image, found.content.value(), verify,
+                 gateways.front());
   print_layers(report, image, gateways.front());
   print_platforms(report, image);
-  report.line("platform", platform_line(image, found.content.value()));
+  nlohmann::json declared = nullptr;
+  if (image.platforms.size() == 1) declared = platform_text(image.default_platform().platform);
+  report.line("platform", platform_line(image, found.content.value()), {{"platform", declared}});
   check_served(ref, image);
-  if (ref.registry.empty()) return 0;
-  if (!is_image) {
-    report.text("COPY --from=" + reference + " / /");
-    return 0;
+  if (!ref.registry.empty() && !is_image)
+    report.paste("copy_from", "COPY --from=" + reference + " / /");
+  if (!ref.registry.empty() && is_image) {
+    report.paste("from", "FROM " + reference);
+    report.paste("docker_run", "docker run " + reference);
   }
-  report.text("FROM " + reference);
-  report.text("docker run " + reference);
+  report.finish();
   return 0;
 }
 

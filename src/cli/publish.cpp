@@ -12,6 +12,7 @@
 #include "ocipfs/publish/layer_dag.hpp"
 #include "ocipfs/publish/pack.hpp"
 #include "ocipfs/publish/path_relation.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 
 namespace ocipfs::cli {
@@ -21,30 +22,41 @@ namespace {
 namespace fs = std::filesystem;
 
 void print_layer(const Report& report, const PackedLayer& layer) {
-  report.line("tarball", layer.tarball.string() + (layer.written ? " (written)" : ""));
-  report.line("tag", layer.file_name);
-  report.line("media type", layer.media_type);
-  report.line("digest", layer.digest);
-  report.line("size", std::to_string(layer.size));
-  report.line("diff_id", layer.diff_id);
-  report.line("entries", std::to_string(layer.entries));
+  report.line("tarball", layer.tarball.string() + (layer.written ? " (written)" : ""),
+              {{"tarball", layer.tarball.string()}, {"tarball_written", layer.written}});
+  report.line("tag", layer.file_name, {{"tag", layer.file_name}});
+  report.line("media type", layer.media_type, {{"media_type", layer.media_type}});
+  report.line("digest", layer.digest, {{"digest", layer.digest}});
+  report.line("size", std::to_string(layer.size), {{"size", layer.size}});
+  report.line("diff_id", layer.diff_id, {{"diff_id", layer.diff_id}});
+  report.line("entries", std::to_string(layer.entries), {{"entries", layer.entries}});
 }
 
 void print_car(const Report& report, const LayerDag& dag) {
   std::string roots;
-  for (const auto& root : dag.car_roots) roots += (roots.empty() ? "" : " ") + root.to_string();
-  report.line("car", dag.car.string() + " (" + std::to_string(dag.car_blocks) + " blocks, " +
-                         std::to_string(dag.car_size) + " bytes)");
-  report.line("car roots", roots);
+  nlohmann::json root_list = nlohmann::json::array();
+  for (const auto& root : dag.car_roots) {
+    roots += (roots.empty() ? "" : " ") + root.to_string();
+    root_list.push_back(root.to_string());
+  }
+  report.line(
+      "car",
+      dag.car.string() + " (" + std::to_string(dag.car_blocks) + " blocks, " +
+          std::to_string(dag.car_size) + " bytes)",
+      {{"car", dag.car.string()}, {"car_blocks", dag.car_blocks}, {"car_size", dag.car_size}});
+  report.line("car roots", roots, {{"car_roots", root_list}});
 }
 
 void print_reference(const Report& report, const std::string& registry, const LayerDag& dag) {
   std::string reference =
       registry + "/layer/" + dag.manifest_cid.to_string() + ":" + dag.layer.file_name;
-  report.line("ipfs path", dag.ipfs_path);
-  report.line("layer manifest", dag.manifest_cid.to_string());
-  report.line("reference", reference);
-  report.text("COPY --from=" + reference + " / /");
+  report.json({{"tarball_cid", dag.tarball_cid.to_string()},
+               {"directory_cid", dag.directory_cid.to_string()}});
+  report.line("ipfs path", dag.ipfs_path, {{"ipfs_path", dag.ipfs_path}});
+  report.line("layer manifest", dag.manifest_cid.to_string(),
+              {{"manifest_cid", dag.manifest_cid.to_string()}});
+  report.line("reference", reference, {{"reference", reference}});
+  report.paste("copy_from", "COPY --from=" + reference + " / /");
 }
 
 // Where the layer manifest goes: a file opened now (so that a directory in the way is refused
@@ -96,8 +108,19 @@ Outputs outputs_of(const Args& args) {
   return out;
 }
 
-LayerDag pack_dag(const Args& args, const LayerDagOptions& options) {
-  auto dag = pack_layer_dag(args.positional.front(), options);
+// The size of a tarball given as PATH, for the progress line; none for a directory.
+std::optional<std::uint64_t> tarball_size(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  auto size = fs::file_size(path, ec);
+  return ec ? std::nullopt : std::optional<std::uint64_t>(size);
+}
+
+LayerDag pack_dag(const Args& args, LayerDagOptions options) {
+  const fs::path path = args.positional.front();
+  ProgressLine progress("packing", tarball_size(path));
+  options.pack.progress = progress.observer();
+  auto dag = pack_layer_dag(path, options);
   if (!dag) throw Failure{dag.error()};
   return std::move(*dag);
 }
@@ -144,12 +167,14 @@ int run_pack(const Args& args) {
   LayerDag dag = pack_dag(args, out.dag);
   write_manifest(manifest_file, dag.manifest);
 
-  Report report{manifest_file ? stdout : stderr};
+  Report report(args, manifest_file ? stdout : stderr);
   print_layer(report, dag.layer);
-  report.line("manifest file", manifest_file ? out.manifest.string() : "written to stdout");
+  report.line("manifest file", manifest_file ? out.manifest.string() : "written to stdout",
+              {{"manifest_file", out.manifest.string()}});
   print_car(report, dag);
   if (!dag.car_complete) explain_partial_car(dag);
   print_reference(report, registry, dag);
+  report.finish();
   return 0;
 }
 
@@ -165,12 +190,17 @@ int run_publish(const Args& args) {
   std::optional<AtomicFile> manifest_file;
   if (args.output) manifest_file = open_manifest(out.manifest);
   LayerDag dag = pack_dag(args, out.dag);
-  Report report{args.output == "-" ? stderr : stdout};
+  Report report(args, args.output == "-" ? stderr : stdout);
   print_layer(report, dag.layer);
   print_car(report, dag);
   upload(mode, api, dag, options);
-  if (args.output) write_manifest(manifest_file, dag.manifest);
+  report.json({{"ipfs_node", api.origin()}, {"upload", args.upload.value_or("car")}});
+  if (args.output) {
+    write_manifest(manifest_file, dag.manifest);
+    report.json({{"manifest_file", out.manifest.string()}});
+  }
   print_reference(report, registry, dag);
+  report.finish();
   return 0;
 }
 

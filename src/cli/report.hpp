@@ -1,9 +1,11 @@
-// The ocipfs command's output: "label   value" lines, aligned (private to the executable).
+// The ocipfs command's output: "label   value" lines, aligned, or with --json one JSON object on
+// stdout (private to the executable). Each command states a fact once, for both forms.
 #pragma once
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -21,14 +23,54 @@ inline void write_out(std::FILE* out, std::string_view text) {
                 std::strerror(errno ? errno : EIO)};
 }
 
-struct Report {
-  std::FILE* out = stdout;
-  void line(std::string_view label, std::string_view value) const {
-    std::string text(label);
-    if (text.size() < 15) text.resize(15, ' ');
-    write_out(out, text + " " + std::string(value) + "\n");
+// Text: each fact is printed as it is stated, to `out`. JSON (--json): the facts are gathered
+// and finish() writes them to stdout as one object, so that a command that fails has written
+// nothing there. A report is written to as a stream is: its methods are const.
+class Report {
+ public:
+  explicit Report(const Args& args, std::FILE* out = stdout) : out_(out), json_(args.json) {}
+
+  // "label   text", or `facts` (an object, snake_case keys) merged into the JSON object.
+  void line(std::string_view label, std::string_view text,
+            const nlohmann::json& facts = nlohmann::json::object()) const {
+    if (!json_) {
+      std::string padded(label);
+      if (padded.size() < 15) padded.resize(15, ' ');
+      write_out(out_, padded + " " + std::string(text) + "\n");
+      return;
+    }
+    object_.update(facts);
   }
-  void text(std::string_view value) const { write_out(out, std::string(value) + "\n"); }
+  // "label   text", or `item` appended to the JSON array `key`.
+  void item(std::string_view label, std::string_view text, const std::string& key,
+            nlohmann::json item) const {
+    line(label, text);
+    json_item(key, std::move(item));
+  }
+  // `item` appended to the JSON array `key` alone.
+  void json_item(const std::string& key, nlohmann::json item) const {
+    if (json_) object_[key].push_back(std::move(item));
+  }
+  // A fact of the JSON object alone: the text says it in another line, or not at all.
+  void json(const nlohmann::json& facts) const {
+    if (json_) object_.update(facts);
+  }
+  // A line to paste (COPY --from=..., FROM ..., docker run ...): printed as it is, or under `key`.
+  void paste(const std::string& key, std::string_view text) const {
+    if (!json_) return write_out(out_, std::string(text) + "\n");
+    object_[key] = text;
+  }
+  // With --json, writes the object to stdout, two-space indented. Call it once, on success.
+  void finish() const {
+    if (json_)
+      write_out(stdout,
+                object_.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  }
+
+ private:
+  std::FILE* out_;
+  bool json_;
+  mutable nlohmann::json object_ = nlohmann::json::object();
 };
 
 }  // namespace ocipfs::cli

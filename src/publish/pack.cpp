@@ -59,8 +59,8 @@ PackedLayer pack_directory(const fs::path& directory, const PackOptions& options
          path_in_quotes(directory) +
          " that is being packed: write it elsewhere with --tarball=FILE");
 
-  PackedLayer layer =
-      write_tarball(root, tarball, compression_of(*media_type), options.observe_stored);
+  PackedLayer layer = write_tarball(root, tarball, compression_of(*media_type),
+                                    options.observe_stored, options.progress);
   layer.tarball = tarball;
   layer.file_name = file_name;
   layer.media_type = *media_type;
@@ -68,13 +68,17 @@ PackedLayer pack_directory(const fs::path& directory, const PackOptions& options
   return layer;
 }
 
-PackedLayer pack_file(const fs::path& path, const StoredObserver& observe) {
+PackedLayer pack_file(const fs::path& path, const PackOptions& options) {
   std::string file_name = path.filename().string();
   auto media_type = layer_media_type_for(file_name);
   if (!media_type)
     fail(path_in_quotes(path) + " is neither a directory nor a .tar, .tar.gz or .tar.zst file");
   check_tag(file_name, path, false);
-  return read_tarball(path, *media_type, observe);
+  if (!options.progress) return read_tarball(path, *media_type, options.observe_stored);
+  return read_tarball(path, *media_type, [&options](std::string_view stored) {
+    if (options.observe_stored) options.observe_stored(stored);
+    options.progress(stored.size());
+  });
 }
 
 }  // namespace
@@ -96,7 +100,7 @@ Expected<PackedLayer> pack_path(const fs::path& path, const PackOptions& options
     if (!fs::is_regular_file(status))
       return Unexpected{"cannot pack " + path_in_quotes(path) +
                         ": not a directory or a regular file"};
-    return pack_file(path, options.observe_stored);
+    return pack_file(path, options);
   } catch (const StepFailure& error) {
     return Unexpected{error.message};
   } catch (const std::bad_alloc&) {

@@ -30,6 +30,7 @@ namespace {
 
 struct WriteContext {
   Compressor* compressor;
+  const ProgressObserver* progress;
   std::optional<std::string> error;
 };
 
@@ -37,6 +38,7 @@ la_ssize_t write_callback(archive* a, void* client, const void* buffer, size_t l
   auto* context = static_cast<WriteContext*>(client);
   try {
     context->compressor->write(buffer, length);
+    if (*context->progress) (*context->progress)(length);
     return static_cast<la_ssize_t>(length);
   } catch (const StepFailure& error) {
     context->error = error.message;
@@ -169,10 +171,11 @@ class TreeWriter {
 }  // namespace
 
 PackedLayer write_tarball(const fs::path& directory, const fs::path& tarball,
-                          Compression compression, const StoredObserver& observe) {
+                          Compression compression, const StoredObserver& observe,
+                          const ProgressObserver& progress) {
   StoredOutput out(tarball, observe);
   Compressor compressor(out, compression);
-  WriteContext context{&compressor, std::nullopt};
+  WriteContext context{&compressor, &progress, std::nullopt};
   Utf8Locale utf8;
   std::unique_ptr<archive, ArchiveWriteFree> writer(archive_write_new());
   if (!writer) fail("cannot initialize libarchive");

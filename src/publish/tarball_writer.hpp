@@ -10,7 +10,8 @@
 namespace ocipfs::publish_detail {
 
 // Writes the tree under `directory` into `tarball` (an AtomicFile), compressed as `compression`
-// says, showing every stored byte to `observe`: entries in byte order of their names, depth
+// says, showing every stored byte to `observe` and telling `progress` (when set) the count of
+// each piece of the tar stream: entries in byte order of their names, depth
 // first, each directory before its contents; regular files, directories, symlinks and hard links
 // only; mtime 0, uid/gid 0, modes 0755 or 0644 (0777 for symlinks); pax restricted format. Gives
 // the digest, size, diff_id and entry count (not the path, file name or media type). Fails
@@ -18,6 +19,6 @@ namespace ocipfs::publish_detail {
 // or that changed while it was packed; a tarball that cannot be written.
 PackedLayer write_tarball(const std::filesystem::path& directory,
                           const std::filesystem::path& tarball, Compression compression,
-                          const StoredObserver& observe);
+                          const StoredObserver& observe, const ProgressObserver& progress);
 
 }  // namespace ocipfs::publish_detail

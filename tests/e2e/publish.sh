@@ -64,6 +64,21 @@ timeout 120 "$ocipfs" inspect "$reference" --gateway="$IPFS_GATEWAY" >"$work/ins
 grep -q "^tags  *latest, payload.tar.gz$" "$work/inspect.out" ||
   fail "inspect shows other tags: $(cat "$work/inspect.out")"
 
+# --json: the same facts as one object on stdout, for scripts (jq fails on anything else).
+json=$(timeout 300 "$ocipfs" publish "$src" --json --ipfs-api="$IPFS_API" \
+  --registry="$OCIPFSD_ADDR" --tarball="$work/again/payload.tar.gz" 2>"$work/publish.err") ||
+  fail "ocipfs publish --json failed: $(cat "$work/publish.err")"
+[[ $(jq -r .reference <<<"$json") == "$first" ]] || fail "publish --json gave: $json"
+[[ $(jq -r .copy_from <<<"$json") == "$copy_line" ]] || fail "publish --json gave: $json"
+[[ $(jq -r .digest <<<"$json") == "$digest" ]] || fail "publish --json gave: $json"
+[[ $(jq -r '"\(.directory_cid)/\(.tag)"' <<<"$json") == "$ipfs_path" ]] ||
+  fail "publish --json gave: $json"
+json=$(timeout 120 "$ocipfs" inspect "$reference" --json --gateway="$IPFS_GATEWAY" \
+  2>"$work/inspect.err") || fail "ocipfs inspect --json $reference failed: $(cat "$work/inspect.err")"
+[[ $(jq -r '.tags | join(", ")' <<<"$json") == "latest, payload.tar.gz" ]] ||
+  fail "inspect --json gave: $json"
+[[ $(jq -r '.layers[0].digest' <<<"$json") == "$digest" ]] || fail "inspect --json gave: $json"
+
 # BuildKit, with the printed line; without its cache, so the layer comes through ocipfsd.
 mkdir -p "$work/build"
 printf 'FROM scratch\n%s\n' "$copy_line" >"$work/build/Dockerfile"

@@ -33,6 +33,9 @@ struct PackedLayer {
 
 // Receives every byte of a tarball as stored, in order. It may throw a std::exception to stop.
 using StoredObserver = std::function<void(std::string_view stored)>;
+// Told each count of bytes read as packing goes, for a progress display. It may throw a
+// std::exception to stop.
+using ProgressObserver = std::function<void(std::uint64_t bytes)>;
 
 // The layer media type for a tarball's file name: ".tar", ".tar.gz" or ".tar.zst"; the error
 // says which names are accepted.

@@ -23,6 +23,9 @@ struct PackOptions {
   // and diff_id: while a directory's tarball is written, or while a given tarball is read. It
   // may throw a std::exception to stop packing: pack_path then fails with its what().
   StoredObserver observe_stored = nullptr;
+  // Told the bytes read: a directory's tar stream as it is written, or a tarball's stored bytes
+  // as they are read. None: no cost.
+  ProgressObserver progress = nullptr;
 };
 
 // The tarball that pack_path writes for the directory `directory`.

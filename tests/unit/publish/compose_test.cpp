@@ -452,6 +452,40 @@ TEST(ComposeCli, TheDocumentOnStdoutAndTheReportOnStderr) {
   EXPECT_EQ(run.output, image_document_json(*document));
 }
 
+TEST(ComposeCli, JsonIsOneObjectOnStdout) {
+  TempDir tmp;
+  make_project(tmp);
+  auto run =
+      testing::run_command("cd " + quote(tmp.path()) + " && " + clean_env + " " + OCIPFS_CLI_PATH +
+                           " compose compose.json --car=app.car -o image.json --json "
+                           "--registry=registry.test 2>/dev/null");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto out = nlohmann::json::parse(run.output);  // throws on anything but one JSON value
+  auto car = parse_car(read_file(tmp / "app.car"));
+  ASSERT_TRUE(car.has_value()) << car.error();
+  std::string image = "registry.test/image/" + car->roots[0].to_string();
+  EXPECT_EQ(out["reference"], image + ":app-1");
+  EXPECT_EQ(out["tag"], "app-1");
+  EXPECT_EQ(out["from"], "FROM " + image);
+  EXPECT_EQ(out["docker_run"], "docker run " + image);
+  EXPECT_EQ(out["image_document_cid"], car->roots[0].to_string());
+  EXPECT_EQ(out["image_document_size"], fs::file_size(tmp / "image.json"));
+  EXPECT_EQ(out["image_document_file"], "image.json");
+  EXPECT_EQ(out["car"], "app.car");
+  EXPECT_EQ(out["car_blocks"], car->blocks.size());
+  EXPECT_EQ(out["car_roots"].size(), 5u);
+  ASSERT_EQ(out["layers"].size(), 3u);
+  EXPECT_EQ(out["layers"][0]["entry"], "rootfs");
+  EXPECT_EQ(out["layers"][0]["packed"], true);
+  EXPECT_EQ(out["layers"][0]["manifest_cid"], car->roots[1].to_string());
+  EXPECT_EQ(out["layers"][0]["directory_cid"], car->roots[2].to_string());
+  EXPECT_EQ(out["layers"][1]["tag"], "app.tar.gz");
+  EXPECT_EQ(out["layers"][2]["packed"], false);
+  EXPECT_EQ(out["layers"][2]["manifest_cid"], testing::manifest_cid);
+  EXPECT_TRUE(out.contains("platform"));
+  EXPECT_FALSE(out.contains("ipfs_node"));
+}
+
 TEST(ComposeCli, UsageErrorsExitTwoWithOneLine) {
   TempDir tmp;
   make_project(tmp);

@@ -273,6 +273,35 @@ TEST(ImportCli, ASinglePlatformLayoutIntoOneCar) {
   EXPECT_TRUE(read_file(tmp / "again.car") == imported.bytes) << "the CARs differ";
 }
 
+TEST(ImportCli, JsonIsOneObjectOnStdout) {
+  TempDir tmp;
+  Layout layout{tmp / "layout"};
+  json manifest = make_single(layout, tmp.path());
+  auto run =
+      testing::run_command("cd " + quote(tmp.path()) + " && " + clean_env + " " + OCIPFS_CLI_PATH +
+                           " import layout --car=image.car --json 2>/dev/null");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  json out = json::parse(run.output);  // throws on anything but one JSON value
+  ImportedCar imported = read_import(tmp / "image.car");
+  std::string image = "127.0.0.1:5000/image/" + imported.car.roots[0].to_string();
+  EXPECT_EQ(out["reference"], image + ":latest");
+  EXPECT_EQ(out["from"], "FROM " + image);
+  EXPECT_EQ(out["docker_run"], "docker run " + image);
+  EXPECT_EQ(out["image_document_cid"], imported.car.roots[0].to_string());
+  EXPECT_EQ(out["source"], "layout");
+  EXPECT_EQ(out["source_kind"], "OCI layout");
+  ASSERT_EQ(out["manifests"].size(), 1u);
+  EXPECT_EQ(out["manifests"][0]["digest"], manifest["digest"]);
+  EXPECT_EQ(out["manifests"][0]["platform"], "linux/amd64");
+  EXPECT_EQ(out["manifests"][0]["layers"], 2);
+  EXPECT_EQ(out["layers"], 2);
+  EXPECT_EQ(out["distinct_layers"], 2);
+  EXPECT_EQ(out["car"], "image.car");
+  EXPECT_EQ(out["car_size"], imported.bytes.size());
+  EXPECT_EQ(out["car_roots"].size(), imported.car.roots.size());
+  EXPECT_FALSE(out.contains("indexes"));
+}
+
 TEST(ImportCli, AMultiPlatformIndexKeepsTheIndexAndASharedLayerOnce) {
   TempDir tmp;
   Layout layout{tmp / "layout"};

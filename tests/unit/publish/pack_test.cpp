@@ -998,6 +998,101 @@ TEST(OcipfsCli, PublishSendsTheCarAndPrintsTheCopyFromLine) {
   EXPECT_EQ(line_count(run.output), 1) << run.output;
 }
 
+// Runs the ocipfs command; `output` holds its stdout only.
+Outcome ocipfs_stdout(const std::string& args, const std::string& env = clean_env) {
+  return shell(env + " timeout 60 " + OCIPFS_CLI_PATH + " " + args + " 2>/dev/null");
+}
+
+// The one JSON object that is the whole of `text`; throws if there is anything else.
+nlohmann::json one_object(const std::string& text) {
+  auto object = nlohmann::json::parse(text);
+  if (!object.is_object()) throw std::runtime_error("not an object: " + text);
+  return object;
+}
+
+TEST(OcipfsCli, PackJsonIsOneObjectOnStdoutWithTheFactsOfTheText) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  LayerDag dag = reference_dag(tmp);
+  auto run = ocipfs_stdout("pack " + quote(tmp / "tree") + " --json --tarball=" +
+                           quote(tmp / "tree.tar.gz") + " --registry=registry.test:5000");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json out = one_object(run.output);
+  std::string cid = dag.manifest_cid.to_string();
+  std::string reference = "registry.test:5000/layer/" + cid + ":tree.tar.gz";
+  EXPECT_EQ(out["reference"], reference);
+  EXPECT_EQ(out["copy_from"], "COPY --from=" + reference + " / /");
+  EXPECT_EQ(out["manifest_cid"], cid);
+  EXPECT_EQ(out["directory_cid"], dag.directory_cid.to_string());
+  EXPECT_EQ(out["tarball_cid"], dag.tarball_cid.to_string());
+  EXPECT_EQ(out["ipfs_path"], dag.ipfs_path);
+  EXPECT_EQ(out["tag"], "tree.tar.gz");
+  EXPECT_EQ(out["digest"], dag.layer.digest);
+  EXPECT_EQ(out["diff_id"], dag.layer.diff_id);
+  EXPECT_EQ(out["size"], dag.layer.size);
+  EXPECT_EQ(out["entries"], dag.layer.entries);
+  EXPECT_EQ(out["media_type"], std::string(oci_layer_tar_gzip));
+  EXPECT_EQ(out["tarball"], (tmp / "tree.tar.gz").string());
+  EXPECT_EQ(out["tarball_written"], true);
+  EXPECT_EQ(out["manifest_file"], (tmp / "tree.layer.json").string());
+  EXPECT_EQ(out["car"], (tmp / "tree.car").string());
+  EXPECT_EQ(out["car_size"], fs::file_size(tmp / "tree.car"));
+  EXPECT_EQ(out["car_roots"], nlohmann::json::array({cid, dag.directory_cid.to_string()}));
+  EXPECT_EQ(read_file(tmp / "tree.layer.json"), dag.manifest);
+  // The text report says the same, line for line.
+  run = ocipfs("pack " + quote(tmp / "tree") + " --tarball=" + quote(tmp / "tree.tar.gz"));
+  EXPECT_THAT(run.output, HasSubstr("layer manifest  " + cid + "\n"));
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("{")));
+}
+
+TEST(OcipfsCli, JsonFailuresWriteNothingOnStdout) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  struct Case {
+    std::string args;
+    int exit_code;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"pack " + quote(tmp / "missing") + " --json", 1},
+           {"pack " + quote(tmp / "tree") + " --json -o -", 2},
+           {"pack " + quote(tmp / "tree") + " --json --json", 2},
+           {"pack " + quote(tmp / "tree") + " --json=yes", 2},
+           {"publish " + quote(tmp / "tree") + " --json --tarball=" + quote(tmp / "t.tar.gz") +
+                " --ipfs-api=http://127.0.0.1:1",
+            1},
+           {"inspect not-a-cid --json", 2}}) {
+    auto run = ocipfs_stdout(c.args);
+    EXPECT_EQ(run.exit_code, c.exit_code) << c.args;
+    EXPECT_EQ(run.output, "") << c.args;
+    auto errors = ocipfs_errors(c.args);
+    EXPECT_EQ(line_count(errors.output), 1) << c.args << ": " << errors.output;
+    EXPECT_THAT(errors.output, StartsWith("ocipfs: ")) << c.args;
+  }
+}
+
+TEST(OcipfsCli, PublishJsonNamesTheNodeAndTheManifestFile) {
+  TempDir tmp;
+  make_tree(tmp / "tree");
+  LayerDag dag = reference_dag(tmp);
+  testing::FakeGateway node;
+  testing::FakeReply imported;
+  imported.body = dag_import_answer(dag.car_roots);
+  node.set(dag_import_target(""), imported);
+  auto run = ocipfs_stdout("publish " + quote(tmp / "tree") + " --json --tarball=" +
+                               quote(tmp / "tree.tar.gz") + " -o " + quote(tmp / "layer.json"),
+                           "IPFS_API=" + node.url());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json out = one_object(run.output);
+  std::string reference = "127.0.0.1:5000/layer/" + dag.manifest_cid.to_string() + ":tree.tar.gz";
+  EXPECT_EQ(out["reference"], reference);
+  EXPECT_EQ(out["copy_from"], "COPY --from=" + reference + " / /");
+  EXPECT_EQ(out["ipfs_node"], node.url());
+  EXPECT_EQ(out["upload"], "car");
+  EXPECT_EQ(out["manifest_file"], (tmp / "layer.json").string());
+  EXPECT_EQ(out["directory_cid"], dag.directory_cid.to_string());
+  EXPECT_EQ(read_file(tmp / "layer.json"), dag.manifest);
+}
+
 TEST(IpfsApi, CredentialsBecomeAnAuthorizationField) {
   EXPECT_EQ(ipfs_api_authorization("pub:s3cret-pass"), "Basic cHViOnMzY3JldC1wYXNz");
   EXPECT_EQ(ipfs_api_authorization("a:"), "Basic YTo=");
@@ -1187,6 +1282,38 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
             0);
 }
 
+TEST(OcipfsCli, InspectJsonHasTheFactsOfTheText) {
+  testing::FakeGateway gateway;
+  gateway.serve_cid(testing::manifest_cid, testing::layer_manifest_json());
+  Image image = synthesize_image(testing::manifest_cid,
+                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  auto run = ocipfs_stdout("inspect reg.example/layer/" + testing::manifest_cid +
+                           ":hello.tar.gz --json --gateway=" + gateway.url());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json out = one_object(run.output);
+  std::string reference = "reg.example/layer/" + testing::manifest_cid + ":hello.tar.gz";
+  EXPECT_EQ(out["reference"], reference);
+  EXPECT_EQ(out["copy_from"], "COPY --from=" + reference + " / /");
+  EXPECT_EQ(out["kind"], "layer");
+  EXPECT_EQ(out["cid"], testing::manifest_cid);
+  EXPECT_EQ(out["verified"], true);
+  EXPECT_EQ(out["gateway"], gateway.url() + "/");
+  EXPECT_EQ(out["tag"], "hello.tar.gz");
+  EXPECT_EQ(out["tags"], nlohmann::json::array({"hello.tar.gz", "latest"}));
+  EXPECT_EQ(out["index"], image.index.digest);
+  EXPECT_EQ(out["manifest"], image.platforms[0].manifest.digest);
+  EXPECT_EQ(out["config"], image.platforms[0].config.digest);
+  EXPECT_EQ(out["platform"], nullptr);
+  EXPECT_EQ(out["platforms"].size(), image.platforms.size());
+  EXPECT_EQ(out["manifests"].size(), image.platforms.size());
+  ASSERT_EQ(out["layers"].size(), 1u);
+  EXPECT_EQ(out["layers"][0]["digest"], testing::layer_digest);
+  EXPECT_EQ(out["layers"][0]["diff_id"], testing::layer_diff_id);
+  EXPECT_EQ(out["layers"][0]["layer_manifest"], testing::manifest_cid);
+  EXPECT_THAT(out["layers"][0]["url"].get<std::string>(), StartsWith(gateway.url()));
+  EXPECT_FALSE(out.contains("from"));
+}
+
 TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
   testing::FakeGateway gateway;
   std::string base = testing::manifest_cid;
@@ -1225,6 +1352,16 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
   EXPECT_THAT(one.output, HasSubstr("platforms       linux/amd64\n"));
   EXPECT_THAT(one.output,
               HasSubstr("platform        linux/amd64 (read from layer 1: bin/busybox)\n"));
+  auto json =
+      ocipfs_stdout("inspect reg/image/" + testing::raw_cid_of(composed) + flags + " --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  nlohmann::json out = one_object(json.output);
+  EXPECT_EQ(out["kind"], "image");
+  EXPECT_EQ(out["platform"], "linux/amd64");
+  EXPECT_EQ(out["platforms"], nlohmann::json::array({"linux/amd64"}));
+  EXPECT_EQ(out["from"], "FROM " + out["reference"].get<std::string>());
+  EXPECT_EQ(out["docker_run"], "docker run " + out["reference"].get<std::string>());
+  EXPECT_FALSE(out.contains("copy_from"));
 
   // A layer that is no layer manifest: ocipfsd's answer, naming the layer.
   std::string stray = testing::raw_cid_of("{}");
