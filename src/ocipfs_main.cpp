@@ -48,8 +48,9 @@ compose   Makes an image of layers: FILE is an image document (JSON: layers, con
           annotations, tag) whose layers may also be directories or tarballs (paths relative to
           FILE, which reach only what is under FILE's directory: no absolute path, no ".." or
           symlink that leads out, unless into --allow-outside=DIR) or HOST/layer/<CID>
-          references. It packs the directories and tarballs as pack
-          does (the same tarballs and CIDs), writes the image document, and then writes one CAR
+          references. A directory's contents are the layer's root; an entry {"path": "app",
+          "at": "/app"} puts them under /app instead. It packs the directories and tarballs as
+          pack does (the same tarballs and CIDs), writes the image document, and then writes one CAR
           of every new block (--car=FILE, no node needed; roots: the image document, then each
           packed layer's manifest and directory), or adds them through the node's RPC API
           (--ipfs-api=URL, checked to give the same CIDs), or both. Prints the image reference,

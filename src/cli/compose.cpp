@@ -202,6 +202,7 @@ LayerDag pack_layer(const Plan& plan, std::size_t index, const BlockSink& sink,
   // A directory's tarball gets pack's default name, which is part of its IPFS path.
   if (layer.kind == ComposeLayerKind::directory)
     pack.tarball_dir = layer_directory(*scratch, index + 1);
+  pack.at = layer.at;
   auto dag = pack_layer_blocks(layer.path, pack, sink);
   if (!dag) throw Failure{layer_prefix(plan, index) + dag.error()};
   return std::move(*dag);
@@ -351,7 +352,8 @@ void print_layers(const Report& report, const Plan& plan, const Composed& compos
       report.line(label, plan.layers[i].manifest_cid.to_string() + " (existing layer manifest)");
       continue;
     }
-    report.line(label, printable(plan.layers[i].entry, 200) + ": " +
+    std::string at = plan.layers[i].at == "/" ? "" : " at " + printable(plan.layers[i].at, 200);
+    report.line(label, printable(plan.layers[i].entry, 200) + at + ": " +
                            what_became_of(plan, plan.layers[i], *dag) + ", " + dag->layer.digest +
                            ", " + std::to_string(dag->layer.size) + " bytes, layer manifest " +
                            dag->manifest_cid.to_string());
