@@ -1372,6 +1372,27 @@ TEST_F(InspectRegistry, AsksTheRegistryOfTheHostAndChecksWhatItAnswers) {
   EXPECT_THAT(run.output, HasSubstr("HOST/NAME asks the registry at HOST"));
 }
 
+TEST_F(InspectRegistry, AnImageOfTwoLayers) {
+  // A second layer of another digest.
+  std::string app_digest = "sha256:" + std::string(64, '2');
+  std::string app_manifest = testing::layer_manifest_json("app.tar.gz");
+  app_manifest.replace(app_manifest.find(testing::layer_digest), testing::layer_digest.size(),
+                       app_digest);
+  std::string app = testing::raw_cid_of(app_manifest);
+  std::string document = R"({"mediaType":"application/vnd.ocipfs.image.manifest.v1+json",)"
+                         R"("layers":[")" +
+                         cid + R"(",")" + app + R"("],"tag":"app-1"})";
+  std::string image_cid = testing::raw_cid_of(document);
+  gateway.serve_cid(app, app_manifest);
+  gateway.serve_cid(image_cid, document);
+  auto run = ocipfs("inspect " + host() + "/image/" + image_cid + ":app-1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("layer 1         " + testing::layer_digest));
+  EXPECT_THAT(run.output, HasSubstr("layer 2         " + app_digest + " (1234 bytes)\n"));
+  EXPECT_THAT(run.output, HasSubstr("/app.tar.gz (the 302 for the layer blob)\n"));
+  EXPECT_THAT(run.output, HasSubstr("checks          every answer is what a client expects\n"));
+}
+
 TEST(OcipfsCli, InspectFindsARegistryThatLies) {
   // A registry (a fake one: ocipfsd does not lie) whose Docker-Content-Digest is not its body's.
   testing::FakeGateway registry;
