@@ -12,6 +12,7 @@
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/http/client.hpp"
 #include "ocipfs/image/image.hpp"
+#include "ocipfs/image/json_fields.hpp"
 #include "ocipfs/image/verbatim_image.hpp"
 
 namespace ocipfs::cli {
@@ -42,12 +43,12 @@ bool is_manifest_type(std::string_view type) {
 // "404 MANIFEST_UNKNOWN: message" from an OCI error body, else the status and the body's start.
 std::string answer_text(const HttpResponse& answer) {
   try {
-    const json body = json::parse(answer.body);
+    const json body = json_fields::parse_json(answer.body).value();
     const json& error = body.at("errors").at(0);
     return std::to_string(answer.status) + " " +
            printable(error.at("code").get<std::string>(), 60) + ": " +
            printable(error.value("message", std::string()), 300);
-  } catch (const json::exception&) {
+  } catch (const std::exception&) {  // no JSON (bad_expected_access), or not an error body
   }
   return std::to_string(answer.status) +
          (answer.body.empty() ? "" : ": " + printable(answer.body, 200));
@@ -123,16 +124,17 @@ std::optional<json> checked_manifest(Walk& walk, const HttpResponse& answer,
   std::string_view header = answer.field("Docker-Content-Digest");
   walk.expect(header == digest, what + ": Docker-Content-Digest is " + in_quotes(header, 80) +
                                     ", but the body's sha256 is " + digest);
-  json body = json::parse(answer.body, nullptr, false);
-  if (!body.is_object()) {
-    walk.expect(false, what + ": the body is not a JSON object");
+  auto body = json_fields::parse_json(answer.body);
+  if (!body || !body->is_object()) {
+    walk.expect(false,
+                what + ": the body is not a JSON object" + (body ? "" : ": " + body.error()));
     return std::nullopt;
   }
-  std::string type = body.value("mediaType", std::string());
+  std::string type = body->value("mediaType", std::string());
   std::string_view content_type = answer.field("Content-Type");
   walk.expect(type == content_type, what + ": its mediaType is " + in_quotes(type, 100) +
                                         " but its Content-Type " + in_quotes(content_type, 100));
-  return body;
+  return std::move(*body);
 }
 
 // A descriptor's digest and size, as the answer has them.
@@ -161,9 +163,9 @@ void check_config(Walk& walk, const json& manifest, const std::string& platform)
     return;
   }
   check_descriptor(walk, descriptor, answer, "the config of " + platform);
-  json config = json::parse(answer.body, nullptr, false);
-  std::size_t diff_ids = config.is_object() && config.contains("rootfs")
-                             ? config["rootfs"].value("diff_ids", json::array()).size()
+  auto config = json_fields::parse_json(answer.body);
+  std::size_t diff_ids = config && config->is_object() && config->contains("rootfs")
+                             ? (*config)["rootfs"].value("diff_ids", json::array()).size()
                              : 0;
   walk.expect(diff_ids == manifest.at("layers").size(),
               "the config of " + platform + " has " + std::to_string(diff_ids) + " diff_ids for " +

@@ -1417,6 +1417,20 @@ TEST(OcipfsCli, InspectFindsARegistryThatLies) {
   EXPECT_THAT(run.output, HasSubstr("GET /v2/layer/" + testing::manifest_cid + "/blobs/" +
                                     image.platforms[0].config.digest + ": 404"));
   EXPECT_THAT(run.output, HasSubstr("checks          "));
+
+  // A body nested a million deep is no manifest, and no crash.
+  std::string deep(1000 * 1000, '[');
+  registry.set("/v2/layer/" + testing::manifest_cid + "/manifests/deep",
+               {testing::FakeReply::Kind::respond,
+                200,
+                deep,
+                {{"Content-Type", std::string(oci_manifest_media_type)},
+                 {"Docker-Content-Digest", sha256_digest(deep)}},
+                {}});
+  run = ocipfs("inspect " + host + "/layer/" + testing::manifest_cid + ":deep --timeout=5s");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("PROBLEM         the manifest deep: the body is not a JSON "
+                                    "object: "));
 }
 
 }  // namespace
