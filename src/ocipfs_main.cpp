@@ -49,8 +49,9 @@ compose   Makes an image of layers: FILE is an image document (JSON: layers, con
           annotations, tag) whose layers may also be directories or tarballs (paths relative to
           FILE, which reach only what is under FILE's directory: no absolute path, no ".." or
           symlink that leads out, unless into --allow-outside=DIR) or HOST/layer/<CID>
-          references. It packs the directories and tarballs as pack
-          does (the same tarballs and CIDs), writes the image document, and then writes one CAR
+          references. A directory's contents are the layer's root; an entry {"path": "app",
+          "at": "/app"} puts them under /app instead. It packs the directories and tarballs as
+          pack does (the same tarballs and CIDs), writes the image document, and then writes one CAR
           of every new block (--car=FILE, no node needed; roots: the image document, then each
           packed layer's manifest and directory), or adds them through the node's RPC API
           (--ipfs-api=URL, checked to give the same CIDs), or both. Prints the image reference,
@@ -66,11 +67,15 @@ import    Puts an existing image on IPFS unchanged, so that ocipfsd serves it wi
           (--car=FILE, no node needed; roots: the document, every raw block, every layer) or
           through the node's dag/import (--ipfs-api=URL). Prints the image reference, the FROM
           line and the docker run line.
-inspect   Fetches, verifies and validates a layer manifest or an image document (and each of its
-          layers) as ocipfsd does, and prints the image ocipfsd would serve: every layer,
-          digests, tags and platforms. Exits 0 only if ocipfsd would serve it. REF is
-          HOST/layer/<CID>[:TAG|@DIGEST] or HOST/image/<CID>[:TAG|@DIGEST]; a bare CID may be in
-          any form (Qm..., bafy...), and is read as an image when its document is one.
+inspect   With a bare CID or a NAME (layer/<CID>[:TAG|@DIGEST], image/<CID>[...]): fetches,
+          verifies and validates a layer manifest or an image document (and each of its layers)
+          from the gateways as ocipfsd does, and prints the image ocipfsd would serve: every
+          layer, digests, tags and platforms. Exits 0 only if ocipfsd would serve it. A bare CID
+          may be in any form (Qm..., bafy...), and is read as an image when its document is one.
+          With HOST/NAME: asks the registry at HOST (http:// for a loopback host, https://
+          otherwise) through the distribution API: the manifest (and each of an index's), each
+          config and, for each layer, HEAD and the 302 of GET; checks digests, sizes, media
+          types and diff_ids. Exits 0 only if every check passes. The output says which it asked.
 completion
           Prints the completion script of bash or zsh for the commands, their flags, files and
           the values of --upload and --verify: source <(ocipfs completion bash) in ~/.bashrc,
@@ -101,8 +106,9 @@ Options:
   --ipfs-api-auth=CRED the node's credentials: a bearer TOKEN, or USER:PASSWORD (sent as Basic).
                        Default: $IPFS_API_AUTH. Never printed
   --registry=HOST      the ocipfsd host in printed references. Default: 127.0.0.1:5000
-  --gateway=URL        inspect: the IPFS gateway to fetch the documents from; repeat it to fall
-                       back on others. Default: $IPFS_GATEWAY, else https://ipfs.io
+  --gateway=URL        inspect of a CID or NAME: the IPFS gateway to fetch the documents from;
+                       repeat it to fall back on others. Default: $IPFS_GATEWAY, else
+                       https://ipfs.io
   --verify=strict|off  inspect: prove each document against its CID. Default: strict
   --timeout=DUR        deadline of each network step, e.g. 30s, 500ms, 2m. Default: 60s for
                        publish, compose and import (each connect, write and read), 30s for inspect

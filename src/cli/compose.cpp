@@ -204,6 +204,7 @@ LayerDag pack_layer(const Plan& plan, std::size_t index, const BlockSink& sink,
   // A directory's tarball gets pack's default name, which is part of its IPFS path.
   if (layer.kind == ComposeLayerKind::directory)
     pack.tarball_dir = layer_directory(*scratch, index + 1);
+  pack.at = layer.at;
   auto dag = pack_layer_blocks(layer.path, pack, sink);
   if (!dag) throw Failure{layer_prefix(plan, index) + dag.error()};
   return std::move(*dag);
@@ -365,13 +366,16 @@ void print_layers(const Report& report, const Plan& plan, const Composed& compos
                   {{"entry", plan.layers[i].entry}, {"manifest_cid", cid}, {"packed", false}});
       continue;
     }
+    const std::string& at = plan.layers[i].at;
     report.item(label,
-                printable(plan.layers[i].entry, 200) + ": " +
+                printable(plan.layers[i].entry, 200) +
+                    (at == "/" ? "" : " at " + printable(at, 200)) + ": " +
                     what_became_of(plan, plan.layers[i], *dag) + ", " + dag->layer.digest + ", " +
                     std::to_string(dag->layer.size) + " bytes, layer manifest " +
                     dag->manifest_cid.to_string(),
                 "layers",
                 {{"entry", plan.layers[i].entry},
+                 {"at", at},
                  {"manifest_cid", dag->manifest_cid.to_string()},
                  {"packed", true},
                  {"tag", dag->layer.file_name},

@@ -16,6 +16,7 @@
 #include "ocipfs/publish/layer_platforms.hpp"
 #include "ocipfs/registry/redirect.hpp"
 #include "ocipfs/server/config.hpp"
+#include "registry_inspect.hpp"
 #include "report.hpp"
 
 namespace ocipfs::cli {
@@ -23,10 +24,12 @@ namespace ocipfs::cli {
 namespace {
 
 struct Reference {
-  std::string registry;   // as written, or --registry for a bare CID
+  std::string registry;   // as written, or --registry for a bare CID or a NAME without a host
   Repository repository;  // what the reference names
+  std::string name;       // layer/<CID> or image/<CID> as written; empty for a bare CID
   std::string reference;  // a tag or a digest; empty when none was given
   bool bare = false;      // a bare CID: its document says whether it is a layer or an image
+  bool host = false;      // the reference names a registry host: the registry is asked
 };
 
 Failure would_answer(const RegistryError& error) {
@@ -51,10 +54,13 @@ Reference parse_reference(const Args& args) {
     out.bare = true;
     return out;
   }
-  if (args.registry) throw UsageError{"--registry is for a bare CID; the reference names a host"};
-  bool has_host = !text.starts_with("layer/") && !text.starts_with("image/");
-  out.registry = has_host ? text.substr(0, slash) : std::string();
-  std::string rest = has_host ? text.substr(slash + 1) : text;
+  out.host = !text.starts_with("layer/") && !text.starts_with("image/");
+  if (out.host && args.registry)
+    throw UsageError{
+        "--registry is for a CID or a NAME asked of the gateways; the reference "
+        "names a host"};
+  out.registry = out.host ? text.substr(0, slash) : registry_of(args);
+  std::string rest = out.host ? text.substr(slash + 1) : text;
   std::string name = rest;
   if (auto at = rest.find('@'); at != std::string::npos) {
     name = rest.substr(0, at);
@@ -68,6 +74,11 @@ Reference parse_reference(const Args& args) {
                            (out.reference.empty() ? std::string("latest") : out.reference));
   if (!route) throw would_answer(route.error().error);
   out.repository = std::move(route->repository);
+  out.name = name;
+  if (out.host && (!args.gateways.empty() || args.verify))
+    throw UsageError{
+        "--gateway and --verify are for a CID or a NAME asked of the gateways; "
+        "HOST/NAME asks the registry at HOST"};
   return out;
 }
 
@@ -146,8 +157,12 @@ std::string joined(const std::vector<std::string>& words) {
 // The document named: its kind, CID and size, whether it was verified, and where it was read.
 void print_document(const Report& report, const std::string& reference, const std::string& tag,
                     DocumentKind kind, const Image& image, const std::string& content, bool verify,
-                    const HttpUrl& gateway) {
+                    const std::vector<HttpUrl>& gateways) {
   report.line("reference", reference, {{"reference", reference}, {"tag", tag}});
+  std::vector<std::string> urls;
+  for (const auto& gateway : gateways) urls.push_back(gateway.to_string());
+  report.line("asked", (urls.size() == 1 ? "gateway " : "gateways ") + joined(urls),
+              {{"asked", "gateway"}, {"gateways", urls}});
   report.line(document_noun(kind),
               image.cid + " (" + std::to_string(content.size()) + " bytes, " +
                   (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")",
@@ -155,7 +170,7 @@ void print_document(const Report& report, const std::string& reference, const st
                {"cid", image.cid},
                {"document_size", content.size()},
                {"verified", verify},
-               {"gateway", gateway.to_string()}});
+               {"gateway", gateways.front().to_string()}});
 }
 
 void print_layers(const Report& report, const Image& image, const HttpUrl& gateway) {
@@ -242,6 +257,10 @@ void check_served(const Reference& ref, const Image& image) {
 
 int run_inspect(const Args& args) {
   Reference ref = parse_reference(args);
+  if (ref.host)
+    return inspect_registry(
+        {ref.registry, ref.name, ref.reference.empty() ? "latest" : ref.reference},
+        timeout_of(args, std::chrono::seconds(30)), Report(args));
   std::vector<HttpUrl> gateways = gateways_of(args);
   bool verify = verify_of(args);
   if (args.gateways.empty() && !environment("IPFS_GATEWAY"))
@@ -258,7 +277,7 @@ int run_inspect(const Args& args) {
                           (tag.starts_with("sha256:") ? "@" : ":") + tag;
   Report report(args);
   print_document(report, reference, tag, ref.repository.kind, image, found.content.value(), verify,
-                 gateways.front());
+                 gateways);
   print_layers(report, image, gateways.front());
   print_platforms(report, image);
   nlohmann::json declared = nullptr;

@@ -11,7 +11,9 @@ namespace {
 constexpr std::size_t max_path_length = 4096;
 constexpr std::size_t max_segment_length = 255;
 
-std::optional<std::string> segment_problem(std::string_view segment) {
+}  // namespace
+
+std::optional<std::string> path_segment_problem(std::string_view segment) {
   if (segment.empty()) return "an empty path segment";
   if (segment == "." || segment == "..") return "a \"" + std::string(segment) + "\" path segment";
   if (segment.size() > max_segment_length) return "a path segment longer than 255 bytes";
@@ -23,8 +25,6 @@ std::optional<std::string> segment_problem(std::string_view segment) {
   }
   return std::nullopt;
 }
-
-}  // namespace
 
 std::string_view IpfsPath::file_name() const {
   return segments.empty() ? std::string_view() : std::string_view(segments.back());
@@ -88,7 +88,8 @@ Expected<IpfsPath> parse_ipfs_path(std::string_view text) {
     text.remove_prefix(slash + 1);
     slash = text.find('/');
     std::string_view segment = text.substr(0, slash);
-    if (auto problem = segment_problem(segment)) return Unexpected{"the IPFS path has " + *problem};
+    if (auto problem = path_segment_problem(segment))
+      return Unexpected{"the IPFS path has " + *problem};
     path.segments.emplace_back(segment);
   }
   return path;

@@ -294,6 +294,7 @@ struct HttpClient::Impl {
                                       std::optional<Parser>& parser) {
     for (int interim = 0;; ++interim) {
       parser.emplace();
+      parser->skip(request.method == "HEAD");  // an answer to HEAD has no body (RFC 9110 9.3.2)
       parser->header_limit(static_cast<std::uint32_t>(options.max_header_size));
       parser->body_limit(options.max_body_size);
       while (!parser->is_done()) {

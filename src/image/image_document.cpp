@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "ocipfs/base/text.hpp"
+#include "ocipfs/formats/ipfs_path.hpp"
 #include "ocipfs/image/json_fields.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/image/repository.hpp"
@@ -274,16 +275,84 @@ ImageDocument validate_document(json& document) {
   return image;
 }
 
+// An absolute path in normal form: `path` without empty or "." segments, each ".." taking the
+// one before it away; `problem` says what `at` had that is not (empty when nothing). A segment
+// that no normal form has (a backslash, a control character, ...) is an error.
+struct NormalForm {
+  std::string path;
+  std::string problem;
+};
+
+NormalForm normal_form(std::string_view at, const std::string& where) {
+  std::vector<std::string_view> kept;
+  NormalForm form;
+  for (std::size_t start = 1; start <= at.size();) {
+    std::size_t end = std::min(at.find('/', start), at.size());
+    std::string_view segment = at.substr(start, end - start);
+    start = end + 1;
+    if (segment.empty() || segment == "." || segment == "..") {
+      if (form.problem.empty())
+        form.problem = segment.empty() ? "an empty segment (\"//\" or a final \"/\")"
+                                       : "a " + in_quotes(segment) + " segment";
+      if (segment == ".." && !kept.empty()) kept.pop_back();
+      continue;
+    }
+    if (auto problem = path_segment_problem(segment))
+      throw JsonInvalid{where + " " + in_quotes(at, 200) + " has " + *problem};
+    kept.push_back(segment);
+  }
+  for (auto segment : kept) form.path += "/" + std::string(segment);
+  if (form.path.empty()) form.path = "/";
+  if (at == "/") form.problem.clear();
+  return form;
+}
+
+// `at` when it is "/" or an absolute path in normal form. The error says what to write instead.
+std::string checked_at(const std::string& at, const std::string& where) {
+  if (at.size() > max_compose_at_length)
+    throw JsonInvalid{where + " is longer than " + std::to_string(max_compose_at_length) +
+                      " bytes"};
+  if (!at.starts_with('/'))
+    throw JsonInvalid{where + " must be an absolute path, not " + in_quotes(at, 200) + ": write " +
+                      in_quotes(normal_form("/" + at, where).path, 200)};
+  NormalForm form = normal_form(at, where);
+  if (form.problem.empty()) return at;
+  throw JsonInvalid{where + " " + in_quotes(at, 200) + " has " + form.problem + ": write " +
+                    in_quotes(form.path, 200)};
+}
+
+constexpr std::string_view entry_object_example = "{\"path\": \"app\", \"at\": \"/app\"}";
+
+ComposeEntry compose_entry(const json& value, const std::string& where) {
+  ComposeEntry entry;
+  if (!value.is_string() && !value.is_object())
+    throw JsonInvalid{where + " must be a path, a reference or a CID (a string), or an object " +
+                      std::string(entry_object_example)};
+  const json* path = &value;
+  if (value.is_object()) {
+    for (const auto& [key, each] : value.items())
+      if (key != "path" && key != "at")
+        throw JsonInvalid{where + " has an unknown key " + quoted_key(key) +
+                          ": an entry object has only \"path\" and \"at\", as in " +
+                          std::string(entry_object_example)};
+    if (!value.contains("path"))
+      throw JsonInvalid{where + " has no \"path\": write " + std::string(entry_object_example)};
+    path = &value["path"];
+    if (value.contains("at"))
+      entry.at = checked_at(string_value(value["at"], where + ".at"), where + ".at");
+  }
+  const std::string path_where = value.is_object() ? where + ".path" : where;
+  entry.path = string_value(*path, path_where);
+  if (entry.path.empty()) throw JsonInvalid{path_where + " is empty"};
+  return entry;
+}
+
 ComposeFile validate_compose(json& document) {
   ComposeFile compose;
   read_settings(document, false, compose.image);
   const json& layers = layer_list(document);
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const std::string where = "layers[" + std::to_string(i) + "]";
-    std::string entry = string_value(layers[i], where);
-    if (entry.empty()) throw JsonInvalid{where + " is empty"};
-    compose.layers.push_back(std::move(entry));
-  }
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    compose.layers.push_back(compose_entry(layers[i], "layers[" + std::to_string(i) + "]"));
   return compose;
 }
 

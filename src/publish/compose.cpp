@@ -69,6 +69,28 @@ std::optional<ComposeLayer> on_disk(std::string_view entry, const fs::path& base
   return std::nullopt;
 }
 
+// `layer` placed at `at`: only a directory's contents can be placed elsewhere than the root.
+Expected<ComposeLayer> placed(Expected<ComposeLayer> layer, const std::string& at) {
+  if (!layer || at == "/") return layer;
+  std::string entry = in_quotes(layer->entry, 200);
+  switch (layer->kind) {
+    case ComposeLayerKind::directory:
+      layer->at = at;
+      return layer;
+    case ComposeLayerKind::tarball:
+      return Unexpected{entry +
+                        " is a tarball, and \"at\" places only a directory's contents (a "
+                        "tarball is stored as it is): give the directory instead, or leave out "
+                        "\"at\" and store the tarball's entries under " +
+                        in_quotes(at.substr(1) + "/", 200)};
+    case ComposeLayerKind::existing:
+      break;
+  }
+  return Unexpected{entry +
+                    " names a layer manifest already stored, and \"at\" places only a "
+                    "directory's contents: leave out \"at\""};
+}
+
 }  // namespace
 
 Expected<ComposeLayer> classify_compose_layer(std::string_view entry, const fs::path& base,
@@ -94,14 +116,14 @@ Expected<ComposeLayer> classify_compose_layer(std::string_view entry, const fs::
   return Unexpected{refused};
 }
 
-Expected<std::vector<ComposeLayer>> classify_compose_layers(const std::vector<std::string>& entries,
-                                                            const fs::path& compose_file,
-                                                            const PathProbe& probe) {
+Expected<std::vector<ComposeLayer>> classify_compose_layers(
+    const std::vector<ComposeEntry>& entries, const fs::path& compose_file,
+    const PathProbe& probe) {
   fs::path base = compose_file.parent_path();
   if (base.empty()) base = ".";
   std::vector<ComposeLayer> layers;
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    auto layer = classify_compose_layer(entries[i], base, probe);
+    auto layer = placed(classify_compose_layer(entries[i].path, base, probe), entries[i].at);
     if (!layer)
       return Unexpected{"layer " + std::to_string(i + 1) + " of compose file " +
                         in_quotes(compose_file.string(), 200) + ": " + layer.error()};

@@ -59,7 +59,7 @@ PackedLayer pack_directory(const fs::path& directory, const PackOptions& options
          path_in_quotes(directory) +
          " that is being packed: write it elsewhere with --tarball=FILE");
 
-  PackedLayer layer = write_tarball(root, tarball, compression_of(*media_type),
+  PackedLayer layer = write_tarball(root, options.at, tarball, compression_of(*media_type),
                                     options.observe_stored, options.progress);
   layer.tarball = tarball;
   layer.file_name = file_name;
@@ -96,6 +96,9 @@ Expected<PackedLayer> pack_path(const fs::path& path, const PackOptions& options
     if (fs::is_directory(status)) return pack_directory(path, options);
     if (!options.tarball.empty())
       return Unexpected{"--tarball is for a directory; " + path_in_quotes(path) +
+                        " is a file, and is used as it is"};
+    if (!options.at.empty() && options.at != "/")
+      return Unexpected{"\"at\" places a directory's contents; " + path_in_quotes(path) +
                         " is a file, and is used as it is"};
     if (!fs::is_regular_file(status))
       return Unexpected{"cannot pack " + path_in_quotes(path) +

@@ -62,7 +62,20 @@ class TreeWriter {
  public:
   TreeWriter(archive* writer, WriteContext& context) : writer_(writer), context_(context) {}
 
-  void add_tree(const fs::path& root) { add_children(root, ""); }
+  // The tree under `root`, its contents under the directories of `at` (each written first).
+  void add_tree(const fs::path& root, std::string_view at) {
+    std::string prefix;
+    for (std::size_t start = 0; start < at.size();) {
+      std::size_t end = std::min(at.find('/', start), at.size());
+      if (end > start) {
+        prefix += at.substr(start, end - start);
+        write_header(directory_entry(prefix).get(), root);
+        prefix += '/';
+      }
+      start = end + 1;
+    }
+    add_children(root, prefix);
+  }
   std::uint64_t entries() const { return entries_; }
   const LayerPlatforms& platforms() const { return scanner_.platforms(); }
 
@@ -87,18 +100,13 @@ class TreeWriter {
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0)
       fail("cannot read " + path_in_quotes(path) + ": " + std::strerror(errno));
-    std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
-    set_name(entry.get(), archive_entry_update_pathname_utf8, archive_entry_copy_pathname, name);
-    archive_entry_set_mtime(entry.get(), 0, 0);
-    archive_entry_set_uid(entry.get(), 0);
-    archive_entry_set_gid(entry.get(), 0);
-
     if (S_ISDIR(st.st_mode)) {
-      archive_entry_set_filetype(entry.get(), AE_IFDIR);
-      archive_entry_set_perm(entry.get(), 0755);
-      write_header(entry.get(), path);
+      write_header(directory_entry(name).get(), path);
       add_children(path, name + "/");
-    } else if (S_ISLNK(st.st_mode)) {
+      return;
+    }
+    auto entry = new_entry(name);
+    if (S_ISLNK(st.st_mode)) {
       std::error_code ec;
       fs::path target = fs::read_symlink(path, ec);
       if (ec) fail("cannot read " + path_in_quotes(path) + ": " + ec.message());
@@ -126,6 +134,24 @@ class TreeWriter {
       fail("cannot pack " + path_in_quotes(path) +
            ": only regular files, directories and symbolic links can be packed");
     }
+  }
+
+  // An entry named `name`, with the metadata every entry has: mtime 0, owner 0:0.
+  static std::unique_ptr<archive_entry, EntryFree> new_entry(const std::string& name) {
+    std::unique_ptr<archive_entry, EntryFree> entry(archive_entry_new());
+    if (!entry) fail("cannot initialize libarchive");
+    set_name(entry.get(), archive_entry_update_pathname_utf8, archive_entry_copy_pathname, name);
+    archive_entry_set_mtime(entry.get(), 0, 0);
+    archive_entry_set_uid(entry.get(), 0);
+    archive_entry_set_gid(entry.get(), 0);
+    return entry;
+  }
+
+  static std::unique_ptr<archive_entry, EntryFree> directory_entry(const std::string& name) {
+    auto entry = new_entry(name);
+    archive_entry_set_filetype(entry.get(), AE_IFDIR);
+    archive_entry_set_perm(entry.get(), 0755);
+    return entry;
   }
 
   // Names are taken as UTF-8, as pax headers store them, whatever the locale; bytes that are not
@@ -170,7 +196,7 @@ class TreeWriter {
 
 }  // namespace
 
-PackedLayer write_tarball(const fs::path& directory, const fs::path& tarball,
+PackedLayer write_tarball(const fs::path& directory, std::string_view at, const fs::path& tarball,
                           Compression compression, const StoredObserver& observe,
                           const ProgressObserver& progress) {
   StoredOutput out(tarball, observe);
@@ -191,7 +217,7 @@ PackedLayer write_tarball(const fs::path& directory, const fs::path& tarball,
       archive_write_open(writer.get(), &context, nullptr, write_callback, nullptr) != ARCHIVE_OK)
     fail(failed());
   TreeWriter tree(writer.get(), context);
-  tree.add_tree(directory);
+  tree.add_tree(directory, at);
   if (archive_write_close(writer.get()) != ARCHIVE_OK) fail(failed());
   compressor.finish();
   out.commit();

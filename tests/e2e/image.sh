@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A whole image from IPFS: `ocipfs compose` of two directory layers (a static busybox, and an app
-# script) with a container config, published both ways (a CAR imported with dag/import, and through
-# the node's RPC API; the same image CID). Then, on HOST/image/<cid>: docker run prints the script's
-# output (Env, WorkingDir, User of the config); podman run the same; BuildKit builds
+# script placed at /app by {"path": "app", "at": "/app"}) with a container config, published both
+# ways (a CAR imported with dag/import, and through the node's RPC API; the same image CID). Then, on HOST/image/<cid>: docker run prints the script's
+# output (Env, WorkingDir, User of the config) and `cat /app/run.sh` shows the script where "at"
+# put it (the directory app holds run.sh itself); podman run the same; BuildKit builds
 # `FROM HOST/image/<cid>` + `COPY --from=HOST/layer/<cid>` for linux/amd64 (run: sees the copied
 # file); the image is offered for linux/amd64 only (compose read it from bin/busybox: skopeo
 # inspect --raw lists one platform, and BuildKit's linux/arm64 build FROM it fails), while
@@ -60,20 +61,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- The compose file: two directories and a container config. ---
+# --- The compose file: two directories (the app's contents at /app) and a container config. ---
 compose=$work/compose
-mkdir -p "$compose/busybox/bin" "$compose/app/app"
+mkdir -p "$compose/busybox/bin" "$compose/app"
 cp /bin/busybox "$compose/busybox/bin/busybox"
 for applet in sh id pwd echo cat ls; do ln -s busybox "$compose/busybox/bin/$applet"; done
-cat >"$compose/app/app/run.sh" <<'SCRIPT'
+cat >"$compose/app/run.sh" <<'SCRIPT'
 #!/bin/sh
 echo "greeting=$GREETING cwd=$(pwd) uid=$(id -u)"
 SCRIPT
-chmod 755 "$compose/app/app/run.sh"
+chmod 755 "$compose/app/run.sh"
 expected_output="greeting=hello-from-ipfs cwd=/app uid=1234"
 cat >"$compose/image.json" <<'JSON'
 {
-  "layers": ["busybox", "app"],
+  "layers": ["busybox", {"path": "app", "at": "/app"}],
   "config": {
     "Entrypoint": ["/bin/sh", "/app/run.sh"],
     "Env": ["GREETING=hello-from-ipfs", "PATH=/bin"],
@@ -190,6 +191,12 @@ fi
 log "docker run printed: $output"
 [[ $output == "$expected_output" ]] || fail "docker run printed '$output', not '$expected_output'"
 expect_blob_redirects "$mark" "docker run"
+# "at" put the app directory's contents under /app: the script is /app/run.sh, nothing else there.
+log "docker run --rm --network=none --entrypoint /bin/busybox $run_ref cat /app/run.sh; ls /app"
+listed=$(timeout 120 /usr/bin/docker run --rm --network=none --entrypoint /bin/busybox "$run_ref" \
+  sh -c 'cat /app/run.sh && ls -A /app' 2>&1) || fail "docker run cat /app/run.sh failed: $listed"
+[[ $listed == "$(cat "$compose/app/run.sh")"$'\n'run.sh ]] ||
+  fail "the image has '$listed' at /app, not run.sh with the script"
 inspect=$(timeout 60 /usr/bin/docker image inspect "$run_ref") || fail "docker image inspect failed"
 jq -e --argjson diff_ids "$diff_ids_json" '.[0] |
   .Config.User == "1234:1234" and .Config.WorkingDir == "/app" and
@@ -300,7 +307,7 @@ fi
 rootfs=$work/bundle/rootfs
 cmp -s "$rootfs/bin/busybox" /bin/busybox || fail "umoci: bin/busybox is missing or differs"
 [[ $(readlink "$rootfs/bin/sh") == busybox ]] || fail "umoci: bin/sh is not a symlink to busybox"
-cmp -s "$rootfs/app/run.sh" "$compose/app/app/run.sh" || fail "umoci: app/run.sh is missing or differs"
+cmp -s "$rootfs/app/run.sh" "$compose/app/run.sh" || fail "umoci: app/run.sh is missing or differs"
 jq -e '.process | (.env | index("GREETING=hello-from-ipfs") and index("PATH=/bin")) and
   .cwd == "/app" and .args == ["/bin/sh", "/app/run.sh"]' "$work/bundle/config.json" >/dev/null ||
   fail "umoci: config.json's process is $(jq -c .process "$work/bundle/config.json")"

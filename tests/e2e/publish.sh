@@ -2,7 +2,8 @@
 # `ocipfs publish DIR` to the real IPFS node, then BuildKit (docker build) with the COPY --from=
 # line it printed: the directory's files land in the build. Publishing again gives the same
 # reference, the node serves the very tarball that was packed, and `ocipfs inspect` says ocipfsd
-# serves it.
+# would serve it (layer/<cid>, from the gateway) and does (HOST/layer/<cid>: the registry asked,
+# every answer checked).
 set -euo pipefail
 E2E_NAME=publish
 # shellcheck source=tests/e2e/lib.sh
@@ -58,11 +59,19 @@ publish "$work/again/payload.tar.gz"
 [[ $reference == "$first" ]] || fail "publishing twice gave $first, then $reference"
 cmp -s "$work/payload.tar.gz" "$work/again/payload.tar.gz" || fail "packing twice gave other bytes"
 
-# ocipfs inspect agrees: ocipfsd would serve it.
-timeout 120 "$ocipfs" inspect "$reference" --gateway="$IPFS_GATEWAY" >"$work/inspect.out" 2>&1 ||
-  fail "ocipfs inspect $reference failed: $(cat "$work/inspect.out")"
+# ocipfs inspect agrees: ocipfsd would serve it (asked of the gateway, without a host)...
+name=${reference#"$OCIPFSD_ADDR"/}
+timeout 120 "$ocipfs" inspect "$name" --gateway="$IPFS_GATEWAY" >"$work/inspect.out" 2>&1 ||
+  fail "ocipfs inspect $name failed: $(cat "$work/inspect.out")"
 grep -q "^tags  *latest, payload.tar.gz$" "$work/inspect.out" ||
   fail "inspect shows other tags: $(cat "$work/inspect.out")"
+# ... and ocipfsd serves it (asked of the registry of the reference, every answer checked).
+timeout 120 "$ocipfs" inspect "$reference" >"$work/inspect-registry.out" 2>&1 ||
+  fail "ocipfs inspect $reference failed: $(cat "$work/inspect-registry.out")"
+grep -q "^asked  *registry http://$OCIPFSD_ADDR$" "$work/inspect-registry.out" ||
+  fail "inspect asked another: $(cat "$work/inspect-registry.out")"
+grep -q "^checks  *every answer is what a client expects$" "$work/inspect-registry.out" ||
+  fail "inspect found problems: $(cat "$work/inspect-registry.out")"
 
 # --json: the same facts as one object on stdout, for scripts (jq fails on anything else).
 json=$(timeout 300 "$ocipfs" publish "$src" --json --ipfs-api="$IPFS_API" \

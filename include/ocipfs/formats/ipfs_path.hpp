@@ -1,6 +1,7 @@
 // IPFS content paths (`<cid>/<segment>/...`): parsed strictly, never pasted into URLs as given.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,10 @@ struct IpfsPath {
 // Parses "<cid>[/<segment>]*". Refuses URLs, absolute paths, empty, "." and ".." segments,
 // backslashes, '?', '#', control characters, and over-long paths. Errors say what is wrong.
 Expected<IpfsPath> parse_ipfs_path(std::string_view text);
+
+// Why `segment` cannot be a segment of an IPFS path ("an empty path segment", "a backslash", ...:
+// empty, "." or "..", longer than 255 bytes, a control character, '\\', '?' or '#'), or nullopt.
+std::optional<std::string> path_segment_problem(std::string_view segment);
 
 // Percent-encodes every byte outside RFC 3986's unreserved set.
 std::string percent_encode(std::string_view segment);

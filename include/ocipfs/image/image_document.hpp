@@ -71,17 +71,34 @@ bool declares_image_document(std::string_view json);
 // fields left out, an absent Entrypoint or Cmd too, an empty one kept.
 std::string container_config_json(const ContainerConfig& config);
 
+// The longest `at` of a compose file's layer entry.
+inline constexpr std::size_t max_compose_at_length = 4096;
+
+// One layer of a compose file: "PATH", or {"path": "PATH", "at": "/DIR"}.
+struct ComposeEntry {
+  // As written, not empty: a directory or a tarball (relative to the compose file), a
+  // HOST/layer/<CID>[:TAG|@DIGEST] reference, or a layer manifest's CID.
+  std::string path;
+  // Where a directory's contents go in the layer: "/" (its root), or an absolute path whose
+  // segments are each a valid IPFS path segment (never empty, "." or "..", no '\\', '?', '#' or
+  // control characters), as written: "/app", "/usr/local/app".
+  std::string at = "/";
+
+  friend bool operator==(const ComposeEntry&, const ComposeEntry&) = default;
+};
+
 // A compose file: an image document whose layers may be written other ways.
 struct ComposeFile {
-  // Each as written, not empty: a directory or a tarball (relative to the compose file), a
-  // HOST/layer/<CID>[:TAG|@DIGEST] reference, or a layer manifest's CID.
-  std::vector<std::string> layers;
+  std::vector<ComposeEntry> layers;
   ImageDocument image;  // every other field; image.layers is empty
 };
 
 // Parses a compose file: the image document's rules, except that mediaType may be left out and
-// each layer is a non-empty string (1 to max_image_layers of them). Errors as
-// parse_image_document's.
+// each layer (1 to max_image_layers of them) is a non-empty string or an object with "path" (a
+// non-empty string) and optionally "at" (see ComposeEntry; at most max_compose_at_length bytes),
+// no other key. Errors as parse_image_document's; one about an entry names it by its index and
+// says what to write instead, e.g. `layers[1].at must be an absolute path, not "app": write
+// "/app"`.
 Expected<ComposeFile> parse_compose_file(std::string_view json);
 
 }  // namespace ocipfs

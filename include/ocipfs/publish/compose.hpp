@@ -11,6 +11,7 @@
 
 #include "ocipfs/base/expected.hpp"
 #include "ocipfs/formats/cid.hpp"
+#include "ocipfs/image/image_document.hpp"
 
 namespace ocipfs {
 
@@ -30,6 +31,7 @@ struct ComposeLayer {
   std::string entry;           // as written in the compose file
   std::filesystem::path path;  // directory and tarball: the entry under the compose file's folder
   Cid manifest_cid;            // existing: the layer manifest's CID
+  std::string at = "/";        // directory: where its contents go in the layer (ComposeEntry::at)
 };
 
 // Classifies one entry, in this order:
@@ -45,10 +47,11 @@ Expected<ComposeLayer> classify_compose_layer(std::string_view entry,
                                               const PathProbe& probe);
 
 // Classifies every entry of the compose file at `compose_file` (relative entries are under its
-// folder). An error names the entry, 1-based, and the file:
+// folder). An "at" other than "/" places a directory only: on a tarball (stored as it is) or a
+// layer manifest it is an error. An error names the entry, 1-based, and the file:
 // `layer 2 of compose file "x.json": "foo" is not a directory, a tarball, ...`.
 Expected<std::vector<ComposeLayer>> classify_compose_layers(
-    const std::vector<std::string>& entries, const std::filesystem::path& compose_file,
+    const std::vector<ComposeEntry>& entries, const std::filesystem::path& compose_file,
     const PathProbe& probe);
 
 // Like a Dockerfile's build context, a compose file reaches only what is under its own directory:

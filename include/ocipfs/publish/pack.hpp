@@ -26,6 +26,12 @@ struct PackOptions {
   // Told the bytes read: a directory's tar stream as it is written, or a tarball's stored bytes
   // as they are read. None: no cost.
   ProgressObserver progress = nullptr;
+  // For a directory: where its contents go in the tarball. Empty or "/": its root; otherwise an
+  // absolute path in normal form ("/app", "/usr/local/app"; see ComposeEntry::at), whose
+  // directories come first ("app/", or "usr/", "usr/local/", "usr/local/app/") as the other
+  // directories are written: the tarball is the one that packing a directory holding the
+  // contents at that place gives. A file is packed as it is: `at` is then an error.
+  std::string at = "/";
 };
 
 // The tarball that pack_path writes for the directory `directory`.

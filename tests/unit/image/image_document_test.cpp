@@ -2,6 +2,7 @@
 // and the image it composes, byte for byte.
 #include "ocipfs/image/image_document.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@ namespace ocipfs {
 namespace {
 
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 const std::string layer_a = testing::manifest_cid;
 const std::string layer_b = testing::raw_cid_of(testing::layer_manifest_json("app.tar.gz"));
@@ -218,7 +220,7 @@ TEST(ComposeFile, LayersArePathsOrReferences) {
       R"({"layers": ["rootfs", "app.tar.gz", "ocipfs.io/layer/bafk"], "tag": "app-1"})");
   ASSERT_TRUE(parsed) << parsed.error();
   EXPECT_EQ(parsed->layers,
-            (std::vector<std::string>{"rootfs", "app.tar.gz", "ocipfs.io/layer/bafk"}));
+            (std::vector<ComposeEntry>{{"rootfs"}, {"app.tar.gz"}, {"ocipfs.io/layer/bafk"}}));
   EXPECT_TRUE(parsed->image.layers.empty());
   EXPECT_EQ(parsed->image.tag, "app-1");
   EXPECT_EQ(parse_compose_file(R"({"layers": [""]})").error(), "layers[0] is empty");
@@ -226,6 +228,71 @@ TEST(ComposeFile, LayersArePathsOrReferences) {
             std::string::npos);
   EXPECT_EQ(parse_compose_file(R"({"layers": ["a"], "config": {"Env": ["X"]}})").error(),
             "config.Env[0] must be KEY=value, not \"X\"");
+}
+
+TEST(ComposeFile, AnEntryObjectPutsADirectoryAt) {
+  auto parsed = parse_compose_file(
+      R"({"layers": ["rootfs", {"path": "app", "at": "/app"}, {"at": "/usr/local/lib", "path": "x"},
+                    {"path": "y"}, {"path": "z", "at": "/"}]})");
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(
+      parsed->layers,
+      (std::vector<ComposeEntry>{
+          {"rootfs", "/"}, {"app", "/app"}, {"x", "/usr/local/lib"}, {"y", "/"}, {"z", "/"}}));
+}
+
+std::string compose_error(const std::string& layers) {
+  auto parsed = parse_compose_file(R"({"layers": ["rootfs", )" + layers + "]}");
+  EXPECT_FALSE(parsed) << layers;
+  return parsed ? std::string() : parsed.error();
+}
+
+TEST(ComposeFile, AnEntryObjectIsRefusedWithWhatToWrite) {
+  EXPECT_EQ(compose_error(R"({"path": "app", "to": "/app"})"),
+            "layers[1] has an unknown key \"to\": an entry object has only \"path\" and \"at\", "
+            "as in {\"path\": \"app\", \"at\": \"/app\"}");
+  EXPECT_EQ(compose_error(R"({"at": "/app"})"),
+            "layers[1] has no \"path\": write {\"path\": \"app\", \"at\": \"/app\"}");
+  EXPECT_EQ(compose_error(R"({"path": ""})"), "layers[1].path is empty");
+  EXPECT_EQ(compose_error(R"({"path": 3})"), "layers[1].path must be a string");
+  EXPECT_EQ(compose_error(R"({"path": "app", "at": 3})"), "layers[1].at must be a string");
+  EXPECT_EQ(compose_error("7"),
+            "layers[1] must be a path, a reference or a CID (a string), or an object "
+            "{\"path\": \"app\", \"at\": \"/app\"}");
+  EXPECT_THAT(compose_error(R"({"path": "app", "path": "b"})"), HasSubstr("\"path\""));
+}
+
+TEST(ComposeFile, AtIsAnAbsoluteNormalizedPath) {
+  auto at_error = [](const std::string& at) {
+    return compose_error(R"({"path": "app", "at": )" + nlohmann::json(at).dump() + "}");
+  };
+  EXPECT_EQ(at_error("app"), "layers[1].at must be an absolute path, not \"app\": write \"/app\"");
+  EXPECT_EQ(at_error(""), "layers[1].at must be an absolute path, not \"\": write \"/\"");
+  EXPECT_EQ(at_error("/app/"),
+            "layers[1].at \"/app/\" has an empty segment (\"//\" or a final \"/\"): write "
+            "\"/app\"");
+  EXPECT_EQ(at_error("//app"),
+            "layers[1].at \"//app\" has an empty segment (\"//\" or a final \"/\"): write "
+            "\"/app\"");
+  EXPECT_EQ(at_error("/usr/./app"),
+            "layers[1].at \"/usr/./app\" has a \".\" segment: write \"/usr/app\"");
+  EXPECT_EQ(at_error("/usr/../app"),
+            "layers[1].at \"/usr/../app\" has a \"..\" segment: write \"/app\"");
+  EXPECT_EQ(at_error("/.."), "layers[1].at \"/..\" has a \"..\" segment: write \"/\"");
+  EXPECT_EQ(at_error("/a\\b"), "layers[1].at \"/a\\b\" has a backslash");
+  EXPECT_THAT(at_error("/a\tb"), HasSubstr("has a control character"));
+  EXPECT_THAT(at_error("/a#b"), HasSubstr("has a fragment"));
+  EXPECT_THAT(at_error("/" + std::string(256, 'a')),
+              HasSubstr("has a path segment longer than 255 bytes"));
+  std::string deep;
+  while (deep.size() <= max_compose_at_length) deep += "/abc";
+  EXPECT_EQ(at_error(deep), "layers[1].at is longer than 4096 bytes");
+  // The longest allowed.
+  std::string longest = deep.substr(0, max_compose_at_length);
+  if (longest.back() == '/') longest.back() = 'x';
+  auto parsed = parse_compose_file(R"({"layers": [{"path": "a", "at": ")" + longest + "\"}]}");
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->layers[0].at, longest);
 }
 
 // --- the composed image ------------------------------------------------------------------------

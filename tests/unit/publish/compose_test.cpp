@@ -144,22 +144,46 @@ TEST(ComposeClassify, GarbageIsRefusedWithTheKindsAccepted) {
 
 TEST(ComposeClassify, EveryLayerWithItsNumberAndTheFile) {
   auto disk = fake_disk({{fs::path("dir") / "rootfs", PathKind::directory}});
-  auto layers = classify_compose_layers({"rootfs", cidv1}, "dir/x.json", disk);
+  auto layers = classify_compose_layers({{"rootfs"}, {cidv1}}, "dir/x.json", disk);
   ASSERT_TRUE(layers.has_value()) << layers.error();
   ASSERT_EQ(layers->size(), 2u);
   EXPECT_EQ((*layers)[0].kind, ComposeLayerKind::directory);
   EXPECT_EQ((*layers)[0].path, fs::path("dir/rootfs"));
   EXPECT_EQ(packed_layer_count(*layers), 1u);
 
-  auto refused = classify_compose_layers({"rootfs", "foo"}, "dir/x.json", disk);
+  auto refused = classify_compose_layers({{"rootfs"}, {"foo"}}, "dir/x.json", disk);
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error(),
             "layer 2 of compose file \"dir/x.json\": \"foo\" is not a directory, a tarball, "
             "HOST/layer/<CID> or a CID");
   // A compose file in the current directory: its entries are relative to ".".
-  auto here = classify_compose_layers({"rootfs"}, "x.json",
+  auto here = classify_compose_layers({{"rootfs"}}, "x.json",
                                       fake_disk({{fs::path(".") / "rootfs", PathKind::directory}}));
   ASSERT_TRUE(here.has_value()) << here.error();
+}
+
+TEST(ComposeClassify, AtPlacesADirectoryOnly) {
+  auto disk = fake_disk({{fs::path("dir") / "app", PathKind::directory},
+                         {fs::path("dir") / "app.tar.gz", PathKind::regular_file}});
+  auto layers = classify_compose_layers({{"app", "/app"}, {"app", "/"}, {"app.tar.gz", "/"}},
+                                        "dir/x.json", disk);
+  ASSERT_TRUE(layers.has_value()) << layers.error();
+  EXPECT_EQ((*layers)[0].at, "/app");
+  EXPECT_EQ((*layers)[1].at, "/");
+  EXPECT_EQ((*layers)[2].at, "/");
+
+  auto tarball = classify_compose_layers({{"app"}, {"app.tar.gz", "/srv/app"}}, "dir/x.json", disk);
+  ASSERT_FALSE(tarball.has_value());
+  EXPECT_EQ(tarball.error(),
+            "layer 2 of compose file \"dir/x.json\": \"app.tar.gz\" is a tarball, and \"at\" "
+            "places only a directory's contents (a tarball is stored as it is): give the "
+            "directory instead, or leave out \"at\" and store the tarball's entries under "
+            "\"srv/app/\"");
+  auto existing = classify_compose_layers({{cidv1, "/app"}}, "dir/x.json", disk);
+  ASSERT_FALSE(existing.has_value());
+  EXPECT_EQ(existing.error(), "layer 1 of compose file \"dir/x.json\": \"" + cidv1 +
+                                  "\" names a layer manifest already stored, and \"at\" places "
+                                  "only a directory's contents: leave out \"at\"");
 }
 
 TEST(ComposeReach, OnlyUnderTheComposeFilesDirectoryUnlessAllowed) {
@@ -275,6 +299,68 @@ TEST(ComposeLayerBlocks, ASinkThatThrowsStopsPackingAndLeavesNoTarball) {
   EXPECT_EQ(computed->layer.file_name, "rootfs.tar.gz");
   EXPECT_TRUE(parse_layer_manifest(computed->manifest).has_value());
   EXPECT_EQ(computed->manifest_cid.to_string(), testing::raw_cid_of(computed->manifest));
+}
+
+// A small app: a script and a file in a subdirectory.
+void make_app(const fs::path& root) {
+  write_file(root / "hello.sh", "#!/bin/sh\necho hello\n");
+  fs::permissions(root / "hello.sh", fs::perms(0755));
+  write_file(root / "lib/data.txt", "data\n");
+}
+
+// GNU tar's verbose listing of a tarball, one line per entry.
+std::vector<std::string> tar_listing(const fs::path& tarball) {
+  auto run = testing::run_command("LC_ALL=C.UTF-8 tar --numeric-owner -tvzf '" + tarball.string() +
+                                  "' 2>&1");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  std::vector<std::string> lines;
+  std::istringstream in(run.output);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(ComposeLayerBlocks, AtPutsTheContentsUnderItsDirectories) {
+  TempDir tmp;
+  make_app(tmp / "app");
+  PackOptions pack;
+  pack.tarball = tmp / "at.tar.gz";
+  pack.at = "/usr/local/app";
+  auto layer = pack_path(tmp / "app", pack);
+  ASSERT_TRUE(layer.has_value()) << layer.error();
+  EXPECT_EQ(layer->entries, 6u);
+  std::vector<std::string> expected = {
+      "drwxr-xr-x 0/0               0 1970-01-01 00:00 usr/",
+      "drwxr-xr-x 0/0               0 1970-01-01 00:00 usr/local/",
+      "drwxr-xr-x 0/0               0 1970-01-01 00:00 usr/local/app/",
+      "-rwxr-xr-x 0/0              21 1970-01-01 00:00 usr/local/app/hello.sh",
+      "drwxr-xr-x 0/0               0 1970-01-01 00:00 usr/local/app/lib/",
+      "-rw-r--r-- 0/0               5 1970-01-01 00:00 usr/local/app/lib/data.txt",
+  };
+  EXPECT_EQ(tar_listing(tmp / "at.tar.gz"), expected);
+
+  // The very tarball that packing a directory holding app/ at that place gives.
+  make_app(tmp / "outer/usr/local/app");
+  auto outer = pack_path(tmp / "outer", {tmp / "outer.tar.gz", {}});
+  ASSERT_TRUE(outer.has_value()) << outer.error();
+  EXPECT_EQ(read_file(tmp / "at.tar.gz"), read_file(tmp / "outer.tar.gz"));
+  EXPECT_EQ(layer->diff_id, outer->diff_id);
+
+  // "/" and "" are the root: the plain tarball.
+  for (std::string root : {"/", ""}) {
+    pack.at = root;
+    pack.tarball = tmp / "root.tar.gz";
+    ASSERT_TRUE(pack_path(tmp / "app", pack).has_value());
+    EXPECT_EQ(tar_listing(tmp / "root.tar.gz").front(),
+              "-rwxr-xr-x 0/0              21 1970-01-01 00:00 hello.sh");
+  }
+
+  // A tarball is stored as it is: it cannot be placed.
+  PackOptions placed;
+  placed.at = "/app";
+  auto file = pack_path(tmp / "at.tar.gz", placed);
+  ASSERT_FALSE(file.has_value());
+  EXPECT_EQ(file.error(), "\"at\" places a directory's contents; \"" +
+                              (tmp / "at.tar.gz").string() + "\" is a file, and is used as it is");
 }
 
 // ---------------------------------------------------------------- the platform
@@ -439,6 +525,41 @@ TEST(ComposeCli, TheLayersAreTheOnesPackMakes) {
   run = ocipfs_in(tmp.path(), "compose compose.json --car=again.car -o -");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_EQ(read_file(tmp / "again.car"), bytes);
+}
+
+TEST(ComposeCli, AnAtEntryIsTheLayerOfADirectoryHoldingItThere) {
+  TempDir tmp;
+  make_app(tmp / "at/app");
+  write_file(
+      tmp / "at/compose.json",
+      R"({"layers": [{"path": "app", "at": "/app"}], "config": {"Cmd": ["/app/hello.sh"]}})");
+  auto run = ocipfs_in(tmp / "at", "compose compose.json --car=app.car -o image.json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("layer 1         app at /app: tarred as app.tar.gz into the "
+                                    "CAR (no tarball file is kept), sha256:"));
+
+  // A directory named app that holds app/: the same tarball, name and all, hence the same layer
+  // manifest, image document and CAR.
+  make_app(tmp / "plain/app/app");
+  write_file(tmp / "plain/compose.json",
+             R"({"layers": ["app"], "config": {"Cmd": ["/app/hello.sh"]}})");
+  run = ocipfs_in(tmp / "plain", "compose compose.json --car=app.car -o image.json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(read_file(tmp / "at/image.json"), read_file(tmp / "plain/image.json"));
+  EXPECT_EQ(read_file(tmp / "at/app.car"), read_file(tmp / "plain/app.car"));
+
+  // And again: reproducible.
+  run = ocipfs_in(tmp / "at", "compose compose.json --car=again.car");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(read_file(tmp / "at/again.car"), read_file(tmp / "at/app.car"));
+
+  // A mistake names the entry and says what to write.
+  write_file(tmp / "at/bad.json", R"({"layers": [{"path": "app", "at": "app/"}]})");
+  run = ocipfs_in(tmp / "at", "compose bad.json --car=bad.car");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_EQ(run.output,
+            "ocipfs: compose file \"bad.json\": layers[0].at must be an absolute path, not "
+            "\"app/\": write \"/app\"\n");
 }
 
 TEST(ComposeCli, TheDocumentOnStdoutAndTheReportOnStderr) {

@@ -29,6 +29,7 @@
 #include "support/files.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/server_fixture.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -1246,9 +1247,9 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
                                  *parse_layer_manifest(testing::layer_manifest_json()));
   std::string flags = " --gateway=" + gateway.url();
 
-  auto run =
-      ocipfs("inspect 127.0.0.1:5000/layer/" + testing::manifest_cid + ":hello.tar.gz" + flags);
+  auto run = ocipfs("inspect layer/" + testing::manifest_cid + ":hello.tar.gz" + flags);
   ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("asked           gateway " + gateway.url()));
   EXPECT_THAT(run.output, HasSubstr("reference       127.0.0.1:5000/layer/" +
                                     testing::manifest_cid + ":hello.tar.gz\n"));
   EXPECT_THAT(run.output, HasSubstr("index           " + image.index.digest + "\n"));
@@ -1276,10 +1277,10 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
               HasSubstr("127.0.0.1:5000/layer/" + testing::manifest_cid + ":hello.tar.gz\n"));
   run = ocipfs("inspect " + base36 + flags + " --registry=ocipfs.example");
   EXPECT_THAT(run.output, HasSubstr("COPY --from=ocipfs.example/layer/"));
-  EXPECT_EQ(ocipfs("inspect reg/layer/" + testing::manifest_cid + ":latest" + flags).exit_code, 0);
-  EXPECT_EQ(ocipfs("inspect reg/layer/" + testing::manifest_cid + "@" + image.index.digest + flags)
-                .exit_code,
-            0);
+  EXPECT_EQ(ocipfs("inspect layer/" + testing::manifest_cid + ":latest" + flags).exit_code, 0);
+  EXPECT_EQ(
+      ocipfs("inspect layer/" + testing::manifest_cid + "@" + image.index.digest + flags).exit_code,
+      0);
 }
 
 TEST(OcipfsCli, InspectJsonHasTheFactsOfTheText) {
@@ -1328,8 +1329,8 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
   gateway.serve_cid(image, document);
   std::string flags = " --gateway=" + gateway.url();
 
-  for (std::string ref : {"reg.example/image/" + image, image}) {
-    auto run = ocipfs("inspect " + ref + flags + (ref == image ? " --registry=reg.example" : ""));
+  for (std::string ref : {"image/" + image, image}) {
+    auto run = ocipfs("inspect " + ref + flags + " --registry=reg.example");
     ASSERT_EQ(run.exit_code, 0) << run.output;
     EXPECT_THAT(run.output, HasSubstr("reference       reg.example/image/" + image + ":app-1\n"));
     EXPECT_THAT(run.output, HasSubstr("image document  " + image));
@@ -1347,7 +1348,7 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
                          R"("],"platform":{"os":"linux","architecture":"amd64"},)"
                          R"("annotations":{"io.ocipfs.platform.source":"layer 1: bin/busybox"}})";
   gateway.serve_cid(testing::raw_cid_of(composed), composed);
-  auto one = ocipfs("inspect reg/image/" + testing::raw_cid_of(composed) + flags);
+  auto one = ocipfs("inspect image/" + testing::raw_cid_of(composed) + flags);
   ASSERT_EQ(one.exit_code, 0) << one.output;
   EXPECT_THAT(one.output, HasSubstr("platforms       linux/amd64\n"));
   EXPECT_THAT(one.output,
@@ -1371,7 +1372,7 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
                              stray + R"("]})";
   std::string bad = testing::raw_cid_of(bad_document);
   gateway.serve_cid(bad, bad_document);
-  auto run = ocipfs("inspect reg/image/" + bad + flags);
+  auto run = ocipfs("inspect image/" + bad + flags);
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.output, HasSubstr("ocipfsd would answer 404 MANIFEST_INVALID: layer 1 of image " +
                                     bad + " (" + stray + ")"));
@@ -1444,12 +1445,12 @@ TEST(OcipfsCli, InspectFailsWhenOcipfsdWouldNotServe) {
     std::string message;
   };
   for (const Case& c : std::vector<Case>{
-           {"reg/layer/" + broken_cid, "404 MANIFEST_INVALID"},
-           {"reg/layer/" + testing::manifest_cid + ":other", "404 MANIFEST_UNKNOWN"},
+           {"layer/" + broken_cid, "404 MANIFEST_INVALID"},
+           {"layer/" + testing::manifest_cid + ":other", "404 MANIFEST_UNKNOWN"},
            {"reg/layer/" + testing::layer_dir_cid, "400 NAME_INVALID"},
            {"reg/other/" + testing::manifest_cid, "404 NAME_UNKNOWN"},
-           {"reg/layer/" + testing::raw_cid_of("missing"), "404 MANIFEST_UNKNOWN"},
-           {"reg/layer/" + lie_cid, "502 UNAVAILABLE"},
+           {"layer/" + testing::raw_cid_of("missing"), "404 MANIFEST_UNKNOWN"},
+           {"layer/" + lie_cid, "502 UNAVAILABLE"},
        }) {
     auto run = ocipfs("inspect " + c.ref + flags);
     EXPECT_EQ(run.exit_code, 1) << c.ref << ": " << run.output;
@@ -1461,6 +1462,112 @@ TEST(OcipfsCli, InspectFailsWhenOcipfsdWouldNotServe) {
   EXPECT_THAT(run.output, HasSubstr("502 UNAVAILABLE"));
   EXPECT_THAT(run.output, HasSubstr("Connection refused"));
   EXPECT_EQ(line_count(run.output), 1) << run.output;
+}
+
+// ocipfs inspect HOST/...: the registry at HOST is asked, here the real ocipfsd on a port of its
+// own, over a fake gateway.
+class InspectRegistry : public ServerTest {
+ protected:
+  std::string host() const { return "127.0.0.1:" + std::to_string(server->port()); }
+};
+
+TEST_F(InspectRegistry, AsksTheRegistryOfTheHostAndChecksWhatItAnswers) {
+  auto run = ocipfs("inspect " + host() + "/layer/" + cid + ":hello.tar.gz --timeout=10s");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr("reference       " + host() + "/layer/" + cid + ":hello.tar.gz\n"));
+  EXPECT_THAT(run.output, HasSubstr("asked           registry http://" + host() + "\n"));
+  EXPECT_THAT(run.output, HasSubstr("index           " + image.index.digest + "\n"));
+  EXPECT_THAT(run.output, HasSubstr("manifest        " + image.platforms[0].manifest.digest +
+                                    " (linux/amd64)\n"));
+  EXPECT_THAT(run.output, HasSubstr("config          " + image.platforms[0].config.digest +
+                                    " (linux/amd64)\n"));
+  EXPECT_THAT(run.output, HasSubstr("layer 1         " + testing::layer_digest));
+  EXPECT_THAT(run.output, HasSubstr("layer URL       https://public.example/base/ipfs/"));
+  EXPECT_THAT(run.output, HasSubstr("platforms       linux/amd64, linux/arm64/v8, linux/arm/v7"));
+  EXPECT_THAT(run.output, HasSubstr("checks          every answer is what a client expects\n"));
+  EXPECT_THAT(run.output, Not(HasSubstr("gateway")));
+
+  // By digest: one platform's manifest, no index.
+  const std::string& arm = image.platforms[1].manifest.digest;
+  run = ocipfs("inspect " + host() + "/layer/" + cid + "@" + arm);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("manifest        " + arm + " (no index)\n"));
+  EXPECT_THAT(run.output, Not(HasSubstr("index ")));
+
+  // What ocipfsd answers for a CID no gateway has: its 404, and exit 1.
+  std::string missing = testing::raw_cid_of("missing");
+  run = ocipfs("inspect " + host() + "/layer/" + missing);
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output,
+              HasSubstr("ocipfs: registry http://" + host() + " answered 404 MANIFEST_UNKNOWN: "));
+  EXPECT_THAT(run.output, HasSubstr(" to GET /v2/layer/" + missing + "/manifests/latest\n"));
+
+  // The gateways' flags are not for a registry.
+  run = ocipfs("inspect " + host() + "/layer/" + cid + " --gateway=" + gateway.url());
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("HOST/NAME asks the registry at HOST"));
+}
+
+TEST_F(InspectRegistry, AnImageOfTwoLayers) {
+  // A second layer of another digest.
+  std::string app_digest = "sha256:" + std::string(64, '2');
+  std::string app_manifest = testing::layer_manifest_json("app.tar.gz");
+  app_manifest.replace(app_manifest.find(testing::layer_digest), testing::layer_digest.size(),
+                       app_digest);
+  std::string app = testing::raw_cid_of(app_manifest);
+  std::string document = R"({"mediaType":"application/vnd.ocipfs.image.manifest.v1+json",)"
+                         R"("layers":[")" +
+                         cid + R"(",")" + app + R"("],"tag":"app-1"})";
+  std::string image_cid = testing::raw_cid_of(document);
+  gateway.serve_cid(app, app_manifest);
+  gateway.serve_cid(image_cid, document);
+  auto run = ocipfs("inspect " + host() + "/image/" + image_cid + ":app-1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("layer 1         " + testing::layer_digest));
+  EXPECT_THAT(run.output, HasSubstr("layer 2         " + app_digest + " (1234 bytes)\n"));
+  EXPECT_THAT(run.output, HasSubstr("/app.tar.gz (the 302 for the layer blob)\n"));
+  EXPECT_THAT(run.output, HasSubstr("checks          every answer is what a client expects\n"));
+}
+
+TEST(OcipfsCli, InspectFindsARegistryThatLies) {
+  // A registry (a fake one: ocipfsd does not lie) whose Docker-Content-Digest is not its body's.
+  testing::FakeGateway registry;
+  Image image = synthesize_image(testing::manifest_cid,
+                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  const Blob& manifest = image.platforms[0].manifest;
+  registry.set("/v2/", {testing::FakeReply::Kind::respond, 200, "{}", {}, {}});
+  registry.set("/v2/layer/" + testing::manifest_cid + "/manifests/latest",
+               {testing::FakeReply::Kind::respond,
+                200,
+                manifest.bytes,
+                {{"Content-Type", std::string(oci_manifest_media_type)},
+                 {"Docker-Content-Digest", "sha256:" + std::string(64, '0')}},
+                {}});
+  std::string host = registry.url().substr(std::string("http://").size());
+  auto run = ocipfs("inspect " + host + "/layer/" + testing::manifest_cid + " --timeout=5s");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("PROBLEM         the manifest latest: Docker-Content-Digest is "
+                                    "\"sha256:" +
+                                    std::string(64, '0') + "\", but the body's sha256 is " +
+                                    manifest.digest + "\n"));
+  EXPECT_THAT(run.output, HasSubstr("GET /v2/layer/" + testing::manifest_cid + "/blobs/" +
+                                    image.platforms[0].config.digest + ": 404"));
+  EXPECT_THAT(run.output, HasSubstr("checks          "));
+
+  // A body nested a million deep is no manifest, and no crash.
+  std::string deep(1000 * 1000, '[');
+  registry.set("/v2/layer/" + testing::manifest_cid + "/manifests/deep",
+               {testing::FakeReply::Kind::respond,
+                200,
+                deep,
+                {{"Content-Type", std::string(oci_manifest_media_type)},
+                 {"Docker-Content-Digest", sha256_digest(deep)}},
+                {}});
+  run = ocipfs("inspect " + host + "/layer/" + testing::manifest_cid + ":deep --timeout=5s");
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("PROBLEM         the manifest deep: the body is not a JSON "
+                                    "object: "));
 }
 
 }  // namespace
