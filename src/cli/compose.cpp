@@ -393,22 +393,6 @@ void print_layers(const Report& report, const Plan& plan, const Composed& compos
                {"image_document_size", composed.document.size()}});
 }
 
-void print_car(const Report& report, const CarFile& car, const Composed& composed) {
-  std::string roots;
-  nlohmann::json root_list = nlohmann::json::array();
-  for (const auto& root : composed.car_roots) {
-    roots += (roots.empty() ? "" : " ") + root.to_string();
-    root_list.push_back(root.to_string());
-  }
-  report.line("car",
-              car.destination().string() + " (" + std::to_string(car.block_count()) + " blocks, " +
-                  std::to_string(car.size()) + " bytes)",
-              {{"car", car.destination().string()},
-               {"car_blocks", car.block_count()},
-               {"car_size", car.size()}});
-  report.line("car roots", roots, {{"car_roots", root_list}});
-}
-
 void print_reference(const Report& report, const Plan& plan, const Composed& composed) {
   std::string image = plan.registry + "/image/" + composed.document_cid.to_string();
   const std::string& tag = plan.compose.image.tag;
@@ -433,7 +417,8 @@ int run_compose(const Args& args) {
 
   Report report(args, plan.output == fs::path("-") ? stderr : stdout);
   print_layers(report, plan, composed);
-  if (car) print_car(report, *car, composed);
+  if (car)
+    print_car(report, car->destination(), car->block_count(), car->size(), composed.car_roots);
   if (plan.api) {
     add_to_node(plan, composed);
     report.line("ipfs node", plan.api->origin() + ": the layers and the image document added",

@@ -104,22 +104,6 @@ void print_image(const Report& report, const Plan& plan, const ImportedImage& im
                {"image_document_size", imported.document_json.size()}});
 }
 
-void print_car(const Report& report, const CarFile& car, const ImportedImage& imported) {
-  std::string roots;
-  nlohmann::json root_list = nlohmann::json::array();
-  for (const auto& root : imported.roots) {
-    roots += (roots.empty() ? "" : " ") + root.to_string();
-    root_list.push_back(root.to_string());
-  }
-  report.line("car",
-              car.destination().string() + " (" + std::to_string(car.block_count()) + " blocks, " +
-                  std::to_string(car.size()) + " bytes)",
-              {{"car", car.destination().string()},
-               {"car_blocks", car.block_count()},
-               {"car_size", car.size()}});
-  report.line("car roots", roots, {{"car_roots", root_list}});
-}
-
 void print_reference(const Report& report, const Plan& plan, const ImportedImage& imported) {
   std::string image = plan.registry + "/image/" + imported.document_cid.to_string();
   const std::string& tag = imported.document.tag;
@@ -152,7 +136,8 @@ int run_import(const Args& args) {
 
   Report report(args);
   print_image(report, plan, *imported);
-  if (plan.car) print_car(report, *car, *imported);
+  if (plan.car)
+    print_car(report, car->destination(), car->block_count(), car->size(), imported->roots);
   if (plan.api) {
     send_to_node(plan, car_path, *imported);
     report.line("ipfs node", plan.api->origin() + ": the image's blocks imported and pinned",

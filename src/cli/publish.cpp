@@ -32,21 +32,6 @@ void print_layer(const Report& report, const PackedLayer& layer) {
   report.line("entries", std::to_string(layer.entries), {{"entries", layer.entries}});
 }
 
-void print_car(const Report& report, const LayerDag& dag) {
-  std::string roots;
-  nlohmann::json root_list = nlohmann::json::array();
-  for (const auto& root : dag.car_roots) {
-    roots += (roots.empty() ? "" : " ") + root.to_string();
-    root_list.push_back(root.to_string());
-  }
-  report.line(
-      "car",
-      dag.car.string() + " (" + std::to_string(dag.car_blocks) + " blocks, " +
-          std::to_string(dag.car_size) + " bytes)",
-      {{"car", dag.car.string()}, {"car_blocks", dag.car_blocks}, {"car_size", dag.car_size}});
-  report.line("car roots", roots, {{"car_roots", root_list}});
-}
-
 void print_reference(const Report& report, const std::string& registry, const LayerDag& dag) {
   std::string reference =
       registry + "/layer/" + dag.manifest_cid.to_string() + ":" + dag.layer.file_name;
@@ -171,7 +156,7 @@ int run_pack(const Args& args) {
   print_layer(report, dag.layer);
   report.line("manifest file", manifest_file ? out.manifest.string() : "written to stdout",
               {{"manifest_file", out.manifest.string()}});
-  print_car(report, dag);
+  print_car(report, dag.car, dag.car_blocks, dag.car_size, dag.car_roots);
   if (!dag.car_complete) explain_partial_car(dag);
   print_reference(report, registry, dag);
   report.finish();
@@ -192,7 +177,7 @@ int run_publish(const Args& args) {
   LayerDag dag = pack_dag(args, out.dag);
   Report report(args, args.output == "-" ? stderr : stdout);
   print_layer(report, dag.layer);
-  print_car(report, dag);
+  print_car(report, dag.car, dag.car_blocks, dag.car_size, dag.car_roots);
   upload(mode, api, dag, options);
   report.json({{"ipfs_node", api.origin()}, {"upload", args.upload.value_or("car")}});
   if (args.output) {

@@ -3,13 +3,17 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli.hpp"
+#include "ocipfs/formats/cid.hpp"
 
 namespace ocipfs::cli {
 
@@ -72,5 +76,21 @@ class Report {
   bool json_;
   mutable nlohmann::json object_ = nlohmann::json::object();
 };
+
+// The CAR a command wrote: its path, blocks, bytes and roots in order.
+inline void print_car(const Report& report, const std::filesystem::path& car, std::size_t blocks,
+                      std::uint64_t size, const std::vector<Cid>& roots) {
+  std::string text;
+  nlohmann::json root_list = nlohmann::json::array();
+  for (const auto& root : roots) {
+    text += (text.empty() ? "" : " ") + root.to_string();
+    root_list.push_back(root.to_string());
+  }
+  report.line(
+      "car",
+      car.string() + " (" + std::to_string(blocks) + " blocks, " + std::to_string(size) + " bytes)",
+      {{"car", car.string()}, {"car_blocks", blocks}, {"car_size", size}});
+  report.line("car roots", text, {{"car_roots", root_list}});
+}
 
 }  // namespace ocipfs::cli

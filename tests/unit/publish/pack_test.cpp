@@ -1288,14 +1288,17 @@ TEST(OcipfsCli, InspectJsonHasTheFactsOfTheText) {
   gateway.serve_cid(testing::manifest_cid, testing::layer_manifest_json());
   Image image = synthesize_image(testing::manifest_cid,
                                  *parse_layer_manifest(testing::layer_manifest_json()));
-  auto run = ocipfs_stdout("inspect reg.example/layer/" + testing::manifest_cid +
-                           ":hello.tar.gz --json --gateway=" + gateway.url());
+  auto run =
+      ocipfs_stdout("inspect layer/" + testing::manifest_cid +
+                    ":hello.tar.gz --registry=reg.example --json --gateway=" + gateway.url());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   nlohmann::json out = one_object(run.output);
   std::string reference = "reg.example/layer/" + testing::manifest_cid + ":hello.tar.gz";
   EXPECT_EQ(out["reference"], reference);
   EXPECT_EQ(out["copy_from"], "COPY --from=" + reference + " / /");
   EXPECT_EQ(out["kind"], "layer");
+  EXPECT_EQ(out["asked"], "gateway");
+  EXPECT_EQ(out["gateways"].size(), 1u);
   EXPECT_EQ(out["cid"], testing::manifest_cid);
   EXPECT_EQ(out["verified"], true);
   EXPECT_EQ(out["gateway"], gateway.url() + "/");
@@ -1353,8 +1356,8 @@ TEST(OcipfsCli, InspectShowsEveryLayerOfAnImage) {
   EXPECT_THAT(one.output, HasSubstr("platforms       linux/amd64\n"));
   EXPECT_THAT(one.output,
               HasSubstr("platform        linux/amd64 (read from layer 1: bin/busybox)\n"));
-  auto json =
-      ocipfs_stdout("inspect reg/image/" + testing::raw_cid_of(composed) + flags + " --json");
+  auto json = ocipfs_stdout("inspect image/" + testing::raw_cid_of(composed) + flags +
+                            " --registry=reg --json");
   ASSERT_EQ(json.exit_code, 0) << json.output;
   nlohmann::json out = one_object(json.output);
   EXPECT_EQ(out["kind"], "image");
@@ -1487,6 +1490,19 @@ TEST_F(InspectRegistry, AsksTheRegistryOfTheHostAndChecksWhatItAnswers) {
   EXPECT_THAT(run.output, HasSubstr("platforms       linux/amd64, linux/arm64/v8, linux/arm/v7"));
   EXPECT_THAT(run.output, HasSubstr("checks          every answer is what a client expects\n"));
   EXPECT_THAT(run.output, Not(HasSubstr("gateway")));
+
+  // The same facts as one JSON object.
+  auto json = ocipfs_stdout("inspect " + host() + "/layer/" + cid + ":hello.tar.gz --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  nlohmann::json out = one_object(json.output);
+  EXPECT_EQ(out["asked"], "registry");
+  EXPECT_EQ(out["registry"], "http://" + host());
+  EXPECT_EQ(out["index"], image.index.digest);
+  EXPECT_EQ(out["manifests"][0]["digest"], image.platforms[0].manifest.digest);
+  EXPECT_EQ(out["configs"][0]["digest"], image.platforms[0].config.digest);
+  EXPECT_EQ(out["layers"][0]["digest"], testing::layer_digest);
+  EXPECT_EQ(out["platforms"].size(), image.platforms.size());
+  EXPECT_EQ(out["problems"], nlohmann::json::array());
 
   // By digest: one platform's manifest, no index.
   const std::string& arm = image.platforms[1].manifest.digest;
