@@ -122,6 +122,19 @@ TEST(Config, BadFlagsSayWhatIsWrong) {
   EXPECT_THAT(parse({"--gateway-ca-file="}).error(), HasSubstr("--gateway-ca-file: must name"));
 }
 
+TEST(Config, TlsFlagsGoTogether) {
+  EXPECT_FALSE(parse({})->config.tls.enabled());
+  auto parsed = parse({"--tls-cert=/etc/ocipfs/chain.pem", "--tls-key=/etc/ocipfs/key.pem"});
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_TRUE(parsed->config.tls.enabled());
+  EXPECT_EQ(parsed->config.tls.cert_file, "/etc/ocipfs/chain.pem");
+  EXPECT_EQ(parsed->config.tls.key_file, "/etc/ocipfs/key.pem");
+  for (const char* alone : {"--tls-cert=chain.pem", "--tls-key=key.pem"})
+    EXPECT_THAT(parse({alone}).error(), HasSubstr("--tls-cert and --tls-key go together")) << alone;
+  EXPECT_THAT(parse({"--tls-cert=", "--tls-key=k"}).error(), HasSubstr("--tls-cert: must name"));
+  EXPECT_THAT(usage(), HasSubstr("--tls-cert=PEM"));
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(*parse_duration("30s"), std::chrono::seconds(30));
   EXPECT_EQ(*parse_duration("250ms"), std::chrono::milliseconds(250));
