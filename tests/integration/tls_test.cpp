@@ -70,6 +70,38 @@ TEST_F(TlsServer, PlainHttpIsToldToUseHttps) {
               HasSubstr("ocipfs_tls_handshake_failures_total{reason=\"plain_http\"} 1\n"));
 }
 
+// Reloading (what SIGHUP does): new connections get the new certificate, an open one goes on with
+// its own, and files that cannot be served with leave the ones before in place.
+TEST_F(TlsServer, ReloadServesNewConnectionsTheNewCertificate) {
+  TlsClient open(server->port(), certificates.ca());
+  ASSERT_TRUE(open.connected()) << open.error();
+  ASSERT_EQ(open.request("/v2/").status, 200u);
+  auto second = certificates.issue("second", "2002");
+  std::filesystem::copy_file(second.cert, first.cert,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(second.key, first.key,
+                             std::filesystem::copy_options::overwrite_existing);
+  auto reloaded = server->tls()->reload();
+  ASSERT_TRUE(reloaded) << reloaded.error();
+  EXPECT_THAT(*reloaded, HasSubstr("serial 2002"));
+
+  TlsClient fresh(server->port(), certificates.ca());
+  ASSERT_TRUE(fresh.connected()) << fresh.error();
+  EXPECT_EQ(fresh.serial(), "2002");
+  EXPECT_EQ(fresh.request(repo + "/manifests/latest", {{"Accept", accept_all}}).status, 200u);
+  EXPECT_EQ(open.serial(), "1001");
+  EXPECT_EQ(open.request(repo + "/manifests/latest", {{"Accept", accept_all}}).status, 200u);
+
+  testing::write_file(first.cert, "not a certificate\n");
+  auto refused = server->tls()->reload();
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error(), HasSubstr("--tls-cert=" + first.cert + ": not a PEM"));
+  TlsClient after(server->port(), certificates.ca());
+  ASSERT_TRUE(after.connected()) << after.error();
+  EXPECT_EQ(after.serial(), "2002");
+  EXPECT_THAT(server->tls()->description(), HasSubstr("serial 2002"));
+}
+
 // Files that cannot be served with are refused at start with one line naming the file.
 TEST_F(TlsServer, BadFilesAreRefusedAtStart) {
   auto second = certificates.issue("second", "2002");
