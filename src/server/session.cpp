@@ -111,18 +111,19 @@ asio::awaitable<bool> send(Connection<Stream>& c, std::string_view payload) {
     // One TLS record for an answer up to 16 KiB, as Beast's ssl_stream joins small buffers.
     auto [write_error, written] = co_await asio::async_write(c.stream, buffers, use_tuple);
     co_return !write_error;
+  } else {
+    error_code ec;
+    std::size_t sent = c.socket().write_some(buffers, ec);
+    std::size_t total = c.head.size() + payload.size();
+    if (!ec && sent == total) co_return true;
+    if (ec && ec != asio::error::would_block) co_return false;
+    std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
+    std::array<asio::const_buffer, 2> rest{
+        asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
+        asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
+    auto [write_error, written] = co_await asio::async_write(c.socket(), rest, use_tuple);
+    co_return !write_error;
   }
-  error_code ec;
-  std::size_t sent = c.socket().write_some(buffers, ec);
-  std::size_t total = c.head.size() + payload.size();
-  if (!ec && sent == total) co_return true;
-  if (ec && ec != asio::error::would_block) co_return false;
-  std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
-  std::array<asio::const_buffer, 2> rest{
-      asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
-      asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
-  auto [write_error, written] = co_await asio::async_write(c.socket(), rest, use_tuple);
-  co_return !write_error;
 }
 
 Persistence persistence_of(bool keep_alive, unsigned version) {
