@@ -105,7 +105,8 @@ std::string Metrics::render(const CacheStats& images, const CacheStats& document
   single(out, "ocipfs_open_connections", "gauge", "Client connections open now.",
          connections.load());
   single(out, "ocipfs_connections_refused_total", "counter",
-         "Client connections answered 503 and closed: --max-connections were open.",
+         "Client connections refused (answered 503, or closed at once over TLS): "
+         "--max-connections were open.",
          refused_connections.load());
   render_tls(out);
   return out;

@@ -236,6 +236,8 @@ struct Server::Impl {
           "{} connections open (--max-connections): refusing new ones ({} more since the last "
           "report)",
           config.limits.max_connections, skipped);
+    // A TLS client would not understand a plain-HTTP 503: it is closed without a word.
+    if (tls) return;
     if (refusals_in_flight.fetch_add(1) < max_refusals_in_flight)
       asio::co_spawn(worker.ioc, refuse(std::move(socket)), log_escaped);
     else

@@ -14,7 +14,9 @@
 namespace ocipfs {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TestCertificates;
 using testing::TlsClient;
 
@@ -68,6 +70,20 @@ TEST_F(TlsServer, PlainHttpIsToldToUseHttps) {
   EXPECT_THAT(answer, HasSubstr("this port speaks HTTPS: use https://"));
   EXPECT_THAT(metrics(),
               HasSubstr("ocipfs_tls_handshake_failures_total{reason=\"plain_http\"} 1\n"));
+}
+
+// Past --max-connections, a TLS connection is closed without a word: a plain-HTTP 503 would be
+// garbage to it. The handshake holds its slot.
+TEST_F(TlsServer, ConnectionsOverTheLimitAreClosed) {
+  start({"--tls-cert=" + first.cert, "--tls-key=" + first.key, "--max-connections=1"});
+  TlsClient held(server->port(), certificates.ca());
+  ASSERT_TRUE(held.connected()) << held.error();
+  TlsClient over(server->port(), certificates.ca());
+  EXPECT_FALSE(over.connected());
+  // Closed or reset; a plain-HTTP answer would have been read as a bad TLS record.
+  EXPECT_THAT(over.error(),
+              Not(AnyOf(HasSubstr("wrong version number"), HasSubstr("packet length"))));
+  EXPECT_THAT(held.request("/metrics").body, HasSubstr("ocipfs_connections_refused_total 1\n"));
 }
 
 // Reloading (what SIGHUP does): new connections get the new certificate, an open one goes on with
