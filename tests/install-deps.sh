@@ -15,7 +15,7 @@ build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nl
 run=(curl jq busybox-static)
 test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3 zstd
   charliecloud openssl
-  clang-14 libclang-rt-14-dev clang-tidy wrk prometheus ccache)
+  clang-14 libclang-rt-14-dev clang-tidy wrk prometheus ccache nginx-light chromium)
 
 case $mode in
   build) wanted=("${build[@]}") ;;
@@ -42,7 +42,14 @@ if [[ $mode == test && -z ${CCACHE_DIR:-} && ! -w $ccache_dir ]] && ((EUID != 0)
     echo "install-deps: cannot make $ccache_dir; ccache will use ~/.cache/ocipfs/ccache" >&2
 fi
 
+# playwright-core from npm, which tests/e2e/browser.sh drives Debian's chromium with.
+install_npm_packages() {
+  [[ $mode == test ]] || return 0
+  bash "$(dirname -- "${BASH_SOURCE[0]}")/e2e/browser/install.sh" >/dev/null
+}
+
 if ((${#missing[@]} == 0)); then
+  install_npm_packages
   echo "install-deps: everything for '$mode' is installed" >&2
   exit 0
 fi
@@ -52,3 +59,4 @@ sudo=()
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
   "${missing[@]}" >/dev/null
+install_npm_packages

@@ -22,6 +22,33 @@ std::string path_in_quotes(const std::filesystem::path& path) {
   return in_quotes(path.string(), 200);
 }
 
+std::string html_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 std::string duration_text(std::chrono::milliseconds duration) {
   auto ms = duration.count();
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";

@@ -93,10 +93,15 @@ Expected<HttpUrl, FetchFailure> redirect_target(const HttpUrl& url, const HttpRe
   return std::move(*next);
 }
 
-FetchFailure status_failure(const HttpUrl& url, const HttpResponse& response) {
+// `only_if_cached`: the request asked for Cache-Control: only-if-cached, to which 412 means
+// that the gateway holds no copy.
+FetchFailure status_failure(const HttpUrl& url, const HttpResponse& response, bool only_if_cached) {
   unsigned status = response.status;
   std::string what = url.origin() + " answered " + std::to_string(status);
   if (status == 404 || status == 410) return failure(FetchFault::not_found, what, status);
+  if (status == 412 && only_if_cached)
+    return failure(FetchFault::not_found, what + " (it holds no copy: asked only-if-cached)",
+                   status);
   if (status != 429) return failure(FetchFault::bad_status, what, status);
   auto limited = failure(FetchFault::rate_limited, what + " (rate limited)", status);
   limited.retry_after = parse_retry_after(response.field("Retry-After"));
@@ -143,6 +148,7 @@ asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUr
                                                                           CancelSignal* cancel) {
   HttpRequest request;
   request.accept = accept;
+  if (options_.only_if_cached) request.cache_control = "only-if-cached";
   request.deadline = Clock::now() + options_.timeout;
   request.cancel = cancel;
   const HttpUrl gateway = url;
@@ -160,7 +166,8 @@ asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUr
     if (status >= 200 && status < 300)
       co_return FetchResponse{status, std::move(answer->body),
                               std::string(answer->field("Content-Type"))};
-    if (!is_redirect(status)) co_return failed(status_failure(url, *answer));
+    if (!is_redirect(status))
+      co_return failed(status_failure(url, *answer, options_.only_if_cached));
     auto next = redirect_target(url, *answer, redirects, options_.max_redirects);
     if (!next) co_return Unexpected{std::move(next).error()};  // about the gateway's own answer
     url = std::move(*next);

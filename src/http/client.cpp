@@ -249,6 +249,7 @@ struct HttpClient::Impl {
     head.set(http::field::host, url.origin().substr(url.https ? 8 : 7));
     head.set(http::field::user_agent, options.user_agent);
     if (!request.accept.empty()) head.set(http::field::accept, request.accept);
+    if (!request.cache_control.empty()) head.set(http::field::cache_control, request.cache_control);
     if (!request.authorization.empty()) head.set(http::field::authorization, request.authorization);
     if (request.body) {
       head.set(http::field::content_type, request.content_type);

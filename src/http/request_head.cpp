@@ -149,6 +149,7 @@ HeadScan scan_request_head(std::string_view bytes, std::size_t limit, RequestHea
     text.remove_prefix(line_end + 2);
   }
   if (!host_is_valid(head.version, seen.host ? 1 : 0, seen.host_value)) return HeadScan::declined;
+  head.host = seen.host_value;
   head.keep_alive = connection_persists(head.version, seen.connection);
   return HeadScan::complete;
 }

@@ -131,6 +131,13 @@ std::optional<std::string_view> absolute_form_rest(std::string_view target) {
   return path == std::string_view::npos ? std::string_view() : rest.substr(path);
 }
 
+// A path outside /v2/: a page, or nothing this server answers.
+RouteKind page_or_unknown(std::string_view path) {
+  return path == "/" || path.starts_with("/layer/") || path.starts_with("/image/")
+             ? RouteKind::page
+             : RouteKind::unknown;
+}
+
 }  // namespace
 
 RequestTarget split_target(std::string_view target) {
@@ -148,7 +155,7 @@ RouteView split_route(std::string_view path) {
   for (const auto& each : fixed_paths)
     if (path == each.path) return {each.kind, path, {}, {}};
   constexpr std::string_view root = "/v2/";
-  if (!path.starts_with(root)) return {RouteKind::unknown, path, {}, {}};
+  if (!path.starts_with(root)) return {page_or_unknown(path), path, {}, {}};
   // "<name><marker><reference>": the last of a marker in the path is where the name ends.
   std::string_view rest = path.substr(root.size());
   const auto last = last_markers(rest);

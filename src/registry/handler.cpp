@@ -233,6 +233,12 @@ Response answer(const Route& route, const Request& request, const ImagePtr& imag
   return error_response(unknown_in_image(view_of(route), *image), request.head());
 }
 
+std::optional<RegistryError> manifest_refusal(const Route& route, const Image& image) {
+  const Request any{"GET", {}, {}, {}, {}, {}};
+  if (named_manifest(view_of(route), any, image)) return std::nullopt;
+  return unknown_in_image(view_of(route), image);
+}
+
 Handler::Handler(CachingResolver& images, RedirectGateway redirect_gateway)
     : images_(images), redirect_gateway_(std::move(redirect_gateway)) {}
 

@@ -2,16 +2,23 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
+#include <set>
 #include <thread>
 
 #include "ocipfs/base/text.hpp"
+#include "ocipfs/registry/pages.hpp"
 
 namespace ocipfs {
 
 namespace {
 
 using Problem = std::optional<std::string>;  // what is wrong with a flag's value, if anything
+
+// How a flag's environment twin (OCIPFSD_ and its name in capitals, '_' for '-') is read: one
+// value; a comma-separated list of values, as if the flag were repeated; or none.
+enum class Twin { single, list, none };
 
 // A flag: `--name=VALUE`, or `--name` alone when `value` is empty. `help` is its text in --help,
 // wrapped lines after the first indented by the caller.
@@ -20,6 +27,7 @@ struct Flag {
   std::string_view value;
   std::string_view help;
   Problem (*apply)(CommandLine& line, std::string_view value);
+  Twin twin = Twin::single;
 };
 
 template <class Int>
@@ -177,11 +185,11 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 23> flags = {{
+const std::array<Flag, 25> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
-     add_gateway},
+     add_gateway, Twin::list},
     {"--redirect-gateway", "URL",
      "public gateway that clients download layers from: a path gateway, or\n"
      "a subdomain template like https://{cid}.ipfs.dweb.link.\n"
@@ -258,9 +266,29 @@ const std::array<Flag, 23> flags = {{
      "PEM file of CA certificates to trust for https gateways, besides\n"
      "the system's (e.g. a private gateway with its own CA)",
      set_ca_file},
+    {"--only-if-cached", "",
+     "ask the gateways with Cache-Control: only-if-cached: a gateway that\n"
+     "honours it (Kubo, Rainbow) answers at once from what it holds, or 412\n"
+     "when it holds no copy, and a CID no gateway holds is answered 404\n"
+     "at once instead of after --gateway-timeout. Only for gateways that\n"
+     "serve what they hold (your own node): a public gateway answers 412\n"
+     "for content it would have found",
+     [](CommandLine& line, std::string_view) -> Problem {
+       line.config.gateway.client.only_if_cached = true;
+       return std::nullopt;
+     }},
     {"--ready-check", "", "/readyz is ready only once a gateway has answered in the last 5 min",
      [](CommandLine& line, std::string_view) -> Problem {
        line.config.ready.check = true;
+       return std::nullopt;
+     }},
+    {"--public-host", "HOST",
+     "host[:port] that the pages for browsers name in their examples\n"
+     "(COPY --from=, FROM, docker pull). Default: the request's Host,\n"
+     "when it is a valid host[:port]",
+     [](CommandLine& line, std::string_view value) -> Problem {
+       if (!is_public_host(value)) return "must be HOST or HOST:PORT, e.g. ocipfs.io";
+       line.config.pages.public_host = std::string(value);
        return std::nullopt;
      }},
     {"--log-format", "json|text",
@@ -273,9 +301,11 @@ const std::array<Flag, 23> flags = {{
                          line.config.log.level);
      }},
     {"--help", "", "print this help and exit",
-     [](CommandLine& line, std::string_view) { return set_command(line, Command::help); }},
+     [](CommandLine& line, std::string_view) { return set_command(line, Command::help); },
+     Twin::none},
     {"--version", "", "print the version and exit",
-     [](CommandLine& line, std::string_view) { return set_command(line, Command::version); }},
+     [](CommandLine& line, std::string_view) { return set_command(line, Command::version); },
+     Twin::none},
 }};
 
 const Flag* find_flag(std::string_view name) {
@@ -283,6 +313,60 @@ const Flag* find_flag(std::string_view name) {
   for (const auto& flag : flags)
     if (flag.name == name) return &flag;
   return nullptr;
+}
+
+// "OCIPFSD_GATEWAY_TIMEOUT" for --gateway-timeout.
+std::string twin_name(const Flag& flag) {
+  std::string name = "OCIPFSD_";
+  for (char c : flag.name.substr(2))
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return name;
+}
+
+// The twin's line in --help.
+std::string twin_help(const Flag& flag) {
+  std::string help = "$" + twin_name(flag);
+  if (flag.value.empty()) return help + "=true|false (or 1|0)";
+  return flag.twin == Twin::list ? help + ", a comma-separated list" : help;
+}
+
+std::string_view without_spaces_around(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  return text;
+}
+
+// Applies a twin's value as the flag would be: a switch when true or 1, each item of a list
+// in turn, or the one value.
+Problem apply_twin(CommandLine& line, const Flag& flag, std::string_view value) {
+  if (flag.value.empty()) {
+    if (value == "true" || value == "1") return flag.apply(line, {});
+    if (value == "false" || value == "0") return std::nullopt;
+    return "must be true, false, 1 or 0";
+  }
+  if (flag.twin == Twin::single) return flag.apply(line, value);
+  for (std::size_t start = 0;;) {
+    auto comma = value.find(',', start);
+    auto item = without_spaces_around(value.substr(start, comma - start));
+    if (auto problem = flag.apply(line, item)) return problem;
+    if (comma == std::string_view::npos) return std::nullopt;
+    start = comma + 1;
+  }
+}
+
+// Reads the twins of the flags not in `given` (those on the command line), and adds to it
+// those that were set. An empty variable counts as unset.
+Problem read_twins(CommandLine& line, const Environment& environment,
+                   std::set<std::string_view>& given) {
+  for (const auto& flag : flags) {
+    if (flag.twin == Twin::none || given.contains(flag.name)) continue;
+    std::string name = twin_name(flag);
+    auto value = environment(name);
+    if (!value || value->empty()) continue;
+    if (auto problem = apply_twin(line, flag, *value)) return name + ": " + *problem;
+    given.insert(flag.name);
+  }
+  return std::nullopt;
 }
 
 Problem read_environment(CommandLine& line, const Environment& environment) {
@@ -332,9 +416,13 @@ std::string usage() {
       out += c;
       if (c == '\n') out.append(column, ' ');
     }
+    if (flag.twin != Twin::none) out += '\n' + std::string(column, ' ') + twin_help(flag);
     out += '\n';
   }
-  return out;
+  return out +
+         "\nThe environment variable under a flag sets it too; the command line wins over it, and\n"
+         "$OCIPFSD_LISTEN over $PORT. An empty variable counts as unset. A list's items are\n"
+         "separated by commas: a URL with a comma in it needs the flag.\n";
 }
 
 Expected<std::size_t> parse_size(std::string_view text) {
@@ -381,14 +469,18 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
                                          const Environment& environment) {
   CommandLine line;
   if (auto problem = read_environment(line, environment)) return Unexpected{*problem};
-  bool redirect_given = false;
-  for (const auto& arg : args) {
-    redirect_given = redirect_given || arg.starts_with("--redirect-gateway=");
+  std::set<std::string_view> given;  // flags set on the command line, then by their twins
+  for (const auto& arg : args)
+    if (const Flag* flag = find_flag(std::string_view(arg).substr(0, arg.find('='))))
+      given.insert(flag->name);
+  for (const auto& arg : args)
     if (auto problem = apply_argument(line, arg)) return Unexpected{*problem};
-  }
+  if (line.command != Command::run) return line;
+  if (auto problem = read_twins(line, environment, given)) return Unexpected{*problem};
   GatewayConfig& gateway = line.config.gateway;
   if (gateway.urls.empty()) gateway.urls.push_back(*parse_http_url(default_gateway));
-  if (!redirect_given) gateway.redirect = RedirectGateway{gateway.urls.front(), false, {}};
+  if (!given.contains("--redirect-gateway"))
+    gateway.redirect = RedirectGateway{gateway.urls.front(), false, {}};
   if (auto problem = check_hedge(gateway)) return Unexpected{*problem};
   if (auto problem = check_tls(line.config.tls)) return Unexpected{*problem};
   return line;

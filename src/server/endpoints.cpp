@@ -8,6 +8,7 @@
 
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/registry/handler.hpp"
+#include "ocipfs/registry/pages.hpp"
 #include "ocipfs/server/metrics.hpp"
 #include "ocipfs/server/operations.hpp"
 
@@ -37,8 +38,8 @@ void give(Response& out, const Response& answer) { out = answer; }
 
 }  // namespace
 
-Endpoints::Endpoints(Handler& registry, Operations& operations, Metrics& metrics)
-    : registry_(registry), operations_(operations), metrics_(metrics) {}
+Endpoints::Endpoints(Handler& registry, Pages& pages, Operations& operations, Metrics& metrics)
+    : registry_(registry), pages_(pages), operations_(operations), metrics_(metrics) {}
 
 Endpoints::Answered Endpoints::answer(const Request& request, Clock::time_point started,
                                       Response& out) {
@@ -64,17 +65,19 @@ Endpoints::Answered Endpoints::answer_cold(const Request& request, const RouteVi
                                            Clock::time_point started, Response& out) {
   InFlight in_flight(metrics_.in_flight);
   try {
-    if (is_operational(route.kind)) {
-      give(out, operations_.answer(route.kind, request.head()));
-    } else if (auto checked = parse_route(route); !checked) {
-      give(out, error_response(checked.error().error, request.head()));
-    } else {
-      auto answer_of = registry_.answer(request, std::move(*checked));
-      if (auto* later = std::get_if<boost::asio::awaitable<Response>>(&answer_of))
-        return {answer_later(request, route.kind, std::move(*later), started, out,
-                             std::move(in_flight))};
-      give(out, std::get<Response>(answer_of));
-    }
+    std::variant<Response, boost::asio::awaitable<Response>> answer_of;
+    if (is_operational(route.kind))
+      answer_of = operations_.answer(route.kind, request.head());
+    else if (route.kind == RouteKind::page)
+      answer_of = pages_.answer(request);
+    else if (auto checked = parse_route(route); !checked)
+      answer_of = error_response(checked.error().error, request.head());
+    else
+      answer_of = registry_.answer(request, std::move(*checked));
+    if (auto* later = std::get_if<boost::asio::awaitable<Response>>(&answer_of))
+      return {
+          answer_later(request, route.kind, std::move(*later), started, out, std::move(in_flight))};
+    give(out, std::get<Response>(answer_of));
   } catch (const std::exception& error) {
     give(out, failed(request, error));
   }

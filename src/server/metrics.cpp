@@ -6,10 +6,10 @@ using namespace prometheus;
 
 namespace {
 
-constexpr std::array<const char*, 8> route_names = {"base",      "manifest", "blob",    "tags",
-                                                    "referrers", "health",   "metrics", "other"};
+constexpr std::array<const char*, 9> route_names = {
+    "base", "manifest", "blob", "tags", "referrers", "health", "metrics", "page", "other"};
 // The label of each RouteKind, in its order: an index into route_names.
-constexpr std::array<std::size_t, route_kind_count> label_of_route = {0, 1, 2, 3, 4, 5, 5, 6, 7};
+constexpr std::array<std::size_t, route_kind_count> label_of_route = {0, 1, 2, 3, 4, 5, 5, 6, 7, 8};
 
 constexpr std::array<const char*, handshake_failure_count> handshake_failure_names = {
     "plain_http", "timed_out", "closed", "refused"};

@@ -27,6 +27,7 @@
 #include "ocipfs/gateway/fetcher.hpp"
 #include "ocipfs/gateway/health.hpp"
 #include "ocipfs/registry/handler.hpp"
+#include "ocipfs/registry/pages.hpp"
 #include "ocipfs/server/endpoints.hpp"
 #include "ocipfs/server/metrics.hpp"
 #include "ocipfs/server/operations.hpp"
@@ -101,7 +102,8 @@ struct Worker {
                 config.gateway.hedge, &slots, config.gateway.client.timeout),
         resolver(ioc.get_executor(), fetcher, shared, wait_limit(config)),
         handler(resolver, config.gateway.redirect),
-        endpoints(handler, operations, metrics),
+        pages(resolver, config.gateway.redirect, config.pages.public_host),
+        endpoints(handler, pages, operations, metrics),
         session{config.limits, endpoints, metrics, connections, tls} {}
 
   ConnectionList connections;
@@ -111,6 +113,7 @@ struct Worker {
   GatewayFetcher fetcher;
   CachingResolver resolver;
   Handler handler;
+  Pages pages;
   Endpoints endpoints;
   SessionContext session;
 };

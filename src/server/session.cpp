@@ -298,7 +298,8 @@ asio::awaitable<bool> serve_parsed(Connection<Stream>& c) {
   std::string accept = joined_field(header, http::field::accept);
   std::string if_none_match = joined_field(header, http::field::if_none_match);
   RequestTarget target = split_target(header.target());
-  Request request{header.method_string(), target.path, target.query, accept, if_none_match};
+  Request request{header.method_string(),   target.path, target.query, accept, if_none_match,
+                  header[http::field::host]};
   auto verdict = judge_parsed_head(parser, request.reads());
   bool keep_alive = verdict.keep_alive && !c.context.connections.draining;
   AccessRecord record{header.method_string(),
@@ -324,7 +325,8 @@ asio::awaitable<bool> serve_scanned(Connection<Stream>& c, const RequestHead& he
   auto started = Clock::now();  // the one clock reading of a warm request
   bool keep_alive = head.keep_alive && !c.context.connections.draining;
   RequestTarget target = split_target(head.target);
-  Request request{head.method, target.path, target.query, head.accept, head.if_none_match};
+  Request request{head.method, target.path,        target.query,
+                  head.accept, head.if_none_match, head.host};
   AccessRecord record{head.method,
                       head.target,
                       0,

@@ -17,6 +17,7 @@
 #include "fuzz_check.hpp"
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/log.hpp"
+#include "ocipfs/base/text.hpp"
 #include "ocipfs/cache/caching_resolver.hpp"
 #include "ocipfs/cache/resolver.hpp"
 #include "ocipfs/gateway/health.hpp"
@@ -26,6 +27,7 @@
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/image/verbatim_image.hpp"
 #include "ocipfs/registry/handler.hpp"
+#include "ocipfs/registry/pages.hpp"
 #include "ocipfs/registry/redirect.hpp"
 #include "ocipfs/server/endpoints.hpp"
 #include "ocipfs/server/metrics.hpp"
@@ -102,11 +104,33 @@ std::optional<Response> answer_now(boost::asio::io_context& ioc, ResolverShared&
   NoSource source;
   CachingResolver resolver(ioc.get_executor(), source, caches, std::chrono::seconds(1));
   Handler handler(resolver, redirect);
+  Pages pages(resolver, redirect, "");
   Response out;
-  auto answered = Endpoints(handler, operations, metrics)
+  auto answered = Endpoints(handler, pages, operations, metrics)
                       .answer(request, std::chrono::steady_clock::now(), out);
   if (answered.later) return std::nullopt;
   return out;
+}
+
+// A page path is a manifest route or a printable registry error; the look-up form's redirect
+// leads to a page of this server, in a Location that needs no escaping.
+void check_page(std::string_view path, std::string_view query) {
+  if (path != "/") {
+    auto page = page_route(path);
+    FUZZ_CHECK(page ? page->kind == RouteKind::manifest : fuzz::is_printable(page.error().message));
+  }
+  auto location = lookup_location(query);
+  if (!location) return;
+  if (!*location) {
+    FUZZ_CHECK(location->error().status == 400 || location->error().status == 404);
+    FUZZ_CHECK(fuzz::is_printable(location->error().message));
+    return;
+  }
+  const std::string& to = **location;
+  FUZZ_CHECK(to.starts_with("/layer/") || to.starts_with("/image/"));
+  FUZZ_CHECK(fuzz::is_printable(to) && to.find_first_of(" \"<>") == std::string::npos);
+  FUZZ_CHECK(page_route(to).has_value());
+  FUZZ_CHECK(html_escape(path).find_first_of("<>\"'") == std::string::npos);
 }
 
 void check_route(const Route& route, std::string_view path) {
@@ -116,6 +140,10 @@ void check_route(const Route& route, std::string_view path) {
   }
   if (is_operational(route.kind)) {
     FUZZ_CHECK(path == "/healthz" || path == "/readyz" || path == "/metrics");
+    return;
+  }
+  if (route.kind == RouteKind::page) {
+    FUZZ_CHECK(path == "/" || path.starts_with("/layer/") || path.starts_with("/image/"));
     return;
   }
   const Repository& repository = route.repository;
@@ -199,7 +227,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view accept = next_line(input);
   std::string_view if_none_match = next_line(input);
   const RequestTarget parts = split_target(target);
-  const Request request{method, parts.path, parts.query, accept, if_none_match};
+  const Request request{method, parts.path, parts.query, accept, if_none_match, {}};
   const bool read_only = method == "GET" || method == "HEAD";
 
   std::string_view path = parts.path;
@@ -213,8 +241,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(error.status == 400 || error.status == 404);
     FUZZ_CHECK(fuzz::is_printable(error.message));
   }
+  const RouteKind kind = route ? route->kind : route.error().kind;
+  if (kind == RouteKind::page) {
+    check_page(path, parts.query);
+    return 0;
+  }
   // The operational endpoints answer from the process's state, not from images.
-  if (is_operational(route ? route->kind : route.error().kind)) return 0;
+  if (is_operational(kind)) return 0;
   accepts_index(accept);
   matches_etag(if_none_match, image()->index.digest);
 

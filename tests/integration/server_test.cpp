@@ -570,6 +570,24 @@ TEST_F(ServerTest, NotFoundEverywhereIsNotFound) {
   EXPECT_EQ(error_code(result), "MANIFEST_UNKNOWN");
 }
 
+// A gateway that would search the network for what it does not hold (never answering here) but
+// honours only-if-cached: with --only-if-cached, a CID no gateway holds is a 404 at once, not a
+// timeout; one that a gateway holds is served.
+TEST_F(ServerTest, OnlyIfCachedAnswersWhatNoGatewayHoldsAtOnce) {
+  FakeGateway searching;
+  searching.set_default({FakeReply::Kind::never_answer, 0, "", {}, {}});
+  searching.honour_only_if_cached();
+  gateway.honour_only_if_cached();
+  stop();
+  start({"--gateway=" + searching.url(), "--gateway=" + gateway.url(), "--gateway-timeout=60s",
+         "--hedge-after=off", "--only-if-cached"});
+  auto missing = get("/v2/layer/" + testing::raw_cid_of("nowhere") + "/manifests/latest");
+  EXPECT_EQ(missing.status, 404u);
+  EXPECT_EQ(error_code(missing), "MANIFEST_UNKNOWN");
+  EXPECT_THAT(error_message(missing), HasSubstr("holds no copy"));
+  EXPECT_EQ(get(repo + "/manifests/latest").status, 200u);
+}
+
 // --- Caching and coalescing ---
 
 TEST_F(ServerTest, ImagesAreCachedAfterTheFirstFetch) {

@@ -105,6 +105,7 @@ struct FakeGateway::Impl {
   std::vector<std::string> accepts;
   std::vector<std::string> authorizations;
   std::optional<std::string> required_authorization;
+  bool honours_only_if_cached = false;
   std::size_t connections = 0;
   std::size_t hang_ups = 0;
   std::size_t unasked = 0;
@@ -113,7 +114,7 @@ struct FakeGateway::Impl {
   std::thread thread;
 
   FakeReply lookup(const std::string& method, const std::string& path, const std::string& accept,
-                   const std::string& authorization) {
+                   const std::string& authorization, const std::string& cache_control) {
     std::lock_guard lock(mutex);
     std::string without_query = path.substr(0, path.find('?'));
     ++counts[path];
@@ -129,6 +130,11 @@ struct FakeGateway::Impl {
               {}};
     auto it = replies.find(path);
     if (it == replies.end()) it = replies.find(without_query);
+    bool held = it != replies.end() && it->second.kind == FakeReply::Kind::respond &&
+                it->second.status / 100 == 2;
+    if (honours_only_if_cached && !held &&
+        cache_control.find("only-if-cached") != std::string::npos)
+      return {FakeReply::Kind::respond, 412, "not in this node's store", {}, {}};
     return it == replies.end() ? fallback : it->second;
   }
 
@@ -229,8 +235,8 @@ struct FakeGateway::Impl {
       auto second_space = head.find(' ', first_space + 1);
       std::string method = head.substr(0, first_space);
       std::string path = head.substr(first_space + 1, second_space - first_space - 1);
-      FakeReply reply =
-          lookup(method, path, field_of(head, "accept"), field_of(head, "authorization"));
+      FakeReply reply = lookup(method, path, field_of(head, "accept"),
+                               field_of(head, "authorization"), field_of(head, "cache-control"));
       if (reply.delay.count() > 0 && reply.kind != FakeReply::Kind::trickle) {
         bool hung_up = co_await hung_up_during(socket.lowest_layer(), reply.delay);
         if (hung_up) co_return;
@@ -375,6 +381,11 @@ std::vector<std::string> FakeGateway::authorization_headers() const {
 void FakeGateway::require_authorization(const std::string& value) {
   std::lock_guard lock(impl_->mutex);
   impl_->required_authorization = value;
+}
+
+void FakeGateway::honour_only_if_cached() {
+  std::lock_guard lock(impl_->mutex);
+  impl_->honours_only_if_cached = true;
 }
 
 std::vector<std::string> FakeGateway::accept_headers() const {

@@ -70,6 +70,9 @@ class FakeGateway {
   // From now on, a request whose Authorization field is not `value` is answered 401, as a hosted
   // node's RPC API does.
   void require_authorization(const std::string& value);
+  // From now on, a request with Cache-Control: only-if-cached for a path with no 2xx reply set is
+  // answered 412, as a Kubo node answers for content it holds no copy of.
+  void honour_only_if_cached();
 
  private:
   struct Impl;

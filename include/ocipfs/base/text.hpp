@@ -20,6 +20,10 @@ std::string in_quotes(std::string_view text, std::size_t max_length = 100);
 // A path in a message: in_quotes, up to 200 bytes.
 std::string path_in_quotes(const std::filesystem::path& path);
 
+// `text` as HTML text or a quoted attribute value: &, <, >, " and ' as character references,
+// every other byte as it is.
+std::string html_escape(std::string_view text);
+
 // "30s" for whole seconds, else "1500ms": the way flags spell durations.
 std::string duration_text(std::chrono::milliseconds duration);
 

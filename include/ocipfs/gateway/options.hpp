@@ -17,6 +17,10 @@ struct GatewayClientOptions {
   std::chrono::seconds max_idle_age{30};
   std::string user_agent = "ocipfsd/" OCIPFS_VERSION;
   std::string ca_file;  // PEM certificates trusted besides the system's; loaded at construction
+  // --only-if-cached: ask with Cache-Control: only-if-cached (the trustless gateway spec), so
+  // that a gateway answers at once from what it holds, or 412 (then: not found) when it holds
+  // nothing for the CID, instead of searching the network.
+  bool only_if_cached = false;
 };
 
 }  // namespace ocipfs

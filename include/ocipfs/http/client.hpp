@@ -44,6 +44,7 @@ struct HttpRequest {
   std::string_view method = "GET";
   std::string_view target = "/";   // origin-form: the path and the query
   std::string_view accept;         // the Accept field, when not empty
+  std::string_view cache_control;  // the Cache-Control field, when not empty
   std::string_view content_type;   // the Content-Type field of `body`
   std::string_view authorization;  // the Authorization field, when not empty: a secret, not logged
   BodySource* body = nullptr;      // none: no body (and no Content-Length)

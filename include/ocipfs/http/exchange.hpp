@@ -19,6 +19,7 @@ struct Request {
   std::string_view query;          // the target's query, without '?'
   std::string_view accept;         // every Accept line, joined with ", "
   std::string_view if_none_match;  // every If-None-Match line, joined with ", "
+  std::string_view host;           // the Host field as sent (valid grammar), or empty
 
   bool head() const { return method == "HEAD"; }
   bool reads() const { return method == "GET" || method == "HEAD"; }

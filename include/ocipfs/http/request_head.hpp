@@ -19,6 +19,7 @@ struct RequestHead {
   unsigned version = 11;  // 10 or 11
   std::string_view accept;
   std::string_view if_none_match;
+  std::string_view host;  // empty when none (HTTP/1.0)
   std::string_view user_agent;
   std::string_view cloud_trace_context;  // X-Cloud-Trace-Context
   std::string_view traceparent;

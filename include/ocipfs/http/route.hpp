@@ -21,9 +21,10 @@ enum class RouteKind {
   healthz,    // /healthz
   readyz,     // /readyz
   metrics,    // /metrics
+  page,       // the pages for people: /, /layer/<cid>[:<tag>], /image/<cid>[:<tag>]
   unknown,    // anything else
 };
-inline constexpr std::size_t route_kind_count = 9;
+inline constexpr std::size_t route_kind_count = 10;
 
 // True for the routes that name a repository (manifests, blobs, tags, referrers).
 bool names_repository(RouteKind kind);
@@ -53,7 +54,9 @@ struct RouteView {
 
 // Splits the path of a request target (no query) into its route: the kind from the path's shape
 // ("/v2/<name>/manifests/<reference>", ..., the last marker in the path), and for the routes
-// that name a repository the name and the reference, checked by parse_route only.
+// that name a repository the name and the reference, checked by parse_route only. A path outside
+// /v2/ that is "/" or starts with "/layer/" or "/image/" is a page (checked only after every
+// registry path is ruled out).
 RouteView split_route(std::string_view path);
 
 struct Route {
@@ -70,7 +73,8 @@ struct RouteError {
   RegistryError error;
 };
 
-// Checks a split route, and makes it the Route it names, of the same kind. Errors are registry
+// Checks a split route, and makes it the Route it names, of the same kind (a page is checked by
+// the pages themselves). Errors are registry
 // answers: 404 NAME_UNKNOWN for unknown paths and names that are not <kind>/<lowercase CID>, 400
 // NAME_INVALID for names outside the grammar, 400 DIGEST_INVALID for malformed digests, 404
 // MANIFEST_UNKNOWN or BLOB_UNKNOWN for tags and digests that can never exist.

@@ -59,6 +59,10 @@ bool answer_from(const RouteView& route, const Request& request, const ImagePtr&
 Response answer(const Route& route, const Request& request, const ImagePtr& image,
                 const RedirectGateway& redirect_gateway);
 
+// The error a GET of manifest route `route` gets from `image`: nullopt when it is served (its
+// tag is one of the image's, or its digest one of its manifests).
+std::optional<RegistryError> manifest_refusal(const Route& route, const Image& image);
+
 // True when an If-None-Match value names `digest` (quoted or not, weak or not) or is "*".
 bool matches_etag(std::string_view if_none_match, std::string_view digest);
 

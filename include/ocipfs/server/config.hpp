@@ -83,6 +83,11 @@ struct ReadinessConfig {
   std::chrono::milliseconds window{5 * 60 * 1000};
 };
 
+struct PagesConfig {
+  // --public-host: the host[:port] the pages' examples name; empty: the request's Host.
+  std::string public_host;
+};
+
 struct Config {
   ListenConfig listen;
   TlsConfig tls;
@@ -91,6 +96,7 @@ struct Config {
   CacheConfig cache;
   LogConfig log;
   ReadinessConfig ready;
+  PagesConfig pages;
 };
 
 enum class Command { run, help, version };
@@ -103,9 +109,13 @@ struct CommandLine {
 // Reads an environment variable; nullopt when unset.
 using Environment = std::function<std::optional<std::string>(std::string_view name)>;
 
-// Parses the arguments after the program name. $PORT sets the default listen port, $K_SERVICE
-// the JSON log format, $GOOGLE_CLOUD_PROJECT the log's project. The error is one line saying
-// which flag is wrong and why.
+// Parses the arguments after the program name. Every flag but --help and --version has an
+// environment twin, OCIPFSD_ and its name in capitals with '_' for '-' (OCIPFSD_GATEWAY_TIMEOUT);
+// the command line wins over it, and it over the defaults. A repeatable flag's twin is a
+// comma-separated list; a switch's is true, false, 1 or 0; an empty one counts as unset.
+// $PORT sets the default listen port (OCIPFSD_LISTEN wins over it), $K_SERVICE the JSON log
+// format, $GOOGLE_CLOUD_PROJECT the log's project. The error is one line saying which flag or
+// variable is wrong and why.
 Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
                                          const Environment& environment);
 

@@ -1,6 +1,6 @@
 // Every path the server answers: a request in, its answer out, routed once. The registry under
-// /v2/ and the operational endpoints; methods other than GET and HEAD are refused here, for every
-// path. Each request is counted here, by route and status.
+// /v2/, the pages for people and the operational endpoints; methods other than GET and HEAD are
+// refused here, for every path. Each request is counted here, by route and status.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -16,13 +16,14 @@ namespace ocipfs {
 class Handler;
 class Metrics;
 class Operations;
+class Pages;
 
 // One per thread, like its Handler.
 class Endpoints {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Endpoints(Handler& registry, Operations& operations, Metrics& metrics);
+  Endpoints(Handler& registry, Pages& pages, Operations& operations, Metrics& metrics);
 
   // What became of a request given to answer.
   struct Answered {
@@ -55,6 +56,7 @@ class Endpoints {
   static Response failed(const Request& request, const std::exception& error);
 
   Handler& registry_;
+  Pages& pages_;
   Operations& operations_;
   Metrics& metrics_;
 };

@@ -49,7 +49,7 @@ class Metrics {
   static constexpr std::array<unsigned, 13> statuses = {200, 302, 304, 400, 404, 405, 414,
                                                         431, 500, 502, 503, 504, 0};
   static std::size_t status_index(unsigned status);
-  static constexpr std::size_t route_labels = 8;
+  static constexpr std::size_t route_labels = 9;
   void render_requests(std::string& out) const;
   void render_document_memory(std::string& out) const;
   void render_tls(std::string& out) const;

@@ -1,4 +1,5 @@
 // The ocipfsd executable: exit codes and messages for flags and start-up errors.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -39,6 +41,19 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_THAT(version.output, HasSubstr("ocipfsd " OCIPFS_VERSION));
 }
 
+// The README's ocipfsd section quotes --help as it is.
+TEST(Cli, TheReadmeQuotesHelpAsItIs) {
+  std::ifstream file(std::string(OCIPFS_SOURCE_DIR) + "/README.md");
+  std::string readme((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  const std::string opening = "\n## ocipfsd\n\n```\n";
+  auto start = readme.find(opening);
+  ASSERT_NE(start, std::string::npos) << "no ocipfsd section opening with a code block";
+  start += opening.size();
+  auto end = readme.find("```\n", start);
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(readme.substr(start, end - start), run_ocipfsd("--help").output);
+}
+
 TEST(Cli, BadFlagsExitTwoWithOneLine) {
   for (const char* args :
        {"--bogus=1", "--threads=none", "--gateway=ftp://x", "positional", "--listen=nowhere"}) {
@@ -62,6 +77,15 @@ TEST(Cli, BadPortEnvironmentExitsTwo) {
       ocipfs::testing::run_command(std::string("PORT=http timeout 20 ") + OCIPFSD_PATH + " 2>&1");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_THAT(run.output, HasSubstr("$PORT"));
+}
+
+TEST(Cli, AMalformedTwinExitsTwoWithOneLineNamingIt) {
+  auto run = ocipfs::testing::run_command(std::string("OCIPFSD_GATEWAY_TIMEOUT=soon timeout 20 ") +
+                                          OCIPFSD_PATH + " 2>&1");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.output,
+            "ocipfsd: OCIPFSD_GATEWAY_TIMEOUT: \"soon\" is not a duration like 30s, 500ms or 2m "
+            "(at most a day)\n");
 }
 
 // Starts ocipfsd as a child process on a free port; returns its pid once it answers.
@@ -213,6 +237,51 @@ TEST(Cli, JsonLogsOneObjectPerLine) {
   EXPECT_GE(lines, 3);  // start, the request, stop
   EXPECT_TRUE(saw_request);
   EXPECT_EQ(text.find("secret-token"), std::string::npos);
+}
+
+// ocipfsd with no arguments and no environment but its OCIPFSD_ variables: it listens where
+// OCIPFSD_LISTEN says and serves from the gateways of OCIPFSD_GATEWAY, the second when the
+// first does not have the CID.
+TEST(Cli, ConfiguredOnlyFromTheEnvironment) {
+  ocipfs::testing::FakeGateway empty_gateway, gateway;
+  std::string content = ocipfs::testing::layer_manifest_json();
+  std::string cid = ocipfs::testing::raw_cid_of(content);
+  gateway.serve_cid(cid, content);
+  auto port = ocipfs::testing::free_port();
+  std::vector<std::string> variables = {
+      "OCIPFSD_LISTEN=127.0.0.1:" + std::to_string(port),
+      "OCIPFSD_GATEWAY=" + empty_gateway.url() + ", " + gateway.url(),
+      "OCIPFSD_REDIRECT_GATEWAY=https://{cid}.ipfs.dweb.link",
+      "OCIPFSD_LOG_LEVEL=warn",
+      "OCIPFSD_SHUTDOWN_GRACE=5s",
+      "OCIPFSD_READY_CHECK=true"};
+  std::vector<char*> environment;
+  for (auto& variable : variables) environment.push_back(variable.data());
+  environment.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execle(OCIPFSD_PATH, OCIPFSD_PATH, static_cast<char*>(nullptr), environment.data());
+    _exit(127);
+  }
+  bool up = ocipfs::testing::wait_until([&] { return ocipfs::testing::can_connect(port); },
+                                        std::chrono::seconds(10));
+  ASSERT_TRUE(up) << "ocipfsd does not listen on OCIPFSD_LISTEN's port";
+  auto manifest =
+      ocipfs::testing::http_request(port, "GET", "/v2/layer/" + cid + "/manifests/latest");
+  EXPECT_EQ(manifest.status, 200u);
+  EXPECT_GE(empty_gateway.request_count("/ipfs/" + cid), 1u);
+  EXPECT_GE(gateway.request_count("/ipfs/" + cid), 1u);
+  auto blob = ocipfs::testing::http_request(
+      port, "GET", "/v2/layer/" + cid + "/blobs/" + ocipfs::testing::layer_digest);
+  EXPECT_EQ(blob.status, 302u);
+  EXPECT_TRUE(blob.header("location").starts_with("https://"))
+      << blob.header("location");  // OCIPFSD_REDIRECT_GATEWAY
+  EXPECT_NE(blob.header("location").find(".ipfs.dweb.link/"), std::string::npos)
+      << blob.header("location");
+  kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 0);
 }
 
 }  // namespace

@@ -34,6 +34,7 @@ TEST(RequestHead, ReadsTheFieldsItAnswersFrom) {
   EXPECT_EQ(head.accept, "a/b, c/d");
   EXPECT_EQ(head.if_none_match, "\"sha256:1\"");
   EXPECT_EQ(head.user_agent, "docker/27");
+  EXPECT_EQ(head.host, "h");
   EXPECT_EQ(head.traceparent, "t");
   EXPECT_EQ(head.cloud_trace_context, "c/1");
   EXPECT_TRUE(head.keep_alive);

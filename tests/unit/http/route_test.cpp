@@ -101,10 +101,18 @@ TEST(Route, InvalidTagsAreUnknownManifests) {
 
 TEST(Route, UnknownPathsAreNotFound) {
   for (std::string path : std::vector<std::string>{
-           "/", "/v1/", "/v2/layer/" + cid, "/v2/layer/" + cid + "/manifests/",
+           "/v1/", "/v2/layer/" + cid, "/v2/layer/" + cid + "/manifests/",
            "/v2/layer/" + cid + "/tags/list/x", "/v2/_catalog", "http://x/v2/"}) {
     EXPECT_EQ(error_of(path).status, 404u) << path;
   }
+}
+
+TEST(Route, PagesAreRoutesOutsideV2) {
+  for (const std::string& path :
+       std::vector<std::string>{"/", "/layer/x", "/image/" + cid + ":latest"})
+    EXPECT_EQ(parse_route(path)->kind, RouteKind::page) << path;
+  EXPECT_EQ(error_of("/layerx").status, 404u);
+  EXPECT_EQ(error_of("/v2/layer/x").status, 404u);
 }
 
 TEST(Route, OperationalPathsAreRoutesToo) {

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace ocipfs {
@@ -34,6 +36,23 @@ TEST(Config, Defaults) {
   EXPECT_EQ(config.gateway.client.timeout, std::chrono::seconds(30));
   EXPECT_EQ(config.limits.max_connections, 16384u);
   EXPECT_EQ(config.gateway.client.ca_file, "");
+  EXPECT_FALSE(config.gateway.client.only_if_cached);
+}
+
+TEST(Config, PublicHost) {
+  EXPECT_EQ(parse({})->config.pages.public_host, "");
+  EXPECT_EQ(parse({"--public-host=ocipfs.io"})->config.pages.public_host, "ocipfs.io");
+  EXPECT_EQ(parse({"--public-host=[::1]:5000"})->config.pages.public_host, "[::1]:5000");
+  EXPECT_EQ(parse({}, {{"OCIPFSD_PUBLIC_HOST", "ocipfs.io"}})->config.pages.public_host,
+            "ocipfs.io");
+  EXPECT_FALSE(parse({}, {{"OCIPFSD_PUBLIC_HOST", "<b>"}}));
+  for (std::string bad : {"--public-host=", "--public-host=a b", "--public-host=<b>",
+                          "--public-host=https://ocipfs.io", "--public-host=host:99999999"}) {
+    auto parsed = parse({bad});
+    ASSERT_FALSE(parsed) << bad;
+    EXPECT_THAT(parsed.error(), HasSubstr("--public-host")) << bad;
+  }
+  EXPECT_THAT(usage(), HasSubstr("--public-host=HOST "));
 }
 
 TEST(Config, PortFromTheEnvironment) {
@@ -60,6 +79,7 @@ TEST(Config, Flags) {
   ASSERT_TRUE(limits) << limits.error();
   EXPECT_EQ(limits->config.limits.max_connections, 100u);
   EXPECT_EQ(limits->config.gateway.client.ca_file, "/etc/private-ca.pem");
+  EXPECT_TRUE(parse({"--only-if-cached"})->config.gateway.client.only_if_cached);
   EXPECT_EQ(parse({"--gateway=http://a.example"})->config.gateway.redirect.url.origin(),
             "http://a.example");
 }
@@ -220,6 +240,163 @@ TEST(Config, HedgeAfter) {
   EXPECT_EQ(too_late.error(), "--hedge-after=5s must be shorter than --gateway-timeout (5s)");
   EXPECT_TRUE(parse({"--hedge-after=4999ms", "--gateway-timeout=5s"}));  // flags in any order
   EXPECT_THAT(usage(), HasSubstr("--hedge-after=DUR        with several gateways"));
+}
+}  // namespace
+}  // namespace ocipfs
+
+namespace ocipfs {
+namespace {
+// Every flag but --help and --version, set only by its twin, each to a value other than its
+// default.
+TEST(Config, EveryFlagHasAnEnvironmentTwin) {
+  auto parsed = parse({}, {{"OCIPFSD_GATEWAY", "http://a.example, https://b.example/x"},
+                           {"OCIPFSD_REDIRECT_GATEWAY", "https://{cid}.ipfs.dweb.link"},
+                           {"OCIPFSD_VERIFY", "off"},
+                           {"OCIPFSD_LISTEN", "127.0.0.1:7001"},
+                           {"OCIPFSD_TLS_CERT", "/etc/ocipfs/chain.pem"},
+                           {"OCIPFSD_TLS_KEY", "/etc/ocipfs/key.pem"},
+                           {"OCIPFSD_THREADS", "3"},
+                           {"OCIPFSD_GATEWAY_TIMEOUT", "20s"},
+                           {"OCIPFSD_HEDGE_AFTER", "250ms"},
+                           {"OCIPFSD_IDLE_TIMEOUT", "61s"},
+                           {"OCIPFSD_REQUEST_TIMEOUT", "31s"},
+                           {"OCIPFSD_SHUTDOWN_GRACE", "8s"},
+                           {"OCIPFSD_CACHE_SIZE", "192MiB"},
+                           {"OCIPFSD_DOCUMENT_MEMORY", "64MiB"},
+                           {"OCIPFSD_FAILURE_TTL", "0"},
+                           {"OCIPFSD_MAX_CONNECTIONS", "100"},
+                           {"OCIPFSD_MAX_GATEWAY_FETCHES", "7"},
+                           {"OCIPFSD_GATEWAY_CA_FILE", "/etc/private-ca.pem"},
+                           {"OCIPFSD_ONLY_IF_CACHED", "1"},
+                           {"OCIPFSD_READY_CHECK", "true"},
+                           {"OCIPFSD_LOG_FORMAT", "json"},
+                           {"OCIPFSD_LOG_LEVEL", "debug"}});
+  ASSERT_TRUE(parsed) << parsed.error();
+  const Config& config = parsed->config;
+  EXPECT_EQ(parsed->command, Command::run);
+  ASSERT_EQ(config.gateway.urls.size(), 2u);
+  EXPECT_EQ(config.gateway.urls[0].to_string(), "http://a.example/");
+  EXPECT_EQ(config.gateway.urls[1].to_string(), "https://b.example/x");
+  EXPECT_EQ(config.gateway.redirect.to_string(), "https://{cid}.ipfs.dweb.link");
+  EXPECT_FALSE(config.gateway.verify);
+  EXPECT_EQ(config.listen.host, "127.0.0.1");
+  EXPECT_EQ(config.listen.port, 7001);
+  EXPECT_EQ(config.tls.cert_file, "/etc/ocipfs/chain.pem");
+  EXPECT_EQ(config.tls.key_file, "/etc/ocipfs/key.pem");
+  EXPECT_EQ(config.listen.threads, 3u);
+  EXPECT_EQ(config.gateway.client.timeout, std::chrono::seconds(20));
+  EXPECT_EQ(config.gateway.hedge.mode, HedgePolicy::Mode::fixed);
+  EXPECT_EQ(config.gateway.hedge.after, std::chrono::milliseconds(250));
+  EXPECT_EQ(config.gateway.hedge.ceiling, std::chrono::seconds(10));
+  EXPECT_EQ(config.limits.idle_timeout, std::chrono::seconds(61));
+  EXPECT_EQ(config.limits.request_timeout, std::chrono::seconds(31));
+  EXPECT_EQ(config.limits.shutdown_grace, std::chrono::seconds(8));
+  EXPECT_EQ(config.cache.bytes, 192u << 20);
+  EXPECT_EQ(config.cache.document_memory, 64u << 20);
+  EXPECT_EQ(config.cache.failure_ttl, std::chrono::milliseconds(0));
+  EXPECT_EQ(config.limits.max_connections, 100u);
+  EXPECT_EQ(config.gateway.max_fetches, 7u);
+  EXPECT_EQ(config.gateway.client.ca_file, "/etc/private-ca.pem");
+  EXPECT_TRUE(config.gateway.client.only_if_cached);
+  EXPECT_TRUE(config.ready.check);
+  EXPECT_TRUE(config.log.json);
+  EXPECT_EQ(config.log.level, "debug");
+}
+
+TEST(Config, TheCommandLineWinsOverTheEnvironment) {
+  std::map<std::string, std::string> env = {
+      {"OCIPFSD_GATEWAY", "http://a.example,http://b.example"},
+      {"OCIPFSD_THREADS", "3"},
+      {"OCIPFSD_LISTEN", "127.0.0.1:7001"},
+      {"PORT", "9090"}};
+  auto parsed = parse({"--gateway=http://c.example", "--threads=5"}, env);
+  ASSERT_TRUE(parsed) << parsed.error();
+  // A list from the command line replaces the twin's, it is not added to it.
+  ASSERT_EQ(parsed->config.gateway.urls.size(), 1u);
+  EXPECT_EQ(parsed->config.gateway.urls[0].origin(), "http://c.example");
+  EXPECT_EQ(parsed->config.gateway.redirect.url.origin(), "http://c.example");
+  EXPECT_EQ(parsed->config.listen.threads, 5u);
+  EXPECT_EQ(parsed->config.listen.port, 7001);  // OCIPFSD_LISTEN wins over $PORT
+  EXPECT_EQ(parse({"--listen=127.0.0.1:0"}, env)->config.listen.port, 0);
+  // The redirect gateway follows the first gateway of the twin's list too.
+  EXPECT_EQ(parse({}, env)->config.gateway.redirect.url.origin(), "http://a.example");
+  EXPECT_EQ(parse({}, {{"OCIPFSD_REDIRECT_GATEWAY", "https://r.example"}})
+                ->config.gateway.redirect.url.origin(),
+            "https://r.example");
+  // Twins combine with each other and with flags in any order.
+  EXPECT_TRUE(parse({"--hedge-after=4s"}, {{"OCIPFSD_GATEWAY_TIMEOUT", "5s"}}));
+  EXPECT_EQ(parse({"--hedge-after=5s"}, {{"OCIPFSD_GATEWAY_TIMEOUT", "5s"}}).error(),
+            "--hedge-after=5s must be shorter than --gateway-timeout (5s)");
+}
+
+TEST(Config, SwitchesListsAndEmptyTwins) {
+  for (const char* on : {"true", "1"})
+    EXPECT_TRUE(parse({}, {{"OCIPFSD_READY_CHECK", on}})->config.ready.check) << on;
+  for (const char* off : {"false", "0", ""})
+    EXPECT_FALSE(parse({}, {{"OCIPFSD_READY_CHECK", off}})->config.ready.check) << off;
+  EXPECT_TRUE(parse({"--ready-check"}, {{"OCIPFSD_READY_CHECK", "false"}})->config.ready.check);
+  // An empty variable counts as unset.
+  EXPECT_EQ(parse({}, {{"OCIPFSD_GATEWAY", ""}})->config.gateway.urls[0].to_string(),
+            "https://ipfs.io/");
+  EXPECT_EQ(parse({}, {{"OCIPFSD_GATEWAY", "http://one.example"}})->config.gateway.urls.size(), 1u);
+  std::string seventeen;
+  for (int i = 0; i < 17; ++i) seventeen += "http://g" + std::to_string(i) + ".example,";
+  seventeen.pop_back();
+  EXPECT_EQ(parse({}, {{"OCIPFSD_GATEWAY", seventeen}}).error(),
+            "OCIPFSD_GATEWAY: at most 16 gateways");
+  // --help and --version have no twins, and a bad twin does not stop --help.
+  EXPECT_EQ(parse({}, {{"OCIPFSD_HELP", "true"}, {"OCIPFSD_VERSION", "1"}})->command, Command::run);
+  EXPECT_EQ(parse({"--help"}, {{"OCIPFSD_THREADS", "none"}})->command, Command::help);
+}
+
+TEST(Config, AMalformedTwinNamesTheVariable) {
+  auto error = [](std::string name, std::string value) {
+    auto parsed = parse({}, {{name, value}});
+    return parsed ? std::string("accepted") : parsed.error();
+  };
+  EXPECT_EQ(error("OCIPFSD_GATEWAY_TIMEOUT", "soon"),
+            "OCIPFSD_GATEWAY_TIMEOUT: \"soon\" is not a duration like 30s, 500ms or 2m (at most a "
+            "day)");
+  EXPECT_EQ(parse({"--gateway-timeout=soon"}).error(),
+            "--gateway-timeout: \"soon\" is not a duration like 30s, 500ms or 2m (at most a day)");
+  EXPECT_EQ(error("OCIPFSD_THREADS", "0"), "OCIPFSD_THREADS: must be a whole number from 1 to 256");
+  EXPECT_EQ(error("OCIPFSD_READY_CHECK", "yes"),
+            "OCIPFSD_READY_CHECK: must be true, false, 1 or 0");
+  EXPECT_EQ(error("OCIPFSD_VERIFY", "maybe"), "OCIPFSD_VERIFY: must be strict or off");
+  EXPECT_THAT(error("OCIPFSD_LISTEN", "8080"), HasSubstr("OCIPFSD_LISTEN: must be HOST:PORT"));
+  EXPECT_THAT(error("OCIPFSD_GATEWAY", "http://a.example,ftp://b"), HasSubstr("OCIPFSD_GATEWAY: "));
+  EXPECT_THAT(error("OCIPFSD_GATEWAY", "http://a.example,"), HasSubstr("OCIPFSD_GATEWAY: "));
+  EXPECT_THAT(error("OCIPFSD_LOG_LEVEL", "loud"), HasSubstr("OCIPFSD_LOG_LEVEL: must be one of"));
+}
+
+// Each flag's twin is shown under it in --help.
+TEST(Config, HelpShowsEachTwin) {
+  std::string help = usage();
+  for (const char* twin :
+       {"  --gateway=URL            IPFS HTTP gateway",
+        "Default: https://ipfs.io\n                           $OCIPFSD_GATEWAY, a comma-separated "
+        "list\n",
+        "Default: 30s\n                           $OCIPFSD_GATEWAY_TIMEOUT\n",
+        "in the last 5 min\n                           $OCIPFSD_READY_CHECK=true|false (or 1|0)\n",
+        "open-file limit is low\n                           $OCIPFSD_MAX_GATEWAY_FETCHES\n",
+        "$OCIPFSD_LISTEN over $PORT"})
+    EXPECT_THAT(help, HasSubstr(twin)) << twin;
+  EXPECT_THAT(help, Not(HasSubstr("OCIPFSD_HELP")));
+  EXPECT_THAT(help, Not(HasSubstr("OCIPFSD_VERSION")));
+  // Every flag line that takes a value is followed by its twin, after its wrapped help lines.
+  std::size_t flags_seen = 0;
+  for (std::size_t at = help.find("\n  --"); at != std::string::npos;
+       at = help.find("\n  --", at + 1)) {
+    std::string name = help.substr(at + 5, help.find_first_of("= ", at + 5) - at - 5);
+    if (name == "help" || name == "version") continue;
+    std::string twin = "OCIPFSD_" + name;
+    std::transform(twin.begin(), twin.end(), twin.begin(),
+                   [](char c) { return c == '-' ? '_' : static_cast<char>(std::toupper(c)); });
+    auto next = help.find("\n  --", at + 1);
+    EXPECT_NE(help.substr(at, next - at).find("$" + twin), std::string::npos) << name;
+    ++flags_seen;
+  }
+  EXPECT_GE(flags_seen, 19u);
 }
 }  // namespace
 }  // namespace ocipfs

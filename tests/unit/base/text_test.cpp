@@ -1,0 +1,26 @@
+// Text for messages and pages: HTML escaping.
+#include "ocipfs/base/text.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ocipfs {
+namespace {
+
+TEST(HtmlEscape, EscapesTheFiveCharactersThatEndTextOrAnAttribute) {
+  EXPECT_EQ(html_escape("&"), "&amp;");
+  EXPECT_EQ(html_escape("<"), "&lt;");
+  EXPECT_EQ(html_escape(">"), "&gt;");
+  EXPECT_EQ(html_escape("\""), "&quot;");
+  EXPECT_EQ(html_escape("'"), "&#39;");
+  EXPECT_EQ(html_escape("<img src=x onerror=alert(1)>.tar.gz"),
+            "&lt;img src=x onerror=alert(1)&gt;.tar.gz");
+  EXPECT_EQ(html_escape("a\"b'c&amp;"), "a&quot;b&#39;c&amp;amp;");
+}
+
+TEST(HtmlEscape, KeepsEverythingElse) {
+  EXPECT_EQ(html_escape(""), "");
+  EXPECT_EQ(html_escape("hello.tar.gz /ipfs/bafy é\t"), "hello.tar.gz /ipfs/bafy é\t");
+}
+
+}  // namespace
+}  // namespace ocipfs
