@@ -12,6 +12,7 @@
 #include "ocipfs/base/log.hpp"
 #include "ocipfs/server/config.hpp"
 #include "ocipfs/server/server.hpp"
+#include "ocipfs/server/tls.hpp"
 
 namespace {
 
@@ -38,7 +39,7 @@ void fit_descriptor_limit(ocipfs::Config& config) {
   fetches = budget.gateway_fetches;
 }
 
-void announce(const ocipfs::Config& config, std::uint16_t port) {
+void announce(const ocipfs::Config& config, const ocipfs::Server& server) {
   std::string gateways;
   for (const auto& gateway : config.gateway.urls)
     gateways += (gateways.empty() ? "" : ", ") + gateway.to_string();
@@ -48,19 +49,29 @@ void announce(const ocipfs::Config& config, std::uint16_t port) {
         "the gateways ({}) decides what every image contains.",
         gateways);
   spdlog::info(
-      "ocipfsd {} listening on {}:{} with {} threads, at most {} connections; gateways {}; "
+      "ocipfsd {} listening on {}:{} ({}) with {} threads, at most {} connections; gateways {}; "
       "redirects to {}",
-      OCIPFS_VERSION, config.listen.host, port, config.listen.threads,
-      config.limits.max_connections, gateways, config.gateway.redirect.to_string());
+      OCIPFS_VERSION, config.listen.host, server.port(),
+      server.tls() ? "HTTPS, " + server.tls()->description() : std::string("plain HTTP"),
+      config.listen.threads, config.limits.max_connections, gateways,
+      config.gateway.redirect.to_string());
 }
 
-// SIGHUP never stops the server: it is logged, and waited for again. (It is for reloading what
-// can be reloaded; nothing can be yet.)
-void ignore_hangups(boost::asio::signal_set& hangups) {
-  hangups.async_wait([&hangups](const boost::system::error_code& ec, int) {
+// SIGHUP reloads the TLS certificate and key (new connections take them; open ones keep theirs;
+// files that cannot be served with are logged, and the ones before kept). It never stops the
+// server.
+void reload_on_hangup(boost::asio::signal_set& hangups, ocipfs::Server& server) {
+  hangups.async_wait([&hangups, &server](const boost::system::error_code& ec, int) {
     if (ec) return;
-    spdlog::info("SIGHUP: nothing to reload; still serving");
-    ignore_hangups(hangups);
+    if (!server.tls()) {
+      spdlog::info("SIGHUP: nothing to reload without --tls-cert; still serving");
+    } else if (auto reloaded = server.tls()->reload()) {
+      spdlog::info("SIGHUP: new connections get the TLS certificate {}", *reloaded);
+    } else {
+      spdlog::error("SIGHUP: TLS certificate not reloaded, the one before is still served: {}",
+                    reloaded.error());
+    }
+    reload_on_hangup(hangups, server);
   });
 }
 
@@ -70,9 +81,9 @@ void ignore_hangups(boost::asio::signal_set& hangups) {
 void serve(const ocipfs::Config& config) {
   boost::asio::io_context signals_context;
   boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-  boost::asio::signal_set hangups(signals_context, SIGHUP);
-  ignore_hangups(hangups);
+  boost::asio::signal_set hangups(signals_context, SIGHUP);  // queued until the server is made
   ocipfs::Server server(config);
+  reload_on_hangup(hangups, server);
   auto grace = config.limits.shutdown_grace;
   signals.async_wait([&](const boost::system::error_code& ec, int signal) {
     if (ec) return;
@@ -84,7 +95,7 @@ void serve(const ocipfs::Config& config) {
     });
   });
   std::thread signal_thread([&] { signals_context.run(); });
-  announce(config, server.port());
+  announce(config, server);
   server.run();
   spdlog::info("stopped");
   signals_context.stop();
@@ -126,6 +137,9 @@ int main(int argc, char** argv) {
   fit_descriptor_limit(config);
   try {
     serve(config);
+  } catch (const ocipfs::TlsError& error) {
+    std::cerr << "ocipfsd: " << error.what() << "\n";
+    return 2;
   } catch (const std::exception& error) {
     std::cerr << "ocipfsd: " << error.what() << "\n";
     return 1;

@@ -14,6 +14,7 @@ build=(cmake ninja-build g++ pkg-config libboost1.81-dev libboost-url1.81-dev nl
   libzstd-dev)
 run=(curl jq busybox-static)
 test=(docker.io skopeo buildah podman containerd umoci uidmap iproute2 debootstrap python3 zstd
+  charliecloud openssl
   clang-14 libclang-rt-14-dev clang-tidy wrk prometheus ccache nginx-light chromium)
 
 case $mode in

@@ -163,9 +163,20 @@ Problem set_verify(CommandLine& line, std::string_view value) {
   return std::nullopt;
 }
 
-Problem set_ca_file(CommandLine& line, std::string_view value) {
+Problem set_pem_path(std::string& slot, std::string_view value) {
   if (value.empty()) return "must name a PEM file";
-  line.config.gateway.client.ca_file = std::string(value);
+  slot = std::string(value);
+  return std::nullopt;
+}
+
+Problem set_ca_file(CommandLine& line, std::string_view value) {
+  return set_pem_path(line.config.gateway.client.ca_file, value);
+}
+
+// What can only be checked once every flag is read.
+Problem check_tls(const TlsConfig& tls) {
+  if (tls.cert_file.empty() != tls.key_file.empty())
+    return "--tls-cert and --tls-key go together: give both, or neither for plain HTTP";
   return std::nullopt;
 }
 
@@ -174,7 +185,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 23> flags = {{
+const std::array<Flag, 25> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -190,6 +201,16 @@ const std::array<Flag, 23> flags = {{
      "address to listen on. Default: 0.0.0.0:$PORT, PORT defaulting to 8080",
      [](CommandLine& line, std::string_view value) {
        return parse_listen(line.config.listen, value);
+     }},
+    {"--tls-cert", "PEM",
+     "serve HTTPS with this certificate chain (the server's certificate,\n"
+     "then its intermediates); needs --tls-key. SIGHUP reloads both",
+     [](CommandLine& line, std::string_view value) {
+       return set_pem_path(line.config.tls.cert_file, value);
+     }},
+    {"--tls-key", "PEM", "the private key of --tls-cert",
+     [](CommandLine& line, std::string_view value) {
+       return set_pem_path(line.config.tls.key_file, value);
      }},
     {"--threads", "N", "server threads. Default: the number of cores", set_threads},
     {"--gateway-timeout", "DUR", "deadline for one gateway fetch, e.g. 30s, 500ms. Default: 30s",
@@ -461,6 +482,7 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
   if (!given.contains("--redirect-gateway"))
     gateway.redirect = RedirectGateway{gateway.urls.front(), false, {}};
   if (auto problem = check_hedge(gateway)) return Unexpected{*problem};
+  if (auto problem = check_tls(line.config.tls)) return Unexpected{*problem};
   return line;
 }
 

@@ -11,6 +11,9 @@ constexpr std::array<const char*, 9> route_names = {
 // The label of each RouteKind, in its order: an index into route_names.
 constexpr std::array<std::size_t, route_kind_count> label_of_route = {0, 1, 2, 3, 4, 5, 5, 6, 7, 8};
 
+constexpr std::array<const char*, handshake_failure_count> handshake_failure_names = {
+    "plain_http", "timed_out", "closed", "refused"};
+
 // One line per tier: the hot images and the verified documents ("manifests", as the label has
 // always said).
 void tiers(std::string& out, const char* name, std::uint64_t images, std::uint64_t documents) {
@@ -43,6 +46,21 @@ void Metrics::request_done(RouteKind route, unsigned status, std::chrono::nanose
   auto r = label_of_route[static_cast<std::size_t>(route)];
   requests_[r][status_index(status)].fetch_add(1, std::memory_order_relaxed);
   durations_[r].observe(duration);
+}
+
+void Metrics::handshake_failed(HandshakeFailure why) {
+  handshake_failures_[static_cast<std::size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::render_tls(std::string& out) const {
+  single(out, "ocipfs_tls_handshakes_total", "counter",
+         "TLS handshakes completed (with --tls-cert).", tls_handshakes.load());
+  header(out, "ocipfs_tls_handshake_failures_total", "counter",
+         "TLS handshakes that failed, by reason.");
+  for (std::size_t i = 0; i < handshake_failures_.size(); ++i)
+    sample(out, "ocipfs_tls_handshake_failures_total",
+           std::string("reason=\"") + handshake_failure_names[i] + "\"",
+           handshake_failures_[i].load(std::memory_order_relaxed));
 }
 
 void Metrics::render_requests(std::string& out) const {
@@ -87,8 +105,10 @@ std::string Metrics::render(const CacheStats& images, const CacheStats& document
   single(out, "ocipfs_open_connections", "gauge", "Client connections open now.",
          connections.load());
   single(out, "ocipfs_connections_refused_total", "counter",
-         "Client connections answered 503 and closed: --max-connections were open.",
+         "Client connections refused (answered 503, or closed at once over TLS): "
+         "--max-connections were open.",
          refused_connections.load());
+  render_tls(out);
   return out;
 }
 

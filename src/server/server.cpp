@@ -31,6 +31,7 @@
 #include "ocipfs/server/endpoints.hpp"
 #include "ocipfs/server/metrics.hpp"
 #include "ocipfs/server/operations.hpp"
+#include "ocipfs/server/tls.hpp"
 #include "session.hpp"
 
 namespace ocipfs {
@@ -95,7 +96,7 @@ std::vector<std::string> gateway_names(const Config& config) {
 // still holds, which unregister from `connections` (declared before it).
 struct Worker {
   Worker(const Config& config, GatewayHealth& health, ResolverShared& shared, Metrics& metrics,
-         Operations& operations, FetchSlots& slots)
+         Operations& operations, FetchSlots& slots, TlsCredentials* tls)
       : client(ioc.get_executor(), config.gateway.client),
         fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics.fetches,
                 config.gateway.hedge, &slots, config.gateway.client.timeout),
@@ -103,7 +104,7 @@ struct Worker {
         handler(resolver, config.gateway.redirect),
         pages(resolver, config.gateway.redirect, config.pages.public_host),
         endpoints(handler, pages, operations, metrics),
-        session{config.limits, endpoints, metrics, connections} {}
+        session{config.limits, endpoints, metrics, connections, tls} {}
 
   ConnectionList connections;
   asio::io_context ioc{1};
@@ -126,6 +127,7 @@ struct Server::Impl {
   ResolverShared shared;
   FetchSlots fetch_slots;  // before the workers, whose fetches hold slots
   Operations operations;
+  std::unique_ptr<TlsCredentials> tls;  // with --tls-cert; before the workers, which use it
   std::atomic<std::int64_t> active_connections{0};
   std::atomic<int> refusals_in_flight{0};
   const std::string refusal;
@@ -143,6 +145,7 @@ struct Server::Impl {
                document_memory(cfg, metrics)),
         fetch_slots(cfg.gateway.max_fetches, &metrics.fetches),
         operations(cfg.ready, health, metrics, shared, [this] { start_probe(); }),
+        tls(cfg.tls.enabled() ? std::make_unique<TlsCredentials>(cfg.tls) : nullptr),
         refusal(refusal_bytes(cfg.limits.max_connections)),
         workers(make_workers()),
         acceptor(workers[0]->ioc) {
@@ -152,8 +155,8 @@ struct Server::Impl {
   std::vector<std::unique_ptr<Worker>> make_workers() {
     std::vector<std::unique_ptr<Worker>> out;
     for (unsigned i = 0; i < std::max(1u, config.listen.threads); ++i)
-      out.push_back(
-          std::make_unique<Worker>(config, health, shared, metrics, operations, fetch_slots));
+      out.push_back(std::make_unique<Worker>(config, health, shared, metrics, operations,
+                                             fetch_slots, tls.get()));
     return out;
   }
 
@@ -236,6 +239,8 @@ struct Server::Impl {
           "{} connections open (--max-connections): refusing new ones ({} more since the last "
           "report)",
           config.limits.max_connections, skipped);
+    // A TLS client would not understand a plain-HTTP 503: it is closed without a word.
+    if (tls) return;
     if (refusals_in_flight.fetch_add(1) < max_refusals_in_flight)
       asio::co_spawn(worker.ioc, refuse(std::move(socket)), log_escaped);
     else
@@ -284,6 +289,8 @@ Server::Server(const Config& config) : impl_(std::make_unique<Impl>(with_logging
 Server::~Server() = default;
 
 std::uint16_t Server::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+TlsCredentials* Server::tls() const { return impl_->tls.get(); }
 
 void Server::run() {
   asio::co_spawn(impl_->workers[0]->ioc, impl_->accept_loop(), log_escaped);

@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <array>
 #include <boost/asio/steady_timer.hpp>
@@ -7,8 +9,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include "ocipfs/base/asio_tokens.hpp"
 #include "ocipfs/base/log.hpp"
@@ -19,6 +23,7 @@
 #include "ocipfs/server/config.hpp"
 #include "ocipfs/server/endpoints.hpp"
 #include "ocipfs/server/metrics.hpp"
+#include "ocipfs/server/tls.hpp"
 
 namespace ocipfs {
 
@@ -32,6 +37,7 @@ using boost::system::error_code;
 namespace {
 
 using Parser = http::request_parser<http::empty_body>;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 
 // Answers are a few KiB: a client that never reads holds this much kernel memory at most, until
 // --request-timeout closes it (Linux doubles the value for bookkeeping).
@@ -39,18 +45,23 @@ constexpr int send_buffer_bytes = 64 * 1024;
 // An idle connection holds this much buffer; a longer header grows it on demand.
 constexpr std::size_t first_read_size = 1024;
 
-// One connection's state, registered with its thread's list while it lives.
+// One connection's state, registered with its thread's list while it lives. `Stream` is the
+// socket itself, or TlsStream over it; `extra` is what the stream takes besides the socket.
+template <class Stream>
 struct Connection {
-  Connection(tcp::socket socket, SessionContext& context)
-      : socket(std::move(socket)), buffer(context.limits.max_header_size), context(context) {
+  template <class... Extra>
+  Connection(tcp::socket socket, SessionContext& context, Extra&... extra)
+      : stream(std::move(socket), extra...),
+        buffer(context.limits.max_header_size),
+        context(context) {
     error_code ignored;
-    remote_ip = this->socket.remote_endpoint(ignored).address().to_string();
-    this->socket.set_option(tcp::no_delay(true), ignored);
-    this->socket.set_option(asio::socket_base::send_buffer_size(send_buffer_bytes), ignored);
+    remote_ip = this->socket().remote_endpoint(ignored).address().to_string();
+    this->socket().set_option(tcp::no_delay(true), ignored);
+    this->socket().set_option(asio::socket_base::send_buffer_size(send_buffer_bytes), ignored);
     // Answers are written at once when the socket takes them (send), else asynchronously.
-    this->socket.non_blocking(true, ignored);
+    this->socket().non_blocking(true, ignored);
     context.metrics.connections.fetch_add(1, std::memory_order_relaxed);
-    context.connections.open.push_front({&this->socket});
+    context.connections.open.push_front({&this->socket()});
     entry = context.connections.open.begin();
     expire_at(Clock::now() + context.limits.idle_timeout);
   }
@@ -61,13 +72,14 @@ struct Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
+  tcp::socket& socket() { return beast::get_lowest_layer(stream); }
   void expire_at(Clock::time_point deadline) { entry->deadline = deadline; }
   std::string_view buffered() const {
     auto data = buffer.data();
     return {static_cast<const char*>(data.data()), data.size()};
   }
 
-  tcp::socket socket;
+  Stream stream;
   beast::flat_buffer buffer;
   std::string head;  // the answer's serialized head, reused between requests
   Response answer;   // reused between requests, its strings keeping their capacity
@@ -78,31 +90,40 @@ struct Connection {
 
 // Reads what the client sent next into the buffer, under the deadline set before. False when the
 // connection ends (closed, cut off, or the buffer is full).
-asio::awaitable<bool> read_more(Connection& c) {
+template <class Stream>
+asio::awaitable<bool> read_more(Connection<Stream>& c) {
   std::size_t room = c.buffer.max_size() - c.buffer.size();
   if (room == 0) co_return false;
-  auto [ec, n] = co_await c.socket.async_read_some(
+  auto [ec, n] = co_await c.stream.async_read_some(
       c.buffer.prepare(std::min(room, first_read_size)), use_tuple);
   if (ec) co_return false;
   c.buffer.commit(n);
   co_return true;
 }
 
-// Writes the head and `payload`: at once when the socket takes them all, as it does for the
-// usual answer of a few KiB, else the rest under the deadline set before. False when it failed.
-asio::awaitable<bool> send(Connection& c, std::string_view payload) {
+// Writes the head and `payload`: on a plain socket, at once when the socket takes them all, as it
+// does for the usual answer of a few KiB, else the rest under the deadline set before; over TLS,
+// under that deadline. False when it failed.
+template <class Stream>
+asio::awaitable<bool> send(Connection<Stream>& c, std::string_view payload) {
   std::array<asio::const_buffer, 2> buffers{asio::buffer(c.head), asio::buffer(payload)};
-  error_code ec;
-  std::size_t sent = c.socket.write_some(buffers, ec);
-  std::size_t total = c.head.size() + payload.size();
-  if (!ec && sent == total) co_return true;
-  if (ec && ec != asio::error::would_block) co_return false;
-  std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
-  std::array<asio::const_buffer, 2> rest{
-      asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
-      asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
-  auto [write_error, written] = co_await asio::async_write(c.socket, rest, use_tuple);
-  co_return !write_error;
+  if constexpr (std::is_same_v<Stream, TlsStream>) {
+    // One TLS record for an answer up to 16 KiB, as Beast's ssl_stream joins small buffers.
+    auto [write_error, written] = co_await asio::async_write(c.stream, buffers, use_tuple);
+    co_return !write_error;
+  } else {
+    error_code ec;
+    std::size_t sent = c.socket().write_some(buffers, ec);
+    std::size_t total = c.head.size() + payload.size();
+    if (!ec && sent == total) co_return true;
+    if (ec && ec != asio::error::would_block) co_return false;
+    std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
+    std::array<asio::const_buffer, 2> rest{
+        asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
+        asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
+    auto [write_error, written] = co_await asio::async_write(c.socket(), rest, use_tuple);
+    co_return !write_error;
+  }
 }
 
 Persistence persistence_of(bool keep_alive, unsigned version) {
@@ -118,8 +139,9 @@ void log_answer(AccessRecord record, const Response& response, std::string_view 
 }
 
 // Writes `response` and logs it. The deadline covers the write. False when the write failed.
-asio::awaitable<bool> reply(Connection& c, const Response& response, Persistence persistence,
-                            AccessRecord record) {
+template <class Stream>
+asio::awaitable<bool> reply(Connection<Stream>& c, const Response& response,
+                            Persistence persistence, AccessRecord record) {
   auto payload = response.head ? std::string_view() : response.payload();
   serialize_head(response, persistence, c.head);
   bool written = co_await send(c, payload);
@@ -157,7 +179,8 @@ std::optional<Response> refusal_for(const error_code& ec, const Parser& parser) 
 
 // Answers a request through the endpoints and writes the answer. `started` is when its head was
 // read. False when the connection must close after it.
-asio::awaitable<bool> answer(Connection& c, const Request& request, bool keep_alive,
+template <class Stream>
+asio::awaitable<bool> answer(Connection<Stream>& c, const Request& request, bool keep_alive,
                              unsigned version, AccessRecord record, Clock::time_point started) {
   const auto& limits = c.context.limits;
   auto answered = c.context.endpoints.answer(request, started, c.answer);
@@ -176,7 +199,8 @@ asio::awaitable<bool> answer(Connection& c, const Request& request, bool keep_al
 }
 
 // Writes the answer to a request whose head was refused, then the connection closes.
-asio::awaitable<void> refuse(Connection& c, const Request& request, const Response& refusal,
+template <class Stream>
+asio::awaitable<void> refuse(Connection<Stream>& c, const Request& request, const Response& refusal,
                              AccessRecord record, Clock::time_point started) {
   auto now = Clock::now();
   record.latency = now - started;
@@ -189,7 +213,8 @@ asio::awaitable<void> refuse(Connection& c, const Request& request, const Respon
 // then from the socket, under the deadline set before. The whole head counts toward
 // max_header_size: Beast's own limit counts only what it holds unparsed, and it takes each
 // complete field line as it comes.
-asio::awaitable<error_code> read_parsed_head(Connection& c, Parser& parser) {
+template <class Stream>
+asio::awaitable<error_code> read_parsed_head(Connection<Stream>& c, Parser& parser) {
   const std::size_t limit = c.context.limits.max_header_size;
   parser.header_limit(static_cast<std::uint32_t>(limit));
   std::size_t parsed = 0;  // bytes of the head the parser has taken
@@ -253,9 +278,10 @@ HeadVerdict judge_parsed_head(const Parser& parser, bool reads) {
 }
 
 // A request the fast scan could not take, read by Beast's parser (from the bytes buffered).
-asio::awaitable<bool> serve_parsed(Connection& c) {
+template <class Stream>
+asio::awaitable<bool> serve_parsed(Connection<Stream>& c) {
   Parser parser;
-  const bool tls = starts_like_tls_handshake(c.buffered());
+  const bool tls = std::is_same_v<Stream, tcp::socket> && starts_like_tls_handshake(c.buffered());
   c.expire_at(Clock::now() + c.context.limits.request_timeout);
   auto read_error = co_await read_parsed_head(c, parser);
   auto started = Clock::now();
@@ -294,7 +320,8 @@ asio::awaitable<bool> serve_parsed(Connection& c) {
 }
 
 // A request the fast scan took, answered from the views into the buffer.
-asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
+template <class Stream>
+asio::awaitable<bool> serve_scanned(Connection<Stream>& c, const RequestHead& head) {
   auto started = Clock::now();  // the one clock reading of a warm request
   bool keep_alive = head.keep_alive && !c.context.connections.draining;
   RequestTarget target = split_target(head.target);
@@ -316,7 +343,8 @@ asio::awaitable<bool> serve_scanned(Connection& c, const RequestHead& head) {
 }
 
 // Reads, answers and writes the next request. False when the connection must close after it.
-asio::awaitable<bool> serve_next(Connection& c) {
+template <class Stream>
+asio::awaitable<bool> serve_next(Connection<Stream>& c) {
   const auto limit = c.context.limits.max_header_size;
   bool timed = false;
   for (;;) {
@@ -366,9 +394,13 @@ asio::awaitable<void> sweep_connections(ConnectionList& connections,
   }
 }
 
-asio::awaitable<void> run_session(tcp::socket socket, SessionContext& context) {
-  Connection c(std::move(socket), context);
-  while (!context.connections.draining) {
+namespace {
+
+// Serves requests until the client closes, a deadline passes, an answer closes, or the thread
+// drains.
+template <class Stream>
+asio::awaitable<void> serve_requests(Connection<Stream>& c) {
+  while (!c.context.connections.draining) {
     // Waits for a request's first bytes under the idle deadline; pipelined ones are buffered.
     if (c.buffer.size() == 0 && !co_await read_more(c)) break;
     c.entry->busy = true;
@@ -376,8 +408,89 @@ asio::awaitable<void> run_session(tcp::socket socket, SessionContext& context) {
     c.entry->busy = false;
     if (!again) break;
   }
+}
+
+HandshakeFailure failure_of(const error_code& ec) {
+  if (ec == asio::error::operation_aborted) return HandshakeFailure::timed_out;
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+      ec == asio::error::connection_reset || ec == asio::error::broken_pipe)
+    return HandshakeFailure::closed;
+  return HandshakeFailure::refused;
+}
+
+// Plain HTTP on the TLS port: a 400 in plain HTTP saying so, then the connection closes.
+asio::awaitable<void> refuse_plain_http(Connection<TlsStream>& c) {
+  Response refusal = bad_request(400, "this port speaks HTTPS: use https://");
+  serialize_head(refusal, Persistence::close, c.head);
+  c.head += refusal.body;
+  co_await asio::async_write(c.socket(), asio::buffer(c.head), use_tuple);
+  AccessRecord record{"-", "-", 0, 0, {}, {}, c.remote_ip, {}, {}, plain_http_on_tls_port};
+  log_answer(record, refusal, refusal.body);
+  c.context.metrics.handshake_failed(HandshakeFailure::plain_http);
+}
+
+// The TLS handshake, under --request-timeout from the connection's start. The client's first
+// bytes are read first: plain HTTP is told to use https. A failure is counted by its reason and
+// logged (at debug when the client was cut off or went away). Whether it succeeded.
+asio::awaitable<bool> handshake(Connection<TlsStream>& c) {
+  c.expire_at(Clock::now() + c.context.limits.request_timeout);
+  auto [read_error, read] =
+      co_await c.socket().async_read_some(c.buffer.prepare(first_read_size), use_tuple);
+  c.buffer.commit(read);
+  if (!read_error && !starts_like_tls_handshake(c.buffered())) {
+    co_await refuse_plain_http(c);
+    co_return false;
+  }
+  error_code ec = read_error;
+  if (!ec)
+    std::tie(ec, read) = co_await c.stream.async_handshake(asio::ssl::stream_base::server,
+                                                           c.buffer.data(), use_tuple);
+  c.buffer.consume(c.buffer.size());
+  if (!ec) {
+    c.context.metrics.tls_handshakes.fetch_add(1, std::memory_order_relaxed);
+    c.expire_at(Clock::now() + c.context.limits.idle_timeout);
+    co_return true;
+  }
+  auto why = failure_of(ec);
+  c.context.metrics.handshake_failed(why);
+  if (why == HandshakeFailure::refused)
+    spdlog::info("TLS handshake with {} refused: {}", c.remote_ip, ec.message());
+  else
+    spdlog::debug("TLS handshake with {} {}", c.remote_ip,
+                  why == HandshakeFailure::timed_out ? "cut off by --request-timeout"
+                                                     : "ended by the client");
+  co_return false;
+}
+
+// Sends close_notify without waiting for the client's, under --request-timeout.
+asio::awaitable<void> close_tls(Connection<TlsStream>& c) {
+  SSL_set_shutdown(c.stream.native_handle(), SSL_RECEIVED_SHUTDOWN);
+  c.expire_at(Clock::now() + c.context.limits.request_timeout);
+  co_await c.stream.async_shutdown(use_tuple);
+}
+
+asio::awaitable<void> run_tls_session(tcp::socket socket, SessionContext& context) {
+  auto credentials = context.tls->current();  // kept while the connection lives
+  Connection<TlsStream> c(std::move(socket), context, *credentials);
+  if (co_await handshake(c)) {
+    co_await serve_requests(c);
+    co_await close_tls(c);
+  }
   error_code ignored;
-  c.socket.shutdown(tcp::socket::shutdown_send, ignored);
+  c.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(tcp::socket socket, SessionContext& context) {
+  if (context.tls) {
+    co_await run_tls_session(std::move(socket), context);
+    co_return;
+  }
+  Connection<tcp::socket> c(std::move(socket), context);
+  co_await serve_requests(c);
+  error_code ignored;
+  c.socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace ocipfs

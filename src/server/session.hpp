@@ -12,6 +12,7 @@ namespace ocipfs {
 class Endpoints;
 class Metrics;
 struct LimitsConfig;
+class TlsCredentials;
 
 // The connections of one thread, touched only from it: what a drain must close or let finish,
 // and when each one's deadline passes.
@@ -43,12 +44,13 @@ boost::asio::awaitable<void> sweep_connections(ConnectionList& connections,
                                                std::chrono::milliseconds interval);
 
 // What the sessions of one thread serve with; everything outlives them. `metrics` counts the
-// connections.
+// connections and TLS handshakes. `tls`, when set, makes every connection HTTPS.
 struct SessionContext {
   const LimitsConfig& limits;
   Endpoints& endpoints;
   Metrics& metrics;
   ConnectionList& connections;
+  TlsCredentials* tls = nullptr;
 };
 
 // Serves `socket` until the client closes it, a deadline passes, an answer closes it, or the
@@ -60,6 +62,8 @@ struct SessionContext {
 // in chunked, on HTTP/1.1 without Content-Length (else 400); GET and HEAD have no body (400). A
 // refused request, and any with a body (never read), closes the connection after its answer;
 // "close" in any Connection line does too. A refused head is counted by the endpoints.
+// With context.tls, the TLS handshake comes first, with the credentials of the moment, under
+// limits.request_timeout; plain HTTP gets a 400 saying to use https.
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
                                          SessionContext& context);
 

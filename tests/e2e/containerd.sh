@@ -9,38 +9,13 @@ E2E_NAME=containerd
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 load_state
 work=$(mktemp -d)
-containerd_pid=
 cleanup() {
-  if [[ -n $containerd_pid ]]; then stop_pid "$containerd_pid" 20; fi
+  if [[ -n ${CONTAINERD_PID:-} ]]; then stop_pid "$CONTAINERD_PID" 20; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-socket="$work/containerd.sock"
-cat >"$work/config.toml" <<EOF
-version = 2
-root = "$work/root"
-state = "$work/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = "$socket"
-
-[ttrpc]
-  address = "$socket.ttrpc"
-
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$work/opt"
-EOF
-log "starting containerd ($(containerd --version)) with its socket at $socket"
-containerd --config "$work/config.toml" --log-level info >"$work/containerd.log" 2>&1 &
-containerd_pid=$!
-ctr() { timeout 120 /usr/bin/ctr --address "$socket" "$@"; }
-ready() { kill -0 "$containerd_pid" && ctr version; }
-if ! wait_until 60 ready; then
-  tail -20 "$work/containerd.log" >&2
-  fail "containerd: the daemon did not answer ctr version within 60 s"
-fi
+start_containerd "$work"
 
 index_type=application/vnd.oci.image.index.v1+json
 

@@ -100,6 +100,39 @@ start_dockerd() {
   /usr/bin/docker version >/dev/null 2>&1 || fail "dockerd did not start: $(tail -5 "$dir/dockerd.log")"
 }
 
+# start_containerd DIR: a containerd of its own, with its root, state and socket in DIR and the cri
+# plugin disabled; sets CONTAINERD_PID, and ctr (a function) talks to it.
+start_containerd() {
+  local dir=$1
+  mkdir -p "$dir"
+  CONTAINERD_SOCKET="$dir/containerd.sock"
+  cat >"$dir/config.toml" <<TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "$CONTAINERD_SOCKET"
+
+[ttrpc]
+  address = "$CONTAINERD_SOCKET.ttrpc"
+
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$dir/opt"
+TOML
+  log "starting containerd ($(containerd --version)) with its socket at $CONTAINERD_SOCKET"
+  containerd --config "$dir/config.toml" --log-level info >"$dir/containerd.log" 2>&1 &
+  CONTAINERD_PID=$!
+  # shellcheck disable=SC2317  # called by the scripts that source this
+  ctr() { timeout 120 /usr/bin/ctr --address "$CONTAINERD_SOCKET" "$@"; }
+  if ! wait_until 60 containerd_ready; then
+    tail -20 "$dir/containerd.log" >&2
+    fail "containerd: the daemon did not answer ctr version within 60 s"
+  fi
+}
+containerd_ready() { kill -0 "$CONTAINERD_PID" && ctr version; }
+
 # The state written by the e2e setup.
 load_state() {
   local state=${E2E_STATE:?E2E_STATE must point at the e2e state directory}

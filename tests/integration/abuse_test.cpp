@@ -41,6 +41,7 @@
 #include "ocipfs/image/image.hpp"
 #include "ocipfs/image/image_document.hpp"
 #include "ocipfs/server/server.hpp"
+#include "support/certificates.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
 #include "support/test_data.hpp"
@@ -685,10 +686,9 @@ struct Latencies {
   }
 };
 
-// One request on a new connection: its latency, or a failure.
-void probe_once(const Daemon& daemon, const Probe& probe, Latencies& out) {
-  auto started = Clock::now();
-  auto result = daemon.get(probe.target, probe.headers);
+// Whether `result` (an answer `started` then) is what `probe` expects: its latency, or a failure.
+template <class Result>
+void record(const Probe& probe, const Result& result, Clock::time_point started, Latencies& out) {
   double elapsed = ms_since(started);
   if (result.status != probe.status) {
     out.failures.push_back(probe.target + " answered " + std::to_string(result.status));
@@ -697,6 +697,20 @@ void probe_once(const Daemon& daemon, const Probe& probe, Latencies& out) {
   } else {
     out.ms.push_back(elapsed);
   }
+}
+
+// One request on a new connection: its latency, or a failure.
+void probe_once(const Daemon& daemon, const Probe& probe, Latencies& out) {
+  auto started = Clock::now();
+  record(probe, daemon.get(probe.target, probe.headers), started, out);
+}
+
+// One request on a new TLS connection (handshake included) that trusts `ca_file`.
+void probe_tls_once(const Daemon& daemon, const std::string& ca_file, const Probe& probe,
+                    Latencies& out) {
+  auto started = Clock::now();
+  testing::TlsClient client(daemon.port(), ca_file);
+  record(probe, client.request(probe.target, probe.headers), started, out);
 }
 
 Latencies probe_in_turn(const Daemon& daemon, const std::vector<Probe>& probes, int count) {
@@ -709,10 +723,15 @@ Latencies probe_in_turn(const Daemon& daemon, const std::vector<Probe>& probes, 
 // while others abuse the server.
 class Prober {
  public:
-  Prober(const Daemon& daemon, std::vector<Probe> probes)
-      : thread_([this, &daemon, probes = std::move(probes)] {
+  // Over TLS, trusting `ca_file`, when it is not empty.
+  Prober(const Daemon& daemon, std::vector<Probe> probes, std::string ca_file = {})
+      : thread_([this, &daemon, probes = std::move(probes), ca_file = std::move(ca_file)] {
           for (std::size_t i = 0; !stop_.load(); ++i) {
-            probe_once(daemon, probes[i % probes.size()], latencies_);
+            const Probe& probe = probes[i % probes.size()];
+            if (ca_file.empty())
+              probe_once(daemon, probe, latencies_);
+            else
+              probe_tls_once(daemon, ca_file, probe, latencies_);
             std::this_thread::sleep_for(20ms);  // pacing: a steady trickle, not a load test
           }
         }) {}
@@ -1626,6 +1645,112 @@ TEST_F(Abuse, OversizedRequestsAndGarbageAreRefused) {
       ms_since(started), mib(rss_before).c_str(), mib(rss_peak).c_str(), mib(rss_after).c_str());
   EXPECT_LT(rss_peak - rss_before, memory_factor * 16 * 1024);
   EXPECT_EQ(daemon->get("/v2/").status, 200u);
+  EXPECT_EQ(daemon->stop(), 0);
+}
+
+// --- ocipfsd's own TLS (--tls-cert) ---
+
+// f. Connections to the TLS port that never make it to a request: silent ones and half a
+// ClientHello are cut off by --request-timeout (not the longer idle timeout), plain HTTP is told
+// to use https and closed at once; a flood of them leaves TLS clients served as usual, and each
+// failure is counted by its reason.
+TEST_F(Abuse, TlsHandshakesThatNeverFinishAreCutOff) {
+  constexpr double request_timeout_ms = 2000;
+  constexpr double slack_ms = 2000;
+  testing::TestCertificates certificates;
+  auto issued = certificates.issue("server", "1001");
+  ASSERT_FALSE(issued.cert.empty());
+  auto daemon = start({"--tls-cert=" + issued.cert, "--tls-key=" + issued.key,
+                       "--request-timeout=2s", "--idle-timeout=10s"});
+  ASSERT_TRUE(daemon->started());
+  Prober prober(*daemon, ordinary(), certificates.ca());
+
+  // A record header announcing a 512-byte ClientHello, and its first 38 bytes.
+  const std::string half_hello =
+      std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(32, 'r');
+  const std::string plain = "GET /v2/ HTTP/1.1\r\nHost: x\r\n\r\n";
+  constexpr int each = 200;
+  std::vector<Flow> flows;
+  std::vector<Clock::time_point> connected;
+  for (int i = 0; i < 3 * each; ++i) {
+    Flow flow;
+    flow.socket = Socket::connect(daemon->port());
+    ASSERT_TRUE(flow.socket.is_open());
+    connected.push_back(Clock::now());
+    flow.outgoing = i % 3 == 0 ? "" : i % 3 == 1 ? half_hello : plain;
+    flows.push_back(std::move(flow));
+  }
+  EXPECT_TRUE(drive(
+      flows, Clock::now() + milliseconds(static_cast<int>(request_timeout_ms + slack_ms + 1000))));
+  const auto& latencies = prober.finish();
+
+  std::vector<double> cut_off;
+  std::size_t open = 0, told = 0;
+  for (std::size_t i = 0; i < flows.size(); ++i) {
+    if (!flows[i].closed()) {
+      ++open;
+      continue;
+    }
+    double after = ms_between(connected[i], *flows[i].closed_at);
+    if (i % 3 != 2) {
+      cut_off.push_back(after);
+      EXPECT_EQ(flows[i].socket.inbox, "") << "closed without a word";
+    } else {
+      told +=
+          flows[i].socket.inbox.find("this port speaks HTTPS: use https://") != std::string::npos &&
+          after < request_timeout_ms / 2;
+    }
+  }
+  EXPECT_EQ(open, 0u) << "connections still open " << request_timeout_ms + slack_ms << " ms on";
+  EXPECT_EQ(told, std::size_t{each}) << "plain HTTP requests told to use https at once";
+  ASSERT_FALSE(cut_off.empty());
+  std::sort(cut_off.begin(), cut_off.end());
+  std::printf("[ tls      ] %zu handshakes cut off %.0f..%.0f ms after connecting (p50 %.0f)\n",
+              cut_off.size(), cut_off.front(), cut_off.back(), cut_off[cut_off.size() / 2]);
+  EXPECT_GE(cut_off.front(), request_timeout_ms - 100);
+  EXPECT_LE(cut_off.back(), request_timeout_ms + slack_ms);
+  expect_served_well(latencies, "during the handshake flood:");
+
+  testing::TlsClient client(daemon->port(), certificates.ca());
+  std::string metrics = client.request("/metrics").body;
+  auto failures = [&](const std::string& reason) {
+    return Daemon::metric_in(metrics,
+                             "ocipfs_tls_handshake_failures_total{reason=\"" + reason + "\"}");
+  };
+  EXPECT_EQ(failures("timed_out"), 2.0 * each);
+  EXPECT_EQ(failures("plain_http"), 1.0 * each);
+  EXPECT_EQ(Daemon::metric_in(metrics, "ocipfs_open_connections"), 1.0);
+  EXPECT_EQ(daemon->stop(), 0);
+}
+
+// SIGHUP reloads --tls-cert and --tls-key: a new connection gets the new certificate while an
+// open one goes on; a file that cannot be served with is logged and the certificate before kept.
+TEST_F(Abuse, SighupReloadsTheTlsCertificate) {
+  testing::TestCertificates certificates;
+  auto served = certificates.issue("served", "1001");
+  auto second = certificates.issue("second", "2002");
+  ASSERT_FALSE(served.cert.empty() || second.cert.empty());
+  auto daemon = start({"--tls-cert=" + served.cert, "--tls-key=" + served.key});
+  ASSERT_TRUE(daemon->started());
+  testing::TlsClient open(daemon->port(), certificates.ca());
+  ASSERT_TRUE(open.connected()) << open.error();
+  EXPECT_EQ(open.serial(), "1001");
+
+  std::filesystem::rename(second.cert, served.cert);
+  std::filesystem::rename(second.key, served.key);
+  ASSERT_EQ(kill(daemon->pid(), SIGHUP), 0);
+  auto serial_now = [&] { return testing::TlsClient(daemon->port(), certificates.ca()).serial(); };
+  EXPECT_TRUE(poll_until(5s, [&] { return serial_now() == "2002"; }));
+  EXPECT_EQ(open.request("/v2/").status, 200u);
+
+  testing::write_file(served.key, "not a key\n");
+  ASSERT_EQ(kill(daemon->pid(), SIGHUP), 0);
+  EXPECT_TRUE(poll_until(5s, [&] {
+    return daemon->log().find("TLS certificate not reloaded") != std::string::npos;
+  })) << daemon->log();
+  EXPECT_THAT(daemon->log(), HasSubstr("--tls-key=" + served.key + ": not a PEM private key"));
+  EXPECT_EQ(serial_now(), "2002");
+  EXPECT_EQ(open.request("/v2/").status, 200u);
   EXPECT_EQ(daemon->stop(), 0);
 }
 

@@ -1,4 +1,5 @@
-// A blocking HTTP/1.1 client for tests: one request per connection, or several on one.
+// A blocking HTTP/1.1 client for tests: one request per connection, or several on one; over TLS
+// too.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,27 @@ class KeptAliveClient {
   HttpResult request(const std::string& target, const std::string& method = "GET",
                      const Headers& headers = {});
   void close();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A TLS connection to 127.0.0.1:port that trusts only the CA in `ca_file` and checks that the
+// certificate is for 127.0.0.1, offering ALPN h2 and http/1.1. Each step has 10 s.
+class TlsClient {
+ public:
+  TlsClient(std::uint16_t port, const std::string& ca_file);
+  ~TlsClient();
+  // Whether the handshake succeeded; else error() says why.
+  bool connected() const;
+  std::string error() const;
+  // An answer on this connection (status 0 when there was none; error() says why).
+  HttpResult request(const std::string& target, const Headers& headers = {});
+  // The server's certificate serial, in hex; the protocol ALPN chose; "TLSv1.3" or "TLSv1.2".
+  std::string serial() const;
+  std::string alpn() const;
+  std::string version() const;
 
  private:
   struct Impl;

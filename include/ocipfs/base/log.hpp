@@ -57,6 +57,9 @@ struct AccessRecord {
 // What a TLS ClientHello on ocipfsd's plain-HTTP port was (AccessRecord::what).
 inline constexpr std::string_view tls_on_plain_port =
     "TLS handshake on the plain-HTTP port (use http:// or put TLS in front)";
+// What plain HTTP on ocipfsd's TLS port was (AccessRecord::what).
+inline constexpr std::string_view plain_http_on_tls_port =
+    "plain HTTP on the TLS port (use https://)";
 
 // Logs one line for a request (at info level).
 void log_access(const AccessRecord& record);

@@ -70,6 +70,14 @@ struct LogConfig {
   std::string project;  // $GOOGLE_CLOUD_PROJECT, for trace correlation in JSON logs
 };
 
+// --tls-cert and --tls-key: both or neither. With them the listener speaks HTTPS only, and
+// SIGHUP loads both files again.
+struct TlsConfig {
+  std::string cert_file;  // PEM: the server's certificate, then its intermediates
+  std::string key_file;   // PEM: the certificate's private key
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ReadinessConfig {
   bool check = false;  // /readyz also needs a gateway that answered within `window`
   std::chrono::milliseconds window{5 * 60 * 1000};
@@ -82,6 +90,7 @@ struct PagesConfig {
 
 struct Config {
   ListenConfig listen;
+  TlsConfig tls;
   LimitsConfig limits;
   GatewayConfig gateway;
   CacheConfig cache;

@@ -9,15 +9,21 @@
 
 namespace ocipfs {
 
+class TlsCredentials;
+
 class Server {
  public:
-  // Binds the listening socket; throws std::runtime_error with a one-line reason on failure.
+  // Loads the TLS credentials (config.tls) and binds the listening socket; throws TlsError
+  // (tls.hpp) for credentials it cannot serve with, std::runtime_error for the rest, with a
+  // one-line reason.
   explicit Server(const Config& config);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
   std::uint16_t port() const;
+  // The credentials of the HTTPS listener (for reloading them), or null when it is plain HTTP.
+  TlsCredentials* tls() const;
 
   // Serves on config.threads threads (the caller's among them) until stop().
   void run();

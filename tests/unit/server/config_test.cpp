@@ -142,6 +142,19 @@ TEST(Config, BadFlagsSayWhatIsWrong) {
   EXPECT_THAT(parse({"--gateway-ca-file="}).error(), HasSubstr("--gateway-ca-file: must name"));
 }
 
+TEST(Config, TlsFlagsGoTogether) {
+  EXPECT_FALSE(parse({})->config.tls.enabled());
+  auto parsed = parse({"--tls-cert=/etc/ocipfs/chain.pem", "--tls-key=/etc/ocipfs/key.pem"});
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_TRUE(parsed->config.tls.enabled());
+  EXPECT_EQ(parsed->config.tls.cert_file, "/etc/ocipfs/chain.pem");
+  EXPECT_EQ(parsed->config.tls.key_file, "/etc/ocipfs/key.pem");
+  for (const char* alone : {"--tls-cert=chain.pem", "--tls-key=key.pem"})
+    EXPECT_THAT(parse({alone}).error(), HasSubstr("--tls-cert and --tls-key go together")) << alone;
+  EXPECT_THAT(parse({"--tls-cert=", "--tls-key=k"}).error(), HasSubstr("--tls-cert: must name"));
+  EXPECT_THAT(usage(), HasSubstr("--tls-cert=PEM"));
+}
+
 TEST(Config, Durations) {
   EXPECT_EQ(*parse_duration("30s"), std::chrono::seconds(30));
   EXPECT_EQ(*parse_duration("250ms"), std::chrono::milliseconds(250));
@@ -240,6 +253,8 @@ TEST(Config, EveryFlagHasAnEnvironmentTwin) {
                            {"OCIPFSD_REDIRECT_GATEWAY", "https://{cid}.ipfs.dweb.link"},
                            {"OCIPFSD_VERIFY", "off"},
                            {"OCIPFSD_LISTEN", "127.0.0.1:7001"},
+                           {"OCIPFSD_TLS_CERT", "/etc/ocipfs/chain.pem"},
+                           {"OCIPFSD_TLS_KEY", "/etc/ocipfs/key.pem"},
                            {"OCIPFSD_THREADS", "3"},
                            {"OCIPFSD_GATEWAY_TIMEOUT", "20s"},
                            {"OCIPFSD_HEDGE_AFTER", "250ms"},
@@ -266,6 +281,8 @@ TEST(Config, EveryFlagHasAnEnvironmentTwin) {
   EXPECT_FALSE(config.gateway.verify);
   EXPECT_EQ(config.listen.host, "127.0.0.1");
   EXPECT_EQ(config.listen.port, 7001);
+  EXPECT_EQ(config.tls.cert_file, "/etc/ocipfs/chain.pem");
+  EXPECT_EQ(config.tls.key_file, "/etc/ocipfs/key.pem");
   EXPECT_EQ(config.listen.threads, 3u);
   EXPECT_EQ(config.gateway.client.timeout, std::chrono::seconds(20));
   EXPECT_EQ(config.gateway.hedge.mode, HedgePolicy::Mode::fixed);
