@@ -82,10 +82,15 @@ json=$(timeout 300 "$ocipfs" publish "$src" --json --ipfs-api="$IPFS_API" \
 [[ $(jq -r .digest <<<"$json") == "$digest" ]] || fail "publish --json gave: $json"
 [[ $(jq -r '"\(.directory_cid)/\(.tag)"' <<<"$json") == "$ipfs_path" ]] ||
   fail "publish --json gave: $json"
-json=$(timeout 120 "$ocipfs" inspect "$reference" --json --gateway="$IPFS_GATEWAY" \
-  2>"$work/inspect.err") || fail "ocipfs inspect --json $reference failed: $(cat "$work/inspect.err")"
+json=$(timeout 120 "$ocipfs" inspect "$name" --json --gateway="$IPFS_GATEWAY" \
+  2>"$work/inspect.err") || fail "ocipfs inspect --json $name failed: $(cat "$work/inspect.err")"
 [[ $(jq -r '.tags | join(", ")' <<<"$json") == "latest, payload.tar.gz" ]] ||
   fail "inspect --json gave: $json"
+[[ $(jq -r '.layers[0].digest' <<<"$json") == "$digest" ]] || fail "inspect --json gave: $json"
+json=$(timeout 120 "$ocipfs" inspect "$reference" --json 2>"$work/inspect.err") ||
+  fail "ocipfs inspect --json $reference failed: $(cat "$work/inspect.err")"
+[[ $(jq -r '"\(.asked) \(.registry) \(.problems | length)"' <<<"$json") == \
+  "registry http://$OCIPFSD_ADDR 0" ]] || fail "inspect --json of the registry gave: $json"
 [[ $(jq -r '.layers[0].digest' <<<"$json") == "$digest" ]] || fail "inspect --json gave: $json"
 
 # BuildKit, with the printed line; without its cache, so the layer comes through ocipfsd.
