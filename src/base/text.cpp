@@ -22,6 +22,12 @@ std::string path_in_quotes(const std::filesystem::path& path) {
   return in_quotes(path.string(), 200);
 }
 
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
+  return out;
+}
+
 std::string html_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

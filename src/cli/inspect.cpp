@@ -148,12 +148,6 @@ Inspection inspect(Reference& ref, const std::vector<HttpUrl>& gateways, bool ve
   return run_blocking([&] { return resolve_reference(ref, gateways, verify, options); });
 }
 
-std::string joined(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
-  return out;
-}
-
 // The document named: its kind, CID and size, whether it was verified, and where it was read.
 void print_document(const Report& report, const std::string& reference, const std::string& tag,
                     DocumentKind kind, const Image& image, const std::string& content, bool verify,

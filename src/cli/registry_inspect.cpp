@@ -1,6 +1,7 @@
 #include "registry_inspect.hpp"
 
-#include <boost/asio/this_coro.hpp>
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -29,8 +30,6 @@ constexpr std::string_view manifest_accept =
     "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
-constexpr std::string_view docker_config_media_type =
-    "application/vnd.docker.container.image.v1+json";
 
 bool is_index_type(std::string_view type) {
   return type == oci_index_media_type || type == docker_manifest_list_media_type;
@@ -54,41 +53,42 @@ std::string answer_text(const HttpResponse& answer) {
          (answer.body.empty() ? "" : ": " + printable(answer.body, 200));
 }
 
+// The registry at one origin, asked one request at a time on one client, so that the walk
+// reuses its connection (and, over https, the trust store loaded once).
 class Registry {
  public:
   Registry(HttpUrl origin, std::string name, std::chrono::milliseconds timeout)
-      : origin_(std::move(origin)), name_(std::move(name)), timeout_(timeout) {}
+      : origin_(std::move(origin)),
+        name_(std::move(name)),
+        timeout_(timeout),
+        http_(context_.get_executor(), client_options()) {}
 
   const HttpUrl& origin() const { return origin_; }
   std::string target(const std::string& what) const { return "/v2/" + name_ + "/" + what; }
 
   // One request, within the timeout, its body within `limit`; no answer is a Failure.
   HttpResponse ask(std::string_view method, const std::string& target, std::string_view accept,
-                   std::size_t limit) const {
+                   std::size_t limit) {
     HttpRequest request;
     request.method = method;
     request.target = target;
     request.accept = accept;
     request.deadline = std::chrono::steady_clock::now() + timeout_;
     request.step_timeout = timeout_;
-    HttpClientOptions options;
-    options.max_body_size = limit;
-    options.user_agent = "ocipfs/" OCIPFS_VERSION;
-    auto answer = run_blocking([&]() -> asio::awaitable<Expected<HttpResponse, HttpError>> {
-      HttpClient http(co_await asio::this_coro::executor, options);
-      co_return co_await http.request(origin_, request);
-    });
-    if (answer) return std::move(*answer);
-    const HttpError& error = answer.error();
+    auto answer = run_blocking(context_, [&]() { return http_.request(origin_, request); });
     std::string what = std::string(method) + " " + origin_.origin() + target;
+    if (answer) {
+      if (answer->body.size() > limit) throw too_large(what, limit);
+      return std::move(*answer);
+    }
+    const HttpError& error = answer.error();
     if (error.timed_out()) throw Failure{what + ": no answer within " + duration_text(timeout_)};
-    if (error.too_large())
-      throw Failure{what + ": the answer is over " + std::to_string(limit) + " bytes"};
+    if (error.too_large()) throw too_large(what, limit);
     throw Failure{what + ": " + (error.code ? error.code.message() : error.detail)};
   }
 
   // GET of a manifest; an answer other than 200 is a Failure with its code and message.
-  HttpResponse manifest(const std::string& reference) const {
+  HttpResponse manifest(const std::string& reference) {
     std::string path = target("manifests/" + reference);
     HttpResponse answer = ask("GET", path, manifest_accept, max_manifest_size);
     if (answer.status != 200)
@@ -98,14 +98,28 @@ class Registry {
   }
 
  private:
+  // Bodies up to the largest limit are read; ask() holds each answer to its own.
+  static HttpClientOptions client_options() {
+    HttpClientOptions options;
+    options.max_body_size = std::max({max_manifest_size, max_config_size, max_other_size});
+    options.max_idle_per_origin = 1;
+    options.user_agent = "ocipfs/" OCIPFS_VERSION;
+    return options;
+  }
+  static Failure too_large(const std::string& what, std::size_t limit) {
+    return Failure{what + ": the answer is over " + std::to_string(limit) + " bytes"};
+  }
+
   HttpUrl origin_;
   std::string name_;
   std::chrono::milliseconds timeout_;
+  asio::io_context context_;
+  HttpClient http_;
 };
 
 // What inspecting found: the checks that failed, what was printed once.
 struct Walk {
-  const Registry& registry;
+  Registry& registry;
   const Report& report;
   std::vector<std::string> problems;
   std::set<std::string> layers_seen;
@@ -253,12 +267,6 @@ void inspect_index(Walk& walk, const HttpResponse& answer, const std::string& wh
                     ", the registry " + in_quotes(manifest.field("Content-Type"), 100));
     inspect_manifest(walk, manifest, named, platform);
   }
-}
-
-std::string joined(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
-  return out;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "ocipfs/base/text.hpp"
 #include "ocipfs/http/field_text.hpp"
 
 namespace ocipfs {
@@ -85,12 +86,6 @@ void tags_list(std::string_view name, std::string_view query, const Image& image
     out.add("Link", "</v2/" + std::string(name) + "/tags/list?n=" + std::to_string(listed) +
                         "&last=" + std::string(final_tag) + ">; rel=\"next\"");
   out.immutable = true;
-}
-
-std::string joined(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
-  return out;
 }
 
 }  // namespace

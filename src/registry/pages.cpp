@@ -132,12 +132,6 @@ void layer_table(std::string& out, const LayerFacts& layer, std::size_t number) 
          html_escape(layer.gateway_url) + "</a></td></tr>\n</table>\n";
 }
 
-std::string joined(const std::vector<std::string>& words) {
-  std::string out;
-  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
-  return out;
-}
-
 }  // namespace
 
 bool is_public_host(std::string_view text) {

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ocipfs {
 
@@ -23,6 +24,9 @@ std::string path_in_quotes(const std::filesystem::path& path);
 // `text` as HTML text or a quoted attribute value: &, <, >, " and ' as character references,
 // every other byte as it is.
 std::string html_escape(std::string_view text);
+
+// The words separated by ", ": "latest, hello.tar.gz".
+std::string joined(const std::vector<std::string>& words);
 
 // "30s" for whole seconds, else "1500ms": the way flags spell durations.
 std::string duration_text(std::chrono::milliseconds duration);

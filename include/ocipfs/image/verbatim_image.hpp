@@ -30,6 +30,9 @@ inline constexpr std::string_view docker_manifest_media_type =
     "application/vnd.docker.distribution.manifest.v2+json";
 inline constexpr std::string_view docker_manifest_list_media_type =
     "application/vnd.docker.distribution.manifest.list.v2+json";
+// The config a Docker manifest names.
+inline constexpr std::string_view docker_config_media_type =
+    "application/vnd.docker.container.image.v1+json";
 
 // An OCI descriptor: in a verbatim document, an OCI or Docker image index or manifest of at most
 // max_verbatim_blob_size bytes.

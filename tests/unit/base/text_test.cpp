@@ -1,4 +1,4 @@
-// Text for messages and pages: HTML escaping.
+// Text for messages and pages: HTML escaping, lists of words.
 #include "ocipfs/base/text.hpp"
 
 #include <gtest/gtest.h>
@@ -20,6 +20,12 @@ TEST(HtmlEscape, EscapesTheFiveCharactersThatEndTextOrAnAttribute) {
 TEST(HtmlEscape, KeepsEverythingElse) {
   EXPECT_EQ(html_escape(""), "");
   EXPECT_EQ(html_escape("hello.tar.gz /ipfs/bafy é\t"), "hello.tar.gz /ipfs/bafy é\t");
+}
+
+TEST(Joined, SeparatesWordsWithACommaAndASpace) {
+  EXPECT_EQ(joined({}), "");
+  EXPECT_EQ(joined({"latest"}), "latest");
+  EXPECT_EQ(joined({"latest", "hello.tar.gz", "v1"}), "latest, hello.tar.gz, v1");
 }
 
 }  // namespace
