@@ -1,8 +1,10 @@
 #include "ocipfs/formats/cid.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,9 +26,21 @@ bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool has_upper(std::string_view text) { return std::any_of(text.begin(), text.end(), is_upper); }
 bool has_lower(std::string_view text) { return std::any_of(text.begin(), text.end(), is_lower); }
 
+// A CID read in place: its digest views the bytes it was read from.
+struct CidView {
+  int version = 1;
+  std::uint64_t codec = multicodec::raw;
+  std::uint64_t hash = multihash::sha2_256;
+  std::string_view digest;
+};
+
+Cid owned(const CidView& view) {
+  return Cid{view.version, view.codec, view.hash, std::string(view.digest)};
+}
+
 // Reads a binary CIDv1 from the front of `bytes` and advances past its digest; what follows is
 // left for the caller. `version0` says why a version 0 is refused where it was found.
-Expected<Cid> read_binary_v1(std::string_view& bytes, std::string_view version0) {
+Expected<CidView> read_binary_v1(std::string_view& bytes, std::string_view version0) {
   auto version = read_varint(bytes, "cid version");
   if (!version) return Unexpected{std::move(version).error()};
   if (*version == 0) return Unexpected{std::string(version0)};
@@ -38,18 +52,13 @@ Expected<Cid> read_binary_v1(std::string_view& bytes, std::string_view version0)
     return Unexpected{"unsupported multicodec " + multicodec::describe(*codec)};
   }
 
-  auto multihash = read_multihash(bytes);
+  auto multihash = read_multihash_view(bytes);
   if (!multihash) return Unexpected{std::move(multihash).error()};
-  Cid cid;
-  cid.version = 1;
-  cid.codec = *codec;
-  cid.hash = multihash->code;
-  cid.digest = std::move(multihash->digest);
-  return cid;
+  return CidView{1, *codec, multihash->code, multihash->digest};
 }
 
 // Parses a binary CIDv1 (the bytes after the multibase prefix).
-Expected<Cid> parse_binary_v1(std::string_view bytes) {
+Expected<CidView> parse_binary_v1(std::string_view bytes) {
   if (bytes.empty())
     return Unexpected{std::string("cid has no content after the multibase prefix")};
   if (static_cast<unsigned char>(bytes[0]) == multihash::sha2_256) {
@@ -64,7 +73,7 @@ Expected<Cid> parse_binary_v1(std::string_view bytes) {
 }
 
 // A binary CIDv0: the sha2-256 multihash 0x12 0x20 and its digest. Advances `bytes` past it.
-Expected<Cid> read_binary_v0(std::string_view& bytes) {
+Expected<CidView> read_binary_v0(std::string_view& bytes) {
   constexpr std::size_t size = 2 + kSha256Length;
   if (bytes.size() < 2 || static_cast<unsigned char>(bytes[1]) != kSha256Length) {
     return Unexpected{std::string("cidv0 is not a sha2-256 multihash")};
@@ -73,59 +82,106 @@ Expected<Cid> read_binary_v0(std::string_view& bytes) {
     return Unexpected{"truncated cidv0 (" + std::to_string(bytes.size()) + " of " +
                       std::to_string(size) + " bytes)"};
   }
-  Cid cid;
-  cid.version = 0;
-  cid.codec = multicodec::dag_pb;
-  cid.hash = multihash::sha2_256;
-  cid.digest = std::string(bytes.substr(2, kSha256Length));
+  CidView cid{0, multicodec::dag_pb, multihash::sha2_256, bytes.substr(2, kSha256Length)};
   bytes.remove_prefix(size);
   return cid;
 }
 
-Expected<Cid> parse_v0(std::string_view text) {
-  auto bytes = base58btc_decode(text);
-  if (!bytes) return Unexpected{std::move(bytes).error()};
-  std::string_view b = *bytes;
+// Room for the bytes of any CID text parse_cid looks at: no base decodes to more than its text.
+using TextBytes = std::array<char, kMaxCidText>;
+
+Expected<CidView> parse_v0(std::string_view text, TextBytes& scratch) {
+  auto size = base58btc_decode_into(text, scratch);
+  if (!size) return Unexpected{std::move(size).error()};
+  std::string_view b(scratch.data(), *size);
   if (b.size() != 2 + kSha256Length || static_cast<unsigned char>(b[0]) != multihash::sha2_256) {
     return Unexpected{std::string("cidv0 is not a sha2-256 multihash")};
   }
   return read_binary_v0(b);
 }
 
-// The bytes of a CIDv1's text after its multibase prefix. A CID in a lowercase base must be all
-// lowercase, and one in base32upper all uppercase.
-Expected<std::string> decode_v1_text(Multibase base, std::string_view body) {
-  Expected<std::string> bytes{std::string()};
+// The bytes of a CIDv1's text after its multibase prefix, into `scratch`. A CID in a lowercase
+// base must be all lowercase, and one in base32upper all uppercase.
+Expected<std::string_view> decode_v1_text(Multibase base, std::string_view body,
+                                          TextBytes& scratch) {
+  Expected<std::size_t> size = std::size_t{0};
   switch (base) {
     case Multibase::base32:
     case Multibase::base32upper:
-      bytes = base32_decode(body);
-      if (bytes && base == Multibase::base32 && has_upper(body))
+      size = base32_decode_into(body, scratch);
+      if (size && base == Multibase::base32 && has_upper(body))
         return Unexpected{std::string("base32 cid with prefix 'b' must be lowercase")};
-      if (bytes && base == Multibase::base32upper && has_lower(body))
+      if (size && base == Multibase::base32upper && has_lower(body))
         return Unexpected{std::string("base32upper cid with prefix 'B' must be uppercase")};
-      return bytes;
+      break;
     case Multibase::base36:
-      bytes = base36_decode(body);
-      if (bytes && has_upper(body))
+      size = base36_decode_into(body, scratch);
+      if (size && has_upper(body))
         return Unexpected{std::string("base36 cid with prefix 'k' must be lowercase")};
-      return bytes;
+      break;
     case Multibase::base58btc:
-      return base58btc_decode(body);
+      size = base58btc_decode_into(body, scratch);
+      break;
   }
-  return bytes;
+  if (!size) return Unexpected{std::move(size).error()};
+  return std::string_view(scratch.data(), *size);
+}
+
+// The CID in `text`, read into `scratch`, which its digest views.
+Expected<CidView> read_cid_text(std::string_view text, TextBytes& scratch) {
+  if (text.empty()) return Unexpected{std::string("empty cid")};
+  if (text.size() > kMaxCidText) {
+    return Unexpected{"cid too long (" + std::to_string(text.size()) + " characters, at most " +
+                      std::to_string(kMaxCidText) + ")"};
+  }
+  if (text.starts_with("Qm")) {
+    if (text.size() != 46) {
+      return Unexpected{"cidv0 must be 46 characters, not " + std::to_string(text.size())};
+    }
+    return parse_v0(text, scratch);
+  }
+  auto base = multibase_of(text);
+  if (!base) return Unexpected{std::move(base).error()};
+  auto bytes = decode_v1_text(*base, text.substr(1), scratch);
+  if (!bytes) return Unexpected{std::move(bytes).error()};
+  return parse_binary_v1(*bytes);
 }
 
 }  // namespace
 
-std::string Cid::v1_bytes() const {
-  std::string out = varint_encode(1);
-  out += varint_encode(codec);
-  out += varint_encode(hash);
-  out += varint_encode(digest.size());
-  out += digest;
-  return out;
-}
+// Writes binary CIDv1s into CidV1Bytes.
+class CidV1Writer {
+ public:
+  static CidV1Bytes write(std::uint64_t codec, std::uint64_t hash, std::string_view digest) {
+    CidV1Writer writer;
+    writer.put_varint(1);
+    writer.put_varint(codec);
+    writer.put_varint(hash);
+    writer.put_varint(digest.size());
+    writer.put(digest);
+    return writer.out_;
+  }
+
+ private:
+  void put(std::string_view bytes) {
+    if (bytes.size() > out_.bytes_.size() - out_.size_)
+      throw std::length_error("cid longer than " + std::to_string(max_cid_v1_size) + " bytes");
+    std::copy(bytes.begin(), bytes.end(), out_.bytes_.data() + out_.size_);
+    out_.size_ += bytes.size();
+  }
+  void put_varint(std::uint64_t value) {
+    char bytes[10];
+    std::size_t size = 0;
+    for (; value >= 0x80; value >>= 7) bytes[size++] = static_cast<char>((value & 0x7f) | 0x80);
+    bytes[size++] = static_cast<char>(value);
+    put({bytes, size});
+  }
+  CidV1Bytes out_;
+};
+
+CidV1Bytes Cid::v1() const { return CidV1Writer::write(codec, hash, digest); }
+
+std::string Cid::v1_bytes() const { return std::string(v1().view()); }
 
 std::string Cid::to_string() const {
   std::string out;
@@ -137,36 +193,23 @@ void Cid::append_text(std::string& out) const {
   out += 'b';
   out.reserve(out.size() + ((digest.size() + 40) * 8 + 4) / 5);
   Base32LowerWriter writer(out);
-  auto put_varint = [&](std::uint64_t value) {
-    for (; value >= 0x80; value >>= 7)
-      writer.put(static_cast<unsigned char>((value & 0x7f) | 0x80));
-    writer.put(static_cast<unsigned char>(value));
-  };
-  put_varint(1);
-  put_varint(codec);
-  put_varint(hash);
-  put_varint(digest.size());
-  for (char c : digest) writer.put(static_cast<unsigned char>(c));
+  const CidV1Bytes bytes = v1();
+  for (char c : bytes.view()) writer.put(static_cast<unsigned char>(c));
   writer.finish();
 }
 
+Expected<CidV1Bytes> decode_cid_text(std::string_view text) {
+  TextBytes scratch;
+  auto cid = read_cid_text(text, scratch);
+  if (!cid) return Unexpected{std::move(cid).error()};
+  return CidV1Writer::write(cid->codec, cid->hash, cid->digest);
+}
+
 Expected<Cid> parse_cid(std::string_view text) {
-  if (text.empty()) return Unexpected{std::string("empty cid")};
-  if (text.size() > kMaxCidText) {
-    return Unexpected{"cid too long (" + std::to_string(text.size()) + " characters, at most " +
-                      std::to_string(kMaxCidText) + ")"};
-  }
-  if (text.starts_with("Qm")) {
-    if (text.size() != 46) {
-      return Unexpected{"cidv0 must be 46 characters, not " + std::to_string(text.size())};
-    }
-    return parse_v0(text);
-  }
-  auto base = multibase_of(text);
-  if (!base) return Unexpected{std::move(base).error()};
-  auto bytes = decode_v1_text(*base, text.substr(1));
-  if (!bytes) return Unexpected{std::move(bytes).error()};
-  return parse_binary_v1(*bytes);
+  TextBytes scratch;
+  auto cid = read_cid_text(text, scratch);
+  if (!cid) return Unexpected{std::move(cid).error()};
+  return owned(*cid);
 }
 
 // On failure `bytes` is left as it was.
@@ -178,13 +221,17 @@ Expected<Cid> read_cid_bytes(std::string_view& bytes) {
                  : read_binary_v1(rest,
                                   "unsupported cid version 0 (a binary cidv0 starts with "
                                   "0x12 0x20, the sha2-256 multihash)");
-  if (cid) bytes = rest;
-  return cid;
+  if (!cid) return Unexpected{std::move(cid).error()};
+  bytes = rest;
+  return owned(*cid);
+}
+
+bool is_lowercase_multibase(std::string_view text) {
+  return !text.empty() && (text[0] == 'b' || text[0] == 'k') && !has_upper(text);
 }
 
 bool is_lowercase_cid(std::string_view text) {
-  if (!parse_cid(text)) return false;
-  return (text[0] == 'b' || text[0] == 'k') && !has_upper(text);
+  return is_lowercase_multibase(text) && decode_cid_text(text);
 }
 
 }  // namespace ocipfs

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <vector>
 
 namespace ocipfs {
@@ -130,34 +131,44 @@ std::string basex_encode(std::string_view bytes, std::string_view alphabet) {
   return out;
 }
 
+// The big number in `text` (base-x, as basex_encode writes it) into `out`, which has room for
+// text.size() bytes: its little-endian digits are worked on in place, then turned around.
 template <class ValueOf>
-Expected<std::string> basex_decode(std::string_view text, std::string_view name, unsigned base,
-                                   char zero, ValueOf value_of) {
+Expected<std::size_t> basex_decode_into(std::string_view text, std::span<char> out,
+                                        std::string_view name, unsigned base, char zero,
+                                        ValueOf value_of) {
   if (text.size() > kMaxBaseXText) {
     return Unexpected{std::string(name) + " text too long (" + std::to_string(text.size()) +
                       " characters, at most " + std::to_string(kMaxBaseXText) + ")"};
   }
   std::size_t zeros = 0;
   while (zeros < text.size() && text[zeros] == zero) ++zeros;
-  std::vector<unsigned char> bytes;  // little-endian
-  bytes.reserve(text.size());
+  auto* bytes = reinterpret_cast<unsigned char*>(out.data());  // little-endian
+  std::size_t length = 0;
   for (std::size_t i = zeros; i < text.size(); ++i) {
     const int value = value_of(text[i]);
     if (value < 0) return Unexpected{invalid_char(name, text[i], i)};
     unsigned carry = static_cast<unsigned>(value);
-    for (auto& byte : bytes) {
-      carry += static_cast<unsigned>(byte) * base;
-      byte = static_cast<unsigned char>(carry & 0xff);
+    for (std::size_t j = 0; j < length; ++j) {
+      carry += static_cast<unsigned>(bytes[j]) * base;
+      bytes[j] = static_cast<unsigned char>(carry & 0xff);
       carry >>= 8;
     }
-    while (carry != 0) {
-      bytes.push_back(static_cast<unsigned char>(carry & 0xff));
-      carry >>= 8;
-    }
+    for (; carry != 0; carry >>= 8) bytes[length++] = static_cast<unsigned char>(carry & 0xff);
   }
-  std::string out(zeros, '\0');
-  out.reserve(zeros + bytes.size());
-  for (auto it = bytes.rbegin(); it != bytes.rend(); ++it) out.push_back(static_cast<char>(*it));
+  std::reverse(bytes, bytes + length);
+  std::memmove(bytes + zeros, bytes, length);
+  std::memset(bytes, 0, zeros);
+  return zeros + length;
+}
+
+// A decoding into a string of its own.
+template <class DecodeInto>
+Expected<std::string> decoded(std::string_view text, DecodeInto decode_into) {
+  std::string out(text.size(), '\0');
+  auto size = decode_into(text, out);
+  if (!size) return Unexpected{std::move(size).error()};
+  out.resize(*size);
   return out;
 }
 
@@ -197,9 +208,8 @@ std::string base32_lower_encode(std::string_view bytes) {
 }
 
 // Bits left over after the last full byte are ignored, whatever their value.
-Expected<std::string> base32_decode(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() * 5 / 8);
+Expected<std::size_t> base32_decode_into(std::string_view text, std::span<char> out) {
+  std::size_t size = 0;
   std::uint32_t buffer = 0;
   int bits = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -210,7 +220,7 @@ Expected<std::string> base32_decode(std::string_view text) {
     bits += 5;
     if (bits >= 8) {
       bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
+      out[size++] = static_cast<char>((buffer >> bits) & 0xff);
     }
   }
   if (has_upper(text) && has_lower(text)) return Unexpected{std::string("mixed-case base32")};
@@ -218,24 +228,36 @@ Expected<std::string> base32_decode(std::string_view text) {
   if (rest == 1 || rest == 3 || rest == 6) {
     return Unexpected{"invalid base32 length " + std::to_string(text.size())};
   }
-  return out;
+  return size;
+}
+
+Expected<std::string> base32_decode(std::string_view text) {
+  return decoded(text, base32_decode_into);
 }
 
 std::string base58btc_encode(std::string_view bytes) {
   return basex_encode(bytes, kBase58Alphabet);
 }
 
+Expected<std::size_t> base58btc_decode_into(std::string_view text, std::span<char> out) {
+  return basex_decode_into(text, out, "base58btc", 58, '1', base58_value);
+}
+
 Expected<std::string> base58btc_decode(std::string_view text) {
-  return basex_decode(text, "base58btc", 58, '1', base58_value);
+  return decoded(text, base58btc_decode_into);
 }
 
 std::string base36_lower_encode(std::string_view bytes) {
   return basex_encode(bytes, kBase36Alphabet);
 }
 
-Expected<std::string> base36_decode(std::string_view text) {
+Expected<std::size_t> base36_decode_into(std::string_view text, std::span<char> out) {
   if (has_upper(text) && has_lower(text)) return Unexpected{std::string("mixed-case base36")};
-  return basex_decode(text, "base36", 36, '0', base36_value);
+  return basex_decode_into(text, out, "base36", 36, '0', base36_value);
+}
+
+Expected<std::string> base36_decode(std::string_view text) {
+  return decoded(text, base36_decode_into);
 }
 
 }  // namespace ocipfs

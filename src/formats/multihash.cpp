@@ -90,7 +90,7 @@ std::string describe(std::uint64_t code) { return multicodec::describe(code, nam
 
 }  // namespace multihash
 
-Expected<Multihash> read_multihash(std::string_view& bytes) {
+Expected<MultihashView> read_multihash_view(std::string_view& bytes) {
   std::string_view rest = bytes;
   auto code = read_varint(rest, "multihash code");
   if (!code) return Unexpected{std::move(code).error()};
@@ -105,10 +105,16 @@ Expected<Multihash> read_multihash(std::string_view& bytes) {
     return Unexpected{"truncated digest (" + std::to_string(rest.size()) + " of " +
                       std::to_string(*length) + " bytes)"};
   }
-  Multihash out{*code, std::string(rest.substr(0, *length))};
+  MultihashView out{*code, rest.substr(0, *length)};
   rest.remove_prefix(*length);
   bytes = rest;
   return out;
+}
+
+Expected<Multihash> read_multihash(std::string_view& bytes) {
+  auto view = read_multihash_view(bytes);
+  if (!view) return Unexpected{std::move(view).error()};
+  return Multihash{view->code, std::string(view->digest)};
 }
 
 }  // namespace ocipfs

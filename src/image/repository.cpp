@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
+#include <utility>
 
 #include "ocipfs/base/text.hpp"
 
@@ -41,6 +43,18 @@ bool is_name_component(std::string_view component) {
     if (i == start || i >= component.size() || !is_lower_alnum(component[i])) return false;
   }
   return true;
+}
+
+// The kind a name's first component names and the CID text after it, or nullopt when the name is
+// not "<kind>/<one component>".
+std::optional<std::pair<DocumentKind, std::string_view>> split_name(std::string_view name) {
+  for (const auto& each : kinds) {
+    if (!name.starts_with(each.prefix)) continue;
+    std::string_view cid_text = name.substr(each.prefix.size());
+    if (cid_text.find('/') != std::string_view::npos) return std::nullopt;
+    return std::pair{each.kind, cid_text};
+  }
+  return std::nullopt;
 }
 
 RegistryError not_served(std::string_view name) {
@@ -115,18 +129,24 @@ bool is_tag(std::string_view text) {
 }
 
 Expected<Repository, RegistryError> parse_repository(std::string_view name) {
-  const KindName* kind = nullptr;
-  for (const auto& each : kinds)
-    if (name.starts_with(each.prefix)) kind = &each;
-  if (!kind) return Unexpected{not_served(name)};
-  std::string_view cid_text = name.substr(kind->prefix.size());
-  if (cid_text.find('/') != std::string_view::npos) return Unexpected{not_served(name)};
+  auto split = split_name(name);
+  if (!split) return Unexpected{not_served(name)};
+  auto [kind, cid_text] = *split;
   auto cid = parse_cid(cid_text);
-  if (!cid || !is_lowercase_cid(cid_text))
+  if (!cid || !is_lowercase_multibase(cid_text))
     return Unexpected{name_unknown("repository " + in_quotes(name) +
                                    " does not name a CID (CIDv1 in lowercase base32 or base36)" +
                                    (cid ? std::string() : ": " + cid.error()))};
-  return Repository{kind->kind, std::move(*cid), std::string(name)};
+  return Repository{kind, std::move(*cid), std::string(name)};
+}
+
+std::optional<RepositoryId> identify_repository(std::string_view name) {
+  if (!is_repository_name(name)) return std::nullopt;
+  auto split = split_name(name);
+  if (!split || !is_lowercase_multibase(split->second)) return std::nullopt;
+  auto cid = decode_cid_text(split->second);
+  if (!cid) return std::nullopt;
+  return RepositoryId{split->first, *cid};
 }
 
 }  // namespace ocipfs

@@ -2,6 +2,8 @@
 // CIDv1 in a multibase) or from bytes, and written as CIDv1 base32.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +14,21 @@
 
 namespace ocipfs {
 
+// The longest binary CIDv1 accepted: version, codec and hash (a byte each), the digest's length
+// (two bytes) and an identity digest of 128 bytes.
+inline constexpr std::size_t max_cid_v1_size = 133;
+
+// A binary CIDv1 (Cid::v1_bytes()) held in place, made without allocating.
+class CidV1Bytes {
+ public:
+  std::string_view view() const { return {bytes_.data(), size_}; }
+
+ private:
+  friend class CidV1Writer;
+  std::array<char, max_cid_v1_size> bytes_{};
+  std::size_t size_ = 0;
+};
+
 // A parsed CID. Only the codecs raw and dag-pb and the hashes sha2-256 and identity are accepted.
 struct Cid {
   int version = 1;                           // 0 or 1
@@ -21,6 +38,8 @@ struct Cid {
 
   // The binary CIDv1: varint(1) varint(codec) varint(hash) varint(len) digest.
   std::string v1_bytes() const;
+  // The same, in place.
+  CidV1Bytes v1() const;
   // The canonical text form: CIDv1, multibase base32 lower ("b..."), whatever form was parsed.
   std::string to_string() const;
   // Appends to_string() to `out`; allocates nothing when `out` has room.
@@ -34,13 +53,20 @@ struct Cid {
 // The error message says what is wrong, e.g. "unsupported multicodec 0x71 (dag-cbor)".
 Expected<Cid> parse_cid(std::string_view text);
 
+// What parse_cid decides, without allocating unless the text is refused: the binary CIDv1 of CID
+// text in any form parse_cid accepts (a CIDv0 as its CIDv1), or parse_cid's error.
+Expected<CidV1Bytes> decode_cid_text(std::string_view text);
+
 // Reads a binary CID from the front of `bytes` and advances past it: a CIDv0 (the sha2-256
 // multihash 0x12 0x20 and 32 bytes) or a CIDv1 (version, codec, multihash), with the same codecs
 // and hashes parse_cid accepts.
 Expected<Cid> read_cid_bytes(std::string_view& bytes);
 
-// True for text that `parse_cid` accepts and that is written in a lowercase multibase
-// ("b" base32 or "k" base36), as OCI repository names require.
+// True for text written in a lowercase multibase ("b" base32 or "k" base36) and without an
+// uppercase letter, as OCI repository names require; whether it is a CID is not checked.
+bool is_lowercase_multibase(std::string_view text);
+
+// True for text that `parse_cid` accepts and that is_lowercase_multibase. Allocates nothing.
 bool is_lowercase_cid(std::string_view text);
 
 }  // namespace ocipfs

@@ -3,7 +3,9 @@
 // the bases multiformats lists that are not read.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,6 +35,12 @@ std::string base58btc_encode(std::string_view bytes);
 Expected<std::string> base58btc_decode(std::string_view text);
 std::string base36_lower_encode(std::string_view bytes);
 Expected<std::string> base36_decode(std::string_view text);  // either case (not mixed)
+
+// The decoders above, into `out`, which has room for text.size() bytes (no decoding is longer
+// than its text), allocating nothing unless they fail: the number of bytes written.
+Expected<std::size_t> base32_decode_into(std::string_view text, std::span<char> out);
+Expected<std::size_t> base58btc_decode_into(std::string_view text, std::span<char> out);
+Expected<std::size_t> base36_decode_into(std::string_view text, std::span<char> out);
 
 // Writes base32 lower (RFC 4648, no padding) onto the end of `out` a byte at a time, allocating
 // nothing when `out` has room. finish() writes the last bits; call it once, at the end.

@@ -30,6 +30,15 @@ struct Multihash {
   std::string digest;                        // 32 bytes for sha2-256, at most 128 for identity
 };
 
+// A multihash read in place: its digest views the bytes it was read from.
+struct MultihashView {
+  std::uint64_t code = multihash::sha2_256;
+  std::string_view digest;
+};
+
+// read_multihash, allocating nothing unless it fails.
+Expected<MultihashView> read_multihash_view(std::string_view& bytes);
+
 // Reads a multihash from the front of `bytes` and advances past its digest. Only sha2-256 with a
 // 32-byte digest and identity with at most 128 bytes are accepted; the error says what is wrong,
 // e.g. "unsupported multihash 0x11 (sha1)" or "truncated digest (3 of 32 bytes)". On failure

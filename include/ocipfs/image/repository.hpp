@@ -2,6 +2,7 @@
 // serves, and its CID.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -51,5 +52,14 @@ bool is_tag(std::string_view text);
 // lowercase base32 or base36 (OCI names are lowercase). Any other name is 404 NAME_UNKNOWN, with a
 // message that says which names are served.
 Expected<Repository, RegistryError> parse_repository(std::string_view name);
+
+// What a repository name names, found without allocating: its kind and its CID as a binary
+// CIDv1, for every name that a route accepts (is_repository_name, then parse_repository), and
+// nullopt for every other.
+struct RepositoryId {
+  DocumentKind kind = DocumentKind::layer;
+  CidV1Bytes cid;
+};
+std::optional<RepositoryId> identify_repository(std::string_view name);
 
 }  // namespace ocipfs

@@ -568,3 +568,128 @@ TEST(ReadCidBytes, AgreesWithParseCidOnMutations) {
 
 }  // namespace
 }  // namespace ocipfs
+
+namespace ocipfs {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// decode_cid_text: parse_cid's decision, made in place.
+
+// decode_cid_text agrees with parse_cid on `text`: the same binary CIDv1, or the same error.
+void expect_decoded_as_parsed(std::string_view text) {
+  auto parsed = parse_cid(text);
+  auto decoded = decode_cid_text(text);
+  ASSERT_EQ(decoded.has_value(), parsed.has_value()) << text;
+  if (parsed)
+    EXPECT_EQ(decoded->view(), parsed->v1_bytes()) << text;
+  else
+    EXPECT_EQ(decoded.error(), parsed.error()) << text;
+}
+
+TEST(DecodeCidText, EveryAcceptedFormIsItsBinaryCidv1) {
+  for (std::string_view canonical : {kHelloV1, kEmptyDirV1, kHelloRaw}) {
+    auto reference = parse_cid(canonical);
+    ASSERT_TRUE(reference);
+    const std::string binary = reference->v1_bytes();
+    for (const std::string& form :
+         {std::string(canonical), "B" + upper(std::string(canonical.substr(1))),
+          "k" + base36_lower_encode(binary), "z" + base58btc_encode(binary)}) {
+      auto decoded = decode_cid_text(form);
+      ASSERT_TRUE(decoded) << form << ": " << decoded.error();
+      EXPECT_EQ(decoded->view(), binary) << form;
+      expect_decoded_as_parsed(form);
+    }
+  }
+  for (std::string_view v0 : {kHelloV0, kEmptyDirV0}) {
+    auto decoded = decode_cid_text(v0);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->view(), parse_cid(v0)->v1_bytes());
+    EXPECT_EQ(from_hex("0170") + *base58btc_decode(v0), decoded->view());
+  }
+  // The longest: an identity digest of 128 bytes.
+  const std::string longest = from_hex("0155008001") + std::string(128, 'x');
+  ASSERT_EQ(longest.size(), max_cid_v1_size);
+  auto decoded = decode_cid_text(b32(longest));
+  ASSERT_TRUE(decoded) << decoded.error();
+  EXPECT_EQ(decoded->view(), longest);
+}
+
+TEST(DecodeCidText, RefusesWhatParseCidRefusesWithItsMessage) {
+  const std::string digest = sha256_bytes("x");
+  for (const std::string& text :
+       std::vector<std::string>{"",
+                                std::string(513, 'b'),
+                                "QmShort",
+                                "f0155",
+                                "x",
+                                "bafy!",
+                                "bAFYbeicg2rebjoofv4kbyovkw7af3rpiitvnl6i7ckcywaq6xjcxnc2mby",
+                                "K" + base36_lower_encode(from_hex("01551220") + digest),
+                                b32(from_hex("1220") + digest),
+                                b32(from_hex("00551220") + digest),
+                                b32(from_hex("02551220") + digest),
+                                b32(from_hex("01711220") + digest),
+                                b32(from_hex("01551120") + digest),
+                                b32(from_hex("01551221") + digest),
+                                b32(from_hex("0155122000")),
+                                b32(from_hex("01551220") + digest + "!"),
+                                b32(from_hex("0155008101") + std::string(129, 'x')),
+                                b32(""),
+                                "b",
+                                "z" + base58btc_encode(from_hex("1220") + digest),
+                                "zI0",
+                                "Qm" + std::string(44, '0'),
+                                "Qm" + std::string(44, '1')})
+    expect_decoded_as_parsed(text);
+}
+
+TEST(DecodeCidText, AgreesWithParseCidOnMutationsAndRandomText) {
+  const std::string alphabet =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ=\x01";
+  auto hello = parse_cid(kHelloV1);
+  ASSERT_TRUE(hello);
+  for (const std::string& seed :
+       {std::string(kHelloV0), std::string(kHelloV1), std::string(kHelloRaw),
+        std::string("bafkqaaa"), "k" + base36_lower_encode(hello->v1_bytes()),
+        "z" + base58btc_encode(hello->v1_bytes()), "B" + upper(std::string(kHelloV1.substr(1)))})
+    for (std::size_t i = 0; i < seed.size(); ++i) {
+      for (char c : alphabet) {
+        std::string text = seed;
+        text[i] = c;
+        expect_decoded_as_parsed(text);
+      }
+      expect_decoded_as_parsed(std::string(seed).erase(i, 1));
+    }
+  std::mt19937 rng(31);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(0, 80);
+  const std::string prefixes = "bBkzQ";
+  for (int round = 0; round < 2000; ++round) {
+    std::string text(1, prefixes[static_cast<std::size_t>(round) % prefixes.size()]);
+    for (int n = length(rng); n > 0; --n) {
+      const int b = byte(rng);
+      text.push_back(b < 230 ? "abcdefghijklmnopqrstuvwxyz234567"[b % 32] : static_cast<char>(b));
+    }
+    expect_decoded_as_parsed(text);
+  }
+}
+
+TEST(DecodeCidText, LowercaseMultibaseIsTheFormOfRepositoryNames) {
+  EXPECT_TRUE(is_lowercase_cid(kHelloV1));
+  EXPECT_TRUE(is_lowercase_multibase(kHelloV1));
+  EXPECT_FALSE(is_lowercase_cid(kHelloV0));
+  EXPECT_FALSE(is_lowercase_multibase("B" + upper(std::string(kHelloV1.substr(1)))));
+  EXPECT_TRUE(is_lowercase_multibase("bnot-a-cid"));
+  EXPECT_FALSE(is_lowercase_cid("bnot-a-cid"));
+}
+
+TEST(CidV1, InPlaceIsV1Bytes) {
+  for (std::string_view text : {kHelloV0, kHelloV1, kHelloRaw, std::string_view("bafkqaaa")}) {
+    auto cid = parse_cid(text);
+    ASSERT_TRUE(cid);
+    EXPECT_EQ(cid->v1().view(), cid->v1_bytes());
+  }
+}
+
+}  // namespace
+}  // namespace ocipfs

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "ocipfs/formats/multibase.hpp"
 #include "support/test_data.hpp"
 
@@ -217,6 +220,50 @@ TEST(Route, RepositoryNameGrammar) {
   EXPECT_FALSE(is_repository_name("a_"));
   EXPECT_FALSE(is_repository_name("/a"));
   EXPECT_FALSE(is_repository_name(std::string(256, 'a')));
+}
+
+}  // namespace
+}  // namespace ocipfs
+
+namespace ocipfs {
+namespace {
+
+// The warm answers' reading of a name (identify_repository) accepts exactly the names a route
+// accepts, and finds the kind and CID parse_route finds.
+TEST(Route, IdentifyRepositoryAgreesWithParseRoute) {
+  const Cid cid = *parse_cid(testing::manifest_cid);
+  const std::string base32 = cid.to_string();
+  std::vector<std::string> names = {"layer/" + base32,
+                                    "image/" + base32,
+                                    "layer/k" + base36_lower_encode(cid.v1_bytes()),
+                                    "layer/z" + base58btc_encode(cid.v1_bytes()),
+                                    "layer/" + testing::layer_dir_cid,
+                                    "layer/bafkqaaa",
+                                    "layer/",
+                                    "layer",
+                                    "blob/" + base32,
+                                    "layer/" + base32 + "/x",
+                                    "Layer/" + base32,
+                                    "layer/" + base32 + "a",
+                                    "layer/b" + std::string(300, 'a')};
+  const std::string alphabet = "abz27kAB/-._0";
+  for (std::size_t i = 0; i < names[0].size(); ++i)
+    for (char c : alphabet) {
+      std::string name = names[0];
+      name[i] = c;
+      names.push_back(name);
+    }
+  int accepted = 0;
+  for (const auto& name : names) {
+    auto route = parse_route("/v2/" + name + "/tags/list");
+    auto id = identify_repository(name);
+    ASSERT_EQ(id.has_value(), route.has_value()) << name;
+    if (!id) continue;
+    ++accepted;
+    EXPECT_EQ(id->kind, route->repository.kind) << name;
+    EXPECT_EQ(id->cid.view(), route->repository.cid.v1_bytes()) << name;
+  }
+  EXPECT_GE(accepted, 4);
 }
 
 }  // namespace
