@@ -13,6 +13,7 @@
 
 #include "ocipfs/base/asio_tokens.hpp"
 #include "ocipfs/base/text.hpp"
+#include "ocipfs/image/repository.hpp"
 
 namespace ocipfs {
 
@@ -26,13 +27,7 @@ struct ResolverShared::Waiter {
 
 namespace {
 
-constexpr std::size_t max_hot_bytes = 32u << 20;
 constexpr std::size_t max_failure_bytes = 1u << 20;
-
-std::size_t hot_bytes(std::size_t cache_bytes) { return std::min(cache_bytes / 8, max_hot_bytes); }
-
-// Warm answers do not ask the cache: an image they used since it last moved up stays.
-bool used_since(const CachedImage& image) { return image.use && image.use->take(); }
 
 // The image as the requests that waited for its fetch hold it: its document's lease of the
 // document memory is given back when the last of them has answered (the cache holds it without).
@@ -70,18 +65,17 @@ void land(std::mutex& mutex, Flights& flights, const std::string& key,
 }
 }  // namespace
 
-// The image is cached by what it is read as; the document's bytes by the CID alone.
-struct CachingResolver::Keys {
-  explicit Keys(const Repository& repository)
-      : document(repository.cid.v1_bytes()), image(static_cast<char>(repository.kind) + document) {}
-  std::string document;
-  std::string image;
-};
+ImageKey::ImageKey(DocumentKind kind, const CidV1Bytes& cid)
+    : bytes_(), size_(1 + cid.view().size()) {
+  bytes_[0] = static_cast<char>(kind);
+  std::copy(cid.view().begin(), cid.view().end(), bytes_.begin() + 1);
+}
+
+ImageKey::ImageKey(const Repository& repository) : ImageKey(repository.kind, repository.cid.v1()) {}
 
 ResolverShared::ResolverShared(std::size_t cache_bytes, std::chrono::milliseconds failure_ttl,
                                Clock clock, const DocumentMemory& memory)
-    : images(hot_bytes(cache_bytes), used_since),
-      documents(cache_bytes - hot_bytes(cache_bytes)),
+    : images(cache_bytes),
       failures(failure_ttl.count() > 0 ? max_failure_bytes : 0),
       memory(memory.bytes, memory.gauges),
       memory_wait(memory.wait),
@@ -97,58 +91,21 @@ CachingResolver::CachingResolver(asio::any_io_executor executor, ContentSource& 
                                  ResolverShared& shared, std::chrono::milliseconds wait_limit)
     : executor_(std::move(executor)), source_(source), shared_(shared), wait_limit_(wait_limit) {}
 
-ImagePtr CachingResolver::hot(std::string_view name) const { return hot_.find(name); }
+ImagePtr CachingResolver::cached(std::string_view name) const {
+  auto id = identify_repository(name);
+  if (!id) return nullptr;
+  auto found = shared_.images.find(ImageKey(id->kind, id->cid).view());
+  return found && *found ? **found : nullptr;
+}
 
-// What the caches hold for an image's keys: the image, or an error that stands; else its
-// document, when that is cached.
-struct CachingResolver::AtHand {
-  std::optional<CachedImage> image;
-  std::optional<std::string> document;
-};
-
-CachingResolver::AtHand CachingResolver::at_hand(const Keys& keys) {
-  if (auto image = shared_.images.find(keys.image)) return {std::move(image), {}};
+// What the caches hold for an image's key: the image, or an error that stands.
+std::optional<Resolution> CachingResolver::at_hand(const ImageKey& key) {
+  if (auto image = shared_.images.find(key.view())) return image;
   if (shared_.failure_ttl.count() > 0)
-    if (auto failure = shared_.failures.find(keys.image);
+    if (auto failure = shared_.failures.find(key.view());
         failure && shared_.clock() < failure->expires)
-      return {CachedImage{Unexpected{std::move(failure->error)}, nullptr}, {}};
-  return {{}, shared_.documents.find(keys.document)};
-}
-
-// Keeps what was made of a cached document in the images tier, when it may be cached.
-CachedImage CachingResolver::keep(const std::string& key, Resolution resolution) {
-  CachedImage image{std::move(resolution), nullptr};
-  if (!is_cacheable(image.resolution)) return image;
-  if (image.resolution) image.use = std::make_shared<const UseMark>();
-  shared_.images.insert(key, image, cache_cost(key, image.resolution));
-  return image;
-}
-
-// The image of a cached document, without waiting: an image document's only when each of its
-// layers is at hand too; a verbatim image's never (its flight makes it from the cached blobs).
-std::optional<Resolution> CachingResolver::rebuild(const Repository& repository,
-                                                   const std::string& content, bool verbatim) {
-  if (repository.kind != DocumentKind::image)
-    return build_image(repository.kind, repository.cid, content);
-  if (verbatim) return std::nullopt;
-  auto document = read_image_document(repository.cid, content);
-  if (!document) return Unexpected{document.error()};
-  std::vector<Resolution> layers;
-  for (const auto& cid : document->layers) {
-    auto layer = layer_at_hand(cid);
-    if (!layer) return std::nullopt;
-    layers.push_back(std::move(*layer));
-  }
-  return compose_resolution(repository.cid, *document, layers);
-}
-
-// A layer of an image rebuilt from the caches: its image, or an error that stands, when at hand.
-std::optional<Resolution> CachingResolver::layer_at_hand(const Cid& cid) {
-  Keys keys(layer_repository(cid));
-  auto found = at_hand(keys);
-  if (found.image) return std::move(found.image->resolution);
-  if (!found.document) return std::nullopt;
-  return keep(keys.image, build_image(DocumentKind::layer, cid, *found.document)).resolution;
+      return Unexpected{std::move(failure->error)};
+  return std::nullopt;
 }
 
 // A fetch that a look-up joined: the flight, and the wait for it.
@@ -156,7 +113,6 @@ struct CachingResolver::Lookup::Pending {
   Repository repository;
   std::shared_ptr<ResolverShared::Flight> flight;
   std::shared_ptr<ResolverShared::Waiter> waiter;
-  bool remember = false;  // the image, for hot
 };
 
 CachingResolver::Lookup::Lookup() = default;
@@ -165,38 +121,24 @@ CachingResolver::Lookup& CachingResolver::Lookup::operator=(Lookup&&) noexcept =
 CachingResolver::Lookup::~Lookup() = default;
 
 // The one look-up: a fetch in flight for the image is joined as it is; else the caches are asked,
-// the image is made from its cached document, or the fetch is started. The document and whether
-// it keeps a verbatim image, when known here, go to the fetch, which neither looks for it nor
-// reads it for that again.
-CachingResolver::Lookup CachingResolver::look_up(const Repository& repository) {
-  Keys keys(repository);
+// or the fetch is started.
+CachingResolver::Lookup CachingResolver::find(const Repository& repository) {
+  const ImageKey key(repository);
   std::unique_lock lock(shared_.mutex_);
-  if (shared_.flights_.contains(keys.image)) return join(repository, keys, lock, std::nullopt);
-  auto found = at_hand(keys);
-  if (found.image) return ready(std::move(*found.image));
-  if (!found.document) return join(repository, keys, lock, std::nullopt);
-  lock.unlock();  // the image is made without the lock
-  KnownDocument document{std::move(*found.document), false};
-  document.verbatim =
-      repository.kind == DocumentKind::image && keeps_verbatim_image(document.bytes);
-  if (auto rebuilt = rebuild(repository, document.bytes, document.verbatim))
-    return ready(keep(keys.image, std::move(*rebuilt)));
-  lock.lock();
-  return join(repository, keys, lock, std::move(document));
+  if (!shared_.flights_.contains(key.view()))
+    if (auto found = at_hand(key)) {
+      Lookup lookup;
+      lookup.found_ = std::move(found);
+      return lookup;
+    }
+  return join(repository, std::string(key.view()), lock);
 }
 
-CachingResolver::Lookup CachingResolver::ready(CachedImage image) {
-  Lookup lookup;
-  lookup.found_ = std::move(image);
-  return lookup;
-}
-
-// Joins the fetch in flight for the repository, or starts one (with `document`, when known),
-// under `lock`, which it releases: the fetch may run at once, until it first waits.
-CachingResolver::Lookup CachingResolver::join(const Repository& repository, const Keys& keys,
-                                              std::unique_lock<std::mutex>& lock,
-                                              std::optional<KnownDocument> document) {
-  auto& slot = shared_.flights_[keys.image];
+// Joins the fetch in flight for the repository, or starts one, under `lock`, which it releases:
+// the fetch may run at once, until it first waits.
+CachingResolver::Lookup CachingResolver::join(const Repository& repository, const std::string& key,
+                                              std::unique_lock<std::mutex>& lock) {
+  auto& slot = shared_.flights_[key];
   const bool leader = !slot;
   if (leader) {
     slot = std::make_shared<ResolverShared::Flight>();
@@ -209,26 +151,15 @@ CachingResolver::Lookup CachingResolver::join(const Repository& repository, cons
   lookup.pending_ = std::make_unique<Lookup::Pending>(Lookup::Pending{repository, slot, waiter});
   lock.unlock();
   // The fetch runs on its own, so no request's fate (cancelled, timed out) can break it.
-  if (leader)
-    asio::co_spawn(executor_, fetch(repository, lookup.pending_->flight, std::move(document)),
-                   asio::detached);
-  return lookup;
-}
-
-CachingResolver::Lookup CachingResolver::find(const Repository& repository) {
-  Lookup lookup = look_up(repository);
-  if (lookup.pending_)
-    lookup.pending_->remember = true;
-  else if (const CachedImage& found = *lookup.found_; found.resolution)
-    hot_.remember(repository.name, *found.resolution, found.use);
+  if (leader) asio::co_spawn(executor_, fetch(repository, lookup.pending_->flight), asio::detached);
   return lookup;
 }
 
 asio::awaitable<Resolution> CachingResolver::wait(Lookup lookup) {
-  if (!lookup.pending_) co_return std::move(lookup.found_->resolution);
+  if (!lookup.pending_) co_return std::move(*lookup.found_);
   Lookup::Pending& pending = *lookup.pending_;
   co_await pending.waiter->wake.async_wait(use_tuple);
-  std::optional<CachedImage> result;
+  std::optional<Resolution> result;
   {
     std::lock_guard lock(shared_.mutex_);
     result = pending.flight->result;
@@ -237,13 +168,11 @@ asio::awaitable<Resolution> CachingResolver::wait(Lookup lookup) {
     co_return Unexpected{gateway_timeout("timed out waiting for " +
                                          std::string(document_noun(pending.repository.kind)) + " " +
                                          pending.repository.cid.to_string())};
-  if (pending.remember && result->resolution)
-    hot_.remember(pending.repository.name, *result->resolution, result->use);
-  co_return std::move(result->resolution);
+  co_return std::move(*result);
 }
 
 asio::awaitable<Resolution> CachingResolver::resolve(const Repository& repository) {
-  co_return co_await wait(look_up(repository));
+  co_return co_await wait(find(repository));
 }
 
 // An image waits for its document, then for its layers, layer_resolutions_at_once at a time: a
@@ -256,35 +185,37 @@ std::chrono::milliseconds CachingResolver::wait_limit_for(DocumentKind kind) con
 }
 
 asio::awaitable<void> CachingResolver::fetch(Repository repository,
-                                             std::shared_ptr<ResolverShared::Flight> flight,
-                                             std::optional<KnownDocument> known) {
-  Keys keys(repository);
+                                             std::shared_ptr<ResolverShared::Flight> flight) {
+  const std::string key(ImageKey(repository).view());
   Resolution result = Unexpected{internal_error()};
   Budget::Lease lease;
   try {
-    std::optional<std::string> cached;
-    if (known) cached = std::move(known->bytes);
-    Content content = co_await document(repository.cid, repository.kind, lease, std::move(cached));
+    Content content = co_await document(repository.cid, repository.kind, lease);
     if (repository.kind == DocumentKind::image) {
-      bool verbatim = known ? known->verbatim : content && keeps_verbatim_image(*content);
-      result = co_await compose(repository.cid, content, verbatim, lease);
+      result = co_await compose(repository.cid, content, content && keeps_verbatim_image(*content),
+                                lease);
     } else {
       result = build_image(repository.kind, repository.cid, content);
     }
   } catch (const std::exception&) {
   }
-  CachedImage landed{std::move(result), nullptr};
-  if (is_cacheable(landed.resolution)) {
-    landed = keep(keys.image, std::move(landed.resolution));
-  } else if (shared_.failure_ttl.count() > 0 && landed.resolution.error().status != 503) {
+  keep(key, result);
+  result = leased(std::move(result), std::move(lease));
+  land(shared_.mutex_, shared_.flights_, key, *flight, std::move(result));
+}
+
+// Caches what a fetch made under `key`: an image or an invalid document for good, a gateway
+// failure for --failure-ttl.
+void CachingResolver::keep(const std::string& key, const Resolution& resolution) {
+  if (is_cacheable(resolution)) {
+    shared_.images.insert(key, resolution, cache_cost(key, resolution));
+  } else if (shared_.failure_ttl.count() > 0 && resolution.error().status != 503) {
     // (A 503 says ocipfsd itself was out of room: the next request may well be served.)
-    RecentFailure failure{landed.resolution.error(), shared_.clock() + shared_.failure_ttl};
-    std::size_t cost = cache_entry_overhead + keys.image.capacity() + sizeof(RecentFailure) +
+    RecentFailure failure{resolution.error(), shared_.clock() + shared_.failure_ttl};
+    std::size_t cost = cache_entry_overhead + key.capacity() + sizeof(RecentFailure) +
                        failure.error.message.capacity();
-    shared_.failures.insert(keys.image, std::move(failure), cost);
+    shared_.failures.insert(key, std::move(failure), cost);
   }
-  landed.resolution = leased(std::move(landed.resolution), std::move(lease));
-  land(shared_.mutex_, shared_.flights_, keys.image, *flight, std::move(landed));
 }
 
 namespace {
@@ -322,44 +253,34 @@ Expected<std::vector<Cid>, RegistryError> layers_named(const Cid& cid, const Con
 }
 }  // namespace
 
-// The document's verified bytes: `cached` (what the caller found in the documents tier), or
-// fetched and then cached. `lease` holds their share of the document memory for as long as the
-// caller works on them: the most a fetch may read while it runs, then their bytes. Layer
-// manifests and blobs, which images wait for, go ahead of image documents in line; a cached
-// document that is worked on without waiting needs no room.
+// The document's verified bytes, fetched. `lease` holds their share of the document memory for
+// as long as the caller works on them: the most a fetch may read while it runs, then their bytes.
+// Layer manifests and blobs, which images wait for, go ahead of image documents in line.
 asio::awaitable<Content> CachingResolver::document(const Cid& cid, DocumentKind kind,
-                                                   Budget::Lease& lease,
-                                                   std::optional<std::string> cached) {
-  const bool waits_for_others = kind == DocumentKind::image;
-  const std::size_t charge = cached ? bytes_charge(cached->size()) : fetch_charge;
-  if (!(lease = shared_.memory.try_acquire(charge)) && (waits_for_others || !cached)) {
+                                                   Budget::Lease& lease) {
+  if (!(lease = shared_.memory.try_acquire(fetch_charge))) {
     auto deadline = std::chrono::steady_clock::now() + shared_.memory_wait;
-    if (waits_for_others) {
-      lease = co_await shared_.memory.acquire(charge, deadline);
+    if (kind == DocumentKind::image) {
+      lease = co_await shared_.memory.acquire(fetch_charge, deadline);
     } else {
-      lease = co_await shared_.memory.acquire_first(charge, deadline);
+      lease = co_await shared_.memory.acquire_first(fetch_charge, deadline);
     }
     if (!lease) co_return Unexpected{no_memory(cid, kind, shared_)};
   }
-  if (!cached) {
-    Content fetched = co_await fetch_once(cid, kind, cid.v1_bytes());
-    lease.shrink_to(bytes_charge(fetched));
-    co_return fetched;
-  }
-  lease.shrink_to(bytes_charge(cached->size()));
-  co_return std::move(*cached);
+  Content fetched = co_await fetch_once(cid, kind);
+  lease.shrink_to(bytes_charge(fetched));
+  co_return fetched;
 }
 
-asio::awaitable<Content> CachingResolver::fetch_once(const Cid& cid, DocumentKind kind,
-                                                     const std::string& key) {
+// The document's bytes from the gateways, fetched once however many ask at once.
+asio::awaitable<Content> CachingResolver::fetch_once(const Cid& cid, DocumentKind kind) {
+  const std::string key = cid.v1_bytes();
   auto waiter = std::make_shared<ResolverShared::Waiter>(co_await asio::this_coro::executor);
   waiter->wake.expires_after(wait_limit_);
   std::shared_ptr<ResolverShared::DocumentFlight> flight;
   bool leader = false;
   {
     std::lock_guard lock(shared_.mutex_);
-    // A flight that ended since the caller's miss has filled the cache first.
-    if (auto content = shared_.documents.find(key)) co_return std::move(*content);
     auto& slot = shared_.document_flights_[key];
     leader = !slot;
     if (leader) {
@@ -375,7 +296,6 @@ asio::awaitable<Content> CachingResolver::fetch_once(const Cid& cid, DocumentKin
       content = co_await source_.fetch(cid, kind);
     } catch (const std::exception&) {
     }
-    if (content) shared_.documents.insert(key, *content, cache_cost(key, *content));
     land(shared_.mutex_, shared_.document_flights_, key, *flight, content);
     co_return content;
   }
@@ -477,8 +397,7 @@ asio::awaitable<void> CachingResolver::verbatim_worker(std::shared_ptr<VerbatimW
     try {
       Budget::Lease lease;
       const Cid cid = digest_cid(descriptor.digest);
-      Content bytes =
-          co_await document(cid, DocumentKind::blob, lease, shared_.documents.find(cid.v1_bytes()));
+      Content bytes = co_await document(cid, DocumentKind::blob, lease);
       walk->leases.push_back(std::move(lease));
       take_verbatim(*walk, descriptor, depth, std::move(bytes));
     } catch (const std::exception&) {

@@ -120,6 +120,22 @@ Resolution own_copy(Resolution resolution) {
   return ImagePtr(std::make_shared<const Image>(**resolution));
 }
 
+// A source that has one document at hand: the one inspected, fetched already.
+class KnownFirst final : public ContentSource {
+ public:
+  KnownFirst(ContentSource& source, const Cid& cid, const std::string& bytes)
+      : source_(source), cid_(cid), bytes_(bytes) {}
+  boost::asio::awaitable<Content> fetch(const Cid& cid, DocumentKind kind) override {
+    if (cid.v1_bytes() == cid_.v1_bytes()) co_return bytes_;
+    co_return co_await source_.fetch(cid, kind);
+  }
+
+ private:
+  ContentSource& source_;
+  const Cid& cid_;
+  const std::string& bytes_;
+};
+
 // What ocipfsd would resolve, with its own fetcher and resolver. A bare CID is read as an image
 // when its document says it is one.
 boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
@@ -129,13 +145,12 @@ boost::asio::awaitable<Inspection> resolve_reference(Reference& ref,
   GatewayClient client(executor, options);
   GatewayHealth health(gateways.size());
   GatewayFetcher fetcher(client, gateways, health, verify);
-  ResolverShared shared(64 << 20);
-  CachingResolver resolver(executor, fetcher, shared, options.timeout * 8);
   Content content = co_await fetcher.fetch(ref.repository.cid, ref.repository.kind);
   if (!content) co_return Inspection{content, Unexpected{content.error()}};
   if (ref.bare && is_image_text(*content)) ref.repository.kind = DocumentKind::image;
-  const std::string key = ref.repository.cid.v1_bytes();
-  shared.documents.insert(key, *content, cache_cost(key, *content));
+  KnownFirst source(fetcher, ref.repository.cid, *content);
+  ResolverShared shared(64 << 20);
+  CachingResolver resolver(executor, source, shared, options.timeout * 8);
   Resolution resolution = co_await resolver.resolve(ref.repository);
   co_return Inspection{std::move(content), own_copy(std::move(resolution))};
 }

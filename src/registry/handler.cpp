@@ -239,7 +239,7 @@ Handler::Handler(CachingResolver& images, RedirectGateway redirect_gateway)
 
 bool Handler::answer_warm(const RouteView& route, const Request& request, Response& out) {
   if (!names_repository(route.kind)) return false;
-  ImagePtr image = images_.hot(route.name);
+  ImagePtr image = images_.cached(route.name);
   if (!image) return false;
   out.reset();
   return answer_from(route, request, image, redirect_gateway_, out);

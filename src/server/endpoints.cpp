@@ -59,7 +59,7 @@ Endpoints::Answered Endpoints::answer(const Request& request, Clock::time_point 
   return answer_cold(request, route, started, out);
 }
 
-// A GET or HEAD that no hot image answers: an operational endpoint, a refused route, or the
+// A GET or HEAD that no cached image answers warm: an operational endpoint, a refused route, or the
 // registry's answer, now or once its image is fetched.
 Endpoints::Answered Endpoints::answer_cold(const Request& request, const RouteView& route,
                                            Clock::time_point started, Response& out) {

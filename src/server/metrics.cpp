@@ -14,22 +14,17 @@ constexpr std::array<std::size_t, route_kind_count> label_of_route = {0, 1, 2, 3
 constexpr std::array<const char*, handshake_failure_count> handshake_failure_names = {
     "plain_http", "timed_out", "closed", "refused"};
 
-// One line per tier: the hot images and the verified documents ("manifests", as the label has
-// always said).
-void tiers(std::string& out, const char* name, std::uint64_t images, std::uint64_t documents) {
-  sample(out, name, "tier=\"images\"", images);
-  sample(out, name, "tier=\"manifests\"", documents);
-}
-
-void render_caches(std::string& out, const CacheStats& images, const CacheStats& documents) {
+// The cache has one tier, the images; its label stays as it was.
+void render_caches(std::string& out, const CacheStats& images) {
+  constexpr const char* tier = "tier=\"images\"";
   header(out, "ocipfs_cache_hits_total", "counter", "Cache lookups that found an entry.");
-  tiers(out, "ocipfs_cache_hits_total", images.hits, documents.hits);
+  sample(out, "ocipfs_cache_hits_total", tier, images.hits);
   header(out, "ocipfs_cache_misses_total", "counter", "Cache lookups that found nothing.");
-  tiers(out, "ocipfs_cache_misses_total", images.misses, documents.misses);
+  sample(out, "ocipfs_cache_misses_total", tier, images.misses);
   header(out, "ocipfs_cache_entries", "gauge", "Entries in the cache.");
-  tiers(out, "ocipfs_cache_entries", images.entries, documents.entries);
+  sample(out, "ocipfs_cache_entries", tier, images.entries);
   header(out, "ocipfs_cache_bytes", "gauge", "Bytes held by the cache.");
-  tiers(out, "ocipfs_cache_bytes", images.bytes, documents.bytes);
+  sample(out, "ocipfs_cache_bytes", tier, images.bytes);
 }
 
 }  // namespace
@@ -91,7 +86,7 @@ void Metrics::render_document_memory(std::string& out) const {
          document_memory_refused.load());
 }
 
-std::string Metrics::render(const CacheStats& images, const CacheStats& documents) const {
+std::string Metrics::render(const CacheStats& images) const {
   std::string out;
   out.reserve(16 * 1024);
   header(out, "ocipfs_build_info", "gauge", "Version of this ocipfsd.");
@@ -99,7 +94,7 @@ std::string Metrics::render(const CacheStats& images, const CacheStats& document
   render_requests(out);
   fetches.render(out);
   render_document_memory(out);
-  render_caches(out, images, documents);
+  render_caches(out, images);
   single(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.",
          in_flight.load());
   single(out, "ocipfs_open_connections", "gauge", "Client connections open now.",

@@ -33,7 +33,7 @@ Response Operations::answer(RouteKind kind, bool head) {
   } else if (kind == RouteKind::readyz) {
     response = readiness();
   } else {
-    response = text_response(metrics_.render(caches_.images.stats(), caches_.documents.stats()),
+    response = text_response(metrics_.render(caches_.images.stats()),
                              "text/plain; version=0.0.4; charset=utf-8", false);
   }
   response.head = head;

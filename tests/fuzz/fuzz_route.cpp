@@ -1,6 +1,6 @@
 // Fuzzes routing (http/route.hpp) and the answers made without I/O (Endpoints::answer and
 // Handler::answer: server/endpoints.hpp, registry/handler.hpp), over caches that hold nothing,
-// the image's document, or an invalid one (cache/caching_resolver.hpp).
+// the image, or the error of an invalid document (cache/caching_resolver.hpp).
 // The input is a request as lines: "METHOD TARGET", then the Accept and If-None-Match values
 // (a first line without a space is a GET of that target). Access log lines are checked too.
 #include <boost/asio/io_context.hpp>
@@ -55,20 +55,33 @@ class NoSource final : public ContentSource {
   boost::asio::awaitable<Content> fetch(const Cid&, DocumentKind) override { std::abort(); }
 };
 
-// Puts `document` in the documents tier of `caches` for `cid`.
-void hold(ResolverShared& caches, const Cid& cid, const std::string& document) {
-  const std::string key = cid.v1_bytes();
-  caches.documents.insert(key, document, cache_cost(key, document));
+// Caches `resolution` in `caches` as the resolution of `repository`.
+void hold(ResolverShared& caches, const Repository& repository, const Resolution& resolution) {
+  const std::string key(ImageKey(repository).view());
+  caches.images.insert(key, resolution, cache_cost(key, resolution));
 }
 
-// Caches from which the image of `repository` is made at once: its layer manifest, or an image
-// document naming one.
+// What a fetch of `repository` whose document is `document` resolves to (an image document's
+// layer is the layer manifest above).
+Resolution resolution_of(const Repository& repository, const std::string& document) {
+  if (repository.kind != DocumentKind::image)
+    return build_image(repository.kind, repository.cid, document);
+  auto read = read_image_document(repository.cid, document);
+  if (!read) return Unexpected{read.error()};
+  std::vector<Resolution> layers;
+  for (const auto& layer : read->layers)
+    layers.push_back(build_image(DocumentKind::layer, layer, layer_manifest));
+  return compose_resolution(repository.cid, *read, layers);
+}
+
+// Caches the image of `repository`: its layer manifest's, or that of an image document naming
+// one.
 void hold_image(ResolverShared& caches, const Repository& repository) {
-  if (repository.kind != DocumentKind::image) return hold(caches, repository.cid, layer_manifest);
+  if (repository.kind != DocumentKind::image)
+    return hold(caches, repository, resolution_of(repository, layer_manifest));
   static const Cid layer = digest_cid(sha256_digest(layer_manifest));
-  hold(caches, layer, layer_manifest);
   json document = {{"mediaType", image_document_media_type}, {"layers", {layer.to_string()}}};
-  hold(caches, repository.cid, document.dump());
+  hold(caches, repository, resolution_of(repository, document.dump()));
 }
 
 const ImagePtr& image() {
@@ -294,7 +307,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // A cached document that is invalid: its error is the answer.
   ResolverShared failed(1 << 20);
-  hold(failed, route->repository.cid, "not JSON");
+  hold(failed, route->repository, resolution_of(route->repository, "not JSON"));
   auto refused = answer_now(ioc, failed, redirect, request);
   FUZZ_CHECK(refused && refused->status == 404);
   FUZZ_CHECK(refused->payload().find("MANIFEST_INVALID") != std::string_view::npos);

@@ -17,7 +17,9 @@
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/log.hpp"
+#include "ocipfs/cache/caching_resolver.hpp"
 #include "ocipfs/image/image_document.hpp"
+#include "ocipfs/image/layer_manifest.hpp"
 #include "support/server_fixture.hpp"
 
 namespace {
@@ -117,13 +119,17 @@ class RawClient {
       if (n <= 0) return 0;
       have += static_cast<std::size_t>(n);
     }
+    body_ = std::string_view(buffer_.data() + head_end + 4, length);
     return status;
   }
+  // The body of the last answer, until the next exchange.
+  std::string_view body() const { return body_; }
 
  private:
   int fd_;
   bool connected_ = false;
   std::array<char, 256 * 1024> buffer_{};
+  std::string_view body_;
 };
 
 struct WarmRequest {
@@ -180,7 +186,7 @@ TEST_F(WarmAllocation, AWarmRequestAllocatesNothing) {
 
   RawClient client(server->port());
   ASSERT_TRUE(client.connected());
-  // The first rounds fill the caches, this thread's hot images and the reused buffers.
+  // The first rounds fill the cache and the reused buffers.
   for (int round = 0; round < 3; ++round)
     for (const auto& each : warm)
       ASSERT_EQ(client.exchange(each.bytes, each.head_only), each.status) << each.bytes;
@@ -194,6 +200,79 @@ TEST_F(WarmAllocation, AWarmRequestAllocatesNothing) {
   counting = false;
   EXPECT_EQ(failures, 0);
   EXPECT_EQ(allocations.load(), 0u) << "over " << rounds * warm.size() << " warm requests";
+}
+
+// An image cached by another thread is answered warm on this one at once: no allocation on the
+// first request for it. The server's two threads take connections in turn (Server's accept loop),
+// so the first connection is served by one thread and the second by the other.
+TEST_F(WarmAllocation, AnImageCachedByAnotherThreadIsAnsweredWithoutAllocating) {
+  start({"--threads=2"});
+  const std::string layer_b = testing::layer_manifest_json("b.tar.gz");
+  const std::string cid_b = publish(layer_b);
+  const std::string image_c =
+      publish(nlohmann::json{{"mediaType", image_document_media_type}, {"layers", {cid_b}}}.dump());
+  const Image image_b = synthesize_image(cid_b, *parse_layer_manifest(layer_b));
+  const auto& platform_b = image_b.default_platform();
+
+  RawClient first(server->port());  // thread 1: answers A only
+  ASSERT_TRUE(first.connected());
+  auto warm_a = routes(repo, image.default_platform().manifest.digest,
+                       image.default_platform().config.digest, testing::layer_digest);
+  for (int round = 0; round < 3; ++round)
+    for (const auto& each : warm_a)
+      ASSERT_EQ(first.exchange(each.bytes, each.head_only), each.status) << each.bytes;
+
+  RawClient second(server->port());  // thread 2: fetches B and C, and answers them
+  ASSERT_TRUE(second.connected());
+  std::string oci_manifest = "Accept: application/vnd.oci.image.manifest.v1+json\r\n";
+  ASSERT_EQ(second.exchange(
+                request("GET", "/v2/image/" + image_c + "/manifests/latest", oci_manifest), false),
+            200);
+  const std::string manifest_c = sha256_digest(second.body());
+  const std::string config_c = nlohmann::json::parse(second.body())["config"]["digest"];
+  auto cold = routes("/v2/layer/" + cid_b, platform_b.manifest.digest, platform_b.config.digest,
+                     testing::layer_digest);
+  auto routes_c = routes("/v2/image/" + image_c, manifest_c, config_c, testing::layer_digest);
+  cold.insert(cold.end(), routes_c.begin(), routes_c.end());
+  for (const auto& each : cold)
+    ASSERT_EQ(second.exchange(each.bytes, each.head_only), each.status) << each.bytes;
+
+  // Thread 1 has never answered B or C: each first request for them is counted.
+  int failures = 0;
+  allocations = 0;
+  counting = true;
+  for (const auto& each : cold)
+    failures += first.exchange(each.bytes, each.head_only) != each.status;
+  counting = false;
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(allocations.load(), 0u)
+      << "over the first " << cold.size() << " requests for images another thread cached";
+}
+
+// The cache is looked up by a key on the stack: a find, hit or miss, allocates nothing, and a
+// hit copies out only the image's pointer.
+TEST(WarmCache, AFindByAKeyOnTheStackAllocatesNothing) {
+  LruCache<Resolution> cache(1 << 20);
+  const Cid cid = *parse_cid(testing::manifest_cid);
+  const Repository repository{DocumentKind::layer, cid, "layer/" + testing::manifest_cid};
+  const std::string key(ImageKey(repository).view());
+  cache.insert(key,
+               std::make_shared<const Image>(synthesize_image(
+                   testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json()))),
+               1000);
+  const std::string name = "layer/" + testing::manifest_cid;
+  const std::string other = "image/" + testing::manifest_cid;
+  int hits = 0;
+  allocations = 0;
+  counting = true;
+  for (int i = 0; i < 1000; ++i) {
+    auto id = identify_repository(i % 2 ? name : other);
+    auto found = cache.find(ImageKey(id->kind, id->cid).view());
+    hits += found && *found;
+  }
+  counting = false;
+  EXPECT_EQ(hits, 500);
+  EXPECT_EQ(allocations.load(), 0u);
 }
 
 // The counter counts: a cold request (the gateway is asked) allocates.

@@ -1,8 +1,9 @@
-// The caching resolver, the one way a request gets its image: this thread's hot images, the
-// caches all threads share, and one gateway fetch per uncached document however many requests ask
-// for it at once, from whichever thread.
+// The caching resolver, the one way a request gets its image: the cache of images all threads
+// share, and one gateway fetch per uncached document however many requests ask for it at once,
+// from whichever thread.
 #pragma once
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
@@ -16,7 +17,6 @@
 #include <vector>
 
 #include "ocipfs/base/budget.hpp"
-#include "ocipfs/cache/hot_images.hpp"
 #include "ocipfs/cache/lru_cache.hpp"
 #include "ocipfs/cache/resolver.hpp"
 
@@ -28,11 +28,17 @@ struct RecentFailure {
   std::chrono::steady_clock::time_point expires;
 };
 
-// What the images tier holds: a resolution, and for an image the mark that warm answers from it
-// set (the tier spares a marked image once, as if it had been found).
-struct CachedImage {
-  Resolution resolution;
-  std::shared_ptr<const UseMark> use;  // null for an error
+// The key an image is cached under: its kind, then its CID as a binary CIDv1. Made in place, and
+// the same way for a parsed repository (the cold path) and a name as requested (the warm one).
+class ImageKey {
+ public:
+  ImageKey(DocumentKind kind, const CidV1Bytes& cid);
+  explicit ImageKey(const Repository& repository);
+  std::string_view view() const { return {bytes_.data(), size_}; }
+
+ private:
+  std::array<char, 1 + max_cid_v1_size> bytes_;
+  std::size_t size_;
 };
 
 // The memory that documents being fetched, parsed and composed share (--document-memory): a
@@ -44,23 +50,22 @@ struct DocumentMemory {
   Budget::Gauges gauges;
 };
 
-// What all threads share: the caches, the memory of documents in flight, and the fetches in
+// What all threads share: the cache, the memory of documents in flight, and the fetches in
 // flight. It outlives every resolution its resolvers hand out: an image fetched for waiting
 // requests gives its document memory back when the last of them lets it go.
 class ResolverShared {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
-  // `cache_bytes` is split: an eighth (at most 32 MiB) for hot images with prebuilt bytes, the
-  // rest for verified documents, from which an image is rebuilt in microseconds. A resolution
-  // that failed at the gateways (a 404, a timeout, a 5xx, a lie) is answered again for
+  // `cache_bytes` holds images (a composed image's layers are layer/<cid> images of their own, a
+  // verbatim image keeps its documents) and errors that stand. A resolution that failed at the
+  // gateways (a 404, a timeout, a 5xx, a lie) is answered again for
   // `failure_ttl` without asking them (0: never); `clock` tells the time (a test's own).
   explicit ResolverShared(std::size_t cache_bytes,
                           std::chrono::milliseconds failure_ttl = std::chrono::milliseconds(0),
                           Clock clock = std::chrono::steady_clock::now,
                           const DocumentMemory& memory = DocumentMemory());
-  LruCache<CachedImage> images;      // by repository kind and CID
-  LruCache<std::string> documents;   // verified bytes, by CID
-  LruCache<RecentFailure> failures;  // by repository kind and CID, 1 MiB at most
+  LruCache<Resolution> images;       // by ImageKey
+  LruCache<RecentFailure> failures;  // by ImageKey, 1 MiB at most
   Budget memory;                     // of the documents in flight
   const std::chrono::milliseconds memory_wait;
   const std::chrono::milliseconds failure_ttl;
@@ -73,11 +78,11 @@ class ResolverShared {
   struct Waiter;
   template <class Result>
   struct FlightOf;
-  using Flight = FlightOf<CachedImage>;      // an image being resolved
+  using Flight = FlightOf<Resolution>;       // an image being resolved
   using DocumentFlight = FlightOf<Content>;  // a document being fetched
   mutable std::mutex mutex_;
-  std::map<std::string, std::shared_ptr<Flight>> flights_;                   // by image key
-  std::map<std::string, std::shared_ptr<DocumentFlight>> document_flights_;  // by CID
+  std::map<std::string, std::shared_ptr<Flight>, std::less<>> flights_;      // by ImageKey
+  std::map<std::string, std::shared_ptr<DocumentFlight>> document_flights_;  // by binary CID
   std::uint64_t fetches_ = 0;
 };
 
@@ -100,59 +105,42 @@ class CachingResolver final {
     ~Lookup();
     // The resolution at hand (an image, or an error that stands); nullptr when it must be waited
     // for.
-    const Resolution* ready() const { return found_ ? &found_->resolution : nullptr; }
+    const Resolution* ready() const { return found_ ? &*found_ : nullptr; }
 
    private:
     friend class CachingResolver;
     struct Pending;
     Lookup();
-    std::optional<CachedImage> found_;
+    std::optional<Resolution> found_;
     std::unique_ptr<Pending> pending_;
   };
 
-  // The image that `name`, a repository name as requested, was found as on this thread, while a
-  // cache or an answer still holds it; its use marked for the cache. nullptr otherwise. Allocates
-  // nothing and takes no lock: the warm answers' way.
-  ImagePtr hot(std::string_view name) const;
+  // The image that `name`, a repository name as requested, resolves to, when the cache holds it;
+  // nullptr otherwise (a miss, an error, a name no route accepts). Allocates nothing, and locks
+  // the cache for one look-up: the warm answers' way.
+  ImagePtr cached(std::string_view name) const;
   // Looks `repository` up once in the shared caches: its image, or an error that stands, at
   // hand; else the fetch in flight for it is joined, or started (on this resolver's executor),
-  // for `wait`. An image found is remembered under repository.name for `hot`.
+  // for `wait`.
   Lookup find(const Repository& repository);
-  // The resolution `lookup` found, or waits for (a 504 past the wait limit; remembered for `hot`
-  // as find's are).
+  // The resolution `lookup` found, or waits for (a 504 past the wait limit).
   boost::asio::awaitable<Resolution> wait(Lookup lookup);
-  // find, then wait, without remembering the image for `hot`.
+  // find, then wait.
   boost::asio::awaitable<Resolution> resolve(const Repository& repository);
 
  private:
-  struct Keys;
-  struct AtHand;
-  // An image document found cached by a look-up, and whether it keeps a verbatim image: what the
-  // fetch it starts neither looks for nor reads for that again.
-  struct KnownDocument {
-    std::string bytes;
-    bool verbatim = false;
-  };
   struct LayerBatch;
   struct VerbatimWalk;
   std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
-  Lookup look_up(const Repository& repository);
-  static Lookup ready(CachedImage image);
-  Lookup join(const Repository& repository, const Keys& keys, std::unique_lock<std::mutex>& lock,
-              std::optional<KnownDocument> document);
-  AtHand at_hand(const Keys& keys);
-  CachedImage keep(const std::string& key, Resolution resolution);
-  std::optional<Resolution> rebuild(const Repository& repository, const std::string& content,
-                                    bool verbatim);
-  std::optional<Resolution> layer_at_hand(const Cid& cid);
+  std::optional<Resolution> at_hand(const ImageKey& key);
+  Lookup join(const Repository& repository, const std::string& key,
+              std::unique_lock<std::mutex>& lock);
   boost::asio::awaitable<void> fetch(Repository repository,
-                                     std::shared_ptr<ResolverShared::Flight> flight,
-                                     std::optional<KnownDocument> known);
-  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease,
-                                           std::optional<std::string> cached);
+                                     std::shared_ptr<ResolverShared::Flight> flight);
+  void keep(const std::string& key, const Resolution& resolution);
+  boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease);
   // The document's bytes from the gateways, fetched once however many ask at once.
-  boost::asio::awaitable<Content> fetch_once(const Cid& cid, DocumentKind kind,
-                                             const std::string& key);
+  boost::asio::awaitable<Content> fetch_once(const Cid& cid, DocumentKind kind);
   boost::asio::awaitable<bool> grow(Budget::Lease& lease, std::size_t units);
   boost::asio::awaitable<Resolution> compose(const Cid& cid, const Content& content, bool verbatim,
                                              Budget::Lease& lease);
@@ -169,7 +157,6 @@ class CachingResolver final {
   ContentSource& source_;
   ResolverShared& shared_;
   std::chrono::milliseconds wait_limit_;
-  HotImages hot_;
 };
 
 // layer/<cid>: the repository an image document's layer is resolved as.

@@ -4,7 +4,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -28,14 +27,10 @@ inline constexpr std::size_t cache_entry_overhead = 128;
 template <class Value>
 class LruCache {
  public:
-  // Whether an entry about to be evicted was used since it last moved up, by a reader that does
-  // not call find (and clears that mark): such an entry gets a second chance at the front.
-  using Spare = bool (*)(const Value&);
+  explicit LruCache(std::size_t max_bytes) : max_bytes_(max_bytes) {}
 
-  explicit LruCache(std::size_t max_bytes, Spare spare = nullptr)
-      : max_bytes_(max_bytes), spare_(spare) {}
-
-  // A hit marks the entry as recently used.
+  // A hit marks the entry as recently used (a splice: nothing is allocated) and copies its value
+  // out. The key is any view of the bytes: nothing is made of it to look it up.
   std::optional<Value> find(std::string_view key) {
     std::lock_guard lock(mutex_);
     auto it = index_.find(key);
@@ -50,7 +45,7 @@ class LruCache {
 
   // Inserts or replaces an entry that costs `cost` bytes (its key and value, all told); evicts
   // least recently used entries until the total fits. An entry larger than the cache is not kept.
-  void insert(const std::string& key, Value value, std::size_t cost) {
+  void insert(std::string_view key, Value value, std::size_t cost) {
     std::lock_guard lock(mutex_);
     if (auto it = index_.find(key); it != index_.end()) {
       auto node = it->second;
@@ -59,19 +54,13 @@ class LruCache {
       entries_.erase(node);
     }
     if (cost > max_bytes_) return;
-    std::size_t spared = 0;  // each entry is spared once per insert at most
     while (bytes_ + cost > max_bytes_ && !entries_.empty()) {
-      if (spare_ && spared < entries_.size() && spare_(entries_.back().value)) {
-        entries_.splice(entries_.begin(), entries_, std::prev(entries_.end()));
-        ++spared;
-        continue;
-      }
       const Entry& victim = entries_.back();
       bytes_ -= victim.cost;
       index_.erase(victim.key);
       entries_.pop_back();
     }
-    entries_.push_front(Entry{key, std::move(value), cost});
+    entries_.push_front(Entry{std::string(key), std::move(value), cost});
     index_.emplace(entries_.front().key, entries_.begin());
     bytes_ += cost;
   }
@@ -91,7 +80,6 @@ class LruCache {
 
   mutable std::mutex mutex_;
   std::size_t max_bytes_;
-  Spare spare_;
   std::size_t bytes_ = 0;
   std::uint64_t hits_ = 0;
   std::uint64_t misses_ = 0;

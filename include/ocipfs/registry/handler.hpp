@@ -21,10 +21,10 @@ class Handler {
   Handler(CachingResolver& images, RedirectGateway redirect_gateway);
 
   // The warm answer to `route` of a GET or HEAD, into `out` (reset first), when it names a
-  // manifest, blob or tags list of an image this thread has found for `route.name` before and
-  // that is still cached (CachingResolver::hot): true. False leaves the request to answer with
-  // nothing said: a miss, or an answer that is an error (those are worded by the checked route).
-  // Allocates nothing and takes no lock when `out` has room.
+  // manifest, blob or tags list of a cached image (CachingResolver::cached), whichever thread
+  // cached it: true. False leaves the request to answer with nothing said: a miss, or an answer
+  // that is an error (those are worded by the checked route). Allocates nothing when `out` has
+  // room; locks the cache for one look-up.
   bool answer_warm(const RouteView& route, const Request& request, Response& out);
   // The answer to a checked registry route (names_repository, or base) of a GET or HEAD, its
   // image looked up once: at once when no waiting is needed (/v2/, referrers, cached images and

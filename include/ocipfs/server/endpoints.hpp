@@ -29,7 +29,7 @@ class Endpoints {
   struct Answered {
     // Set when the answer waits for an image to be fetched: awaiting it puts the answer in `out`.
     std::optional<boost::asio::awaitable<void>> later;
-    // Answered from this thread's hot images: the clock was not read, the latency counts as zero.
+    // Answered warm from a cached image: the clock was not read, the latency counts as zero.
     bool warm = false;
   };
 

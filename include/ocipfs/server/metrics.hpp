@@ -42,8 +42,8 @@ class Metrics {
   std::atomic<std::uint64_t> document_memory_refused{0};  // ... that waited past their deadline
   FetchMetrics fetches;                                   // the gateway fetcher's
 
-  // The whole exposition. `images` and `documents` are the caches' current figures.
-  std::string render(const CacheStats& images, const CacheStats& documents) const;
+  // The whole exposition. `images` is the image cache's current figures.
+  std::string render(const CacheStats& images) const;
 
  private:
   static constexpr std::array<unsigned, 13> statuses = {200, 302, 304, 400, 404, 405, 414,

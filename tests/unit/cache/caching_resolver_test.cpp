@@ -11,7 +11,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <vector>
 
+#include "ocipfs/base/digest.hpp"
+#include "ocipfs/formats/multibase.hpp"
+#include "ocipfs/http/route.hpp"
+#include "ocipfs/image/image_document.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -35,6 +43,35 @@ struct SlowSource : ContentSource {
 
 Repository test_cid() {
   return {DocumentKind::layer, *parse_cid(testing::manifest_cid), "layer/" + testing::manifest_cid};
+}
+
+// Answers each fetch with the document held for its CID (a 404 for others), counting fetches.
+struct DocumentSource : ContentSource {
+  std::map<std::string, std::string> documents;  // by binary CID
+  int fetches = 0;
+  asio::awaitable<Content> fetch(const Cid& cid, DocumentKind) override {
+    ++fetches;
+    auto it = documents.find(cid.v1_bytes());
+    if (it == documents.end()) co_return Unexpected{manifest_unknown("no such document")};
+    co_return it->second;
+  }
+};
+
+Resolution resolve_on(asio::io_context& ioc, CachingResolver& resolver,
+                      const Repository& repository) {
+  std::optional<Resolution> out;
+  asio::co_spawn(
+      ioc, [&]() -> asio::awaitable<void> { out = co_await resolver.resolve(repository); },
+      asio::detached);
+  ioc.restart();
+  ioc.run_for(10s);
+  return out.value_or(Unexpected{internal_error()});
+}
+
+std::string upper(std::string text) {
+  for (char& c : text)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return text;
 }
 
 TEST(CachingResolver, ManyWaitersOneFetch) {
@@ -90,24 +127,30 @@ TEST(CachingResolver, AWaiterThatGivesUpBreaksNoOther) {
   EXPECT_TRUE(impatient.find(test_cid()).ready());  // the fetch went on and filled the cache
 }
 
-TEST(CachingResolver, TheSecondTierRebuildsImages) {
+// A composed image's layers are layer/<cid> images in the same cache: asking for the layer, or
+// for another image that names it, fetches no layer manifest again.
+TEST(CachingResolver, AComposedImagesLayersAreCachedAsLayerImages) {
   asio::io_context ioc;
-  SlowSource source(0ms);
-  ResolverShared shared(64 * 1024);  // hot tier: 8 KiB, too small for a whole image
+  DocumentSource source;
+  const Cid layer = *parse_cid(testing::manifest_cid);
+  source.documents[layer.v1_bytes()] = testing::layer_manifest_json();
+  auto image = [&](const std::string& title) {
+    nlohmann::json document = {{"mediaType", image_document_media_type},
+                               {"layers", {testing::manifest_cid}},
+                               {"annotations", {{"org.opencontainers.image.title", title}}}};
+    const std::string text = document.dump();
+    const Cid cid = digest_cid(sha256_digest(text));
+    source.documents[cid.v1_bytes()] = text;
+    return Repository{DocumentKind::image, cid, "image/" + cid.to_string()};
+  };
+  ResolverShared shared(8 << 20);
   CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
-  std::optional<Resolution> fetched;
-  asio::co_spawn(
-      ioc, [&]() -> asio::awaitable<void> { fetched = co_await resolver.resolve(test_cid()); },
-      asio::detached);
-  ioc.run_for(5s);
-  ASSERT_TRUE(fetched && fetched->has_value());
-  EXPECT_EQ(shared.images.stats().entries, 0u);
-  EXPECT_EQ(shared.documents.stats().entries, 1u);
-  auto lookup = resolver.find(test_cid());
-  const Resolution* rebuilt = lookup.ready();
-  ASSERT_TRUE(rebuilt && rebuilt->has_value());
-  EXPECT_EQ(rebuilt->value()->index.digest, fetched->value()->index.digest);
-  EXPECT_EQ(source.fetches, 1);
+  EXPECT_TRUE(resolve_on(ioc, resolver, image("one")).has_value());
+  EXPECT_EQ(source.fetches, 2);  // the image document, its layer manifest
+  EXPECT_TRUE(resolver.find(layer_repository(layer)).ready());
+  EXPECT_TRUE(resolve_on(ioc, resolver, image("two")).has_value());
+  EXPECT_EQ(source.fetches, 3);  // the second image's document only
+  EXPECT_EQ(shared.images.stats().entries, 3u);
 }
 
 // A request looks its image up once: a miss joins the fetch at once, and nothing asks again.
@@ -136,42 +179,61 @@ TEST(CachingResolver, ARequestLooksItsImageUpOnce) {
   EXPECT_EQ(shared.images.stats().hits, 1u);
 }
 
-// A warm answer marks its image as used: the images tier spares it once, as if it had been found.
-TEST(CachingResolver, AnImageFoundHotIsSparedOnce) {
+// Any cached image is found by a name as requested, whichever resolver (thread) cached it and in
+// whichever accepted form the name writes its CID; names no route accepts find nothing.
+TEST(CachingResolver, ACachedImageIsFoundByNameFromAnyResolver) {
   asio::io_context ioc;
   SlowSource source(0ms);
-  auto repository = [](int i) {
-    Cid cid = *parse_cid(testing::raw_cid_of("layer manifest " + std::to_string(i)));
-    return Repository{DocumentKind::layer, cid, "layer/" + cid.to_string()};
-  };
-  auto resolve = [&](CachingResolver& resolver, const Repository& repository) {
-    asio::co_spawn(
-        ioc,
-        [&]() -> asio::awaitable<void> {
-          EXPECT_TRUE((co_await resolver.wait(resolver.find(repository))).has_value());
-        },
-        asio::detached);
-    ioc.restart();
-    ioc.run_for(5s);
-  };
-  ResolverShared probe(1 << 20);
-  CachingResolver measure(ioc.get_executor(), source, probe, 5s);
-  resolve(measure, repository(0));
-  const std::size_t one = probe.images.stats().bytes;  // what an image costs the images tier
-  ResolverShared shared(8 * (2 * one + one / 2));      // room for two images
+  ResolverShared shared(1 << 20);
+  CachingResolver fetching(ioc.get_executor(), source, shared, 5s);
+  CachingResolver other(ioc.get_executor(), source, shared, 5s);
+  const Repository repository = test_cid();
+  EXPECT_FALSE(other.cached(repository.name));
+  EXPECT_TRUE(resolve_on(ioc, fetching, repository).has_value());
+  ImagePtr found = other.cached(repository.name);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found, other.find(repository).ready()->value());
+  const std::string base36 = "layer/k" + base36_lower_encode(repository.cid.v1_bytes());
+  EXPECT_EQ(other.cached(base36), found);
+  EXPECT_FALSE(other.cached("image/" + repository.cid.to_string()));  // another kind
+  for (const std::string& refused :
+       {"layer/B" + upper(repository.cid.to_string().substr(1)),
+        "layer/z" + base58btc_encode(repository.cid.v1_bytes()), repository.name + "/x",
+        "layer/" + repository.cid.to_string() + "a", "other/" + repository.cid.to_string(),
+        std::string("layer/")}) {
+    EXPECT_FALSE(parse_route("/v2/" + refused + "/tags/list")) << refused;
+    EXPECT_FALSE(other.cached(refused)) << refused;
+  }
+  EXPECT_EQ(source.fetches, 1);
+}
+
+// 20,000 distinct layer images all stay cached: a second pass over them fetches nothing, and each
+// is found warm by its name.
+TEST(CachingResolver, TwentyThousandLayerImagesStayCached) {
+  constexpr int images = 20'000;
+  asio::io_context ioc;
+  SlowSource source(0ms);
+  std::vector<Repository> repositories;
+  for (int i = 0; i < images; ++i) {
+    Cid cid = digest_cid(sha256_digest("layer manifest " + std::to_string(i)));
+    repositories.push_back({DocumentKind::layer, cid, "layer/" + cid.to_string()});
+  }
+  ResolverShared shared(std::size_t{1} << 30);
   CachingResolver resolver(ioc.get_executor(), source, shared, 5s);
-  resolve(resolver, repository(1));
-  resolve(resolver, repository(2));
-  // Found in the cache, each is this thread's hot image from now on; 1 is the least recent.
-  ASSERT_TRUE(resolver.find(repository(1)).ready());
-  ASSERT_TRUE(resolver.find(repository(2)).ready());
-  ASSERT_TRUE(resolver.hot(repository(1).name));  // marks 1
-  resolve(resolver, repository(3));               // evicts one: 2, as 1 is spared
-  auto hits = shared.images.stats().hits;
-  EXPECT_TRUE(resolver.find(repository(1)).ready());
-  EXPECT_EQ(shared.images.stats().hits, hits + 1);
-  EXPECT_TRUE(resolver.find(repository(2)).ready());  // rebuilt from its cached document
-  EXPECT_EQ(shared.images.stats().hits, hits + 1);
+  for (const auto& repository : repositories)
+    ASSERT_TRUE(resolve_on(ioc, resolver, repository).has_value());
+  EXPECT_EQ(source.fetches, images);
+  std::printf("[ weighing ] %d layer images hold %zu bytes of the cache, %zu each\n", images,
+              shared.images.stats().bytes, shared.images.stats().bytes / images);
+  int warm = 0;
+  for (const auto& repository : repositories) {
+    warm += resolver.cached(repository.name) != nullptr;
+    ASSERT_TRUE(resolver.find(repository).ready());
+  }
+  EXPECT_EQ(warm, images);
+  EXPECT_EQ(source.fetches, images);
+  EXPECT_EQ(shared.fetches(), static_cast<std::uint64_t>(images));
+  EXPECT_EQ(shared.images.stats().entries, static_cast<std::size_t>(images));
 }
 
 }  // namespace

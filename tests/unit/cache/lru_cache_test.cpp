@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <utility>
+#include <string>
+#include <string_view>
 
 #include "ocipfs/cache/resolver.hpp"
 #include "support/test_data.hpp"
@@ -64,34 +65,39 @@ TEST(ImageCache, ReplacingKeepsTheAccountsRight) {
   EXPECT_EQ(cache.stats().bytes, cache_cost("a", make_image("a-longer-name.tar")));
 }
 
-// A value marked as used by a reader that does not call find is spared once, then evicted.
-TEST(StringCache, AMarkedEntryGetsASecondChance) {
-  static bool keep_b = true;
-  LruCache<std::string> cache(3 * 100, [](const std::string& value) {
-    return value == "b" && std::exchange(keep_b, false);
-  });
-  cache.insert("a", "a", 100);
-  cache.insert("b", "b", 100);
-  cache.insert("c", "c", 100);
-  cache.insert("d", "d", 100);  // evicts a: the least recently used
-  EXPECT_FALSE(cache.find("a"));
-  cache.insert("e", "e", 100);  // b is next, but marked: c goes instead
-  EXPECT_TRUE(cache.find("b"));
-  EXPECT_FALSE(cache.find("c"));
-  cache.insert("f", "f", 100);  // d, then e: b was found, so it is the most recent
-  cache.insert("g", "g", 100);
-  EXPECT_TRUE(cache.find("b"));
-  EXPECT_FALSE(cache.find("d"));
-  EXPECT_FALSE(cache.find("e"));
+// Keys are bytes (an ImageKey holds NULs), found by any view of the same bytes: a buffer on the
+// stack, a part of a longer string. The cache keeps its own copy of each key.
+TEST(StringCache, FindsByAnyViewOfTheKeyBytes) {
+  LruCache<std::string> cache(1 << 10);
+  {
+    const std::string key("\x01\x00\x70\x12", 4);
+    cache.insert(key, "value", 100);
+  }  // the inserted key's storage is gone
+  const char on_stack[] = {'\x01', '\x00', '\x70', '\x12'};
+  auto found = cache.find(std::string_view(on_stack, sizeof on_stack));
+  ASSERT_TRUE(found);
+  EXPECT_EQ(*found, "value");
+  const std::string longer("xx\x01\x00\x70\x12yy", 8);
+  EXPECT_TRUE(cache.find(std::string_view(longer).substr(2, 4)));
+  EXPECT_FALSE(cache.find(std::string_view(longer).substr(2, 3)));  // a prefix is another key
+  EXPECT_FALSE(cache.find(std::string_view(on_stack, 2)));
+  EXPECT_EQ(cache.stats().hits, 2u);
+  EXPECT_EQ(cache.stats().misses, 2u);
 }
 
-// Every entry marked: each is spared once, then the least recent goes all the same.
-TEST(StringCache, SparingEndsAfterOnePass) {
-  LruCache<std::string> cache(2 * 100, [](const std::string&) { return true; });
+// A find moves its entry up: the one not found since goes first.
+TEST(StringCache, AFoundEntryIsTheLastToGo) {
+  LruCache<std::string> cache(3 * 100);
   cache.insert("a", "a", 100);
   cache.insert("b", "b", 100);
   cache.insert("c", "c", 100);
-  EXPECT_EQ(cache.stats().entries, 2u);
+  const char a[] = {'a'};
+  EXPECT_TRUE(cache.find(std::string_view(a, 1)));
+  cache.insert("d", "d", 100);  // b, the least recently used
+  EXPECT_FALSE(cache.find("b"));
+  EXPECT_TRUE(cache.find("a"));
+  EXPECT_EQ(cache.stats().entries, 3u);
+  EXPECT_EQ(cache.stats().bytes, 300u);
 }
 
 TEST(ImageCache, OnlyImmutableAnswersAreCacheable) {
