@@ -68,10 +68,15 @@ void check_text(std::string_view text) {
   auto cid = parse_cid(text);
   const bool lowercase_base = !text.empty() && (text[0] == 'b' || text[0] == 'k');
   FUZZ_CHECK(is_lowercase_cid(text) == (cid && lowercase_base && !has_upper(text)));
+  // The in-place decoding makes the same decision, with the same words.
+  auto decoded = decode_cid_text(text);
+  FUZZ_CHECK(decoded.has_value() == cid.has_value());
   if (!cid) {
     FUZZ_CHECK(!cid.error().empty());
+    FUZZ_CHECK(decoded.error() == cid.error());
     return;
   }
+  FUZZ_CHECK(decoded->view() == cid->v1_bytes());
   check_cid(*cid);
 
   // Base-x text has a single spelling for its bytes (base32 may carry ignored trailing bits).
