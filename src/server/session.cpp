@@ -101,29 +101,42 @@ asio::awaitable<bool> read_more(Connection<Stream>& c) {
   co_return true;
 }
 
-// Writes the head and `payload`: on a plain socket, at once when the socket takes them all, as it
-// does for the usual answer of a few KiB, else the rest under the deadline set before; over TLS,
-// under that deadline. False when it failed.
+// What a write at once left of an answer: the bytes the socket did not take (`size` of them), or
+// nothing, having sent it all or failed.
+struct Unsent {
+  std::array<asio::const_buffer, 2> rest{};
+  std::size_t size = 0;
+  bool failed = false;
+};
+
+// Writes the head and `payload` as far as a plain socket takes them at once: all of the usual
+// answer of a few KiB, without a coroutine frame. Over TLS, everything is left to write_rest.
 template <class Stream>
-asio::awaitable<bool> send(Connection<Stream>& c, std::string_view payload) {
+Unsent write_at_once(Connection<Stream>& c, std::string_view payload) {
   std::array<asio::const_buffer, 2> buffers{asio::buffer(c.head), asio::buffer(payload)};
+  std::size_t total = c.head.size() + payload.size();
   if constexpr (std::is_same_v<Stream, TlsStream>) {
-    // One TLS record for an answer up to 16 KiB, as Beast's ssl_stream joins small buffers.
-    auto [write_error, written] = co_await asio::async_write(c.stream, buffers, use_tuple);
-    co_return !write_error;
+    return {buffers, total};
   } else {
     error_code ec;
     std::size_t sent = c.socket().write_some(buffers, ec);
-    std::size_t total = c.head.size() + payload.size();
-    if (!ec && sent == total) co_return true;
-    if (ec && ec != asio::error::would_block) co_return false;
+    if (ec && ec != asio::error::would_block) return {{}, 0, true};
+    if (sent == total) return {};
     std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
     std::array<asio::const_buffer, 2> rest{
         asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
         asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
-    auto [write_error, written] = co_await asio::async_write(c.socket(), rest, use_tuple);
-    co_return !write_error;
+    return {rest, total - sent};
   }
+}
+
+// Writes what write_at_once left under the deadline set before (over TLS, one record for an
+// answer up to 16 KiB, as Beast's ssl_stream joins small buffers). False when it failed.
+template <class Stream>
+asio::awaitable<bool> write_rest(Connection<Stream>& c, Unsent unsent) {
+  if (unsent.size == 0) co_return !unsent.failed;
+  auto [write_error, written] = co_await asio::async_write(c.stream, unsent.rest, use_tuple);
+  co_return !write_error;
 }
 
 Persistence persistence_of(bool keep_alive, unsigned version) {
@@ -138,15 +151,22 @@ void log_answer(AccessRecord record, const Response& response, std::string_view 
   log_access(record);
 }
 
+// Writes `response` as far as the socket takes it at once, and logs it.
+template <class Stream>
+Unsent start_reply(Connection<Stream>& c, const Response& response, Persistence persistence,
+                   AccessRecord record) {
+  auto payload = response.head ? std::string_view() : response.payload();
+  serialize_head(response, persistence, c.head);
+  Unsent unsent = write_at_once(c, payload);
+  log_answer(record, response, payload);
+  return unsent;
+}
+
 // Writes `response` and logs it. The deadline covers the write. False when the write failed.
 template <class Stream>
 asio::awaitable<bool> reply(Connection<Stream>& c, const Response& response,
                             Persistence persistence, AccessRecord record) {
-  auto payload = response.head ? std::string_view() : response.payload();
-  serialize_head(response, persistence, c.head);
-  bool written = co_await send(c, payload);
-  log_answer(record, response, payload);
-  co_return written;
+  co_return co_await write_rest(c, start_reply(c, response, persistence, record));
 }
 
 // Every value of a header that may be sent on several lines, joined with ", " (RFC 9110 5.3).
@@ -192,7 +212,9 @@ asio::awaitable<bool> answer(Connection<Stream>& c, const Request& request, bool
   auto ready = answered.warm ? started : Clock::now();
   record.latency = ready - started;
   c.expire_at(ready + limits.request_timeout);
-  bool written = co_await reply(c, c.answer, persistence_of(keep_alive, version), record);
+  // Written without another coroutine frame when the socket takes it at once.
+  Unsent unsent = start_reply(c, c.answer, persistence_of(keep_alive, version), record);
+  bool written = unsent.size == 0 ? !unsent.failed : co_await write_rest(c, unsent);
   c.answer.reset();  // lets go of the image it was made of, which may hold document memory
   c.expire_at((answered.warm ? started : Clock::now()) + limits.idle_timeout);
   co_return written&& keep_alive;
@@ -319,27 +341,20 @@ asio::awaitable<bool> serve_parsed(Connection<Stream>& c) {
   co_return co_await answer(c, request, keep_alive, header.version(), record, started);
 }
 
-// A request the fast scan took, answered from the views into the buffer.
-template <class Stream>
-asio::awaitable<bool> serve_scanned(Connection<Stream>& c, const RequestHead& head) {
-  auto started = Clock::now();  // the one clock reading of a warm request
-  bool keep_alive = head.keep_alive && !c.context.connections.draining;
+// The request the fast scan took, as views into the buffer.
+Request request_of(const RequestHead& head) {
   RequestTarget target = split_target(head.target);
-  Request request{head.method, target.path,        target.query,
-                  head.accept, head.if_none_match, head.host};
-  AccessRecord record{head.method,
-                      head.target,
-                      0,
-                      0,
-                      {},
-                      head.user_agent,
-                      c.remote_ip,
-                      head.cloud_trace_context,
-                      head.traceparent,
-                      {}};
-  bool again = co_await answer(c, request, keep_alive, head.version, record, started);
-  c.buffer.consume(head.size);  // the views of `head`, `request` and `record` end here
-  co_return again;
+  return {head.method, target.path, target.query, head.accept, head.if_none_match, head.host};
+}
+
+AccessRecord record_of(const RequestHead& head, std::string_view remote_ip) {
+  return {.method = head.method,
+          .url = head.target,
+          .user_agent = head.user_agent,
+          .remote_ip = remote_ip,
+          .cloud_trace_context = head.cloud_trace_context,
+          .traceparent = head.traceparent,
+          .what = {}};
 }
 
 // Reads, answers and writes the next request. False when the connection must close after it.
@@ -351,7 +366,15 @@ asio::awaitable<bool> serve_next(Connection<Stream>& c) {
     c.buffer.consume(empty_lines_before_request(c.buffered()));
     RequestHead head;
     auto scan = scan_request_head(c.buffered(), limit, head);
-    if (scan == HeadScan::complete) co_return co_await serve_scanned(c, head);
+    if (scan == HeadScan::complete) {
+      auto started = Clock::now();  // the one clock reading of a warm request
+      bool keep_alive = head.keep_alive && !c.context.connections.draining;
+      Request request = request_of(head);
+      bool again = co_await answer(c, request, keep_alive, head.version,
+                                   record_of(head, c.remote_ip), started);
+      c.buffer.consume(head.size);  // the views of `head` and `request` end here
+      co_return again;
+    }
     if (scan == HeadScan::declined) co_return co_await serve_parsed(c);
     // Counted from the first bytes of the request, however they trickle in.
     if (!std::exchange(timed, true)) c.expire_at(Clock::now() + c.context.limits.request_timeout);

@@ -181,6 +181,30 @@ TEST(RequestHead, DeclinesWhatTheFullParserMustJudge) {
   }
 }
 
+// Every byte value at every place of a long target and a long field value (the scan checks them
+// eight at a time): the target takes visible ASCII only; a value takes visible ASCII, obs-text,
+// spaces and tabs.
+TEST(RequestHead, EveryByteOfTheTargetAndTheValuesIsChecked) {
+  for (int byte = 0; byte < 256; ++byte) {
+    const char c = static_cast<char>(byte);
+    const bool in_target = byte > 0x20 && byte < 0x7f;
+    const bool in_value = (byte >= 0x20 || byte == '\t') && byte != 0x7f;
+    for (std::size_t at = 1; at < 20; ++at) {
+      std::string target = "/" + std::string(19, 'a');
+      target[at] = c;
+      std::string value = "v" + std::string(19, 'b') + "w";
+      value[at] = c;
+      RequestHead head;
+      auto with_target = scan("GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n", head);
+      EXPECT_EQ(with_target, in_target ? HeadScan::complete : HeadScan::declined)
+          << "byte " << byte << " at " << at << " of the target";
+      auto with_value = scan("GET / HTTP/1.1\r\nHost: h\r\nX: " + value + "\r\n\r\n", head);
+      EXPECT_EQ(with_value, in_value ? HeadScan::complete : HeadScan::declined)
+          << "byte " << byte << " at " << at << " of a value";
+    }
+  }
+}
+
 TEST(RequestHead, AHeadOverTheLimitIsDeclined) {
   std::string bytes = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(100, 'a') + "\r\n\r\n";
   RequestHead head;
