@@ -38,19 +38,49 @@ std::string Sha256Stream::digest() {
   return "sha256:" + to_hex(out);
 }
 
-std::string to_hex(std::string_view bytes) {
+namespace {
+void append_hex(std::string& out, std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
   for (unsigned char c : bytes) {
     out.push_back(digits[c >> 4]);
     out.push_back(digits[c & 0xf]);
   }
+}
+
+std::string_view bytes_of(const Sha256& hash) {
+  return {reinterpret_cast<const char*>(hash.data()), hash.size()};
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+}  // namespace
+
+std::string to_hex(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  append_hex(out, bytes);
   return out;
 }
 
-std::string to_hex(const Sha256& hash) {
-  return to_hex(std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+std::string to_hex(const Sha256& hash) { return to_hex(bytes_of(hash)); }
+
+void append_sha256_digest(std::string& out, const Sha256& hash) {
+  out += "sha256:";
+  append_hex(out, bytes_of(hash));
+}
+
+std::optional<Sha256> sha256_of_digest(std::string_view digest) {
+  if (digest.size() != 71 || !digest.starts_with("sha256:")) return std::nullopt;
+  Sha256 hash;
+  for (std::size_t i = 0; i < hash.size(); ++i) {
+    int high = hex_value(digest[7 + 2 * i]), low = hex_value(digest[8 + 2 * i]);
+    if (high < 0 || low < 0) return std::nullopt;
+    hash[i] = static_cast<std::uint8_t>(high * 16 + low);
+  }
+  return hash;
 }
 
 std::string sha256_digest(std::string_view bytes) { return "sha256:" + to_hex(sha256(bytes)); }

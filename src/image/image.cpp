@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <nlohmann/json.hpp>
 
 #include "ocipfs/base/digest.hpp"
+#include "ocipfs/image/document_writer.hpp"
 
 namespace ocipfs {
 
 namespace {
-
-using nlohmann::json;
 
 const std::array<Platform, 8> all_platforms = {{
     {"linux", "amd64", ""},
@@ -23,95 +21,25 @@ const std::array<Platform, 8> all_platforms = {{
     {"linux", "riscv64", ""},
 }};
 
-Blob blob_of(std::string bytes) {
+// A document of rendered `bytes`, and its facts as other documents name it.
+Blob blob_of(std::string bytes, DocumentFacts& facts) {
   bytes.shrink_to_fit();  // it grew by doubling; an image may be held a long while
+  facts = {sha256(bytes), bytes.size()};
   Blob blob{std::move(bytes), {}};
-  blob.digest = sha256_digest(blob.bytes);
+  append_sha256_digest(blob.digest, facts.digest);
   return blob;
 }
 
-Blob make_blob(const json& document) { return blob_of(document.dump()); }
-
-json platform_json(const Platform& platform) {
-  json out = {{"architecture", platform.architecture}, {"os", platform.os}};
-  if (!platform.variant.empty()) out["variant"] = platform.variant;
-  return out;
-}
-
-json config_json(const Image& image, const Platform& platform, const json& container) {
-  json config = platform_json(platform);
-  config["config"] = container;
-  json diff_ids = json::array();
-  json history = json::array();
+// The facts of the image's layers, as views into it; digests validated by the layer manifest.
+std::vector<ImageLayer> image_layers(const Image& image) {
+  std::vector<ImageLayer> facts;
   for (std::size_t i = 0; i < image.layers.size(); ++i) {
-    diff_ids.push_back(image.layers[i].diff_id);
-    history.push_back({{"created_by", "ocipfs layer/" + image.layer_manifests[i]}});
+    const LayerManifest& layer = image.layers[i];
+    facts.push_back({layer.media_type, sha256_of_digest(layer.digest).value_or(Sha256{}),
+                     layer.size, layer.ipfs_path,
+                     sha256_of_digest(layer.diff_id).value_or(Sha256{}), image.layer_manifests[i]});
   }
-  config["history"] = std::move(history);
-  config["rootfs"] = {{"type", "layers"}, {"diff_ids", std::move(diff_ids)}};
-  return config;
-}
-
-json layer_descriptor(const LayerManifest& layer) {
-  return {
-      {"mediaType", layer.media_type},
-      {"digest", layer.digest},
-      {"size", layer.size},
-      {"annotations",
-       {{std::string(ipfs_cid_annotation), layer.ipfs_path},
-        {std::string(fs_digest_annotation), layer.diff_id}}},
-  };
-}
-
-json manifest_json(const std::vector<LayerManifest>& layers, const Blob& config) {
-  json descriptors = json::array();
-  for (const auto& layer : layers) descriptors.push_back(layer_descriptor(layer));
-  json manifest = {
-      {"schemaVersion", 2},
-      {"mediaType", oci_manifest_media_type},
-      {"config",
-       {{"mediaType", oci_config_media_type},
-        {"digest", config.digest},
-        {"size", config.bytes.size()}}},
-      {"layers", std::move(descriptors)},
-  };
-  return manifest;
-}
-
-// The JSON text of `strings` as a dump of it writes it, without making it a JSON value first;
-// empty when there are none.
-std::string object_text(const std::map<std::string, std::string>& strings) {
-  if (strings.empty()) return {};
-  std::string out = "{";
-  for (const auto& [key, value] : strings) {
-    if (out.size() > 1) out += ',';
-    out.append(json(key).dump()).append(":").append(json(value).dump());
-  }
-  return out + "}";
-}
-
-// The manifest's text, with `annotations_text` (the annotations as JSON text, or empty) as its
-// first member, where the sorted keys of a dump put "annotations": the text is written once for
-// every platform, not made again from a map of thousands of entries each time.
-std::string manifest_text(const std::vector<LayerManifest>& layers, const Blob& config,
-                          const std::string& annotations_text) {
-  std::string rest = manifest_json(layers, config).dump();
-  if (annotations_text.empty()) return rest;
-  std::string out;
-  out.reserve(rest.size() + annotations_text.size() + 16);
-  out.append("{\"annotations\":").append(annotations_text).append(",").append(rest, 1);
-  return out;
-}
-
-json index_json(const std::vector<PlatformImage>& platforms) {
-  json manifests = json::array();
-  for (const auto& image : platforms) {
-    manifests.push_back({{"mediaType", oci_manifest_media_type},
-                         {"digest", image.manifest.digest},
-                         {"size", image.manifest.bytes.size()},
-                         {"platform", platform_json(image.platform)}});
-  }
-  return {{"schemaVersion", 2}, {"mediaType", oci_index_media_type}, {"manifests", manifests}};
+  return facts;
 }
 
 std::vector<Platform> platforms_of(const std::optional<Platform>& declared) {
@@ -119,15 +47,29 @@ std::vector<Platform> platforms_of(const std::optional<Platform>& declared) {
   return {all_platforms.begin(), all_platforms.end()};
 }
 
-void add_platforms(Image& image, const std::vector<Platform>& platforms, const json& container,
+void add_platforms(Image& image, const std::vector<Platform>& platforms,
+                   std::string_view container_config,
                    const std::map<std::string, std::string>& annotations) {
-  const std::string annotations_text = object_text(annotations);
-  for (const auto& platform : platforms) {
-    Blob config = make_blob(config_json(image, platform, container));
-    Blob manifest = blob_of(manifest_text(image.layers, config, annotations_text));
-    image.platforms.push_back({platform, std::move(config), std::move(manifest)});
+  std::string annotations_text;
+  append_string_object(annotations_text, annotations);
+  const std::vector<ImageLayer> layers = image_layers(image);
+  std::vector<IndexEntry> entries(platforms.size());
+  for (std::size_t i = 0; i < platforms.size(); ++i) {
+    DocumentFacts config_facts;
+    std::string text;
+    append_image_config(text, platforms[i], container_config, layers);
+    Blob config = blob_of(std::move(text), config_facts);
+    text.clear();
+    append_image_manifest(text, annotations_text, config_facts, layers);
+    Blob manifest = blob_of(std::move(text), entries[i].manifest);
+    image.platforms.push_back({platforms[i], std::move(config), std::move(manifest)});
   }
-  image.index = make_blob(index_json(image.platforms));
+  for (std::size_t i = 0; i < platforms.size(); ++i)
+    entries[i].platform = &image.platforms[i].platform;
+  std::string index;
+  append_image_index(index, entries);
+  DocumentFacts index_facts;
+  image.index = blob_of(std::move(index), index_facts);
 }
 
 // Adds `tag` unless it is empty, not a tag, or latest (which every image has).
@@ -147,7 +89,7 @@ Image synthesize_image(std::string cid, LayerManifest layer) {
   image.layer_manifests.push_back(std::move(cid));
   image.tags.emplace_back("latest");
   const LayerManifest& only = image.layers.front();
-  add_platforms(image, platforms_of(only.platform), json::object(), {});
+  add_platforms(image, platforms_of(only.platform), "{}", {});
   std::string_view file_name = only.path.file_name();
   add_tag(image, file_name);
   return image;
@@ -181,7 +123,7 @@ Expected<Image> compose_image(std::string cid, const ImageDocument& document,
   image.layers = std::move(layers);
   image.tags.emplace_back("latest");
   for (const auto& layer : document.layers) image.layer_manifests.push_back(layer.to_string());
-  add_platforms(image, platforms_of(*platform), json::parse(container_config_json(document.config)),
+  add_platforms(image, platforms_of(*platform), container_config_json(document.config),
                 document.annotations);
   add_tag(image, document.tag);
   return image;

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,12 @@ std::string to_hex(const Sha256& hash);
 
 // "sha256:" followed by the lowercase hex SHA-256 of `bytes`.
 std::string sha256_digest(std::string_view bytes);
+
+// Appends "sha256:" and the lowercase hex of `hash`; allocates nothing when `out` has room.
+void append_sha256_digest(std::string& out, const Sha256& hash);
+
+// The hash a "sha256:<64 lowercase hex>" digest names; nullopt for any other text.
+std::optional<Sha256> sha256_of_digest(std::string_view digest);
 
 // True for exactly "sha256:" followed by 64 lowercase hex digits.
 bool is_sha256_digest(std::string_view text);

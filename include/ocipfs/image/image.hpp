@@ -9,17 +9,12 @@
 #include <vector>
 
 #include "ocipfs/base/expected.hpp"
+#include "ocipfs/image/document_writer.hpp"
 #include "ocipfs/image/image_document.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 #include "ocipfs/image/repository.hpp"
 
 namespace ocipfs {
-
-inline constexpr std::string_view oci_manifest_media_type =
-    "application/vnd.oci.image.manifest.v1+json";
-inline constexpr std::string_view oci_index_media_type = "application/vnd.oci.image.index.v1+json";
-inline constexpr std::string_view oci_config_media_type =
-    "application/vnd.oci.image.config.v1+json";
 
 // A document, its digest, and its media type when it is not the OCI type of its role (a
 // verbatim image keeps Docker's types, for instance).

@@ -1,0 +1,66 @@
+// What a cached layer image holds on the heap, measured by glibc, against what cache_cost says
+// it costs: the cache's budget is only as good as that figure.
+#include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "ocipfs/cache/lru_cache.hpp"
+#include "ocipfs/cache/resolver.hpp"
+#include "support/test_data.hpp"
+
+namespace ocipfs {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool sanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool sanitized = true;
+#else
+constexpr bool sanitized = false;
+#endif
+#else
+constexpr bool sanitized = false;
+#endif
+
+std::size_t heap_in_use() { return mallinfo2().uordblks; }
+
+// The content of a distinct layer manifest for each `i`, as a gateway would give it.
+std::string layer_content(std::size_t i) {
+  return testing::layer_manifest_json("layer-" + std::to_string(i) + ".tar.gz");
+}
+
+TEST(ImageMemory, CacheCostCoversWhatALayerImageHolds) {
+  if (sanitized) GTEST_SKIP() << "a sanitizer's allocator keeps its own bookkeeping";
+  constexpr std::size_t count = 2'000;
+  std::vector<std::string> contents;
+  std::vector<Cid> cids;
+  for (std::size_t i = 0; i < count; ++i) {
+    contents.push_back(layer_content(i));
+    cids.push_back(*parse_cid(testing::raw_cid_of(contents.back())));
+  }
+  std::vector<std::pair<std::string, Resolution>> cached;
+  cached.reserve(count);
+  const std::size_t before = heap_in_use();
+  for (std::size_t i = 0; i < count; ++i)
+    cached.emplace_back("layer/" + cids[i].to_string(),
+                        build_image(DocumentKind::layer, cids[i], Content(contents[i])));
+  const std::size_t held = (heap_in_use() - before) / count;
+  std::size_t costed = 0;
+  for (const auto& [key, resolution] : cached) {
+    ASSERT_TRUE(resolution);
+    costed += cache_cost(key, resolution);
+  }
+  costed /= count;
+  std::printf("a layer image holds %zu bytes of heap (key included); cache_cost says %zu\n", held,
+              costed);
+  EXPECT_GE(costed, held);
+  // What the cache's own bookkeeping adds is at most cache_entry_overhead: an honest figure is
+  // not more than that above what the image holds.
+  EXPECT_LE(costed, held + cache_entry_overhead + held / 10);
+}
+
+}  // namespace
+}  // namespace ocipfs
