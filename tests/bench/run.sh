@@ -1,41 +1,57 @@
 #!/usr/bin/env bash
 # The benchmark: not part of the test run. One run measures, side by side on this machine:
-#   - the warm routes, for a layer/<cid> and for an image/<cid> of 100 layer manifests: manifest
-#     GET by tag (docker's Accept list: the index), manifest GET by digest, manifest HEAD by tag
-#     (with hey: wrk 4.1 waits for a body after a HEAD answer that has a Content-Length), config
-#     GET, layer GET (a 302), tags/list, and 304 revalidation (GET by digest with If-None-Match:
-#     "<digest>"); each against ocipfsd, nginx (master_process off, one worker) serving the same
-#     bytes as static files and `return 302` for the layer, and a do-nothing Beast server
-#     (ocipfs_bench null-server) answering a 200 of the same size. BENCH_ROUNDS interleaved
-#     rounds: in each, every route is measured on the three servers back to back, so that drift
-#     hits all three; the report has the best req/s and p99 of the rounds and the range of the
-#     CPU time per request;
-#   - the CNCF reference registry (docker-registry, distribution 2.8) serving the same manifest
-#     from its filesystem store, in the same rounds;
-#   - many images: manifest GET by digest cycling over BENCH_MANY_IMAGES distinct cached layer
-#     images (ocipfsd's default --cache-size), beside the same route on one image, same rounds;
-#   - the cold path: 1,000 concurrent requests for one uncached CID, gateway latency 100 ms;
-#   - the cold image: 100 concurrent requests for one uncached 100-layer image/<cid>, gateway
+#   - warm: the warm routes, for a layer/<cid> and for an image/<cid> of 100 layer manifests:
+#     manifest GET by tag (docker's Accept list: the index), manifest GET by digest, manifest HEAD
+#     by tag (with ocipfs_bench load: wrk 4.1 waits for a body after a HEAD answer that has a
+#     Content-Length), config GET, layer GET (a 302), tags/list, and 304 revalidation (GET by
+#     digest with If-None-Match: "<digest>"); each against ocipfsd, nginx (master_process off, one
+#     worker) serving the same bytes as static files and `return 302` for the layer, a do-nothing
+#     Beast server (ocipfs_bench null-server) answering a 200 of the same size, and the floor
+#     (ocipfs_bench floor-server: one thread, epoll, writing ocipfsd's exact answer, captured
+#     with raw_answer.py, for every request head: what loopback TCP costs). BENCH_ROUNDS
+#     interleaved rounds: in each, every route is measured on the four servers back to back, so
+#     that drift hits them all; the report has the best req/s and p99 of the rounds and the range
+#     of the CPU time per request, and each route as a multiple of the floor (target 1.1x). The
+#     CNCF reference registry (docker-registry, distribution 2.8) serves the same manifest from its
+#     filesystem store, in the same rounds;
+#   - many: manifest GET by digest cycling over BENCH_MANY_IMAGES (20,000) distinct cached layer
+#     images in an ocipfsd with the default --cache-size, and over BENCH_MANY_LARGE_IMAGES
+#     (100,000) in another, with the default --cache-size if it keeps them all, else 1GiB (the
+#     report says which); beside the same route on one image of each, and beside nginx serving the
+#     same manifests as files in the same order; same rounds. Target: within 1.25x of the
+#     one-image row by CPU per request. With the resident memory and the cache's gauges per cached
+#     image (target 1.5 KB);
+#   - zipf: BENCH_ZIPF_PULLS (50,000) pulls of BENCH_ZIPF_IMAGES (20,000) images with Zipf(1.0)
+#     popularity (a fixed seed), each pull what docker sends: HEAD by tag, GET the index, GET the
+#     linux/amd64 manifest by digest, GET the config, GET the layer (302); beside nginx serving the
+#     same files and 302s in the same order;
+#   - cold: 1,000 concurrent requests for one uncached CID, gateway latency 100 ms;
+#   - cold-image: 100 concurrent requests for one uncached 100-layer image/<cid>, gateway
 #     latency 100 ms per fetch: the gateway fetches (one per distinct CID) and the time to the
 #     first manifest byte against 2 round trips + one round trip per wave of layer resolutions;
-#   - hedging: distinct uncached CIDs one after another from two gateways, the preferred one
+#   - hedge: distinct uncached CIDs one after another from two gateways, the preferred one
 #     answering in 2 s and the other in 50 ms: the cold p50/p99 against --hedge-after + 50 ms;
-#   - memory: resident set idle and with 100,000 images cached; and with 1,000 100-layer images
-#     cached (sharing their 99 base layers), with the cache's own gauges from /metrics;
-#   - start-up: exec to the first accepted connection.
-# Each server gets one core (CPU 0) and one thread; wrk, hey, the fake gateway and the cold/fill
-# clients run on CPU 1. Loopback only, ports chosen by the OS. It reports ratios, and each
-# server's CPU time per request from /proc/PID/stat: absolute rates are noise on a shared machine.
+#   - memory, memory-image: resident set idle and with 100,000 images cached; and with 1,000
+#     100-layer images cached (sharing their 99 base layers), with the cache's own gauges;
+#   - startup: exec to the first accepted connection.
+# Each server gets one core (CPU 0) and one thread; wrk, ocipfs_bench load (whose own CPU per
+# request is reported), the fake gateway and the cold/fill clients run on CPU 1. Loopback only,
+# ports chosen by the OS. It reports ratios, and each server's CPU time per request from
+# /proc/PID/stat: absolute rates are noise on a shared machine.
 #
 #   bash tests/bench/run.sh
 #     BUILD_DIR      build directory with ocipfsd and tests/bench/ocipfs_bench (default ./build)
-#     BENCH_SECONDS  seconds per wrk measurement (default 5; the whole run is then ~15 minutes)
-#     BENCH_ROUNDS   interleaved rounds of the warm and many-images rows (default 3)
-#     BENCH_MANY_IMAGES  distinct images of the many-images row (default 20000)
+#     BENCH_PARTS    the parts to run, comma-separated (default all: warm,many,zipf,cold,
+#                    cold-image,hedge,memory,memory-image,startup); e.g. BENCH_PARTS=warm,many,zipf
+#     BENCH_SECONDS  seconds per measurement (default 5; the whole run is then ~30 minutes)
+#     BENCH_ROUNDS   interleaved rounds of the warm, many-images and Zipf rows (default 3)
+#     BENCH_MANY_IMAGES        distinct images of the many-images row (default 20000)
+#     BENCH_MANY_LARGE_IMAGES  distinct images of the large many-images row (default 100000)
+#     BENCH_ZIPF_IMAGES, BENCH_ZIPF_PULLS  the Zipf row's images and pulls (default 20000, 50000)
 #     BENCH_IMAGES   images cached for the memory measurement (default 100000)
 #     BENCH_IMAGE_DOCUMENTS  100-layer image/<cid>s cached for the image memory measurement
 #                    (default 1000)
-#     BENCH_KEEP=1   keep the work directory (logs, wrk outputs, configs)
+#     BENCH_KEEP=1   keep the work directory (logs, load outputs, configs)
 # Exit status: 0 when everything ran, whatever the targets say; 1 when a part could not run.
 set -euo pipefail
 
