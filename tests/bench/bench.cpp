@@ -395,6 +395,35 @@ bool floor_write(int fd, FloorConnection& connection, const std::string& respons
   return true;
 }
 
+// Accepts every pending connection, nonblocking, into EPOLL; CONNECTIONS grows to index them.
+void floor_accept(int listener, int epoll, std::vector<FloorConnection>& connections) {
+  for (int client; (client = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK)) >= 0;) {
+    int on = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    if (static_cast<std::size_t>(client) >= connections.size())
+      connections.resize(static_cast<std::size_t>(client) * 2);
+    epoll_event add{EPOLLIN, {.fd = client}};
+    epoll_ctl(epoll, EPOLL_CTL_ADD, client, &add);
+  }
+}
+
+// Reads what FD has (EVENTS from epoll), owes an answer per request head that ends in it, and
+// writes what it can; false when the connection is done for.
+bool floor_serve(int fd, std::uint32_t events, FloorConnection& connection,
+                 const std::string& response) {
+  static char input[64 * 1024];
+  if (events & EPOLLIN) {
+    ssize_t n = recv(fd, input, sizeof input, 0);
+    if (n > 0)
+      connection.owed += count_heads(input, static_cast<std::size_t>(n), connection.matched);
+    else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+      return false;
+  } else if (events & (EPOLLERR | EPOLLHUP)) {
+    return false;
+  }
+  return floor_write(fd, connection, response);
+}
+
 int run_floor_server(const std::map<std::string, std::string>& flags) {
   std::string response;
   if (auto it = flags.find("response"); it != flags.end()) {
@@ -410,44 +439,22 @@ int run_floor_server(const std::map<std::string, std::string>& flags) {
   epoll_event event{EPOLLIN, {.fd = listener}};
   epoll_ctl(epoll, EPOLL_CTL_ADD, listener, &event);
   std::vector<FloorConnection> connections(1024);
-  static char input[64 * 1024];
   epoll_event events[256];
-  auto close_connection = [&](int fd) {
-    close(fd);
-    connections[static_cast<std::size_t>(fd)] = {};
-  };
   for (;;) {
     int ready = epoll_wait(epoll, events, 256, -1);
     for (int e = 0; e < ready; ++e) {
       int fd = events[e].data.fd;
       if (fd == listener) {
-        for (int client; (client = accept4(listener, nullptr, nullptr, SOCK_NONBLOCK)) >= 0;) {
-          int on = 1;
-          setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-          if (static_cast<std::size_t>(client) >= connections.size())
-            connections.resize(static_cast<std::size_t>(client) * 2);
-          epoll_event add{EPOLLIN, {.fd = client}};
-          epoll_ctl(epoll, EPOLL_CTL_ADD, client, &add);
-        }
+        floor_accept(listener, epoll, connections);
         continue;
       }
       auto& connection = connections[static_cast<std::size_t>(fd)];
-      bool open = true;
-      if (events[e].events & EPOLLIN) {
-        ssize_t n = recv(fd, input, sizeof input, 0);
-        if (n > 0) {
-          connection.owed += count_heads(input, static_cast<std::size_t>(n), connection.matched);
-        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-          open = false;
-        }
-      } else if (events[e].events & (EPOLLERR | EPOLLHUP)) {
-        open = false;
-      }
-      open = open && floor_write(fd, connection, response);
-      if (!open) {
-        close_connection(fd);
+      if (!floor_serve(fd, events[e].events, connection, response)) {
+        close(fd);
+        connection = {};
         continue;
       }
+      // Waits for room to write only while it owes answers.
       if ((connection.owed > 0) != connection.waiting_to_write) {
         connection.waiting_to_write = connection.owed > 0;
         epoll_event change{connection.waiting_to_write ? EPOLLIN | EPOLLOUT : EPOLLIN, {.fd = fd}};
