@@ -310,7 +310,7 @@ start_gateway() {
 gateway_fetches() { curl -sS --max-time 10 "http://127.0.0.1:$1/_stats" | awk '/^fetches/ {print $2}'; }
 # gateway_stat PORT NAME: one line of the gateway's /_stats (fetches, paths, most_per_path).
 gateway_stat() { curl -sS --max-time 10 "http://127.0.0.1:$1/_stats" | awk -v n="$2" '$1 == n {print $2}'; }
-# cache_gauge PORT METRIC TIER: a cache gauge of ocipfsd's /metrics (tier images or manifests).
+# cache_gauge PORT METRIC TIER: a cache gauge of ocipfsd's /metrics (tier images, the only one).
 cache_gauge() {
   curl -sS --max-time 10 "http://127.0.0.1:$1/metrics" |
     awk -v m="$2{tier=\"$3\"}" '$1 == m { printf "%.0f\n", $2 }'
@@ -1171,12 +1171,10 @@ memory_image() {
   line=$(grep '^fill-image ' "$out") || die "ocipfs_bench fill-image printed no result (exit $status)"
   ((status == 0)) || die "ocipfs_bench fill-image failed (exit $status)"
   after=$(vmrss_kib "$pid")
-  local fetches again hot_bytes hot_entries doc_bytes doc_entries
+  local fetches again cache_bytes cache_entries
   fetches=$(gateway_fetches "$gateway")
-  hot_bytes=$(cache_gauge "$port" ocipfs_cache_bytes images)
-  hot_entries=$(cache_gauge "$port" ocipfs_cache_entries images)
-  doc_bytes=$(cache_gauge "$port" ocipfs_cache_bytes manifests)
-  doc_entries=$(cache_gauge "$port" ocipfs_cache_entries manifests)
+  cache_bytes=$(cache_gauge "$port" ocipfs_cache_bytes images)
+  cache_entries=$(cache_gauge "$port" ocipfs_cache_entries images)
   # The first image filled is the least recently used: if it resolves with no fetch, they all do.
   [[ $(http_code "http://127.0.0.1:$port/v2/image/$("$tool" cid --image=0 \
     --image-layers="$image_layers")/manifests/latest") == 200 ]] || die "image 0 no longer resolves"
@@ -1184,8 +1182,7 @@ memory_image() {
   echo "idle VmRSS=${idle} KiB; after $half images VmRSS=${middle} KiB;" \
     "after ${image_cache_count} images of $image_layers layers VmRSS=${after} KiB;" \
     "gateway fetches=$fetches (expected $((image_cache_count + image_cache_count + image_layers - 1)))"
-  echo "cache gauges: hot images ${hot_bytes:-?} bytes in ${hot_entries:-?} entries (images and" \
-    "layers); documents ${doc_bytes:-?} bytes in ${doc_entries:-?} entries"
+  echo "cache gauges: ${cache_bytes:-?} bytes in ${cache_entries:-?} entries (images and layers)"
   ((again == fetches)) || log "image 0 was evicted: the cache did not keep all $image_cache_count images"
   record memory_image.idle_kib "$idle"
   record memory_image.after_kib "$after"
@@ -1195,11 +1192,9 @@ memory_image() {
   record memory_image.middle_kib "$middle"
   ((image_cache_count - half == 0)) ||
     record memory_image.marginal "$(((after - middle) * 1024 / (image_cache_count - half)))"
-  record memory_image.hot_bytes "$hot_bytes"
-  record memory_image.hot_entries "$hot_entries"
-  record memory_image.doc_bytes "$doc_bytes"
-  record memory_image.doc_entries "$doc_entries"
-  [[ -z $doc_bytes ]] || record memory_image.doc_per_image "$((doc_bytes / image_cache_count))"
+  record memory_image.cache_bytes "$cache_bytes"
+  record memory_image.cache_entries "$cache_entries"
+  [[ -z $cache_bytes ]] || record memory_image.cache_per_image "$((cache_bytes / image_cache_count))"
 }
 
 startup() {
@@ -1423,12 +1418,11 @@ summary() {
       "with $image_cache_count images of $image_layers layers cached (one base of $((image_layers - 1)))" \
       "$(mib "$ia") MiB:" \
       "$(or_na "$ip") bytes/image$([[ $(result memory_image.evicted) != 1 ]] || echo " (SOME WERE EVICTED)");" \
-      "each of the last $((image_cache_count - image_cache_count / 2)), with the hot tier full:" \
+      "each of the last $((image_cache_count - image_cache_count / 2)):" \
       "$(or_na "$(result memory_image.marginal)") bytes/image"
-    echo "      cache gauges: hot tier $(or_na "$(result memory_image.hot_bytes)") bytes in" \
-      "$(or_na "$(result memory_image.hot_entries)") entries (prebuilt images and layers, at most 32 MiB);" \
-      "documents $(or_na "$(result memory_image.doc_bytes)") bytes in $(or_na "$(result memory_image.doc_entries)")" \
-      "entries: $(or_na "$(result memory_image.doc_per_image)") bytes/image"
+    echo "      cache gauges: $(or_na "$(result memory_image.cache_bytes)") bytes in" \
+      "$(or_na "$(result memory_image.cache_entries)") entries (images and layers):" \
+      "$(or_na "$(result memory_image.cache_per_image)") bytes/image"
   fi
   if wanted startup; then
     echo "start-up, exec to first accepted connection (20 runs): median $(or_na "$(result startup.median)") ms," \
