@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ocipfs/base/digest.hpp"
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -12,15 +13,15 @@ namespace {
 
 using nlohmann::json;
 
-Image example_image(const std::string& extra = "") {
+testing::RenderedImage example_image(const std::string& extra = "") {
   auto layer = parse_layer_manifest(testing::layer_manifest_json("hello.tar.gz", extra));
   EXPECT_TRUE(layer);
-  return synthesize_image(testing::manifest_cid, std::move(*layer));
+  return testing::RenderedImage{synthesize_image(testing::manifest_cid, std::move(*layer))};
 }
 
 // Users pin name@digest: these digests must never change. A change here breaks their builds.
 TEST(Image, GoldenDigests) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   EXPECT_EQ(image.index.digest,
             "sha256:24c95bc84df7d13180450c8ebafa84309ea7e16963032a65e4d1880770357f2d");
   EXPECT_EQ(image.default_platform().manifest.digest,
@@ -30,7 +31,7 @@ TEST(Image, GoldenDigests) {
 }
 
 TEST(Image, ConfigIsCanonical) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   EXPECT_EQ(image.default_platform().config.bytes,
             R"({"architecture":"amd64","config":{},"history":[{"created_by":"ocipfs layer/)" +
                 testing::manifest_cid + R"("}],"os":"linux","rootfs":{"diff_ids":[")" +
@@ -38,7 +39,7 @@ TEST(Image, ConfigIsCanonical) {
 }
 
 TEST(Image, ManifestPointsAtConfigAndLayer) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   const auto& platform = image.default_platform();
   json manifest = json::parse(platform.manifest.bytes);
   EXPECT_EQ(manifest["schemaVersion"], 2);
@@ -58,7 +59,7 @@ TEST(Image, ManifestPointsAtConfigAndLayer) {
 }
 
 TEST(Image, IndexOffersEveryPlatform) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   json index = json::parse(image.index.bytes);
   EXPECT_EQ(index["mediaType"], oci_index_media_type);
   ASSERT_EQ(index["manifests"].size(), default_platforms().size());
@@ -79,7 +80,8 @@ TEST(Image, IndexOffersEveryPlatform) {
 }
 
 TEST(Image, DeclaredPlatformIsTheOnlyOne) {
-  Image image = example_image(R"("platform":{"os":"linux","architecture":"riscv64"},)");
+  testing::RenderedImage image =
+      example_image(R"("platform":{"os":"linux","architecture":"riscv64"},)");
   ASSERT_EQ(image.platforms.size(), 1u);
   EXPECT_EQ(image.default_platform().platform.architecture, "riscv64");
   EXPECT_EQ(json::parse(image.index.bytes)["manifests"].size(), 1u);
@@ -89,7 +91,7 @@ TEST(Image, TagsAreLatestAndTheFileName) {
   EXPECT_EQ(example_image().tags, (std::vector<std::string>{"hello.tar.gz", "latest"}));
   auto layer = parse_layer_manifest(testing::layer_manifest_json("not a tag!"));
   ASSERT_TRUE(layer);
-  EXPECT_EQ(synthesize_image(testing::manifest_cid, *layer).tags,
+  EXPECT_EQ(synthesize_image(testing::manifest_cid, *layer).tags(),
             std::vector<std::string>{"latest"});
 }
 
