@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/image/document_writer.hpp"
@@ -21,15 +22,10 @@ const std::array<Platform, 8> all_platforms = {{
     {"linux", "riscv64", ""},
 }};
 
-}  // namespace
-
-std::span<const Platform> default_platforms() { return all_platforms; }
-
-namespace {
-
 // `view` moved from `from`'s arena to `to`'s when it lies in it (static texts stay).
 std::string_view moved(std::string_view view, const char* from, std::size_t size, const char* to) {
-  if (view.empty() || view.data() < from || view.data() >= from + size) return view;
+  const std::less<const char*> before;
+  if (view.empty() || before(view.data(), from) || !before(view.data(), from + size)) return view;
   return {to + (view.data() - from), view.size()};
 }
 
@@ -47,6 +43,8 @@ std::size_t vector_heap(const std::vector<T>& items) {
 }
 
 }  // namespace
+
+std::span<const Platform> default_platforms() { return all_platforms; }
 
 Image::Image(const Image& other) { *this = other; }
 

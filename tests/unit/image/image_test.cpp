@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "ocipfs/base/digest.hpp"
+#include "support/rendered_checks.hpp"
 #include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
@@ -108,6 +110,27 @@ TEST(Image, TagGrammar) {
 
 TEST(Image, SameInputSameBytes) {
   EXPECT_EQ(example_image().index.bytes, example_image().index.bytes);
+}
+
+// A copy keeps texts of its own: it renders the same documents when the original is gone.
+TEST(Image, ACopyOutlivesItsOriginal) {
+  auto original = std::make_unique<Image>(synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json())));
+  const testing::RenderedImage expected(*original);
+  Image copy(*original);
+  Image assigned;
+  assigned = *original;
+  original.reset();
+  for (const Image* image : {&copy, &assigned}) {
+    testing::expect_rendered_as_stored(*image);
+    const testing::RenderedImage rendered(*image);
+    EXPECT_EQ(rendered.index.bytes, expected.index.bytes);
+    EXPECT_EQ(rendered.default_platform().manifest.bytes,
+              expected.default_platform().manifest.bytes);
+    EXPECT_EQ(rendered.layers.front().ipfs_path, expected.layers.front().ipfs_path);
+    EXPECT_EQ(image->layer_path(0).root, rendered.layers.front().path.root);
+    EXPECT_EQ(image->cid(), testing::manifest_cid);
+  }
 }
 
 }  // namespace

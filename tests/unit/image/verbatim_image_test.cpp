@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
 
 #include "ocipfs/base/digest.hpp"
@@ -113,6 +114,11 @@ TEST(VerbatimImage, AnIndexIsKeptByteForByte) {
   ASSERT_TRUE(image) << image.error();
   const testing::RenderedImage kept{*image};
   testing::expect_rendered_as_stored(*image);
+  {  // a copy keeps its own bytes
+    auto copy = std::make_unique<Image>(*image);
+    testing::expect_rendered_as_stored(*copy);
+    EXPECT_EQ(testing::RenderedImage(*copy).index.bytes, source.index);
+  }
   EXPECT_EQ(kept.index.bytes, source.index);
   EXPECT_EQ(kept.index.digest, sha256_digest(source.index));
   EXPECT_EQ(kept.index.media_type, docker_manifest_list_media_type);
