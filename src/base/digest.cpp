@@ -67,6 +67,12 @@ std::string to_hex(std::string_view bytes) {
 
 std::string to_hex(const Sha256& hash) { return to_hex(bytes_of(hash)); }
 
+std::string sha256_digest_text(const Sha256& hash) {
+  std::string out;
+  append_sha256_digest(out, hash);
+  return out;
+}
+
 void append_sha256_digest(std::string& out, const Sha256& hash) {
   out += "sha256:";
   append_hex(out, bytes_of(hash));

@@ -15,21 +15,6 @@ RegistryError not_parsed(DocumentKind kind, const Cid& cid, const std::string& c
   return invalid_document(kind, cid.to_string(), problem);
 }
 
-std::size_t blob_cost(const Blob& blob) {
-  return sizeof(Blob) + blob.bytes.capacity() + blob.digest.capacity() + blob.media_type.capacity();
-}
-
-std::size_t image_cost(const Image& image) {
-  std::size_t cost = sizeof(Image) + image.cid.capacity() + blob_cost(image.index);
-  for (const auto& nested : image.nested_indexes) cost += blob_cost(nested);
-  for (const auto& layer : image.layers)
-    cost += sizeof(LayerManifest) + layer.ipfs_path.capacity() * 2 + layer.digest.capacity() * 2;
-  for (const auto& cid : image.layer_manifests) cost += sizeof(std::string) + cid.capacity();
-  for (const auto& platform : image.platforms)
-    cost += sizeof(PlatformImage) + blob_cost(platform.config) + blob_cost(platform.manifest);
-  for (const auto& tag : image.tags) cost += sizeof(std::string) + tag.capacity();
-  return cost;
-}
 }  // namespace
 
 Resolution build_image(DocumentKind kind, const Cid& cid, const Content& content) {
@@ -72,7 +57,7 @@ Resolution compose_resolution(const Cid& cid, const ImageDocument& document,
   std::vector<LayerManifest> manifests;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     if (layers[i]) {
-      manifests.push_back((*layers[i])->layers.front());
+      manifests.push_back((*layers[i])->layer_manifest(0));
       continue;
     }
     RegistryError error = layers[i].error();
@@ -93,7 +78,8 @@ bool is_cacheable(const Resolution& value) {
 std::size_t cache_cost(const std::string& key, const Resolution& value) {
   std::size_t cost = cache_entry_overhead + key.capacity();
   if (!value) return cost + sizeof(RegistryError) + value.error().message.capacity();
-  return cost + image_cost(**value);
+  // The image shares one allocation with its control block (make_shared).
+  return cost + sizeof(Image) + 32 + (*value)->heap_size();
 }
 
 std::size_t cache_cost(const std::string& key, const std::string& value) {

@@ -173,19 +173,19 @@ void print_document(const Report& report, const std::string& reference, const st
   report.line("asked", (urls.size() == 1 ? "gateway " : "gateways ") + joined(urls),
               {{"asked", "gateway"}, {"gateways", urls}});
   report.line(document_noun(kind),
-              image.cid + " (" + std::to_string(content.size()) + " bytes, " +
+              std::string(image.cid()) + " (" + std::to_string(content.size()) + " bytes, " +
                   (verify ? "verified against the CID" : "NOT verified: --verify=off") + ")",
               {{"kind", kind == DocumentKind::image ? "image" : "layer"},
-               {"cid", image.cid},
+               {"cid", image.cid()},
                {"document_size", content.size()},
                {"verified", verify},
                {"gateway", gateways.front().to_string()}});
 }
 
 void print_layers(const Report& report, const Image& image, const HttpUrl& gateway) {
-  for (std::size_t i = 0; i < image.layers.size(); ++i) {
-    const LayerManifest& layer = image.layers[i];
-    const std::string& manifest = image.layer_manifests[i];  // empty for a kept image's layer
+  for (std::size_t i = 0; i < image.layers().size(); ++i) {
+    const LayerManifest layer = image.layer_manifest(i);
+    const std::string manifest(image.layer_manifest_cid(i));  // empty for a kept image's layer
     std::string url = layer_location(RedirectGateway{gateway, false, {}}, layer.path);
     report.json_item("layers", {{"layer_manifest", manifest},
                                 {"ipfs_path", layer.ipfs_path},
@@ -194,7 +194,7 @@ void print_layers(const Report& report, const Image& image, const HttpUrl& gatew
                                 {"size", layer.size},
                                 {"diff_id", layer.diff_id},
                                 {"url", url}});
-    if (image.layers.size() > 1 || manifest != image.cid)
+    if (image.layers().size() > 1 || manifest != image.cid())
       report.line("layer " + std::to_string(i + 1), manifest.empty() ? layer.digest : manifest);
     report.line("ipfs path", layer.ipfs_path);
     report.line("layer", layer.media_type);
@@ -206,24 +206,28 @@ void print_layers(const Report& report, const Image& image, const HttpUrl& gatew
 }
 
 void print_platforms(const Report& report, const Image& image) {
-  if (image.has_index()) report.line("index", image.index.digest, {{"index", image.index.digest}});
-  const PlatformImage* amd64 = &image.default_platform();
-  for (const auto& platform : image.platforms)
-    if (platform.platform.os == "linux" && platform.platform.architecture == "amd64")
-      amd64 = &platform;
-  std::string which = " (" + platform_text(amd64->platform) + ")";
-  report.line("manifest", amd64->manifest.digest + which,
-              {{"manifest", amd64->manifest.digest},
-               {"manifest_platform", platform_text(amd64->platform)}});
-  report.line("config", amd64->config.digest + which, {{"config", amd64->config.digest}});
-  report.line("tags", joined(image.tags), {{"tags", image.tags}});
+  if (const Document* index = image.index()) {
+    std::string digest = sha256_digest_text(index->digest);
+    report.line("index", digest, {{"index", digest}});
+  }
+  std::span<const Platform> all = image.platforms();
+  std::size_t amd64 = 0;
+  for (std::size_t i = 0; i < all.size(); ++i)
+    if (all[i].os == "linux" && all[i].architecture == "amd64") amd64 = i;
+  std::string which = " (" + platform_text(all[amd64]) + ")";
+  std::string manifest = sha256_digest_text(image.manifest_of(amd64).digest);
+  std::string config = sha256_digest_text(image.config_of(amd64).digest);
+  report.line("manifest", manifest + which,
+              {{"manifest", manifest}, {"manifest_platform", platform_text(all[amd64])}});
+  report.line("config", config + which, {{"config", config}});
+  report.line("tags", joined(image.tags()), {{"tags", image.tags()}});
   std::vector<std::string> platforms;
   nlohmann::json manifests = nlohmann::json::array();
-  for (const auto& each : image.platforms) {
-    platforms.push_back(platform_text(each.platform));
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    platforms.push_back(platform_text(all[i]));
     manifests.push_back({{"platform", platforms.back()},
-                         {"manifest", each.manifest.digest},
-                         {"config", each.config.digest}});
+                         {"manifest", sha256_digest_text(image.manifest_of(i).digest)},
+                         {"config", sha256_digest_text(image.config_of(i).digest)}});
   }
   report.line("platforms", joined(platforms), {{"platforms", platforms}, {"manifests", manifests}});
 }
@@ -231,8 +235,8 @@ void print_platforms(const Report& report, const Image& image) {
 // The platform the image declares, and, for one that `ocipfs compose` read from an executable,
 // which file: "linux/amd64 (read from layer 1: bin/busybox)".
 std::string platform_line(const Image& image, const std::string& content) {
-  if (image.platforms.size() != 1) return "none declared: every default platform is offered";
-  std::string line = platform_text(image.default_platform().platform);
+  if (image.platforms().size() != 1) return "none declared: every default platform is offered";
+  std::string line = platform_text(image.platforms().front());
   if (!declares_image_document(content)) return line;
   auto document = parse_image_document(content);
   if (!document) return line;
@@ -245,7 +249,7 @@ std::string platform_line(const Image& image, const std::string& content) {
 // file name), else latest.
 std::string tag_of(const Reference& ref, const Image& image) {
   if (!ref.reference.empty()) return ref.reference;
-  for (const auto& tag : image.tags)
+  for (const auto& tag : image.tags())
     if (tag != "latest") return tag;
   return "latest";
 }
@@ -254,11 +258,12 @@ std::string tag_of(const Reference& ref, const Image& image) {
 void check_served(const Reference& ref, const Image& image) {
   if (ref.reference.empty()) return;
   bool served = ref.reference.starts_with("sha256:")
-                    ? image.manifest_by_digest(ref.reference) != nullptr
+                    ? image.find_document(ref.reference) != nullptr &&
+                          image.role(*image.find_document(ref.reference)) != DocumentRole::config
                     : image.has_tag(ref.reference);
   if (!served)
     throw Failure{"ocipfsd would answer 404 MANIFEST_UNKNOWN for " + in_quotes(ref.reference) +
-                  ": the image has the tags " + joined(image.tags) +
+                  ": the image has the tags " + joined(image.tags()) +
                   " and the manifests of the index"};
 }
 
@@ -281,7 +286,7 @@ int run_inspect(const Args& args) {
   const bool is_image = ref.repository.kind == DocumentKind::image;
 
   std::string tag = tag_of(ref, image);
-  std::string name = (is_image ? "image/" : "layer/") + image.cid;
+  std::string name = (is_image ? "image/" : "layer/") + std::string(image.cid());
   std::string reference = ref.registry + (ref.registry.empty() ? "" : "/") + name +
                           (tag.starts_with("sha256:") ? "@" : ":") + tag;
   Report report(args);
@@ -290,7 +295,7 @@ int run_inspect(const Args& args) {
   print_layers(report, image, gateways.front());
   print_platforms(report, image);
   nlohmann::json declared = nullptr;
-  if (image.platforms.size() == 1) declared = platform_text(image.default_platform().platform);
+  if (image.platforms().size() == 1) declared = platform_text(image.platforms().front());
   report.line("platform", platform_line(image, found.content.value()), {{"platform", declared}});
   check_served(ref, image);
   if (!ref.registry.empty() && !is_image)

@@ -48,6 +48,23 @@ std::string error_reason(const RegistryError& error) {
 
 }  // namespace
 
+DigestText& DigestText::operator=(std::string_view text) {
+  size_ = static_cast<std::uint8_t>(std::min(text.size(), text_.size()));
+  std::copy_n(text.data(), size_, text_.data());
+  return *this;
+}
+
+void DigestText::assign(const std::array<std::uint8_t, 32>& sha256) {
+  constexpr char hex[] = "0123456789abcdef";
+  constexpr std::string_view prefix = "sha256:";
+  std::copy(prefix.begin(), prefix.end(), text_.data());
+  for (std::size_t i = 0; i < sha256.size(); ++i) {
+    text_[prefix.size() + 2 * i] = hex[sha256[i] >> 4];
+    text_[prefix.size() + 2 * i + 1] = hex[sha256[i] & 15];
+  }
+  size_ = static_cast<std::uint8_t>(text_.size());
+}
+
 void Response::reset() {
   status = 200;
   content_type = {};
@@ -56,7 +73,7 @@ void Response::reset() {
   shared_body = {};
   content_length = 0;
   head = false;
-  digest = {};
+  digest = DigestText();
   immutable = false;
   vary_accept = false;
   location.clear();

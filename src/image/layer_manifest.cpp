@@ -68,9 +68,13 @@ LayerManifest validate(const json& document) {
 }  // namespace
 
 bool is_layer_media_type(std::string_view media_type) {
+  return !static_layer_media_type(media_type).empty();
+}
+
+std::string_view static_layer_media_type(std::string_view media_type) {
   for (auto known : layer_media_types)
-    if (media_type == known) return true;
-  return false;
+    if (media_type == known) return known;
+  return {};
 }
 
 Expected<LayerManifest> parse_layer_manifest(std::string_view text) {

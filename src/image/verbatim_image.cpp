@@ -160,8 +160,24 @@ const std::string& bytes_of(const std::map<std::string, std::string>& documents,
   return it->second;
 }
 
+// What a verbatim image is gathered into before it is built: its documents, as they came.
+struct Gathered {
+  struct Kept {
+    std::string digest;
+    std::string_view bytes;  // in the documents the image is built from
+    std::string media_type;
+  };
+  struct PlatformManifest {
+    Platform platform;
+    Kept manifest, config;
+  };
+  std::vector<Kept> indexes;  // the top one first, if the top is one
+  std::vector<PlatformManifest> manifests;
+  std::vector<LayerManifest> layers;
+};
+
 // Adds the manifest `descriptor` names, its config and its layers to `image`.
-void add_manifest(Image& image, const VerbatimDocument& document,
+void add_manifest(Gathered& image, const VerbatimDocument& document,
                   const std::map<std::string, std::string>& documents,
                   const VerbatimDescriptor& descriptor, const std::optional<Platform>& platform) {
   const std::string& bytes = bytes_of(documents, descriptor.digest);
@@ -179,33 +195,37 @@ void add_manifest(Image& image, const VerbatimDocument& document,
     if (path == document.layers.end())
       throw JsonInvalid{where + " names the layer " + layer.digest +
                         ", which the document gives no IPFS path"};
-    if (image.layer_by_digest(layer.digest)) continue;
-    LayerManifest served{layer.media_type,
-                         layer.digest,
-                         layer.size,
-                         path->second,
-                         *parse_ipfs_path(path->second),
-                         {},
-                         std::nullopt};
-    image.layers.push_back(std::move(served));
-    image.layer_manifests.emplace_back();
+    auto known =
+        std::find_if(image.layers.begin(), image.layers.end(),
+                     [&](const LayerManifest& each) { return each.digest == layer.digest; });
+    if (known != image.layers.end()) continue;
+    image.layers.push_back({layer.media_type,
+                            layer.digest,
+                            layer.size,
+                            path->second,
+                            *parse_ipfs_path(path->second),
+                            {},
+                            std::nullopt});
   }
+  if (image.manifests.size() == max_verbatim_manifests)
+    throw JsonInvalid{"the image has more than " + std::to_string(max_verbatim_manifests) +
+                      " manifests"};
   const std::string& config_bytes = bytes_of(documents, config.digest);
-  image.platforms.push_back({platform.value_or(platform_of_config(config.digest, config_bytes)),
-                             Blob{config_bytes, config.digest, config.media_type},
-                             Blob{bytes, descriptor.digest, descriptor.media_type}});
+  image.manifests.push_back({platform.value_or(platform_of_config(config.digest, config_bytes)),
+                             {descriptor.digest, bytes, descriptor.media_type},
+                             {config.digest, config_bytes, config.media_type}});
 }
 
 // Puts a linux/amd64 manifest first: the one for clients that take no index.
-void amd64_first(Image& image) {
-  auto amd64 = std::find_if(image.platforms.begin(), image.platforms.end(), [](const auto& p) {
+void amd64_first(Gathered& image) {
+  auto amd64 = std::find_if(image.manifests.begin(), image.manifests.end(), [](const auto& p) {
     return p.platform.os == "linux" && p.platform.architecture == "amd64";
   });
-  if (amd64 != image.platforms.end()) std::rotate(image.platforms.begin(), amd64, amd64 + 1);
+  if (amd64 != image.manifests.end()) std::rotate(image.manifests.begin(), amd64, amd64 + 1);
 }
 
 // Adds every manifest under the index `descriptor` names (nested indexes too) to `image`.
-void add_index(Image& image, const VerbatimDocument& document,
+void add_index(Gathered& image, const VerbatimDocument& document,
                const std::map<std::string, std::string>& documents,
                const VerbatimDescriptor& descriptor, int depth) {
   const std::string& bytes = bytes_of(documents, descriptor.digest);
@@ -215,9 +235,10 @@ void add_index(Image& image, const VerbatimDocument& document,
   for (std::size_t i = 0; i < children.size(); ++i) {
     if (is_index_media_type(children[i].media_type)) {
       if (depth >= 2) throw JsonInvalid{name_of(descriptor) + " nests indexes deeper than 2"};
-      image.nested_indexes.push_back(Blob{bytes_of(documents, children[i].digest),
-                                          children[i].digest, children[i].media_type});
-      add_index(image, document, documents, children[i], depth + 1);
+      const VerbatimDescriptor& nested = children[i];
+      image.indexes.push_back(
+          {nested.digest, bytes_of(documents, nested.digest), nested.media_type});
+      add_index(image, document, documents, nested, depth + 1);
       continue;
     }
     std::optional<Platform> platform;
@@ -230,21 +251,31 @@ void add_index(Image& image, const VerbatimDocument& document,
 
 Image build_verbatim(std::string cid, const VerbatimDocument& document,
                      const std::map<std::string, std::string>& documents) {
-  Image image;
-  image.cid = std::move(cid);
+  Gathered gathered;
   const VerbatimDescriptor& top = document.manifest;
   if (is_index_media_type(top.media_type)) {
-    image.index = Blob{bytes_of(documents, top.digest), top.digest, top.media_type};
-    add_index(image, document, documents, top, 1);
+    gathered.indexes.push_back({top.digest, bytes_of(documents, top.digest), top.media_type});
+    add_index(gathered, document, documents, top, 1);
   } else {
-    add_manifest(image, document, documents, top, std::nullopt);
+    add_manifest(gathered, document, documents, top, std::nullopt);
   }
-  if (image.platforms.empty()) throw JsonInvalid{name_of(top) + " lists no manifest"};
-  amd64_first(image);
-  image.tags.emplace_back("latest");
-  if (!document.tag.empty() && document.tag != "latest") image.tags.push_back(document.tag);
-  std::sort(image.tags.begin(), image.tags.end());
-  return image;
+  if (gathered.manifests.empty()) throw JsonInvalid{name_of(top) + " lists no manifest"};
+  amd64_first(gathered);
+  ImageBuilder builder(cid);
+  builder.add_tag(document.tag);
+  for (const auto& layer : gathered.layers) builder.add_layer(layer, {});
+  for (const auto& index : gathered.indexes)
+    builder.add_kept(DocumentRole::index, 0, index.digest, index.bytes, index.media_type);
+  for (std::size_t i = 0; i < gathered.manifests.size(); ++i) {
+    const auto& each = gathered.manifests[i];
+    auto platform = static_cast<std::uint32_t>(i);
+    builder.add_kept(DocumentRole::manifest, platform, each.manifest.digest, each.manifest.bytes,
+                     each.manifest.media_type);
+    builder.add_kept(DocumentRole::config, platform, each.config.digest, each.config.bytes,
+                     each.config.media_type);
+    builder.own_platforms().push_back(each.platform);
+  }
+  return builder.finish();
 }
 
 }  // namespace

@@ -13,22 +13,32 @@ namespace {
 
 constexpr std::string_view json_media_type = "application/json";
 
-// A content-addressed answer: prebuilt bytes from the image, immutable, revalidated by digest.
-void blob_response(unsigned status, std::string_view content_type, const ImagePtr& image,
-                   std::string_view bytes, std::string_view digest, const Request& request,
-                   Response& out) {
+// The head of a content-addressed answer: immutable, revalidated by digest (a 304 when the
+// client has it).
+void content_head(unsigned status, std::string_view content_type, const Sha256& digest,
+                  const Request& request, Response& out) {
   out.status = status;
   out.content_type = content_type;
-  out.body_owner = image;
-  out.shared_body = bytes;
-  out.content_length = bytes.size();
   out.head = request.head();
-  out.digest = digest;
-  if (status == 200 && matches_etag(request.if_none_match, digest)) {
-    out.status = 304;
-    out.shared_body = {};
-    out.content_length = 0;
+  out.digest.assign(digest);
+  if (status == 200 && matches_etag(request.if_none_match, out.digest)) out.status = 304;
+}
+
+// A document of `image`: a verbatim image's kept bytes as they are, a synthesized one's rendered
+// into the body (HEAD renders nothing).
+void document_answer(const ImagePtr& image, const Document& document, const Request& request,
+                     Response& out) {
+  content_head(200, image->media_type(document), document.digest, request, out);
+  if (image->verbatim()) out.body_owner = image;  // keeps the media type and the bytes alive
+  if (out.status == 304) return;
+  out.content_length = document.size;
+  if (request.head()) return;
+  if (image->verbatim()) {
+    out.shared_body = image->kept_bytes(document);
+    return;
   }
+  out.body.reserve(document.size);
+  image->render(document, out.body);
 }
 
 // The value of `key` in an application/x-www-form-urlencoded query, if present.
@@ -67,7 +77,7 @@ void tags_list(std::string_view name, std::string_view query, const Image& image
   out.body += name;
   out.body += "\",\"tags\":[";
   bool truncated = false;
-  for (const auto& tag : image.tags) {
+  for (const auto& tag : image.tags()) {
     if (last && tag <= *last) continue;
     if (listed == limit) {
       truncated = true;
@@ -123,47 +133,41 @@ bool matches_etag(std::string_view if_none_match, std::string_view digest) {
 
 namespace {
 
-// The Content-Type of a manifest or an index of `image`: its own, or OCI's for its role.
-std::string_view manifest_type(const Image& image, const Blob& blob) {
-  if (!blob.media_type.empty()) return blob.media_type;
-  bool index =
-      &blob == &image.index || std::any_of(image.nested_indexes.begin(), image.nested_indexes.end(),
-                                           [&](const Blob& nested) { return &nested == &blob; });
-  return index ? oci_index_media_type : oci_manifest_media_type;
-}
-
-// The manifest a route names in `image`: by digest, or by tag for what the client accepts;
-// nullptr when there is none.
-const Blob* named_manifest(const RouteView& route, const Request& request, const Image& image) {
-  if (route.by_digest()) return image.manifest_by_digest(route.reference);
+// The manifest a route names in `image`: by digest (an index or a manifest), or by tag for what
+// the client accepts; nullptr when there is none.
+const Document* named_manifest(const RouteView& route, const Request& request, const Image& image) {
+  if (route.by_digest()) {
+    const Document* document = image.find_document(route.reference);
+    return document && image.role(*document) != DocumentRole::config ? document : nullptr;
+  }
   if (!image.has_tag(route.reference)) return nullptr;
-  bool index = image.has_index() && accepts(request.accept, manifest_type(image, image.index));
-  return index ? &image.index : &image.default_platform().manifest;
+  const Document* index = image.index();
+  if (index && accepts(request.accept, image.media_type(*index))) return index;
+  return &image.default_manifest();
 }
 
 // A layer is downloaded from the gateway: GET is a 302 there, HEAD answers its size.
-void layer_answer(const LayerManifest& layer, const Request& request, const ImagePtr& image,
+void layer_answer(const ImagePtr& image, const ImageLayer& layer, const Request& request,
                   const RedirectGateway& redirect_gateway, Response& out) {
+  content_head(request.head() ? 200 : 302, layer.media_type, layer.digest, request, out);
+  out.body_owner = image;  // keeps the media type alive
   if (request.head()) {
-    blob_response(200, layer.media_type, image, {}, layer.digest, request, out);
     if (out.status == 200) out.content_length = layer.size;
     return;
   }
-  blob_response(302, layer.media_type, image, {}, layer.digest, request, out);
-  append_layer_location(out.location, redirect_gateway, layer.path);
+  append_layer_location(
+      out.location, redirect_gateway,
+      image->layer_path(static_cast<std::size_t>(&layer - image->layers().data())));
 }
 
-bool blob_answer(std::string_view digest, const Request& request, const ImagePtr& image_ptr,
+bool blob_answer(std::string_view digest, const Request& request, const ImagePtr& image,
                  const RedirectGateway& redirect_gateway, Response& out) {
-  const Image& image = *image_ptr;
-  if (const LayerManifest* layer = image.layer_by_digest(digest)) {
-    layer_answer(*layer, request, image_ptr, redirect_gateway, out);
-  } else if (const Blob* config = image.config_by_digest(digest)) {
-    auto type = config->media_type.empty() ? oci_config_media_type : config->media_type;
-    blob_response(200, type, image_ptr, config->bytes, config->digest, request, out);
-  } else if (const Blob* manifest = image.manifest_by_digest(digest)) {
-    blob_response(200, manifest_type(image, *manifest), image_ptr, manifest->bytes,
-                  manifest->digest, request, out);
+  auto hash = sha256_of_digest(digest);
+  if (!hash) return false;
+  if (const ImageLayer* layer = image->layer_by_digest(*hash)) {
+    layer_answer(image, *layer, request, redirect_gateway, out);
+  } else if (const Document* document = image->find_document(*hash)) {
+    document_answer(image, *document, request, out);
   } else {
     return false;
   }
@@ -178,7 +182,7 @@ RegistryError unknown_in_image(const RouteView& route, const Image& image) {
   if (route.by_digest())
     return manifest_unknown("manifest " + reference + " is not part of " + name);
   return manifest_unknown("tag \"" + reference + "\" is not in " + name +
-                          "; its tags are: " + joined(image.tags));
+                          "; its tags are: " + joined(image.tags()));
 }
 
 // The answers that need no image.
@@ -201,10 +205,9 @@ bool answer_from(const RouteView& route, const Request& request, const ImagePtr&
                  const RedirectGateway& redirect_gateway, Response& out) {
   switch (route.kind) {
     case RouteKind::manifest: {
-      const Blob* blob = named_manifest(route, request, *image);
-      if (!blob) return false;
-      blob_response(200, manifest_type(*image, *blob), image, blob->bytes, blob->digest, request,
-                    out);
+      const Document* document = named_manifest(route, request, *image);
+      if (!document) return false;
+      document_answer(image, *document, request, out);
       // By tag, the answer depends on what the client accepts.
       out.vary_accept = !route.by_digest();
       return true;

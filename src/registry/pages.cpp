@@ -85,7 +85,7 @@ std::string kind_prefix(DocumentKind kind) {
 // latest (as ocipfs inspect).
 std::string own_tag(const Route& route, const Image& image) {
   if (route.reference != "latest") return route.reference;
-  for (const auto& tag : image.tags)
+  for (const auto& tag : image.tags())
     if (tag != "latest") return tag;
   return "latest";
 }
@@ -215,20 +215,22 @@ PageFacts page_facts(const Route& route, const Image& image, const RedirectGatew
                      std::string_view host) {
   PageFacts facts;
   facts.kind = route.repository.kind;
-  facts.cid = image.cid;
+  facts.cid = image.cid();
   std::string tag = own_tag(route, image);
-  facts.reference = std::string(host) + "/" + kind_prefix(facts.kind) + image.cid +
+  facts.reference = std::string(host) + "/" + kind_prefix(facts.kind) + facts.cid +
                     (tag.starts_with("sha256:") ? "@" : ":") + tag;
-  facts.index = image.index.digest;
-  facts.tags = image.tags;
-  for (const auto& each : image.platforms)
-    facts.platforms.push_back(
-        {platform_text(each.platform), each.manifest.digest, each.config.digest});
-  for (std::size_t i = 0; i < image.layers.size(); ++i) {
-    const LayerManifest& layer = image.layers[i];
-    facts.layers.push_back({image.layer_manifests[i], std::string(layer.path.file_name()),
-                            layer.media_type, layer.digest, layer.size, layer.diff_id,
-                            "/ipfs/" + layer.ipfs_path, layer_location(gateway, layer.path)});
+  if (const Document* index = image.index()) facts.index = sha256_digest_text(index->digest);
+  facts.tags = image.tags();
+  for (std::size_t i = 0; i < image.platforms().size(); ++i)
+    facts.platforms.push_back({platform_text(image.platforms()[i]),
+                               sha256_digest_text(image.manifest_of(i).digest),
+                               sha256_digest_text(image.config_of(i).digest)});
+  for (std::size_t i = 0; i < image.layers().size(); ++i) {
+    const LayerManifest layer = image.layer_manifest(i);
+    facts.layers.push_back({std::string(image.layer_manifest_cid(i)),
+                            std::string(layer.path.file_name()), layer.media_type, layer.digest,
+                            layer.size, layer.diff_id, "/ipfs/" + layer.ipfs_path,
+                            layer_location(gateway, layer.path)});
   }
   if (facts.kind == DocumentKind::layer) {
     facts.lines = {"COPY --from=" + facts.reference + " / /", "docker pull " + facts.reference};

@@ -41,16 +41,18 @@ Expected<RedirectGateway> parse_redirect_gateway(std::string_view text) {
 }
 
 std::string layer_location(const RedirectGateway& gateway, const IpfsPath& path) {
-  std::string out;
-  append_layer_location(out, gateway, path);
+  std::string out, root_v1 = path.root_cid.to_string(), segments;
+  path.append_encoded_segments(segments);
+  append_layer_location(out, gateway, {path.root, root_v1, segments});
   return out;
 }
 
-void append_layer_location(std::string& out, const RedirectGateway& gateway, const IpfsPath& path) {
+void append_layer_location(std::string& out, const RedirectGateway& gateway,
+                           const IpfsPathText& path) {
   const HttpUrl& url = gateway.url;
   out += url.https ? "https://" : "http://";
   if (gateway.subdomain) {
-    path.root_cid.append_text(out);
+    out += path.root_v1;
     out += '.';
     out += gateway.host_suffix;
   } else if (url.host.find(':') != std::string::npos) {
@@ -70,9 +72,8 @@ void append_layer_location(std::string& out, const RedirectGateway& gateway, con
     out += "/ipfs/";
     out += path.root;
   }
-  std::size_t before = out.size();
-  path.append_encoded_segments(out);
-  if (out.size() == before && gateway.subdomain) out += '/';
+  out += path.encoded_segments;
+  if (path.encoded_segments.empty() && gateway.subdomain) out += '/';
 }
 
 }  // namespace ocipfs

@@ -82,7 +82,7 @@ void check_fetched(const Cid& cid, const Content& content, const std::string& ex
   if (content) {
     FUZZ_CHECK(*content == expected);
     FUZZ_CHECK(image);
-    FUZZ_CHECK((*image)->cid == cid.to_string());
+    FUZZ_CHECK((*image)->cid() == cid.to_string());
     return;
   }
   const RegistryError& error = content.error();

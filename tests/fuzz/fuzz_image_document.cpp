@@ -16,6 +16,7 @@
 #include "ocipfs/image/image.hpp"
 #include "ocipfs/image/image_document.hpp"
 #include "ocipfs/image/verbatim_image.hpp"
+#include "support/rendered_image.hpp"
 
 namespace {
 
@@ -66,9 +67,18 @@ void check_round_trip(const ImageDocument& document) {
   FUZZ_CHECK(image_document_json(*again) == text);
 }
 
-void check_image(const Image& image, const ImageDocument& document) {
+void check_rendered(const Image& facts) {
+  for (const auto& document : facts.documents()) {
+    std::string bytes = facts.rendered(document);
+    FUZZ_CHECK(bytes.size() == document.size && sha256(bytes) == document.digest);
+  }
+}
+
+void check_image(const Image& facts, const ImageDocument& document) {
+  check_rendered(facts);
+  const testing::RenderedImage image(facts);
   FUZZ_CHECK(image.layers.size() == document.layers.size());
-  FUZZ_CHECK(image.has_tag("latest") && (document.tag.empty() || image.has_tag(document.tag)));
+  FUZZ_CHECK(facts.has_tag("latest") && (document.tag.empty() || facts.has_tag(document.tag)));
   FUZZ_CHECK(fuzz::is_canonical_json(image.index.bytes));
   for (const auto& platform : image.platforms) {
     FUZZ_CHECK(fuzz::is_canonical_json(platform.config.bytes));
@@ -126,9 +136,11 @@ void check_verbatim(const std::string& input) {
       for (const auto& link : *links) blobs.emplace(link.digest, "{}");
     auto image = verbatim_image("bafyfuzz", document, blobs);
     if (!image) continue;
-    for (const auto& platform : image->platforms)
+    check_rendered(*image);
+    const testing::RenderedImage kept(*image);
+    for (const auto& platform : kept.platforms)
       FUZZ_CHECK(blobs.count(platform.manifest.digest) && blobs.count(platform.config.digest));
-    FUZZ_CHECK(!image->has_index() || image->index.bytes == input);
+    FUZZ_CHECK(!kept.has_index() || kept.index.bytes == input);
   }
 }
 

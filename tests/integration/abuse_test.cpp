@@ -44,6 +44,7 @@
 #include "support/certificates.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -813,8 +814,8 @@ class Abuse : public ::testing::Test {
 
   FakeGateway gateway;
   std::string repo = "/v2/layer/" + testing::manifest_cid;
-  Image image = synthesize_image(testing::manifest_cid,
-                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  testing::RenderedImage image{synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json()))};
 };
 
 // a. 10,000 idle connections at once: the server keeps them, still answers everyone else quickly,

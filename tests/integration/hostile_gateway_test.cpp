@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/rendered_image.hpp"
 #include "support/server_fixture.hpp"
 
 namespace ocipfs {
@@ -314,7 +315,7 @@ TEST_F(HostileGateway, BytesNobodyAskedForRetireAPooledConnection) {
 
       auto answer = get("/v2/layer/" + second_cid + "/manifests/latest");
       EXPECT_EQ(answer.status, 200u) << answer.body;
-      auto expected = synthesize_image(second_cid, *parse_layer_manifest(second));
+      testing::RenderedImage expected{synthesize_image(second_cid, *parse_layer_manifest(second))};
       EXPECT_EQ(answer.header("docker-content-digest"), expected.index.digest);
     }
 }

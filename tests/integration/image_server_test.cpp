@@ -198,8 +198,8 @@ TEST(ImageResolver, LayersAreFetchedABoundedNumberAtOnceAndOnce) {
   CachingResolver resolver(ioc.get_executor(), source, shared, 10s);
   Resolution result = resolve_now(ioc, resolver, image);
   ASSERT_TRUE(result) << result.error().message;
-  EXPECT_EQ((*result)->layers.size(), 100u);
-  EXPECT_EQ((*result)->layers[42].path.file_name(), "l42.tar");
+  EXPECT_EQ((*result)->layers().size(), 100u);
+  EXPECT_EQ((*result)->layer_manifest(42).path.file_name(), "l42.tar");
   EXPECT_EQ(source.most_at_once, static_cast<int>(layer_resolutions_at_once));
   for (const auto& [id, count] : source.fetches) EXPECT_EQ(count, 1) << id;
   EXPECT_EQ(source.fetches.size(), 101u);
@@ -209,7 +209,7 @@ TEST(ImageResolver, LayersAreFetchedABoundedNumberAtOnceAndOnce) {
   auto lookup = resolver.find(repository);
   const Resolution* cached = lookup.ready();
   ASSERT_TRUE(cached && *cached);
-  EXPECT_EQ((**cached)->index.digest, (*result)->index.digest);
+  EXPECT_EQ((**cached)->index()->digest, (*result)->index()->digest);
 }
 
 TEST(ImageResolver, AFailedLayerIsNotCachedAndIsRetried) {
@@ -264,7 +264,7 @@ TEST(ImageResolver, AnImageWaitsForEachWaveOfItsLayers) {
   CachingResolver resolver(ioc.get_executor(), source, shared, 400ms);
   Resolution result = resolve_now(ioc, resolver, image);
   ASSERT_TRUE(result) << result.error().message;
-  EXPECT_EQ((*result)->layers.size(), 100u);
+  EXPECT_EQ((*result)->layers().size(), 100u);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "ocipfs/server/server.hpp"
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -32,8 +33,8 @@ class ServerTest : public ::testing::Test {
   std::thread thread;
   std::string cid = testing::manifest_cid;
   std::string repo = "/v2/layer/" + testing::manifest_cid;
-  Image image = synthesize_image(testing::manifest_cid,
-                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  testing::RenderedImage image{synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json()))};
 
   void SetUp() override {
     gateway.serve_cid(cid, testing::layer_manifest_json());

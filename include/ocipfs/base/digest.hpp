@@ -41,6 +41,9 @@ std::string sha256_digest(std::string_view bytes);
 // Appends "sha256:" and the lowercase hex of `hash`; allocates nothing when `out` has room.
 void append_sha256_digest(std::string& out, const Sha256& hash);
 
+// The same, as a string of its own.
+std::string sha256_digest_text(const Sha256& hash);
+
 // The hash a "sha256:<64 lowercase hex>" digest names; nullopt for any other text.
 std::optional<Sha256> sha256_of_digest(std::string_view digest);
 

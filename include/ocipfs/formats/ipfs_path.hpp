@@ -24,6 +24,13 @@ struct IpfsPath {
   void append_encoded_segments(std::string& out) const;
 };
 
+// An IPFS path in the forms a redirect is written from, as views into text kept elsewhere.
+struct IpfsPathText {
+  std::string_view root;              // the root CID as written
+  std::string_view root_v1;           // the root CID as CIDv1 base32
+  std::string_view encoded_segments;  // "/<seg>/..." percent-encoded, or empty
+};
+
 // Parses "<cid>[/<segment>]*". Refuses URLs, absolute paths, empty, "." and ".." segments,
 // backslashes, '?', '#', control characters, and over-long paths. Errors say what is wrong.
 Expected<IpfsPath> parse_ipfs_path(std::string_view text);

@@ -2,6 +2,7 @@
 // form of an answer's head is written here too, with the invariants every answer shares.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,6 +33,25 @@ inline constexpr std::string_view immutable_cache_control = "public, max-age=315
 // print it whole).
 inline constexpr std::size_t max_reason_phrase_size = 300;
 
+// A "sha256:<64 hex>" digest held in place, so that setting one allocates nothing; or empty.
+class DigestText {
+ public:
+  DigestText() = default;
+  DigestText(std::string_view text) { *this = text; }       // NOLINT: a digest's text
+  DigestText& operator=(std::string_view text);             // keeps at most 71 bytes of it
+  void assign(const std::array<std::uint8_t, 32>& sha256);  // "sha256:" and its lowercase hex
+
+  bool empty() const { return size_ == 0; }
+  operator std::string_view() const { return {text_.data(), size_}; }  // NOLINT
+  friend bool operator==(const DigestText& a, std::string_view b) {
+    return std::string_view(a) == b;
+  }
+
+ private:
+  std::array<char, 71> text_{};
+  std::uint8_t size_ = 0;
+};
+
 // An answer. A warm answer is made of views into the image it comes from (kept alive by
 // `body_owner`) and of strings that keep their capacity when the answer is reused (reset), so
 // building and sending it allocates nothing.
@@ -39,12 +59,12 @@ struct Response {
   unsigned status = 200;
   std::string_view content_type;           // static, or owned by `body_owner`
   std::string body;                        // bytes of its own, or:
-  std::shared_ptr<const void> body_owner;  // keeps `shared_body`, the type and the digest alive
+  std::shared_ptr<const void> body_owner;  // keeps `shared_body` and the type alive
   std::string_view shared_body;            // prebuilt bytes sent as they are
   std::uint64_t content_length = 0;  // what Content-Length says: on HEAD, the length GET would send
   bool head = false;                 // send the header only
   // A content-addressed answer: Docker-Content-Digest, its ETag, and the immutable Cache-Control.
-  std::string_view digest;
+  DigestText digest;
   bool immutable = false;    // the immutable Cache-Control without a digest (a tags list)
   bool vary_accept = false;  // Vary: Accept (a manifest by tag)
   std::string location;      // Location, when not empty

@@ -1,14 +1,19 @@
-// The image synthesized from a layer manifest or an image document: configs, manifests and an
-// index, as canonical bytes.
+// The image synthesized from a layer manifest or an image document, or kept verbatim: the facts
+// its documents (configs, manifests, an index) are made of and the digest of each, the documents
+// rendered as canonical bytes when they are asked for.
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/expected.hpp"
+#include "ocipfs/formats/ipfs_path.hpp"
 #include "ocipfs/image/document_writer.hpp"
 #include "ocipfs/image/image_document.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
@@ -16,38 +21,133 @@
 
 namespace ocipfs {
 
-// A document, its digest, and its media type when it is not the OCI type of its role (a
-// verbatim image keeps Docker's types, for instance).
-struct Blob {
-  std::string bytes;
-  std::string digest;
-  std::string media_type = {};  // empty: OCI's manifest, index or config type, by role
+enum class DocumentRole : std::uint8_t { index, manifest, config };
+
+// A document an image serves, as the image keeps it: its digest and size. What it is and the
+// platform it is for are the image's to say (Image::role, Image::platform_of).
+struct Document {
+  Sha256 digest{};
+  std::uint32_t size = 0;
 };
 
-// The single-platform image: a config and the manifest that points at it and at the layer.
-struct PlatformImage {
-  Platform platform;
-  Blob config;
-  Blob manifest;
+// What a verbatim image keeps of one of its documents: the bytes, the media type, what it is and
+// for a manifest or config the platform it is for.
+struct VerbatimText {
+  std::string_view bytes;
+  std::string_view media_type;
+  DocumentRole role = DocumentRole::index;
+  std::uint32_t platform = 0;
 };
 
-// An image as the registry serves it: every document it answers with, ready to send, and the
-// layers that are downloaded from a gateway.
-struct Image {
-  std::string cid;                    // the CID of the document it was made from, CIDv1 base32
-  std::vector<LayerManifest> layers;  // bottom first
-  std::vector<std::string> layer_manifests;  // the CID of each layer's manifest, CIDv1 base32
-  std::vector<PlatformImage> platforms;      // platforms[0] is served to clients that take no index
-  Blob index;  // an OCI index over `platforms`; empty digest: none (a kept single manifest)
-  std::vector<Blob> nested_indexes;  // indexes that `index` names, served by digest (verbatim)
-  std::vector<std::string> tags;     // sorted: "latest", and the document's tag or the file name
+// An image as the registry serves it. Every text it holds lives in one arena; documents of a
+// synthesized image are rendered from the facts, a verbatim image's are kept as they came.
+class Image {
+ public:
+  Image() = default;
+  Image(const Image& other);
+  Image& operator=(const Image& other);
+  Image(Image&&) noexcept = default;
+  Image& operator=(Image&&) noexcept = default;
 
-  const PlatformImage& default_platform() const { return platforms.front(); }
-  bool has_index() const { return !index.digest.empty(); }
-  const Blob* manifest_by_digest(std::string_view digest) const;  // index or a platform manifest
-  const Blob* config_by_digest(std::string_view digest) const;
-  const LayerManifest* layer_by_digest(std::string_view digest) const;
+  std::string_view cid() const { return cid_; }  // of the document it was made from, CIDv1
+  const std::vector<std::string>& tags() const { return tags_; }  // sorted; "latest" among them
   bool has_tag(std::string_view tag) const;
+  bool verbatim() const { return !verbatim_.empty(); }
+
+  // Every document served: a synthesized image's index, then each platform's manifest and config
+  // in turn; a verbatim image's as it keeps them, its index first when its top is one.
+  std::span<const Document> documents() const { return documents_; }
+  // The document with this digest ("sha256:<hex>" or binary), or nullptr.
+  const Document* find_document(const Sha256& digest) const;
+  const Document* find_document(std::string_view digest) const;
+  const Document* index() const;             // the top index (served by tag), or nullptr: none
+  const Document& default_manifest() const;  // for clients that take no index
+  const Document& manifest_of(std::size_t platform) const;
+  const Document& config_of(std::size_t platform) const;
+  std::span<const Platform> platforms() const;  // platforms()[0] is the default manifest's
+
+  // What `document` (one of documents()) is, and for a manifest or config the platform it is for
+  // (an index into platforms()).
+  DocumentRole role(const Document& document) const;
+  std::size_t platform_of(const Document& document) const;
+  // The media type `document` is served with; lives as long as the image.
+  std::string_view media_type(const Document& document) const;
+  // Appends the bytes of `document` (one of documents()) to `out`: document.size bytes that hash
+  // to document.digest. Allocates nothing when `out` has room.
+  void render(const Document& document, std::string& out) const;
+  std::string rendered(const Document& document) const;
+  // A verbatim image's bytes of `document`, kept in the image; empty for a synthesized one.
+  std::string_view kept_bytes(const Document& document) const;
+
+  // The layers, bottom first: diff_id all zero and manifest_cid empty for a verbatim image's.
+  std::span<const ImageLayer> layers() const { return layers_; }
+  const ImageLayer* layer_by_digest(const Sha256& digest) const;
+  // Layer `i`'s IPFS path in the forms a redirect is written from.
+  const IpfsPathText& layer_path(std::size_t i) const { return paths_[i]; }
+  // The layer manifest layer `i` was made from, rebuilt from its facts (no platform but a layer
+  // image's declared one).
+  LayerManifest layer_manifest(std::size_t i) const;
+  // The CID of layer `i`'s layer manifest, CIDv1 base32; empty for a verbatim image's layer.
+  std::string_view layer_manifest_cid(std::size_t i) const { return layers_[i].manifest_cid; }
+  // What the image holds on the heap besides its own object, all told.
+  std::size_t heap_size() const;
+
+ private:
+  friend class ImageBuilder;
+  void rebase(const Image& from);
+
+  std::unique_ptr<char[]> arena_;
+  std::size_t arena_size_ = 0;
+  std::string_view cid_, container_config_, annotations_;
+  std::vector<std::string> tags_;
+  std::vector<Document> documents_;
+  std::vector<ImageLayer> layers_;
+  std::vector<IpfsPathText> paths_;      // by layer
+  std::vector<VerbatimText> verbatim_;   // by document, for a verbatim image
+  std::vector<Platform> own_platforms_;  // empty: default_platforms()
+};
+
+// Builds an Image: texts go to the arena, views are made when it is done.
+class ImageBuilder {
+ public:
+  explicit ImageBuilder(std::string_view cid);
+  void add_tag(std::string_view tag);  // when it is a tag; kept sorted, once
+  void set_texts(std::string_view container_config, std::string_view annotations);
+  void add_layer(const LayerManifest& layer, std::string_view manifest_cid);
+  bool has_layer(std::string_view digest) const;
+  void set_platforms(std::vector<Platform> platforms);  // else default_platforms()
+  // A verbatim image's document, its bytes kept; `platform` as Image::platform_of says.
+  void add_kept(DocumentRole role, std::uint32_t platform, std::string_view digest,
+                std::string_view bytes, std::string_view media_type);
+  std::vector<Platform>& own_platforms() { return image_.own_platforms_; }
+  // Done: a synthesized image renders and hashes its documents here; a verbatim one keeps them.
+  Image finish();
+
+ private:
+  struct Piece {
+    std::size_t offset = 0, size = 0;
+  };
+  struct PendingLayer {
+    std::string_view static_media_type;  // else `media_type`
+    Piece media_type, ipfs_path, manifest_cid, root, root_v1, segments;
+    Sha256 digest{}, diff_id{};
+    std::uint64_t size = 0;
+  };
+  struct PendingKept {
+    Piece bytes, media_type;
+    DocumentRole role;
+    std::uint32_t platform;
+  };
+  Piece put(std::string_view text);
+  std::string_view view(Piece piece) const;     // in the finished image's arena
+  std::string_view view_of(Piece piece) const;  // in the arena being built
+  void synthesize_documents();
+
+  Image image_;
+  std::string arena_;
+  Piece cid_, container_config_, annotations_;
+  std::vector<PendingLayer> layers_;
+  std::vector<PendingKept> kept_;
 };
 
 // The platforms offered when the layer manifest declares none. A layer's files do not depend on

@@ -31,6 +31,8 @@ struct LayerManifest {
 // True for the layer media types a registry may serve: OCI tar, tar+gzip, tar+zstd, and the
 // Docker rootfs diff.
 bool is_layer_media_type(std::string_view media_type);
+// The same type as static text when is_layer_media_type accepts it, else empty.
+std::string_view static_layer_media_type(std::string_view media_type);
 
 // Parses and validates a layer manifest. Unknown fields are ignored. The error names the field
 // and what is wrong with it, e.g. `layer.size must be a non-negative integer below 2^53`.

@@ -23,6 +23,8 @@ inline constexpr std::string_view verbatim_image_media_type =
 inline constexpr std::size_t max_verbatim_blob_size = 1024 * 1024;
 // Layer blobs over every platform of one image.
 inline constexpr std::size_t max_verbatim_layers = 1024;
+// Manifests (platforms) of one image.
+inline constexpr std::size_t max_verbatim_manifests = 1024;
 
 // The OCI and Docker media types of what a verbatim image's top descriptor and its index may
 // name.

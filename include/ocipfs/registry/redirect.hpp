@@ -27,6 +27,7 @@ Expected<RedirectGateway> parse_redirect_gateway(std::string_view text);
 // percent-encoded; nothing from the layer manifest can choose the host.
 std::string layer_location(const RedirectGateway& gateway, const IpfsPath& path);
 // Appends layer_location to `out`; allocates nothing when `out` has room.
-void append_layer_location(std::string& out, const RedirectGateway& gateway, const IpfsPath& path);
+void append_layer_location(std::string& out, const RedirectGateway& gateway,
+                           const IpfsPathText& path);
 
 }  // namespace ocipfs

@@ -27,7 +27,7 @@ TEST(ImageCache, HitsAndMisses) {
   insert(cache, "a", make_image("a.tar"));
   auto hit = cache.find("a");
   ASSERT_TRUE(hit);
-  EXPECT_EQ((*hit).value()->layers.front().path.file_name(), "a.tar");
+  EXPECT_EQ((*hit).value()->layer_manifest(0).path.file_name(), "a.tar");
   auto stats = cache.stats();
   EXPECT_EQ(stats.hits, 1u);
   EXPECT_EQ(stats.misses, 1u);

@@ -1,6 +1,7 @@
 // Property test: every document of random synthesized images, written by the canonical writer,
 // is byte for byte the dump() of the JSON value built the way images were first built (a
-// reference builder kept here, on nlohmann), hashes to its digest and has its size. The seed is
+// reference builder kept here, on nlohmann), hashes to its digest and has its size, as the
+// image renders it from its facts. The seed is
 // fixed; OCIPFS_PROPERTY_SEED varies it.
 #include "ocipfs/image/document_writer.hpp"
 
@@ -12,6 +13,8 @@
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/image/image.hpp"
+#include "support/rendered_checks.hpp"
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -26,7 +29,8 @@ json platform_json(const Platform& platform) {
   return out;
 }
 
-json config_json(const Image& image, const Platform& platform, const json& container) {
+json config_json(const testing::RenderedImage& image, const Platform& platform,
+                 const json& container) {
   json config = platform_json(platform);
   config["config"] = container;
   json diff_ids = json::array(), history = json::array();
@@ -39,7 +43,8 @@ json config_json(const Image& image, const Platform& platform, const json& conta
   return config;
 }
 
-json manifest_json(const Image& image, const Blob& config, const json& annotations) {
+json manifest_json(const testing::RenderedImage& image, const testing::RenderedBlob& config,
+                   const json& annotations) {
   json layers = json::array();
   for (const auto& layer : image.layers)
     layers.push_back({{"mediaType", layer.media_type},
@@ -59,7 +64,7 @@ json manifest_json(const Image& image, const Blob& config, const json& annotatio
   return manifest;
 }
 
-json index_json(const Image& image) {
+json index_json(const testing::RenderedImage& image) {
   json manifests = json::array();
   for (const auto& each : image.platforms)
     manifests.push_back({{"mediaType", oci_manifest_media_type},
@@ -69,14 +74,16 @@ json index_json(const Image& image) {
   return {{"schemaVersion", 2}, {"mediaType", oci_index_media_type}, {"manifests", manifests}};
 }
 
-void expect_document(const Blob& blob, const json& reference) {
+void expect_document(const testing::RenderedBlob& blob, const json& reference) {
   ASSERT_EQ(blob.bytes, reference.dump());
   ASSERT_EQ(blob.digest, sha256_digest(reference.dump()));
 }
 
-// Every document of `image` against the reference, and found by its digest.
-void expect_reference_documents(const Image& image, const json& container,
+// Every document of `image` against the reference, and, as the image renders it, of its stored
+// size and digest and found by that digest.
+void expect_reference_documents(const Image& facts, const json& container,
                                 const json& annotations) {
+  const testing::RenderedImage image(facts);
   for (const auto& each : image.platforms) {
     expect_document(each.config, config_json(image, each.platform, container));
     expect_document(each.manifest, manifest_json(image, each.config, annotations));
@@ -85,6 +92,7 @@ void expect_reference_documents(const Image& image, const json& container,
   }
   expect_document(image.index, index_json(image));
   ASSERT_EQ(image.manifest_by_digest(image.index.digest), &image.index);
+  testing::expect_rendered_as_stored(facts);
 }
 
 unsigned seed() {

@@ -9,6 +9,7 @@
 
 #include "ocipfs/cache/resolver.hpp"
 #include "ocipfs/image/image.hpp"
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -313,15 +314,15 @@ ImageDocument two_layer_document() {
           .dump());
 }
 
-Image composed() {
+testing::RenderedImage composed() {
   auto image = compose_image("bafyimage", two_layer_document(),
                              {layer_manifest("hello.tar.gz"), layer_manifest("app.tar.gz")});
   EXPECT_TRUE(image) << image.error();
-  return std::move(*image);
+  return testing::RenderedImage{*image};
 }
 
 TEST(ComposedImage, ConfigCarriesTheDocument) {
-  Image image = composed();
+  testing::RenderedImage image = composed();
   ASSERT_EQ(image.platforms.size(), default_platforms().size());
   json config = json::parse(image.default_platform().config.bytes);
   EXPECT_EQ(config["config"]["Entrypoint"], json({"/bin/sh", "/app/run.sh"}));
@@ -336,7 +337,7 @@ TEST(ComposedImage, ConfigCarriesTheDocument) {
 }
 
 TEST(ComposedImage, ManifestHasEveryLayerInOrderAndTheAnnotations) {
-  Image image = composed();
+  testing::RenderedImage image = composed();
   json manifest = json::parse(image.default_platform().manifest.bytes);
   ASSERT_EQ(manifest["layers"].size(), 2u);
   EXPECT_EQ(manifest["layers"][1]["annotations"][std::string(ipfs_cid_annotation)],
@@ -347,7 +348,7 @@ TEST(ComposedImage, ManifestHasEveryLayerInOrderAndTheAnnotations) {
 }
 
 TEST(ComposedImage, GoldenDigests) {
-  Image image = composed();
+  testing::RenderedImage image = composed();
   // Pinned: a change here changes every composed image's digests, which clients pin.
   EXPECT_EQ(image.index.digest,
             "sha256:013e58e665f13ed7d27af4e79da0d4f298383e22a4088b1e135220604f672f99");
@@ -364,8 +365,8 @@ TEST(ComposedImage, PlatformsMustAgree) {
   auto one =
       compose_image("bafyimage", doc, {layer_manifest("a.tar"), layer_manifest("b.tar", arm64)});
   ASSERT_TRUE(one) << one.error();
-  ASSERT_EQ(one->platforms.size(), 1u);
-  EXPECT_EQ(one->platforms[0].platform, (Platform{"linux", "arm64", ""}));
+  ASSERT_EQ(one->platforms().size(), 1u);
+  EXPECT_EQ(one->platforms()[0], (Platform{"linux", "arm64", ""}));
 
   auto two = compose_image("bafyimage", doc,
                            {layer_manifest("a.tar", amd64), layer_manifest("b.tar", arm64)});

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "ocipfs/base/digest.hpp"
+#include "support/rendered_checks.hpp"
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -12,15 +15,15 @@ namespace {
 
 using nlohmann::json;
 
-Image example_image(const std::string& extra = "") {
+testing::RenderedImage example_image(const std::string& extra = "") {
   auto layer = parse_layer_manifest(testing::layer_manifest_json("hello.tar.gz", extra));
   EXPECT_TRUE(layer);
-  return synthesize_image(testing::manifest_cid, std::move(*layer));
+  return testing::RenderedImage{synthesize_image(testing::manifest_cid, std::move(*layer))};
 }
 
 // Users pin name@digest: these digests must never change. A change here breaks their builds.
 TEST(Image, GoldenDigests) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   EXPECT_EQ(image.index.digest,
             "sha256:24c95bc84df7d13180450c8ebafa84309ea7e16963032a65e4d1880770357f2d");
   EXPECT_EQ(image.default_platform().manifest.digest,
@@ -30,7 +33,7 @@ TEST(Image, GoldenDigests) {
 }
 
 TEST(Image, ConfigIsCanonical) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   EXPECT_EQ(image.default_platform().config.bytes,
             R"({"architecture":"amd64","config":{},"history":[{"created_by":"ocipfs layer/)" +
                 testing::manifest_cid + R"("}],"os":"linux","rootfs":{"diff_ids":[")" +
@@ -38,7 +41,7 @@ TEST(Image, ConfigIsCanonical) {
 }
 
 TEST(Image, ManifestPointsAtConfigAndLayer) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   const auto& platform = image.default_platform();
   json manifest = json::parse(platform.manifest.bytes);
   EXPECT_EQ(manifest["schemaVersion"], 2);
@@ -58,7 +61,7 @@ TEST(Image, ManifestPointsAtConfigAndLayer) {
 }
 
 TEST(Image, IndexOffersEveryPlatform) {
-  Image image = example_image();
+  testing::RenderedImage image = example_image();
   json index = json::parse(image.index.bytes);
   EXPECT_EQ(index["mediaType"], oci_index_media_type);
   ASSERT_EQ(index["manifests"].size(), default_platforms().size());
@@ -79,7 +82,8 @@ TEST(Image, IndexOffersEveryPlatform) {
 }
 
 TEST(Image, DeclaredPlatformIsTheOnlyOne) {
-  Image image = example_image(R"("platform":{"os":"linux","architecture":"riscv64"},)");
+  testing::RenderedImage image =
+      example_image(R"("platform":{"os":"linux","architecture":"riscv64"},)");
   ASSERT_EQ(image.platforms.size(), 1u);
   EXPECT_EQ(image.default_platform().platform.architecture, "riscv64");
   EXPECT_EQ(json::parse(image.index.bytes)["manifests"].size(), 1u);
@@ -89,7 +93,7 @@ TEST(Image, TagsAreLatestAndTheFileName) {
   EXPECT_EQ(example_image().tags, (std::vector<std::string>{"hello.tar.gz", "latest"}));
   auto layer = parse_layer_manifest(testing::layer_manifest_json("not a tag!"));
   ASSERT_TRUE(layer);
-  EXPECT_EQ(synthesize_image(testing::manifest_cid, *layer).tags,
+  EXPECT_EQ(synthesize_image(testing::manifest_cid, *layer).tags(),
             std::vector<std::string>{"latest"});
 }
 
@@ -106,6 +110,27 @@ TEST(Image, TagGrammar) {
 
 TEST(Image, SameInputSameBytes) {
   EXPECT_EQ(example_image().index.bytes, example_image().index.bytes);
+}
+
+// A copy keeps texts of its own: it renders the same documents when the original is gone.
+TEST(Image, ACopyOutlivesItsOriginal) {
+  auto original = std::make_unique<Image>(synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json())));
+  const testing::RenderedImage expected(*original);
+  Image copy(*original);
+  Image assigned;
+  assigned = *original;
+  original.reset();
+  for (const Image* image : {&copy, &assigned}) {
+    testing::expect_rendered_as_stored(*image);
+    const testing::RenderedImage rendered(*image);
+    EXPECT_EQ(rendered.index.bytes, expected.index.bytes);
+    EXPECT_EQ(rendered.default_platform().manifest.bytes,
+              expected.default_platform().manifest.bytes);
+    EXPECT_EQ(rendered.layers.front().ipfs_path, expected.layers.front().ipfs_path);
+    EXPECT_EQ(image->layer_path(0).root, rendered.layers.front().path.root);
+    EXPECT_EQ(image->cid(), testing::manifest_cid);
+  }
 }
 
 }  // namespace

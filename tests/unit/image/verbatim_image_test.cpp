@@ -5,10 +5,13 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <thread>
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/cache/resolver.hpp"
+#include "support/rendered_checks.hpp"
+#include "support/rendered_image.hpp"
 #include "support/server_fixture.hpp"
 
 namespace ocipfs {
@@ -109,18 +112,25 @@ TEST(VerbatimImage, AnIndexIsKeptByteForByte) {
   auto image = verbatim_image(
       "bafyimage", source.document(source.index, docker_manifest_list_media_type), source.blobs());
   ASSERT_TRUE(image) << image.error();
-  EXPECT_EQ(image->index.bytes, source.index);
-  EXPECT_EQ(image->index.digest, sha256_digest(source.index));
-  EXPECT_EQ(image->index.media_type, docker_manifest_list_media_type);
-  ASSERT_EQ(image->platforms.size(), 2u);
-  EXPECT_EQ(image->default_platform().platform.architecture, "amd64");
-  EXPECT_EQ(image->default_platform().manifest.bytes, source.amd64);
-  EXPECT_EQ(image->default_platform().config.bytes, source.amd64_config);
-  EXPECT_EQ(image->default_platform().config.media_type,
+  const testing::RenderedImage kept{*image};
+  testing::expect_rendered_as_stored(*image);
+  {  // a copy keeps its own bytes
+    auto copy = std::make_unique<Image>(*image);
+    testing::expect_rendered_as_stored(*copy);
+    EXPECT_EQ(testing::RenderedImage(*copy).index.bytes, source.index);
+  }
+  EXPECT_EQ(kept.index.bytes, source.index);
+  EXPECT_EQ(kept.index.digest, sha256_digest(source.index));
+  EXPECT_EQ(kept.index.media_type, docker_manifest_list_media_type);
+  ASSERT_EQ(kept.platforms.size(), 2u);
+  EXPECT_EQ(kept.default_platform().platform.architecture, "amd64");
+  EXPECT_EQ(kept.default_platform().manifest.bytes, source.amd64);
+  EXPECT_EQ(kept.default_platform().config.bytes, source.amd64_config);
+  EXPECT_EQ(kept.default_platform().config.media_type,
             "application/vnd.docker.container.image.v1+json");
-  EXPECT_EQ(image->layers.size(), 2u);  // layer one is shared: once
-  EXPECT_EQ(image->layer_by_digest(layer_two)->ipfs_path, path_two);
-  EXPECT_EQ(image->tags, (std::vector<std::string>{"latest", "v1"}));
+  EXPECT_EQ(kept.layers.size(), 2u);  // layer one is shared: once
+  EXPECT_EQ(kept.layer_by_digest(layer_two)->ipfs_path, path_two);
+  EXPECT_EQ(kept.tags, (std::vector<std::string>{"latest", "v1"}));
 }
 
 TEST(VerbatimImage, ASingleManifestHasNoIndex) {
@@ -128,9 +138,10 @@ TEST(VerbatimImage, ASingleManifestHasNoIndex) {
   auto image = verbatim_image(
       "bafyimage", source.document(source.amd64, docker_manifest_media_type), source.blobs());
   ASSERT_TRUE(image) << image.error();
-  EXPECT_FALSE(image->has_index());
-  EXPECT_EQ(image->platforms.size(), 1u);
-  EXPECT_EQ(image->default_platform().platform, (Platform{"linux", "amd64", ""}));
+  const testing::RenderedImage kept{*image};
+  EXPECT_FALSE(kept.has_index());
+  EXPECT_EQ(kept.platforms.size(), 1u);
+  EXPECT_EQ(kept.default_platform().platform, (Platform{"linux", "amd64", ""}));
 }
 
 TEST(VerbatimImage, RefusalsNameTheBlob) {

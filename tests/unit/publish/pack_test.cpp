@@ -29,6 +29,7 @@
 #include "support/files.hpp"
 #include "support/http_client.hpp"
 #include "support/process.hpp"
+#include "support/rendered_image.hpp"
 #include "support/server_fixture.hpp"
 #include "support/test_data.hpp"
 
@@ -1243,8 +1244,8 @@ TEST(OcipfsCli, PublishToAnUnreachableApiFailsClearly) {
 TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
   testing::FakeGateway gateway;
   gateway.serve_cid(testing::manifest_cid, testing::layer_manifest_json());
-  Image image = synthesize_image(testing::manifest_cid,
-                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  testing::RenderedImage image{synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json()))};
   std::string flags = " --gateway=" + gateway.url();
 
   auto run = ocipfs("inspect layer/" + testing::manifest_cid + ":hello.tar.gz" + flags);
@@ -1286,8 +1287,8 @@ TEST(OcipfsCli, InspectShowsWhatOcipfsdWouldServe) {
 TEST(OcipfsCli, InspectJsonHasTheFactsOfTheText) {
   testing::FakeGateway gateway;
   gateway.serve_cid(testing::manifest_cid, testing::layer_manifest_json());
-  Image image = synthesize_image(testing::manifest_cid,
-                                 *parse_layer_manifest(testing::layer_manifest_json()));
+  testing::RenderedImage image{synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json()))};
   auto run =
       ocipfs_stdout("inspect layer/" + testing::manifest_cid +
                     ":hello.tar.gz --registry=reg.example --json --gateway=" + gateway.url());
@@ -1549,9 +1550,9 @@ TEST_F(InspectRegistry, AnImageOfTwoLayers) {
 TEST(OcipfsCli, InspectFindsARegistryThatLies) {
   // A registry (a fake one: ocipfsd does not lie) whose Docker-Content-Digest is not its body's.
   testing::FakeGateway registry;
-  Image image = synthesize_image(testing::manifest_cid,
-                                 *parse_layer_manifest(testing::layer_manifest_json()));
-  const Blob& manifest = image.platforms[0].manifest;
+  testing::RenderedImage image{synthesize_image(
+      testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json()))};
+  const testing::RenderedBlob& manifest = image.platforms[0].manifest;
   registry.set("/v2/", {testing::FakeReply::Kind::respond, 200, "{}", {}, {}});
   registry.set("/v2/layer/" + testing::manifest_cid + "/manifests/latest",
                {testing::FakeReply::Kind::respond,

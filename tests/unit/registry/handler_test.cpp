@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -16,7 +17,7 @@ using ::testing::HasSubstr;
 struct Fixture : ::testing::Test {
   ImagePtr image_ptr = std::make_shared<const Image>(synthesize_image(
       testing::manifest_cid, *parse_layer_manifest(testing::layer_manifest_json())));
-  const Image& image = *image_ptr;
+  testing::RenderedImage image{*image_ptr};
   RedirectGateway redirect = *parse_redirect_gateway("https://gateway.example/prefix/");
 
   Response get(const std::string& target, const std::string& method = "GET",

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ocipfs/registry/handler.hpp"
+#include "support/rendered_image.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -26,7 +27,7 @@ struct PagesFixture : ::testing::Test {
                             *parse_layer_manifest(testing::layer_manifest_json(file)));
   }
   PageFacts facts_of(const Image& image, const std::string& tag = "latest") {
-    auto route = page_route("/layer/" + image.cid + ":" + tag);
+    auto route = page_route("/layer/" + std::string(image.cid()) + ":" + tag);
     EXPECT_TRUE(route);
     return page_facts(*route, image, redirect, "ocipfs.example:5000");
   }
@@ -124,7 +125,8 @@ TEST(PageFormatNegotiation, BrowsersGetHtmlEverythingElseJson) {
 TEST_F(PagesFixture, LayerFactsAreWhatInspectShows) {
   Image image = image_of("hello.tar.gz");
   PageFacts facts = facts_of(image);
-  EXPECT_EQ(facts.reference, "ocipfs.example:5000/layer/" + image.cid + ":hello.tar.gz");
+  EXPECT_EQ(facts.reference,
+            "ocipfs.example:5000/layer/" + std::string(image.cid()) + ":hello.tar.gz");
   ASSERT_EQ(facts.layers.size(), 1u);
   EXPECT_EQ(facts.layers[0].file_name, "hello.tar.gz");
   EXPECT_EQ(facts.layers[0].digest, testing::layer_digest);
@@ -133,8 +135,8 @@ TEST_F(PagesFixture, LayerFactsAreWhatInspectShows) {
   EXPECT_EQ(facts.layers[0].ipfs_path, "/ipfs/" + testing::layer_dir_cid + "/hello.tar.gz");
   EXPECT_EQ(facts.layers[0].gateway_url,
             "https://gateway.example/ipfs/" + testing::layer_dir_cid + "/hello.tar.gz");
-  EXPECT_EQ(facts.index, image.index.digest);
-  EXPECT_EQ(facts.platforms.size(), image.platforms.size());
+  EXPECT_EQ(facts.index, testing::RenderedImage(image).index.digest);
+  EXPECT_EQ(facts.platforms.size(), image.platforms().size());
   EXPECT_EQ(facts.platforms[0].platform, "linux/amd64");
   EXPECT_EQ(facts.lines.front(), "COPY --from=" + facts.reference + " / /");
 
@@ -159,12 +161,13 @@ TEST_F(PagesFixture, AHostileFileNameIsText) {
 
 TEST_F(PagesFixture, AnUnknownTagIsRefusedAsTheRegistryRefusesIt) {
   Image image = image_of("hello.tar.gz");
-  auto route = page_route("/layer/" + image.cid + ":other");
+  auto route = page_route("/layer/" + std::string(image.cid()) + ":other");
   auto refusal = manifest_refusal(*route, image);
   ASSERT_TRUE(refusal);
   EXPECT_EQ(refusal->code, ErrorCode::manifest_unknown);
   EXPECT_THAT(refusal->message, HasSubstr("its tags are: hello.tar.gz, latest"));
-  EXPECT_FALSE(manifest_refusal(*page_route("/layer/" + image.cid + ":hello.tar.gz"), image));
+  EXPECT_FALSE(
+      manifest_refusal(*page_route("/layer/" + std::string(image.cid()) + ":hello.tar.gz"), image));
 }
 
 TEST_F(PagesFixture, HomePageNamesTheHostAndHasTheForm) {
