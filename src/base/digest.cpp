@@ -41,9 +41,12 @@ std::string Sha256Stream::digest() {
 namespace {
 void append_hex(std::string& out, std::string_view bytes) {
   static constexpr char digits[] = "0123456789abcdef";
+  const std::size_t at = out.size();
+  out.resize(at + 2 * bytes.size());  // one size update, not two per byte: digests fill manifests
+  char* hex = out.data() + at;
   for (unsigned char c : bytes) {
-    out.push_back(digits[c >> 4]);
-    out.push_back(digits[c & 0xf]);
+    *hex++ = digits[c >> 4];
+    *hex++ = digits[c & 0xf];
   }
 }
 
