@@ -136,7 +136,13 @@ void check_verbatim(const std::string& input) {
       for (const auto& link : *links) blobs.emplace(link.digest, "{}");
     auto image = verbatim_image("bafyfuzz", document, blobs);
     if (!image) continue;
-    check_rendered(*image);
+    // The blobs here are not proven against their digests ("{}" stands for every linked one), so
+    // what holds is that each document is served as the bytes it was kept from.
+    for (const auto& kept : image->documents()) {
+      auto blob = blobs.find(sha256_digest_text(kept.digest));
+      FUZZ_CHECK(blob != blobs.end() && image->rendered(kept) == blob->second &&
+                 kept.size == blob->second.size());
+    }
     const testing::RenderedImage kept(*image);
     for (const auto& platform : kept.platforms)
       FUZZ_CHECK(blobs.count(platform.manifest.digest) && blobs.count(platform.config.digest));
