@@ -110,33 +110,43 @@ const Document* Image::index() const {
 
 const Document& Image::default_manifest() const { return manifest_of(0); }
 
+namespace {
+
+std::size_t position(std::span<const Document> documents, const Document& document) {
+  return static_cast<std::size_t>(&document - documents.data());
+}
+
+// A synthesized image keeps the index first, then each platform's manifest and config in turn; a
+// verbatim image says of each document what it is.
+const Document& document_of(const Image& image, DocumentRole role, std::size_t platform) {
+  std::span<const Document> documents = image.documents();
+  if (!image.verbatim()) return documents[(role == DocumentRole::manifest ? 1 : 2) + 2 * platform];
+  for (const Document& document : documents)
+    if (image.role(document) == role && image.platform_of(document) == platform) return document;
+  return documents.front();  // unreachable: every platform has a manifest and a config
+}
+
+}  // namespace
+
 DocumentRole Image::role(const Document& document) const {
-  const std::size_t at = static_cast<std::size_t>(&document - documents_.data());
+  const std::size_t at = position(documents_, document);
   if (verbatim()) return verbatim_[at].role;
   if (at == 0) return DocumentRole::index;
   return at % 2 ? DocumentRole::manifest : DocumentRole::config;
 }
 
 std::size_t Image::platform_of(const Document& document) const {
-  const std::size_t at = static_cast<std::size_t>(&document - documents_.data());
+  const std::size_t at = position(documents_, document);
   if (verbatim()) return verbatim_[at].platform;
   return at ? (at - 1) / 2 : 0;
 }
 
 const Document& Image::manifest_of(std::size_t platform) const {
-  if (!verbatim()) return documents_[1 + 2 * platform];
-  for (std::size_t i = 0; i < verbatim_.size(); ++i)
-    if (verbatim_[i].role == DocumentRole::manifest && verbatim_[i].platform == platform)
-      return documents_[i];
-  return documents_.front();  // unreachable: every platform has a manifest
+  return document_of(*this, DocumentRole::manifest, platform);
 }
 
 const Document& Image::config_of(std::size_t platform) const {
-  if (!verbatim()) return documents_[2 + 2 * platform];
-  for (std::size_t i = 0; i < verbatim_.size(); ++i)
-    if (verbatim_[i].role == DocumentRole::config && verbatim_[i].platform == platform)
-      return documents_[i];
-  return documents_.front();  // unreachable: every platform has a config
+  return document_of(*this, DocumentRole::config, platform);
 }
 
 std::span<const Platform> Image::platforms() const {
@@ -145,7 +155,7 @@ std::span<const Platform> Image::platforms() const {
 }
 
 std::string_view Image::media_type(const Document& document) const {
-  if (verbatim()) return verbatim_[&document - documents_.data()].media_type;
+  if (verbatim()) return verbatim_[position(documents_, document)].media_type;
   switch (role(document)) {
     case DocumentRole::index:
       return oci_index_media_type;
@@ -157,7 +167,7 @@ std::string_view Image::media_type(const Document& document) const {
 }
 
 std::string_view Image::kept_bytes(const Document& document) const {
-  return verbatim() ? verbatim_[&document - documents_.data()].bytes : std::string_view();
+  return verbatim() ? verbatim_[position(documents_, document)].bytes : std::string_view();
 }
 
 void Image::render(const Document& document, std::string& out) const {
