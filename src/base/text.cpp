@@ -22,11 +22,21 @@ std::string path_in_quotes(const std::filesystem::path& path) {
   return in_quotes(path.string(), 200);
 }
 
-std::string joined(const std::vector<std::string>& words) {
+namespace {
+template <class Word>
+std::string joined_words(std::span<const Word> words) {
   std::string out;
-  for (const auto& word : words) out += (out.empty() ? "" : ", ") + word;
+  for (const auto& word : words) {
+    if (!out.empty()) out += ", ";
+    out += word;
+  }
   return out;
 }
+}  // namespace
+
+std::string joined(std::span<const std::string> words) { return joined_words(words); }
+
+std::string joined(std::span<const std::string_view> words) { return joined_words(words); }
 
 std::string html_escape(std::string_view text) {
   std::string out;

@@ -76,7 +76,7 @@ ImageKey::ImageKey(const Repository& repository) : ImageKey(repository.kind, rep
 ResolverShared::ResolverShared(std::size_t cache_bytes, std::chrono::milliseconds failure_ttl,
                                Clock clock, const DocumentMemory& memory)
     : images(cache_bytes),
-      failures(failure_ttl.count() > 0 ? max_failure_bytes : 0),
+      failures(max_failure_bytes),
       memory(memory.bytes, memory.gauges),
       memory_wait(memory.wait),
       failure_ttl(failure_ttl),
@@ -87,6 +87,25 @@ std::uint64_t ResolverShared::fetches() const {
   return fetches_;
 }
 
+std::optional<Resolution> ResolverShared::at_hand(std::string_view key) {
+  if (auto image = images.find(key)) return *image;
+  if (auto failure = failures.find(key); failure && clock() < failure->expires)
+    return Unexpected{std::move(failure->error)};
+  return std::nullopt;
+}
+
+void ResolverShared::keep(std::string_view key, const Resolution& resolution) {
+  if (resolution) return images.insert(key, *resolution, cache_cost(key, **resolution));
+  // (A 503 says ocipfsd itself was out of room: the next request may well be served.)
+  const bool stands = is_cacheable(resolution);
+  if (!stands && (failure_ttl.count() == 0 || resolution.error().status == 503)) return;
+  RecentFailure failure{resolution.error(), stands ? std::chrono::steady_clock::time_point::max()
+                                                   : clock() + failure_ttl};
+  std::size_t cost =
+      LruCache<RecentFailure>::entry_overhead + key.size() + failure.error.message.capacity();
+  failures.insert(key, std::move(failure), cost);
+}
+
 CachingResolver::CachingResolver(asio::any_io_executor executor, ContentSource& source,
                                  ResolverShared& shared, std::chrono::milliseconds wait_limit)
     : executor_(std::move(executor)), source_(source), shared_(shared), wait_limit_(wait_limit) {}
@@ -95,17 +114,7 @@ ImagePtr CachingResolver::cached(std::string_view name) const {
   auto id = identify_repository(name);
   if (!id) return nullptr;
   auto found = shared_.images.find(ImageKey(id->kind, id->cid).view());
-  return found && *found ? **found : nullptr;
-}
-
-// What the caches hold for an image's key: the image, or an error that stands.
-std::optional<Resolution> CachingResolver::at_hand(const ImageKey& key) {
-  if (auto image = shared_.images.find(key.view())) return image;
-  if (shared_.failure_ttl.count() > 0)
-    if (auto failure = shared_.failures.find(key.view());
-        failure && shared_.clock() < failure->expires)
-      return Unexpected{std::move(failure->error)};
-  return std::nullopt;
+  return found ? std::move(*found) : nullptr;
 }
 
 // A fetch that a look-up joined: the flight, and the wait for it.
@@ -126,7 +135,7 @@ CachingResolver::Lookup CachingResolver::find(const Repository& repository) {
   const ImageKey key(repository);
   std::unique_lock lock(shared_.mutex_);
   if (!shared_.flights_.contains(key.view()))
-    if (auto found = at_hand(key)) {
+    if (auto found = shared_.at_hand(key.view())) {
       Lookup lookup;
       lookup.found_ = std::move(found);
       return lookup;
@@ -199,23 +208,9 @@ asio::awaitable<void> CachingResolver::fetch(Repository repository,
     }
   } catch (const std::exception&) {
   }
-  keep(key, result);
+  shared_.keep(key, result);
   result = leased(std::move(result), std::move(lease));
   land(shared_.mutex_, shared_.flights_, key, *flight, std::move(result));
-}
-
-// Caches what a fetch made under `key`: an image or an invalid document for good, a gateway
-// failure for --failure-ttl.
-void CachingResolver::keep(const std::string& key, const Resolution& resolution) {
-  if (is_cacheable(resolution)) {
-    shared_.images.insert(key, resolution, cache_cost(key, resolution));
-  } else if (shared_.failure_ttl.count() > 0 && resolution.error().status != 503) {
-    // (A 503 says ocipfsd itself was out of room: the next request may well be served.)
-    RecentFailure failure{resolution.error(), shared_.clock() + shared_.failure_ttl};
-    std::size_t cost = cache_entry_overhead + key.capacity() + sizeof(RecentFailure) +
-                       failure.error.message.capacity();
-    shared_.failures.insert(key, std::move(failure), cost);
-  }
 }
 
 namespace {

@@ -75,15 +75,9 @@ bool is_cacheable(const Resolution& value) {
   return value.has_value() || value.error().code == ErrorCode::manifest_invalid;
 }
 
-std::size_t cache_cost(const std::string& key, const Resolution& value) {
-  std::size_t cost = cache_entry_overhead + key.capacity();
-  if (!value) return cost + sizeof(RegistryError) + value.error().message.capacity();
+std::size_t cache_cost(std::string_view key, const Image& image) {
   // The image shares one allocation with its control block (make_shared).
-  return cost + sizeof(Image) + 32 + (*value)->heap_size();
-}
-
-std::size_t cache_cost(const std::string& key, const std::string& value) {
-  return cache_entry_overhead + sizeof(std::string) * 2 + key.capacity() + value.capacity();
+  return LruCache<ImagePtr>::entry_overhead + key.size() + sizeof(Image) + 32 + image.heap_size();
 }
 
 }  // namespace ocipfs

@@ -249,9 +249,7 @@ std::string platform_line(const Image& image, const std::string& content) {
 // file name), else latest.
 std::string tag_of(const Reference& ref, const Image& image) {
   if (!ref.reference.empty()) return ref.reference;
-  for (const auto& tag : image.tags())
-    if (tag != "latest") return tag;
-  return "latest";
+  return std::string(image.own_tag());
 }
 
 // The reference must name something ocipfsd serves: a tag of the image, or one of its manifests.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <functional>
+#include <new>
+#include <type_traits>
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/image/document_writer.hpp"
@@ -53,13 +55,13 @@ Image& Image::operator=(const Image& other) {
   arena_size_ = other.arena_size_;
   arena_ = std::make_unique_for_overwrite<char[]>(arena_size_);
   std::copy_n(other.arena_.get(), arena_size_, arena_.get());
+  layers_ = other.layers_;
+  paths_ = other.paths_;
+  tags_ = other.tags_;
+  documents_ = other.documents_;
   cid_ = other.cid_;
   container_config_ = other.container_config_;
   annotations_ = other.annotations_;
-  tags_ = other.tags_;
-  documents_ = other.documents_;
-  layers_ = other.layers_;
-  paths_ = other.paths_;
   verbatim_ = other.verbatim_;
   own_platforms_ = other.own_platforms_;
   rebase(other);
@@ -70,6 +72,17 @@ void Image::rebase(const Image& from) {
   auto move = [&](std::string_view& view) {
     view = moved(view, from.arena_.get(), from.arena_size_, arena_.get());
   };
+  auto move_span = [&](auto& objects) {
+    using Object = typename std::remove_reference_t<decltype(objects)>::element_type;
+    if (objects.empty()) return;
+    const auto offset = reinterpret_cast<const char*>(objects.data()) - from.arena_.get();
+    objects = {reinterpret_cast<Object*>(arena_.get() + offset), objects.size()};
+  };
+  move_span(layers_);
+  move_span(paths_);
+  move_span(tags_);
+  move_span(documents_);
+  for (auto& tag : tags_) move(tag);
   move(cid_);
   move(container_config_);
   move(annotations_);
@@ -91,6 +104,12 @@ void Image::rebase(const Image& from) {
 
 bool Image::has_tag(std::string_view tag) const {
   return std::find(tags_.begin(), tags_.end(), tag) != tags_.end();
+}
+
+std::string_view Image::own_tag() const {
+  for (std::string_view tag : tags_)
+    if (tag != "latest") return tag;
+  return "latest";
 }
 
 const Document* Image::find_document(const Sha256& digest) const {
@@ -216,41 +235,33 @@ LayerManifest Image::layer_manifest(std::size_t i) const {
 }
 
 std::size_t Image::heap_size() const {
-  std::size_t size = heap_block(arena_size_) + vector_heap(tags_) + vector_heap(documents_) +
-                     vector_heap(layers_) + vector_heap(paths_) + vector_heap(verbatim_) +
-                     vector_heap(own_platforms_);
-  for (const auto& tag : tags_)
-    if (tag.capacity() > 15) size += heap_block(tag.capacity() + 1);
+  std::size_t size = heap_block(arena_size_) + vector_heap(verbatim_) + vector_heap(own_platforms_);
   for (const auto& platform : own_platforms_)
     for (const std::string* word : {&platform.os, &platform.architecture, &platform.variant})
       if (word->capacity() > 15) size += heap_block(word->capacity() + 1);
   return size;
 }
 
-ImageBuilder::ImageBuilder(std::string_view cid) {
-  cid_ = put(cid);
-  image_.tags_.emplace_back("latest");
-}
+ImageBuilder::ImageBuilder(std::string_view cid) { cid_ = put(cid); }
 
 ImageBuilder::Piece ImageBuilder::put(std::string_view text) {
-  Piece piece{arena_.size(), text.size()};
-  arena_ += text;
+  Piece piece{texts_.size(), text.size()};
+  texts_ += text;
   return piece;
 }
 
 std::string_view ImageBuilder::view(Piece piece) const {
-  return {image_.arena_.get() + piece.offset, piece.size};
+  return {finished_texts_ + piece.offset, piece.size};
 }
 
 std::string_view ImageBuilder::view_of(Piece piece) const {
-  return std::string_view(arena_).substr(piece.offset, piece.size);
+  return std::string_view(texts_).substr(piece.offset, piece.size);
 }
 
 void ImageBuilder::add_tag(std::string_view tag) {
-  auto& tags = image_.tags_;
-  if (!is_tag(tag) || std::find(tags.begin(), tags.end(), tag) != tags.end()) return;
-  tags.emplace_back(tag);
-  std::sort(tags.begin(), tags.end());
+  if (!is_tag(tag) || std::find(tags_.begin(), tags_.end(), tag) != tags_.end()) return;
+  tags_.emplace_back(tag);
+  std::sort(tags_.begin(), tags_.end());
 }
 
 void ImageBuilder::set_texts(std::string_view container_config, std::string_view annotations) {
@@ -267,20 +278,20 @@ void ImageBuilder::add_layer(const LayerManifest& layer, std::string_view manife
   pending.ipfs_path = put(layer.ipfs_path);
   pending.manifest_cid = manifest_cid == view_of(cid_) ? cid_ : put(manifest_cid);
   pending.root = {pending.ipfs_path.offset, layer.path.root.size()};
-  std::size_t at = arena_.size();
-  layer.path.root_cid.append_text(arena_);
-  pending.root_v1 = {at, arena_.size() - at};
+  std::size_t at = texts_.size();
+  layer.path.root_cid.append_text(texts_);
+  pending.root_v1 = {at, texts_.size() - at};
   if (view_of(pending.root_v1) == layer.path.root) {
-    arena_.resize(at);
+    texts_.resize(at);
     pending.root_v1 = pending.root;
   }
-  at = arena_.size();
-  layer.path.append_encoded_segments(arena_);
-  pending.segments = {at, arena_.size() - at};
+  at = texts_.size();
+  layer.path.append_encoded_segments(texts_);
+  pending.segments = {at, texts_.size() - at};
   const Piece written = {pending.root.offset + pending.root.size,
                          pending.ipfs_path.size - pending.root.size};
   if (view_of(pending.segments) == view_of(written)) {
-    arena_.resize(at);
+    texts_.resize(at);
     pending.segments = written;
   }
   pending.digest = sha256_of_digest(layer.digest).value_or(Sha256{});
@@ -302,7 +313,7 @@ void ImageBuilder::set_platforms(std::vector<Platform> platforms) {
 
 void ImageBuilder::add_kept(DocumentRole role, std::uint32_t platform, std::string_view digest,
                             std::string_view bytes, std::string_view media_type) {
-  image_.documents_.push_back(
+  kept_documents_.push_back(
       {sha256_of_digest(digest).value_or(Sha256{}), static_cast<std::uint32_t>(bytes.size())});
   kept_.push_back({put(bytes), put(media_type), role, platform});
 }
@@ -310,9 +321,8 @@ void ImageBuilder::add_kept(DocumentRole role, std::uint32_t platform, std::stri
 // Renders every document of a synthesized image once, to hash it: configs, then the manifests
 // that name them, then the index over those.
 void ImageBuilder::synthesize_documents() {
-  auto& documents = image_.documents_;
+  std::span<Document> documents = image_.documents_;
   const std::size_t platforms = image_.platforms().size();
-  documents.resize(1 + 2 * platforms);
   std::string text;
   auto hash = [&](Document& document) {
     text.clear();
@@ -325,25 +335,67 @@ void ImageBuilder::synthesize_documents() {
   hash(documents[0]);
 }
 
+namespace {
+
+// Where `count` objects of type T go in an arena being laid out up to `at`, which moves past them.
+template <class T>
+std::size_t place(std::size_t& at, std::size_t count) {
+  at = (at + alignof(T) - 1) / alignof(T) * alignof(T);
+  const std::size_t start = at;
+  at += count * sizeof(T);
+  return start;
+}
+
+// The `count` objects of type T made at `offset` in `arena`.
+template <class T>
+std::span<T> make_at(char* arena, std::size_t offset, std::size_t count) {
+  T* first = reinterpret_cast<T*>(arena + offset);
+  for (std::size_t i = 0; i < count; ++i) new (first + i) T();
+  return {first, count};
+}
+
+}  // namespace
+
+// Allocates the image's one block, makes its layers, paths, tags and documents in it, and moves
+// the texts gathered so far behind them.
+void ImageBuilder::lay_out_arena(std::size_t document_count) {
+  std::vector<Piece> tags;
+  for (const auto& tag : tags_) tags.push_back(put(tag));
+  std::size_t at = 0;
+  const std::size_t layers = place<ImageLayer>(at, layers_.size());
+  const std::size_t paths = place<IpfsPathText>(at, layers_.size());
+  const std::size_t tag_views = place<std::string_view>(at, tags.size());
+  const std::size_t documents = place<Document>(at, document_count);
+  image_.arena_size_ = at + texts_.size();
+  image_.arena_ = std::make_unique_for_overwrite<char[]>(image_.arena_size_);
+  char* arena = image_.arena_.get();
+  finished_texts_ = std::copy(texts_.begin(), texts_.end(), arena + at) - texts_.size();
+  image_.layers_ = make_at<ImageLayer>(arena, layers, layers_.size());
+  image_.paths_ = make_at<IpfsPathText>(arena, paths, layers_.size());
+  image_.tags_ = make_at<std::string_view>(arena, tag_views, tags.size());
+  image_.documents_ = make_at<Document>(arena, documents, document_count);
+  for (std::size_t i = 0; i < tags.size(); ++i) image_.tags_[i] = view(tags[i]);
+}
+
 Image ImageBuilder::finish() {
-  image_.arena_size_ = arena_.size();
-  image_.arena_ = std::make_unique_for_overwrite<char[]>(arena_.size());
-  std::copy(arena_.begin(), arena_.end(), image_.arena_.get());
+  const bool synthesized = kept_.empty();
+  lay_out_arena(synthesized ? 1 + 2 * image_.platforms().size() : kept_documents_.size());
   image_.cid_ = view(cid_);
   image_.container_config_ = view(container_config_);
   image_.annotations_ = view(annotations_);
-  for (const auto& layer : layers_) {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const PendingLayer& layer = layers_[i];
     std::string_view media_type = layer.static_media_type;
     if (media_type.empty()) media_type = view(layer.media_type);
-    image_.layers_.push_back({media_type, layer.digest, layer.size, view(layer.ipfs_path),
-                              layer.diff_id, view(layer.manifest_cid)});
-    image_.paths_.push_back({view(layer.root), view(layer.root_v1), view(layer.segments)});
+    image_.layers_[i] = {media_type,    layer.digest,
+                         layer.size,    view(layer.ipfs_path),
+                         layer.diff_id, view(layer.manifest_cid)};
+    image_.paths_[i] = {view(layer.root), view(layer.root_v1), view(layer.segments)};
   }
   for (const auto& kept : kept_)
     image_.verbatim_.push_back({view(kept.bytes), view(kept.media_type), kept.role, kept.platform});
-  if (kept_.empty()) synthesize_documents();
-  image_.documents_.shrink_to_fit();
-  image_.tags_.shrink_to_fit();
+  std::copy(kept_documents_.begin(), kept_documents_.end(), image_.documents_.begin());
+  if (synthesized) synthesize_documents();
   return std::move(image_);
 }
 

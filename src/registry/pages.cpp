@@ -85,9 +85,7 @@ std::string kind_prefix(DocumentKind kind) {
 // latest (as ocipfs inspect).
 std::string own_tag(const Route& route, const Image& image) {
   if (route.reference != "latest") return route.reference;
-  for (const auto& tag : image.tags())
-    if (tag != "latest") return tag;
-  return "latest";
+  return std::string(image.own_tag());
 }
 
 void add_page_headers(Response& response) {
@@ -220,7 +218,7 @@ PageFacts page_facts(const Route& route, const Image& image, const RedirectGatew
   facts.reference = std::string(host) + "/" + kind_prefix(facts.kind) + facts.cid +
                     (tag.starts_with("sha256:") ? "@" : ":") + tag;
   if (const Document* index = image.index()) facts.index = sha256_digest_text(index->digest);
-  facts.tags = image.tags();
+  facts.tags.assign(image.tags().begin(), image.tags().end());
   for (std::size_t i = 0; i < image.platforms().size(); ++i)
     facts.platforms.push_back({platform_text(image.platforms()[i]),
                                sha256_digest_text(image.manifest_of(i).digest),

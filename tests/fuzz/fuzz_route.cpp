@@ -57,8 +57,7 @@ class NoSource final : public ContentSource {
 
 // Caches `resolution` in `caches` as the resolution of `repository`.
 void hold(ResolverShared& caches, const Repository& repository, const Resolution& resolution) {
-  const std::string key(ImageKey(repository).view());
-  caches.images.insert(key, resolution, cache_cost(key, resolution));
+  caches.keep(ImageKey(repository).view(), resolution);
 }
 
 // What a fetch of `repository` whose document is `document` resolves to (an image document's

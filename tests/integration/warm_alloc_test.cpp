@@ -253,7 +253,7 @@ TEST_F(WarmAllocation, AnImageCachedByAnotherThreadIsAnsweredWithoutAllocating) 
 // The cache is looked up by a key on the stack: a find, hit or miss, allocates nothing, and a
 // hit copies out only the image's pointer.
 TEST(WarmCache, AFindByAKeyOnTheStackAllocatesNothing) {
-  LruCache<Resolution> cache(1 << 20);
+  LruCache<ImagePtr> cache(1 << 20);
   const Cid cid = *parse_cid(testing::manifest_cid);
   const Repository repository{DocumentKind::layer, cid, "layer/" + testing::manifest_cid};
   const std::string key(ImageKey(repository).view());
@@ -269,7 +269,7 @@ TEST(WarmCache, AFindByAKeyOnTheStackAllocatesNothing) {
   for (int i = 0; i < 1000; ++i) {
     auto id = identify_repository(i % 2 ? name : other);
     auto found = cache.find(ImageKey(id->kind, id->cid).view());
-    hits += found && *found;
+    hits += found && *found != nullptr;
   }
   counting = false;
   EXPECT_EQ(hits, 500);

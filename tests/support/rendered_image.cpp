@@ -11,7 +11,8 @@ RenderedBlob rendered_blob(const Image& image, const Document& document) {
 
 }  // namespace
 
-RenderedImage::RenderedImage(const Image& image) : cid(image.cid()), tags(image.tags()) {
+RenderedImage::RenderedImage(const Image& image)
+    : cid(image.cid()), tags(image.tags().begin(), image.tags().end()) {
   for (std::size_t i = 0; i < image.layers().size(); ++i) {
     layers.push_back(image.layer_manifest(i));
     layer_manifests.emplace_back(image.layer_manifest_cid(i));

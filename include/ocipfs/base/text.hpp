@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +27,8 @@ std::string path_in_quotes(const std::filesystem::path& path);
 std::string html_escape(std::string_view text);
 
 // The words separated by ", ": "latest, hello.tar.gz".
-std::string joined(const std::vector<std::string>& words);
+std::string joined(std::span<const std::string> words);
+std::string joined(std::span<const std::string_view> words);
 
 // "30s" for whole seconds, else "1500ms": the way flags spell durations.
 std::string duration_text(std::chrono::milliseconds duration);

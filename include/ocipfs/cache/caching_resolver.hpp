@@ -57,21 +57,29 @@ class ResolverShared {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
   // `cache_bytes` holds images (a composed image's layers are layer/<cid> images of their own, a
-  // verbatim image keeps its documents) and errors that stand. A resolution that failed at the
-  // gateways (a 404, a timeout, a 5xx, a lie) is answered again for
-  // `failure_ttl` without asking them (0: never); `clock` tells the time (a test's own).
+  // verbatim image keeps its documents). A resolution that failed at the gateways (a 404, a
+  // timeout, a 5xx, a lie) is answered again for `failure_ttl` without asking them (0: never);
+  // `clock` tells the time (a test's own).
   explicit ResolverShared(std::size_t cache_bytes,
                           std::chrono::milliseconds failure_ttl = std::chrono::milliseconds(0),
                           Clock clock = std::chrono::steady_clock::now,
                           const DocumentMemory& memory = DocumentMemory());
-  LruCache<Resolution> images;       // by ImageKey
-  LruCache<RecentFailure> failures;  // by ImageKey, 1 MiB at most
-  Budget memory;                     // of the documents in flight
+  LruCache<ImagePtr> images;  // by ImageKey
+  // By ImageKey, 1 MiB at most: documents proven invalid, for good, and gateway failures, for
+  // failure_ttl (errors are kept apart: they cannot evict images).
+  LruCache<RecentFailure> failures;
+  Budget memory;  // of the documents in flight
   const std::chrono::milliseconds memory_wait;
   const std::chrono::milliseconds failure_ttl;
   const Clock clock;
 
   std::uint64_t fetches() const;  // fetches started by any resolver, since start
+
+  // What the caches hold for the image keyed `key`: the image, or an error that stands.
+  std::optional<Resolution> at_hand(std::string_view key);
+  // Keeps what resolving the image keyed `key` gave: an image or a document proven invalid for
+  // good, a gateway failure for failure_ttl.
+  void keep(std::string_view key, const Resolution& resolution);
 
  private:
   friend class CachingResolver;
@@ -132,12 +140,10 @@ class CachingResolver final {
   struct LayerBatch;
   struct VerbatimWalk;
   std::chrono::milliseconds wait_limit_for(DocumentKind kind) const;
-  std::optional<Resolution> at_hand(const ImageKey& key);
   Lookup join(const Repository& repository, const std::string& key,
               std::unique_lock<std::mutex>& lock);
   boost::asio::awaitable<void> fetch(Repository repository,
                                      std::shared_ptr<ResolverShared::Flight> flight);
-  void keep(const std::string& key, const Resolution& resolution);
   boost::asio::awaitable<Content> document(const Cid& cid, DocumentKind kind, Budget::Lease& lease);
   // The document's bytes from the gateways, fetched once however many ask at once.
   boost::asio::awaitable<Content> fetch_once(const Cid& cid, DocumentKind kind);

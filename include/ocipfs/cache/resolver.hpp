@@ -9,10 +9,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ocipfs/base/expected.hpp"
 #include "ocipfs/base/registry_error.hpp"
+#include "ocipfs/cache/lru_cache.hpp"
 #include "ocipfs/formats/cid.hpp"
 #include "ocipfs/image/image.hpp"
 #include "ocipfs/image/image_document.hpp"
@@ -73,8 +75,7 @@ Resolution compose_resolution(const Cid& cid, const ImageDocument& document,
 // failures never are.
 bool is_cacheable(const Resolution& value);
 
-// What a resolution costs in memory under `key`, all told (for LruCache::insert).
-std::size_t cache_cost(const std::string& key, const Resolution& value);
-std::size_t cache_cost(const std::string& key, const std::string& value);
+// What keeping `image` under `key` costs the cache's memory, all told (for LruCache::insert).
+std::size_t cache_cost(std::string_view key, const Image& image);
 
 }  // namespace ocipfs

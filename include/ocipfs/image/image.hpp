@@ -50,8 +50,11 @@ class Image {
   Image& operator=(Image&&) noexcept = default;
 
   std::string_view cid() const { return cid_; }  // of the document it was made from, CIDv1
-  const std::vector<std::string>& tags() const { return tags_; }  // sorted; "latest" among them
+  std::span<const std::string_view> tags() const { return tags_; }  // sorted; "latest" among them
   bool has_tag(std::string_view tag) const;
+  // The image's own tag, for a reference that names none: the image document's tag or the layer's
+  // file name, else "latest".
+  std::string_view own_tag() const;
   bool verbatim() const { return !verbatim_.empty(); }
 
   // Every document served: a synthesized image's index, then each platform's manifest and config
@@ -96,13 +99,14 @@ class Image {
   friend class ImageBuilder;
   void rebase(const Image& from);
 
+  // One block: the layers, their paths, the tags and the documents, then every text they view.
   std::unique_ptr<char[]> arena_;
   std::size_t arena_size_ = 0;
+  std::span<ImageLayer> layers_;
+  std::span<IpfsPathText> paths_;  // by layer
+  std::span<std::string_view> tags_;
+  std::span<Document> documents_;
   std::string_view cid_, container_config_, annotations_;
-  std::vector<std::string> tags_;
-  std::vector<Document> documents_;
-  std::vector<ImageLayer> layers_;
-  std::vector<IpfsPathText> paths_;      // by layer
   std::vector<VerbatimText> verbatim_;   // by document, for a verbatim image
   std::vector<Platform> own_platforms_;  // empty: default_platforms()
 };
@@ -140,14 +144,18 @@ class ImageBuilder {
   };
   Piece put(std::string_view text);
   std::string_view view(Piece piece) const;     // in the finished image's arena
-  std::string_view view_of(Piece piece) const;  // in the arena being built
+  std::string_view view_of(Piece piece) const;  // in the texts being gathered
+  void lay_out_arena(std::size_t document_count);
   void synthesize_documents();
 
   Image image_;
-  std::string arena_;
+  std::string texts_;
+  const char* finished_texts_ = nullptr;  // where the texts lie in the finished image's arena
   Piece cid_, container_config_, annotations_;
+  std::vector<std::string> tags_{"latest"};
   std::vector<PendingLayer> layers_;
   std::vector<PendingKept> kept_;
+  std::vector<Document> kept_documents_;
 };
 
 // The platforms offered when the layer manifest declares none. A layer's files do not depend on

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 namespace ocipfs {
 namespace {
 
@@ -23,9 +27,12 @@ TEST(HtmlEscape, KeepsEverythingElse) {
 }
 
 TEST(Joined, SeparatesWordsWithACommaAndASpace) {
-  EXPECT_EQ(joined({}), "");
-  EXPECT_EQ(joined({"latest"}), "latest");
-  EXPECT_EQ(joined({"latest", "hello.tar.gz", "v1"}), "latest, hello.tar.gz, v1");
+  using Words = std::vector<std::string>;
+  EXPECT_EQ(joined(Words{}), "");
+  EXPECT_EQ(joined(Words{"latest"}), "latest");
+  EXPECT_EQ(joined(Words{"latest", "hello.tar.gz", "v1"}), "latest, hello.tar.gz, v1");
+  const std::string_view views[] = {"latest", "v1"};
+  EXPECT_EQ(joined(views), "latest, v1");
 }
 
 }  // namespace

@@ -93,8 +93,9 @@ TEST(Image, TagsAreLatestAndTheFileName) {
   EXPECT_EQ(example_image().tags, (std::vector<std::string>{"hello.tar.gz", "latest"}));
   auto layer = parse_layer_manifest(testing::layer_manifest_json("not a tag!"));
   ASSERT_TRUE(layer);
-  EXPECT_EQ(synthesize_image(testing::manifest_cid, *layer).tags(),
-            std::vector<std::string>{"latest"});
+  const Image image = synthesize_image(testing::manifest_cid, *layer);
+  EXPECT_EQ(std::vector<std::string_view>(image.tags().begin(), image.tags().end()),
+            std::vector<std::string_view>{"latest"});
 }
 
 TEST(Image, TagGrammar) {
