@@ -113,7 +113,9 @@ CachingResolver::CachingResolver(asio::any_io_executor executor, ContentSource& 
 ImagePtr CachingResolver::cached(std::string_view name) const {
   auto id = identify_repository(name);
   if (!id) return nullptr;
-  auto found = shared_.images.find(ImageKey(id->kind, id->cid).view());
+  // A miss here is counted by the look-up that follows it (find).
+  auto found =
+      shared_.images.find(ImageKey(id->kind, id->cid).view(), LruCache<ImagePtr>::Tally::hits_only);
   return found ? std::move(*found) : nullptr;
 }
 

@@ -57,13 +57,17 @@ class LruCache {
     while (oldest_) destroy(unqueue(oldest_));
   }
 
+  // Whether a look-up that finds nothing counts as a miss: not when the caller will look again
+  // before it gives up (each request counts one miss at most).
+  enum class Tally : std::uint8_t { hits_and_misses, hits_only };
+
   // A hit marks the entry as found and copies its value out; nothing is allocated. The key is
   // any view of the bytes: nothing is made of it to look it up.
-  std::optional<Value> find(std::string_view key) {
+  std::optional<Value> find(std::string_view key, Tally tally = Tally::hits_and_misses) {
     std::lock_guard lock(mutex_);
     Node* node = *slot_of(key);
     if (!node) {
-      ++misses_;
+      if (tally == Tally::hits_and_misses) ++misses_;
       return std::nullopt;
     }
     ++hits_;
