@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <array>
+#include <cstring>
 #include <stdexcept>
 
 namespace ocipfs {
@@ -39,14 +41,21 @@ std::string Sha256Stream::digest() {
 }
 
 namespace {
+// Each byte's two lowercase hex digits.
+constexpr auto hex_pairs = [] {
+  constexpr char digits[] = "0123456789abcdef";
+  std::array<std::array<char, 2>, 256> pairs{};
+  for (std::size_t c = 0; c < 256; ++c) pairs[c] = {digits[c >> 4], digits[c & 0xf]};
+  return pairs;
+}();
+
 void append_hex(std::string& out, std::string_view bytes) {
-  static constexpr char digits[] = "0123456789abcdef";
   const std::size_t at = out.size();
   out.resize(at + 2 * bytes.size());  // one size update, not two per byte: digests fill manifests
   char* hex = out.data() + at;
   for (unsigned char c : bytes) {
-    *hex++ = digits[c >> 4];
-    *hex++ = digits[c & 0xf];
+    std::memcpy(hex, hex_pairs[c].data(), 2);
+    hex += 2;
   }
 }
 

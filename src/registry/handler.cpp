@@ -27,7 +27,7 @@ void content_head(unsigned status, std::string_view content_type, const Sha256& 
 // A document of `image`: a verbatim image's kept bytes as they are, a synthesized one's rendered
 // into the body (HEAD renders nothing).
 void document_answer(const ImagePtr& image, const Document& document, const Request& request,
-                     Response& out) {
+                     DocumentMemo* memo, Response& out) {
   content_head(200, image->media_type(document), document.digest, request, out);
   if (image->verbatim()) out.body_owner = image;  // keeps the media type and the bytes alive
   if (out.status == 304) return;
@@ -38,7 +38,10 @@ void document_answer(const ImagePtr& image, const Document& document, const Requ
     return;
   }
   out.body.reserve(document.size);
-  image->render(document, out.body);
+  if (memo)
+    memo->render(*image, document, out.body);
+  else
+    image->render(document, out.body);
 }
 
 // The value of `key` in an application/x-www-form-urlencoded query, if present.
@@ -161,13 +164,13 @@ void layer_answer(const ImagePtr& image, const ImageLayer& layer, const Request&
 }
 
 bool blob_answer(std::string_view digest, const Request& request, const ImagePtr& image,
-                 const RedirectGateway& redirect_gateway, Response& out) {
+                 const RedirectGateway& redirect_gateway, DocumentMemo* memo, Response& out) {
   auto hash = sha256_of_digest(digest);
   if (!hash) return false;
   if (const ImageLayer* layer = image->layer_by_digest(*hash)) {
     layer_answer(image, *layer, request, redirect_gateway, out);
   } else if (const Document* document = image->find_document(*hash)) {
-    document_answer(image, *document, request, out);
+    document_answer(image, *document, request, memo, out);
   } else {
     return false;
   }
@@ -202,18 +205,18 @@ RouteView view_of(const Route& route) {
 }  // namespace
 
 bool answer_from(const RouteView& route, const Request& request, const ImagePtr& image,
-                 const RedirectGateway& redirect_gateway, Response& out) {
+                 const RedirectGateway& redirect_gateway, Response& out, DocumentMemo* memo) {
   switch (route.kind) {
     case RouteKind::manifest: {
       const Document* document = named_manifest(route, request, *image);
       if (!document) return false;
-      document_answer(image, *document, request, out);
+      document_answer(image, *document, request, memo, out);
       // By tag, the answer depends on what the client accepts.
       out.vary_accept = !route.by_digest();
       return true;
     }
     case RouteKind::blob:
-      return blob_answer(route.reference, request, image, redirect_gateway, out);
+      return blob_answer(route.reference, request, image, redirect_gateway, memo, out);
     case RouteKind::tags_list:
       tags_list(route.name, request.query, *image, request.head(), out);
       return true;
@@ -223,9 +226,10 @@ bool answer_from(const RouteView& route, const Request& request, const ImagePtr&
 }
 
 Response answer(const Route& route, const Request& request, const ImagePtr& image,
-                const RedirectGateway& redirect_gateway) {
+                const RedirectGateway& redirect_gateway, DocumentMemo* memo) {
   Response response;
-  if (answer_from(view_of(route), request, image, redirect_gateway, response)) return response;
+  if (answer_from(view_of(route), request, image, redirect_gateway, response, memo))
+    return response;
   if (!names_repository(route.kind) || route.kind == RouteKind::referrers)
     return error_response(internal_error(), request.head());
   return error_response(unknown_in_image(view_of(route), *image), request.head());
@@ -245,7 +249,7 @@ bool Handler::answer_warm(const RouteView& route, const Request& request, Respon
   ImagePtr image = images_.cached(route.name);
   if (!image) return false;
   out.reset();
-  return answer_from(route, request, image, redirect_gateway_, out);
+  return answer_from(route, request, image, redirect_gateway_, out, &memo_);
 }
 
 std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const Request& request,
@@ -262,10 +266,9 @@ boost::asio::awaitable<Response> Handler::answer_later(const Request& request, R
   co_return answer_with(route, request, image);
 }
 
-Response Handler::answer_with(const Route& route, const Request& request,
-                              const Resolution& image) const {
+Response Handler::answer_with(const Route& route, const Request& request, const Resolution& image) {
   if (!image) return error_response(image.error(), request.head());
-  return ocipfs::answer(route, request, *image, redirect_gateway_);
+  return ocipfs::answer(route, request, *image, redirect_gateway_, &memo_);
 }
 
 }  // namespace ocipfs

@@ -10,6 +10,7 @@
 #include "ocipfs/cache/caching_resolver.hpp"
 #include "ocipfs/http/exchange.hpp"
 #include "ocipfs/http/route.hpp"
+#include "ocipfs/image/document_memo.hpp"
 #include "ocipfs/registry/redirect.hpp"
 
 namespace ocipfs {
@@ -36,10 +37,11 @@ class Handler {
  private:
   boost::asio::awaitable<Response> answer_later(const Request& request, Route route,
                                                 CachingResolver::Lookup lookup);
-  Response answer_with(const Route& route, const Request& request, const Resolution& image) const;
+  Response answer_with(const Route& route, const Request& request, const Resolution& image);
 
   CachingResolver& images_;
   RedirectGateway redirect_gateway_;
+  DocumentMemo memo_;  // the thread's: a Handler answers on one thread
 };
 
 // The pure parts, exposed for tests.
@@ -51,13 +53,15 @@ bool accepts_index(std::string_view accept);
 bool accepts(std::string_view accept, std::string_view media_type);
 
 // The answer to `route` from `image`, into `out`; false when the image has no such manifest,
-// blob or tag (or the route is no manifest, blob or tags list).
+// blob or tag (or the route is no manifest, blob or tags list). Large documents come from `memo`
+// when it holds them, and are kept there (none: each is rendered).
 bool answer_from(const RouteView& route, const Request& request, const ImagePtr& image,
-                 const RedirectGateway& redirect_gateway, Response& out);
+                 const RedirectGateway& redirect_gateway, Response& out,
+                 DocumentMemo* memo = nullptr);
 
-// The answer to a routed request for an image that resolved.
+// The answer to a routed request for an image that resolved (`memo` as answer_from).
 Response answer(const Route& route, const Request& request, const ImagePtr& image,
-                const RedirectGateway& redirect_gateway);
+                const RedirectGateway& redirect_gateway, DocumentMemo* memo = nullptr);
 
 // The error a GET of manifest route `route` gets from `image`: nullopt when it is served (its
 // tag is one of the image's, or its digest one of its manifests).

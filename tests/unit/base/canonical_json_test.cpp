@@ -63,6 +63,19 @@ TEST(CanonicalJson, StringsAreWhatDumpWrites) {
   }
 }
 
+// Every ASCII byte, at every position of a text long enough to be read eight bytes at a time, in
+// a run of plain bytes and beside another byte that needs escaping.
+TEST(CanonicalJson, EveryByteAtEveryPositionOfALongText) {
+  for (int c = 0; c < 0x80; ++c)
+    for (std::size_t at = 0; at < 20; ++at) {
+      std::string text(20, 'a');
+      text[at] = static_cast<char>(c);
+      ASSERT_EQ(as_json_string(text), nlohmann::json(text).dump()) << c << " at " << at;
+      text[19 - at] = '"';
+      ASSERT_EQ(as_json_string(text), nlohmann::json(text).dump()) << c << " at " << at;
+    }
+}
+
 TEST(CanonicalJson, NumbersAreDecimal) {
   for (std::uint64_t number : {std::uint64_t{0}, std::uint64_t{7}, std::uint64_t{628},
                                std::uint64_t{1} << 53, std::numeric_limits<std::uint64_t>::max()}) {
