@@ -49,14 +49,18 @@ constexpr auto hex_pairs = [] {
   return pairs;
 }();
 
-void append_hex(std::string& out, std::string_view bytes) {
-  const std::size_t at = out.size();
-  out.resize(at + 2 * bytes.size());  // one size update, not two per byte: digests fill manifests
-  char* hex = out.data() + at;
+// Writes the lowercase hex of `bytes` at `hex`, which has room for twice as many characters.
+void write_hex(std::string_view bytes, char* hex) {
   for (unsigned char c : bytes) {
     std::memcpy(hex, hex_pairs[c].data(), 2);
     hex += 2;
   }
+}
+
+void append_hex(std::string& out, std::string_view bytes) {
+  const std::size_t at = out.size();
+  out.resize(at + 2 * bytes.size());  // one size update, not two per byte: digests fill manifests
+  write_hex(bytes, out.data() + at);
 }
 
 std::string_view bytes_of(const Sha256& hash) {
@@ -85,13 +89,20 @@ std::string sha256_digest_text(const Sha256& hash) {
   return out;
 }
 
+void write_sha256_digest(const Sha256& hash, char* out) {
+  constexpr std::string_view prefix = "sha256:";
+  std::memcpy(out, prefix.data(), prefix.size());
+  write_hex(bytes_of(hash), out + prefix.size());
+}
+
 void append_sha256_digest(std::string& out, const Sha256& hash) {
-  out += "sha256:";
-  append_hex(out, bytes_of(hash));
+  const std::size_t at = out.size();
+  out.resize(at + sha256_digest_size);
+  write_sha256_digest(hash, out.data() + at);
 }
 
 std::optional<Sha256> sha256_of_digest(std::string_view digest) {
-  if (digest.size() != 71 || !digest.starts_with("sha256:")) return std::nullopt;
+  if (digest.size() != sha256_digest_size || !digest.starts_with("sha256:")) return std::nullopt;
   Sha256 hash;
   for (std::size_t i = 0; i < hash.size(); ++i) {
     int high = hex_value(digest[7 + 2 * i]), low = hex_value(digest[8 + 2 * i]);
@@ -104,17 +115,10 @@ std::optional<Sha256> sha256_of_digest(std::string_view digest) {
 std::string sha256_digest(std::string_view bytes) { return "sha256:" + to_hex(sha256(bytes)); }
 
 namespace {
-bool is_lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 bool is_lower_alnum(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'); }
 }  // namespace
 
-bool is_sha256_digest(std::string_view text) {
-  constexpr std::string_view prefix = "sha256:";
-  if (text.size() != prefix.size() + 64 || !text.starts_with(prefix)) return false;
-  for (char c : text.substr(prefix.size()))
-    if (!is_lower_hex(c)) return false;
-  return true;
-}
+bool is_sha256_digest(std::string_view text) { return sha256_of_digest(text).has_value(); }
 
 bool is_digest_grammar(std::string_view text) {
   auto colon = text.find(':');

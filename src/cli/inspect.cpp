@@ -255,10 +255,8 @@ std::string tag_of(const Reference& ref, const Image& image) {
 // The reference must name something ocipfsd serves: a tag of the image, or one of its manifests.
 void check_served(const Reference& ref, const Image& image) {
   if (ref.reference.empty()) return;
-  bool served = ref.reference.starts_with("sha256:")
-                    ? image.find_document(ref.reference) != nullptr &&
-                          image.role(*image.find_document(ref.reference)) != DocumentRole::config
-                    : image.has_tag(ref.reference);
+  bool served = ref.reference.starts_with("sha256:") ? image.find_manifest(ref.reference) != nullptr
+                                                     : image.has_tag(ref.reference);
   if (!served)
     throw Failure{"ocipfsd would answer 404 MANIFEST_UNKNOWN for " + in_quotes(ref.reference) +
                   ": the image has the tags " + joined(image.tags()) +

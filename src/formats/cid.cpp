@@ -169,13 +169,7 @@ class CidV1Writer {
     std::copy(bytes.begin(), bytes.end(), out_.bytes_.data() + out_.size_);
     out_.size_ += bytes.size();
   }
-  void put_varint(std::uint64_t value) {
-    char bytes[10];
-    std::size_t size = 0;
-    for (; value >= 0x80; value >>= 7) bytes[size++] = static_cast<char>((value & 0x7f) | 0x80);
-    bytes[size++] = static_cast<char>(value);
-    put({bytes, size});
-  }
+  void put_varint(std::uint64_t value) { put(varint_bytes(value).view()); }
   CidV1Bytes out_;
 };
 

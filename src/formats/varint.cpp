@@ -10,15 +10,15 @@ constexpr std::size_t kMaxVarintBytes = 9;
 
 }  // namespace
 
-std::string varint_encode(std::uint64_t value) {
-  std::string out;
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
+VarintBytes varint_bytes(std::uint64_t value) {
+  VarintBytes out;
+  for (; value >= 0x80; value >>= 7)
+    out.bytes[out.size++] = static_cast<char>((value & 0x7f) | 0x80);
+  out.bytes[out.size++] = static_cast<char>(value);
   return out;
 }
+
+std::string varint_encode(std::uint64_t value) { return std::string(varint_bytes(value).view()); }
 
 Expected<std::uint64_t> varint_decode(std::string_view& bytes) {
   std::uint64_t value = 0;

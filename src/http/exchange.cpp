@@ -54,14 +54,8 @@ DigestText& DigestText::operator=(std::string_view text) {
   return *this;
 }
 
-void DigestText::assign(const std::array<std::uint8_t, 32>& sha256) {
-  constexpr char hex[] = "0123456789abcdef";
-  constexpr std::string_view prefix = "sha256:";
-  std::copy(prefix.begin(), prefix.end(), text_.data());
-  for (std::size_t i = 0; i < sha256.size(); ++i) {
-    text_[prefix.size() + 2 * i] = hex[sha256[i] >> 4];
-    text_[prefix.size() + 2 * i + 1] = hex[sha256[i] & 15];
-  }
+void DigestText::assign(const Sha256& sha256) {
+  write_sha256_digest(sha256, text_.data());
   size_ = static_cast<std::uint8_t>(text_.size());
 }
 

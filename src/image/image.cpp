@@ -123,6 +123,11 @@ const Document* Image::find_document(std::string_view digest) const {
   return hash ? find_document(*hash) : nullptr;
 }
 
+const Document* Image::find_manifest(std::string_view digest) const {
+  const Document* document = find_document(digest);
+  return document && role(*document) != DocumentRole::config ? document : nullptr;
+}
+
 const Document* Image::index() const {
   return role(documents_.front()) == DocumentRole::index ? &documents_.front() : nullptr;
 }

@@ -139,10 +139,7 @@ namespace {
 // The manifest a route names in `image`: by digest (an index or a manifest), or by tag for what
 // the client accepts; nullptr when there is none.
 const Document* named_manifest(const RouteView& route, const Request& request, const Image& image) {
-  if (route.by_digest()) {
-    const Document* document = image.find_document(route.reference);
-    return document && image.role(*document) != DocumentRole::config ? document : nullptr;
-  }
+  if (route.by_digest()) return image.find_manifest(route.reference);
   if (!image.has_tag(route.reference)) return nullptr;
   const Document* index = image.index();
   if (index && accepts(request.accept, image.media_type(*index))) return index;

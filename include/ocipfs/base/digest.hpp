@@ -38,7 +38,14 @@ std::string to_hex(const Sha256& hash);
 // "sha256:" followed by the lowercase hex SHA-256 of `bytes`.
 std::string sha256_digest(std::string_view bytes);
 
-// Appends "sha256:" and the lowercase hex of `hash`; allocates nothing when `out` has room.
+// The length of a "sha256:<64 lowercase hex>" digest.
+inline constexpr std::size_t sha256_digest_size = 71;
+
+// Writes "sha256:" and the lowercase hex of `hash` at `out`, which has room for
+// sha256_digest_size characters.
+void write_sha256_digest(const Sha256& hash, char* out);
+
+// Appends the same; allocates nothing when `out` has room.
 void append_sha256_digest(std::string& out, const Sha256& hash);
 
 // The same, as a string of its own.

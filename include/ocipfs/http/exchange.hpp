@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/registry_error.hpp"
 
 namespace ocipfs {
@@ -37,9 +38,9 @@ inline constexpr std::size_t max_reason_phrase_size = 300;
 class DigestText {
  public:
   DigestText() = default;
-  DigestText(std::string_view text) { *this = text; }       // NOLINT: a digest's text
-  DigestText& operator=(std::string_view text);             // keeps at most 71 bytes of it
-  void assign(const std::array<std::uint8_t, 32>& sha256);  // "sha256:" and its lowercase hex
+  DigestText(std::string_view text) { *this = text; }  // NOLINT: a digest's text
+  DigestText& operator=(std::string_view text);  // keeps at most sha256_digest_size bytes of it
+  void assign(const Sha256& sha256);             // "sha256:" and its lowercase hex
 
   bool empty() const { return size_ == 0; }
   operator std::string_view() const { return {text_.data(), size_}; }  // NOLINT
@@ -48,7 +49,7 @@ class DigestText {
   }
 
  private:
-  std::array<char, 71> text_{};
+  std::array<char, sha256_digest_size> text_{};
   std::uint8_t size_ = 0;
 };
 

@@ -63,6 +63,8 @@ class Image {
   // The document with this digest ("sha256:<hex>" or binary), or nullptr.
   const Document* find_document(const Sha256& digest) const;
   const Document* find_document(std::string_view digest) const;
+  // The index or manifest with this digest, or nullptr: a config is a blob, not a manifest.
+  const Document* find_manifest(std::string_view digest) const;
   const Document* index() const;             // the top index (served by tag), or nullptr: none
   const Document& default_manifest() const;  // for clients that take no index
   const Document& manifest_of(std::size_t platform) const;
