@@ -45,6 +45,7 @@
 #include "support/fake_gateway.hpp"
 #include "support/http_client.hpp"
 #include "support/rendered_image.hpp"
+#include "support/sanitizers.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
@@ -96,28 +97,8 @@ rlim_t descriptor_limit() {
 // Resident-memory bounds hold for plain and ASan builds. The daemon under test is built like this
 // test (daemon_path), and ThreadSanitizer keeps far more per allocation and per thread: 10,000
 // idle connections took 19 KiB each under it, not 6.
-#if defined(__SANITIZE_THREAD__)
-constexpr long memory_factor = 4;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr long memory_factor = 4;
-#else
-constexpr long memory_factor = 1;
-#endif
-#else
-constexpr long memory_factor = 1;
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool address_sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool address_sanitized = true;
-#else
-constexpr bool address_sanitized = false;
-#endif
-#else
-constexpr bool address_sanitized = false;
-#endif
+constexpr long memory_factor = testing::thread_sanitized ? 4 : 1;
+using testing::address_sanitized;
 
 // --- HTTP answers, parsed by hand: the test must see exactly what went over the wire ---
 

@@ -24,15 +24,8 @@
 #include "ocipfs/image/image_document.hpp"
 #include "ocipfs/image/layer_manifest.hpp"
 #include "support/rendered_image.hpp"
+#include "support/sanitizers.hpp"
 #include "support/server_fixture.hpp"
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define OCIPFS_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define OCIPFS_SANITIZED 1
-#endif
-#endif
 
 namespace {
 std::atomic<bool> counting{false};
@@ -55,7 +48,7 @@ void weigh(void* p, int sign) {
 }
 
 void* allocate(std::size_t size, std::size_t alignment = 0) {
-#ifdef OCIPFS_SANITIZED
+#if OCIPFS_SANITIZED
   count_allocation();  // (else malloc counts it)
 #endif
   if (size == 0) size = 1;
@@ -97,7 +90,7 @@ void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 
-#ifndef OCIPFS_SANITIZED
+#if !OCIPFS_SANITIZED
 // glibc's allocator under every way in (glibc allows a program to replace malloc so).
 extern "C" {
 void* __libc_malloc(std::size_t size);
@@ -329,7 +322,7 @@ TEST(WarmCache, AFindByAKeyOnTheStackAllocatesNothing) {
   EXPECT_EQ(allocations.load(), 0u);
 }
 
-#ifndef OCIPFS_SANITIZED
+#if !OCIPFS_SANITIZED
 // The counter sees what does not go through operator new: Asio's coroutine frames come from
 // aligned_alloc.
 TEST(AllocationCounter, SeesMallocAndAlignedAlloc) {

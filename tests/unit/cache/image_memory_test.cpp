@@ -8,22 +8,11 @@
 
 #include "ocipfs/cache/caching_resolver.hpp"
 #include "ocipfs/cache/resolver.hpp"
+#include "support/sanitizers.hpp"
 #include "support/test_data.hpp"
 
 namespace ocipfs {
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
-#else
-constexpr bool sanitized = false;
-#endif
 
 std::size_t heap_in_use() { return mallinfo2().uordblks; }
 
@@ -35,7 +24,7 @@ std::string layer_content(std::size_t i) {
 // The cache, images and all: what the heap grows by per layer image kept is what the cache is
 // charged for it, or a little less.
 TEST(ImageMemory, CacheCostCoversWhatACachedLayerImageHolds) {
-  if (sanitized) GTEST_SKIP() << "a sanitizer's allocator keeps its own bookkeeping";
+  if (testing::sanitized) GTEST_SKIP() << "a sanitizer's allocator keeps its own bookkeeping";
   constexpr std::size_t count = 20'000;
   std::vector<std::string> contents;
   std::vector<Cid> cids;
