@@ -138,19 +138,14 @@ HttpClient make_http_client(asio::any_io_executor executor, const GatewayClientO
   }
 }
 
-}  // namespace
+const HttpResponse& head_of(const HttpResponse& answer) { return answer; }
+const HttpResponse& head_of(const HttpBodyReader& answer) { return answer.head(); }
 
-GatewayClient::GatewayClient(asio::any_io_executor executor, GatewayClientOptions options)
-    : options_(std::move(options)), http_(make_http_client(std::move(executor), options_)) {}
-
-asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUrl url,
-                                                                          std::string accept,
-                                                                          CancelSignal* cancel) {
-  HttpRequest request;
-  request.accept = accept;
-  if (options_.only_if_cached) request.cache_control = "only-if-cached";
-  request.deadline = Clock::now() + options_.timeout;
-  request.cancel = cancel;
+// The answer to `request` at `url` through `ask` (an HttpClient call), redirects followed: a 2xx
+// answer, or the failure it was.
+template <class Answer, class Ask>
+asio::awaitable<Expected<Answer, FetchFailure>> follow_redirects(
+    HttpUrl url, HttpRequest request, const GatewayClientOptions& options, Ask ask) {
   const HttpUrl gateway = url;
   const bool gateway_is_local = is_local_host(gateway.host);
   for (unsigned redirects = 0;; ++redirects) {
@@ -160,18 +155,53 @@ asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUr
     };
     request.target = url.path;
     request.allow_local = redirects == 0 || gateway_is_local;
-    auto answer = co_await http_.request(url, request);
-    if (!answer) co_return failed(http_failure(answer.error(), url, options_.timeout));
-    unsigned status = answer->status;
-    if (status >= 200 && status < 300)
-      co_return FetchResponse{status, std::move(answer->body),
-                              std::string(answer->field("Content-Type"))};
-    if (!is_redirect(status))
-      co_return failed(status_failure(url, *answer, options_.only_if_cached));
-    auto next = redirect_target(url, *answer, redirects, options_.max_redirects);
+    Expected<Answer, HttpError> answer = co_await ask(url, request);
+    if (!answer) co_return failed(http_failure(answer.error(), url, options.timeout));
+    const HttpResponse& head = head_of(*answer);
+    if (head.status >= 200 && head.status < 300) co_return std::move(*answer);
+    if (!is_redirect(head.status))
+      co_return failed(status_failure(url, head, options.only_if_cached));
+    auto next = redirect_target(url, head, redirects, options.max_redirects);
     if (!next) co_return Unexpected{std::move(next).error()};  // about the gateway's own answer
     url = std::move(*next);
   }
+}
+
+HttpRequest gateway_request(const GatewayClientOptions& options, CancelSignal* cancel) {
+  HttpRequest request;
+  if (options.only_if_cached) request.cache_control = "only-if-cached";
+  request.deadline = Clock::now() + options.timeout;
+  request.cancel = cancel;
+  return request;
+}
+
+}  // namespace
+
+GatewayClient::GatewayClient(asio::any_io_executor executor, GatewayClientOptions options)
+    : options_(std::move(options)), http_(make_http_client(std::move(executor), options_)) {}
+
+asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUrl url,
+                                                                          std::string accept,
+                                                                          CancelSignal* cancel) {
+  HttpRequest request = gateway_request(options_, cancel);
+  request.accept = accept;
+  auto answer = co_await follow_redirects<HttpResponse>(
+      std::move(url), request, options_,
+      [this](const HttpUrl& at, const HttpRequest& asked) { return http_.request(at, asked); });
+  if (!answer) co_return Unexpected{std::move(answer).error()};
+  co_return FetchResponse{answer->status, std::move(answer->body),
+                          std::string(answer->field("Content-Type"))};
+}
+
+asio::awaitable<Expected<HttpBodyReader, FetchFailure>> GatewayClient::open(HttpUrl url,
+                                                                            std::string range,
+                                                                            CancelSignal* cancel) {
+  HttpRequest request = gateway_request(options_, cancel);
+  request.range = range;
+  request.step_timeout = options_.timeout;
+  co_return co_await follow_redirects<HttpBodyReader>(
+      std::move(url), request, options_,
+      [this](const HttpUrl& at, const HttpRequest& asked) { return http_.open(at, asked); });
 }
 
 }  // namespace ocipfs

@@ -29,11 +29,11 @@ int severity(FetchFault fault) {
 // What to check when no gateway has a document: most often, it was never added where they look.
 constexpr char where_to_look[] = "is it pinned, or imported where the gateway can reach it?";
 
-RegistryError failure_error(FetchFault worst, const std::string& subject,
-                            const std::string& detail) {
+RegistryError failure_error(FetchFault worst, const std::string& subject, const std::string& detail,
+                            const ErrorKind& missing) {
   switch (worst) {
     case FetchFault::not_found:
-      return manifest_unknown("no gateway has " + subject + " (" + where_to_look + "): " + detail);
+      return missing("no gateway has " + subject + " (" + where_to_look + "): " + detail);
     case FetchFault::timeout:
       return gateway_timeout("no gateway answered for " + subject + " in time (" + where_to_look +
                              " is the gateway slow?): " + detail);
@@ -106,8 +106,14 @@ GatewayAsk gateway_ask(const Cid& cid, bool verify) {
   return {"?format=raw", std::string(raw_block_type)};
 }
 
-Failover::Failover(DocumentKind kind, std::string cid, std::size_t gateways)
-    : kind_(kind), cid_(std::move(cid)), gateways_(gateways) {}
+Failover::Failover(DocumentKind kind, const std::string& cid, std::size_t gateways)
+    : subject_(std::string(document_noun(kind)) + " " + cid),
+      size_note_(" (a " + std::string(document_noun(kind)) + " is at most 1 MiB)"),
+      missing_(manifest_unknown),
+      gateways_(gateways) {}
+
+Failover::Failover(std::string subject, std::size_t gateways)
+    : subject_(std::move(subject)), missing_(blob_unknown), gateways_(gateways) {}
 
 void Failover::failed(const FetchFailure& failure) {
   if (!worst_ || severity(failure.fault) > severity(*worst_)) worst_ = failure.fault;
@@ -117,17 +123,15 @@ void Failover::failed(const FetchFailure& failure) {
 }
 
 RegistryError Failover::verdict() const {
-  std::string subject = std::string(document_noun(kind_)) + " " + cid_;
   FetchFault worst = worst_.value_or(FetchFault::not_found);
   // Said by a gateway, not proven: never cached as an invalid document.
   if (worst == FetchFault::not_a_document) return listed_as_not_a_manifest(foreign_);
   if (gateways_ != 1 || worst == FetchFault::mismatch || !first_)
-    return failure_error(worst, subject, failures_);
+    return failure_error(worst, subject_, failures_, missing_);
   std::string detail = first_->message;
   if (first_->fault == FetchFault::not_found) detail = "gateway " + detail;
-  if (first_->fault == FetchFault::too_large)
-    detail += " (a " + std::string(document_noun(kind_)) + " is at most 1 MiB)";
-  return failure_error(first_->fault, subject, detail);
+  if (first_->fault == FetchFault::too_large) detail += size_note_;
+  return failure_error(first_->fault, subject_, detail, missing_);
 }
 
 }  // namespace ocipfs

@@ -84,15 +84,89 @@ Clock::time_point step_end(const HttpRequest& request) {
   return std::min(request.deadline, Clock::now() + request.step_timeout);
 }
 
-HttpResponse response_of(http::response<http::string_body> message) {
+template <class Body>
+HttpResponse head_of_answer(const http::response<Body>& message) {
   HttpResponse out;
   out.status = message.result_int();
   for (const auto& field : message) out.fields.emplace_back(field.name_string(), field.value());
+  return out;
+}
+
+HttpResponse response_of(http::response<http::string_body> message) {
+  HttpResponse out = head_of_answer(message);
   out.body = std::move(message.body());
   return out;
 }
 
+// Interim answers (100 Continue, 103 Early Hints) may come before the real one (RFC 9110
+// 15.2): at most this many are skipped.
+constexpr int max_interim_answers = 8;
+
+bool is_interim(unsigned status) { return status >= 100 && status < 200 && status != 101; }
+
 }  // namespace
+
+struct HttpBodyReader::State {
+  using Parser = http::response_parser<http::buffer_body>;
+
+  std::unique_ptr<Connection> connection;
+  beast::flat_buffer buffer;
+  std::optional<Parser> parser;
+  HttpResponse head;
+  std::chrono::milliseconds step_timeout{0};
+  CancelSignal* cancel = nullptr;
+
+  // Reads the head of the answer, skipping interim ones, each read within the request's step.
+  template <class Stream>
+  asio::awaitable<error_code> read_head(Stream& stream, const HttpRequest& request,
+                                        std::size_t max_header_size) {
+    for (int interim = 0;; ++interim) {
+      parser.emplace();
+      parser->header_limit(static_cast<std::uint32_t>(max_header_size));
+      parser->body_limit(boost::none);  // the reader's caller bounds what it takes
+      connection->tcp().expires_at(step_end(request));
+      auto [ec, read] = co_await http::async_read_header(stream, buffer, *parser, use_tuple);
+      if (ec) co_return ec;
+      if (!is_interim(parser->get().result_int()) || interim == max_interim_answers) break;
+    }
+    head = head_of_answer(parser->get());
+    co_return error_code{};
+  }
+
+  template <class Stream>
+  asio::awaitable<Expected<std::size_t, HttpError>> read_into(Stream& stream,
+                                                              std::span<char> into) {
+    auto& body = parser->get().body();
+    body.data = into.data();
+    body.size = into.size();
+    for (;;) {
+      connection->tcp().expires_after(step_timeout);
+      auto [ec, read] = co_await http::async_read_some(stream, buffer, *parser, use_tuple);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) co_return Unexpected{failed(cancelled(cancel) ? Step::cancelled : Step::read, ec)};
+      std::size_t got = into.size() - body.size;
+      if (got > 0 || parser->is_done()) co_return got;
+    }
+  }
+};
+
+HttpBodyReader::HttpBodyReader(std::unique_ptr<State> state) : state_(std::move(state)) {}
+HttpBodyReader::HttpBodyReader(HttpBodyReader&&) noexcept = default;
+HttpBodyReader& HttpBodyReader::operator=(HttpBodyReader&&) noexcept = default;
+HttpBodyReader::~HttpBodyReader() = default;
+
+const HttpResponse& HttpBodyReader::head() const { return state_->head; }
+
+asio::awaitable<Expected<std::size_t, HttpError>> HttpBodyReader::read(std::span<char> into) {
+  State& state = *state_;
+  if (state.parser->is_done() || into.empty()) co_return 0;
+  if (cancelled(state.cancel)) co_return Unexpected{failed(Step::cancelled)};
+  Connection& connection = *state.connection;
+  StopHook hook(state.cancel, [&connection] { connection.tcp().close(); });
+  if (auto* plain = std::get_if<beast::tcp_stream>(&connection.stream))
+    co_return co_await state.read_into(*plain, into);
+  co_return co_await state.read_into(std::get<TlsStream>(connection.stream), into);
+}
 
 bool HttpError::timed_out() const {
   return code == beast::error::timeout || code == asio::error::operation_aborted;
@@ -251,6 +325,7 @@ struct HttpClient::Impl {
     if (!request.accept.empty()) head.set(http::field::accept, request.accept);
     if (!request.cache_control.empty()) head.set(http::field::cache_control, request.cache_control);
     if (!request.authorization.empty()) head.set(http::field::authorization, request.authorization);
+    if (!request.range.empty()) head.set(http::field::range, request.range);
     if (request.body) {
       head.set(http::field::content_type, request.content_type);
       head.content_length(request.body->size);
@@ -283,10 +358,6 @@ struct HttpClient::Impl {
     co_return true;
   }
 
-  // Interim answers (100 Continue, 103 Early Hints) may come before the real one (RFC 9110
-  // 15.2): at most this many are skipped.
-  static constexpr int max_interim_answers = 8;
-
   // Reads the answer into `parser`, each read within its step.
   template <class Stream>
   asio::awaitable<error_code> receive(Stream& stream, beast::tcp_stream& tcp,
@@ -302,9 +373,8 @@ struct HttpClient::Impl {
         auto [ec, read] = co_await http::async_read_some(stream, buffer, *parser, use_tuple);
         if (ec) co_return ec;
       }
-      unsigned status = parser->get().result_int();
-      bool skippable = status >= 100 && status < 200 && status != 101;
-      if (!skippable || interim == max_interim_answers) co_return error_code{};
+      if (!is_interim(parser->get().result_int()) || interim == max_interim_answers)
+        co_return error_code{};
     }
   }
 
@@ -381,6 +451,39 @@ struct HttpClient::Impl {
       if (!stale || attempt > 0) co_return Unexpected{std::move(result).error()};
     }
   }
+
+  // Sends the head of `request` on a new connection and reads the head of its answer.
+  asio::awaitable<Expected<HttpBodyReader, HttpError>> open(const HttpUrl& url,
+                                                            const HttpRequest& request) {
+    Head head = head_of(url, request);
+    head.keep_alive(false);
+    auto connected = co_await connect(url, request);
+    if (!connected) co_return Unexpected{std::move(connected).error()};
+    auto state = std::make_unique<HttpBodyReader::State>();
+    state->connection = std::move(*connected);
+    state->step_timeout = request.step_timeout > std::chrono::milliseconds::zero()
+                              ? request.step_timeout
+                              : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    request.deadline - Clock::now());
+    state->cancel = request.cancel;
+    Connection& connection = *state->connection;
+    StopHook hook(request.cancel, [&connection] { connection.tcp().close(); });
+    Expected<bool, HttpError> sent = true;
+    error_code read_error;
+    if (auto* plain = std::get_if<beast::tcp_stream>(&connection.stream)) {
+      sent = co_await send(*plain, *plain, head, request);
+      if (sent) read_error = co_await state->read_head(*plain, request, options.max_header_size);
+    } else {
+      auto& tls_stream = std::get<TlsStream>(connection.stream);
+      sent = co_await send(tls_stream, connection.tcp(), head, request);
+      if (sent)
+        read_error = co_await state->read_head(tls_stream, request, options.max_header_size);
+    }
+    if (cancelled(request.cancel)) co_return Unexpected{failed(Step::cancelled)};
+    if (!sent) co_return Unexpected{std::move(sent).error()};
+    if (read_error) co_return Unexpected{failed(Step::read, read_error)};
+    co_return HttpBodyReader(std::move(state));
+  }
 };
 
 HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
@@ -391,6 +494,11 @@ HttpClient::~HttpClient() = default;
 asio::awaitable<Expected<HttpResponse, HttpError>> HttpClient::request(const HttpUrl& origin,
                                                                        const HttpRequest& request) {
   return impl_->request(origin, request);
+}
+
+asio::awaitable<Expected<HttpBodyReader, HttpError>> HttpClient::open(const HttpUrl& origin,
+                                                                      const HttpRequest& request) {
+  return impl_->open(origin, request);
 }
 
 }  // namespace ocipfs

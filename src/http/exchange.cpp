@@ -65,6 +65,7 @@ void Response::reset() {
   body.clear();
   body_owner.reset();
   shared_body = {};
+  stream.reset();
   content_length = 0;
   head = false;
   digest = DigestText();
@@ -73,6 +74,23 @@ void Response::reset() {
   location.clear();
   headers.clear();
   reason.clear();
+}
+
+void Response::take(Response&& answer) {
+  status = answer.status;
+  content_type = answer.content_type;
+  body = answer.body;
+  body_owner = std::move(answer.body_owner);
+  shared_body = answer.shared_body;
+  stream = std::move(answer.stream);
+  content_length = answer.content_length;
+  head = answer.head;
+  digest = answer.digest;
+  immutable = answer.immutable;
+  vary_accept = answer.vary_accept;
+  location = answer.location;
+  headers = answer.headers;
+  reason = answer.reason;
 }
 
 Response error_response(const RegistryError& error, bool head) {

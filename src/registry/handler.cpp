@@ -238,11 +238,16 @@ std::optional<RegistryError> manifest_refusal(const Route& route, const Image& i
   return unknown_in_image(view_of(route), image);
 }
 
-Handler::Handler(CachingResolver& images, RedirectGateway redirect_gateway)
-    : images_(images), redirect_gateway_(std::move(redirect_gateway)) {}
+Handler::Handler(CachingResolver& images, RedirectGateway redirect_gateway,
+                 LayerSource* layer_streams)
+    : images_(images),
+      redirect_gateway_(std::move(redirect_gateway)),
+      layer_streams_(layer_streams) {}
 
 bool Handler::answer_warm(const RouteView& route, const Request& request, Response& out) {
   if (!names_repository(route.kind)) return false;
+  // A proxied layer waits for a gateway: never warm.
+  if (layer_streams_ && route.kind == RouteKind::blob && !request.head()) return false;
   ImagePtr image = images_.cached(route.name);
   if (!image) return false;
   out.reset();
@@ -253,14 +258,48 @@ std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const R
                                                                          Route route) {
   if (auto response = imageless_answer(route, request)) return std::move(*response);
   auto lookup = images_.find(route.repository);
-  if (const Resolution* image = lookup.ready()) return answer_with(route, request, *image);
+  if (const Resolution* image = lookup.ready()) {
+    if (auto layer = proxied_layer(route, request, *image))
+      return stream_layer(request, **image, std::move(*layer));
+    return answer_with(route, request, *image);
+  }
   return answer_later(request, std::move(route), std::move(lookup));
 }
 
 boost::asio::awaitable<Response> Handler::answer_later(const Request& request, Route route,
                                                        CachingResolver::Lookup lookup) {
   Resolution image = co_await images_.wait(std::move(lookup));
+  if (auto layer = proxied_layer(route, request, image))
+    co_return co_await stream_layer(request, *image, std::move(*layer));
   co_return answer_with(route, request, image);
+}
+
+std::optional<LayerBytes> Handler::proxied_layer(const Route& route, const Request& request,
+                                                 const Resolution& image) const {
+  if (!layer_streams_ || !image || route.kind != RouteKind::blob || request.head())
+    return std::nullopt;
+  auto hash = sha256_of_digest(route.reference);
+  const ImageLayer* layer = hash ? (*image)->layer_by_digest(*hash) : nullptr;
+  if (!layer) return std::nullopt;
+  const auto index = static_cast<std::size_t>(layer - (*image)->layers().data());
+  const IpfsPathText& path = (*image)->layer_path(index);
+  std::string ipfs_path = "/ipfs/" + std::string(path.root) + std::string(path.encoded_segments);
+  std::string name = "layer " + std::string(route.reference) + " (" + ipfs_path.substr(1) + ")";
+  return LayerBytes{std::move(ipfs_path), std::move(name), layer->digest, layer->size};
+}
+
+boost::asio::awaitable<Response> Handler::stream_layer(const Request& request, ImagePtr image,
+                                                       LayerBytes layer) {
+  Response out;
+  const ImageLayer* found = image->layer_by_digest(layer.digest);
+  content_head(200, found->media_type, layer.digest, request, out);
+  out.body_owner = image;  // keeps the media type alive
+  if (out.status == 304) co_return out;
+  out.content_length = layer.size;
+  auto stream = co_await layer_streams_->open(std::move(layer));
+  if (!stream) co_return error_response(stream.error(), false);
+  out.stream = std::move(*stream);
+  co_return out;
 }
 
 Response Handler::answer_with(const Route& route, const Request& request, const Resolution& image) {

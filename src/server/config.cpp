@@ -163,6 +163,12 @@ Problem set_verify(CommandLine& line, std::string_view value) {
   return std::nullopt;
 }
 
+Problem set_blobs(CommandLine& line, std::string_view value) {
+  if (value != "redirect" && value != "proxy") return "must be redirect or proxy";
+  line.config.gateway.blobs = value == "proxy" ? BlobMode::proxy : BlobMode::redirect;
+  return std::nullopt;
+}
+
 Problem set_pem_path(std::string& slot, std::string_view value) {
   if (value.empty()) return "must name a PEM file";
   slot = std::string(value);
@@ -185,7 +191,7 @@ Problem set_command(CommandLine& line, Command command) {
   return std::nullopt;
 }
 
-const std::array<Flag, 25> flags = {{
+const std::array<Flag, 27> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
      "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
@@ -197,6 +203,19 @@ const std::array<Flag, 25> flags = {{
      set_redirect},
     {"--verify", "strict|off", "prove that gateway content is what the CID names. Default: strict",
      set_verify},
+    {"--blobs", "redirect|proxy",
+     "how layer downloads are answered: redirect (a 302 to\n"
+     "--redirect-gateway), or proxy: streamed from the gateways through\n"
+     "ocipfsd and proven against the layer's digest on the way, for clients\n"
+     "that cannot reach a gateway. Default: redirect",
+     set_blobs},
+    {"--max-blob-transfers", "N",
+     "with --blobs=proxy, layer downloads under way at once; past it, a\n"
+     "download waits up to --gateway-timeout, else is answered 503.\n"
+     "Each holds a gateway connection and 256 KiB. Default: 64",
+     [](CommandLine& line, std::string_view value) {
+       return set_whole(line.config.gateway.max_blob_transfers, value, 1, 100'000);
+     }},
     {"--listen", "HOST:PORT",
      "address to listen on. Default: 0.0.0.0:$PORT, PORT defaulting to 8080",
      [](CommandLine& line, std::string_view value) {

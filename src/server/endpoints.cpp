@@ -34,7 +34,7 @@ namespace {
 
 // Puts a cold answer in `out` as a copy: `out`'s strings keep the capacity they have grown to, so
 // that the warm answers to come need not grow them again.
-void give(Response& out, const Response& answer) { out = answer; }
+void give(Response& out, Response&& answer) { out.take(std::move(answer)); }
 
 }  // namespace
 
@@ -77,7 +77,7 @@ Endpoints::Answered Endpoints::answer_cold(const Request& request, const RouteVi
     if (auto* later = std::get_if<boost::asio::awaitable<Response>>(&answer_of))
       return {
           answer_later(request, route.kind, std::move(*later), started, out, std::move(in_flight))};
-    give(out, std::get<Response>(answer_of));
+    give(out, std::get<Response>(std::move(answer_of)));
   } catch (const std::exception& error) {
     give(out, failed(request, error));
   }

@@ -26,6 +26,7 @@
 #include "ocipfs/gateway/fetch_slots.hpp"
 #include "ocipfs/gateway/fetcher.hpp"
 #include "ocipfs/gateway/health.hpp"
+#include "ocipfs/gateway/layer_stream.hpp"
 #include "ocipfs/registry/handler.hpp"
 #include "ocipfs/registry/pages.hpp"
 #include "ocipfs/server/endpoints.hpp"
@@ -96,12 +97,15 @@ std::vector<std::string> gateway_names(const Config& config) {
 // still holds, which unregister from `connections` (declared before it).
 struct Worker {
   Worker(const Config& config, GatewayHealth& health, ResolverShared& shared, Metrics& metrics,
-         Operations& operations, FetchSlots& slots, TlsCredentials* tls)
+         Operations& operations, FetchSlots& slots, Budget& blob_transfers, TlsCredentials* tls)
       : client(ioc.get_executor(), config.gateway.client),
         fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics.fetches,
                 config.gateway.hedge, &slots, config.gateway.client.timeout),
         resolver(ioc.get_executor(), fetcher, shared, wait_limit(config)),
-        handler(resolver, config.gateway.redirect),
+        layer_streams(client, config.gateway.urls, health, blob_transfers,
+                      config.gateway.client.timeout),
+        handler(resolver, config.gateway.redirect,
+                config.gateway.blobs == BlobMode::proxy ? &layer_streams : nullptr),
         pages(resolver, config.gateway.redirect, config.pages.public_host),
         endpoints(handler, pages, operations, metrics),
         session{config.limits, endpoints, metrics, connections, tls} {}
@@ -112,6 +116,7 @@ struct Worker {
   GatewayClient client;
   GatewayFetcher fetcher;
   CachingResolver resolver;
+  LayerStreams layer_streams;  // used with --blobs=proxy
   Handler handler;
   Pages pages;
   Endpoints endpoints;
@@ -126,6 +131,7 @@ struct Server::Impl {
   Metrics metrics;
   ResolverShared shared;
   FetchSlots fetch_slots;  // before the workers, whose fetches hold slots
+  Budget blob_transfers;   // --max-blob-transfers, likewise
   Operations operations;
   std::unique_ptr<TlsCredentials> tls;  // with --tls-cert; before the workers, which use it
   std::atomic<std::int64_t> active_connections{0};
@@ -144,6 +150,7 @@ struct Server::Impl {
         shared(cfg.cache.bytes, cfg.cache.failure_ttl, std::chrono::steady_clock::now,
                document_memory(cfg, metrics)),
         fetch_slots(cfg.gateway.max_fetches, &metrics.fetches),
+        blob_transfers(cfg.gateway.max_blob_transfers),
         operations(cfg.ready, health, metrics, shared, [this] { start_probe(); }),
         tls(cfg.tls.enabled() ? std::make_unique<TlsCredentials>(cfg.tls) : nullptr),
         refusal(refusal_bytes(cfg.limits.max_connections)),
@@ -156,7 +163,7 @@ struct Server::Impl {
     std::vector<std::unique_ptr<Worker>> out;
     for (unsigned i = 0; i < std::max(1u, config.listen.threads); ++i)
       out.push_back(std::make_unique<Worker>(config, health, shared, metrics, operations,
-                                             fetch_slots, tls.get()));
+                                             fetch_slots, blob_transfers, tls.get()));
     return out;
   }
 

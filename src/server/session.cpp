@@ -147,7 +147,8 @@ Persistence persistence_of(bool keep_alive, unsigned version) {
 
 void log_answer(AccessRecord record, const Response& response, std::string_view payload) {
   record.status = response.status;
-  record.response_size = payload.size();
+  record.response_size =
+      response.stream && !response.head ? response.content_length : payload.size();
   log_access(record);
 }
 
@@ -167,6 +168,34 @@ template <class Stream>
 asio::awaitable<bool> reply(Connection<Stream>& c, const Response& response,
                             Persistence persistence, AccessRecord record) {
   co_return co_await write_rest(c, start_reply(c, response, persistence, record));
+}
+
+// Ends the connection at once with a reset, so that the client sees a failed transfer, never a
+// clean end of a short body.
+template <class Stream>
+void abort_connection(Connection<Stream>& c) {
+  error_code ignored;
+  c.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+  c.socket().close(ignored);
+}
+
+// Writes the pieces of a streamed body as they come, each write under --request-timeout (a
+// client that reads no more is cut off). False when the connection cannot go on.
+template <class Stream>
+asio::awaitable<bool> write_stream(Connection<Stream>& c, BodyStream& body) {
+  for (;;) {
+    c.expire_at(Clock::time_point::max());  // the gateways have deadlines of their own
+    auto piece = co_await body.next();
+    if (!piece) {
+      spdlog::warn("{}: the answer was cut off: {}", c.remote_ip, piece.error());
+      abort_connection(c);
+      co_return false;
+    }
+    if (piece->empty()) co_return true;
+    c.expire_at(Clock::now() + c.context.limits.request_timeout);
+    auto [ec, written] = co_await asio::async_write(c.stream, asio::buffer(*piece), use_tuple);
+    if (ec) co_return false;
+  }
 }
 
 // Every value of a header that may be sent on several lines, joined with ", " (RFC 9110 5.3).
@@ -215,6 +244,8 @@ asio::awaitable<bool> answer(Connection<Stream>& c, const Request& request, bool
   // Written without another coroutine frame when the socket takes it at once.
   Unsent unsent = start_reply(c, c.answer, persistence_of(keep_alive, version), record);
   bool written = unsent.size == 0 ? !unsent.failed : co_await write_rest(c, unsent);
+  if (written && c.answer.stream && !c.answer.head)
+    written = co_await write_stream(c, *c.answer.stream);
   c.answer.reset();  // lets go of the image it was made of, which may hold document memory
   c.expire_at((answered.warm ? started : Clock::now()) + limits.idle_timeout);
   co_return written&& keep_alive;

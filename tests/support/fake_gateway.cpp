@@ -103,6 +103,7 @@ struct FakeGateway::Impl {
   std::map<std::string, std::size_t> counts;
   std::vector<std::string> log;
   std::vector<std::string> accepts;
+  std::vector<std::string> ranges;
   std::vector<std::string> authorizations;
   std::optional<std::string> required_authorization;
   bool honours_only_if_cached = false;
@@ -223,6 +224,34 @@ struct FakeGateway::Impl {
     co_return !ec;
   }
 
+  void record_range(const std::string& range) {
+    std::lock_guard lock(mutex);
+    ranges.push_back(range);
+  }
+
+  // A file answer: from the offset a "bytes=N-" Range names (206), else whole (200); cut or
+  // stalled after reply.cut_after or reply.stall_after bytes of its body.
+  template <class Stream>
+  asio::awaitable<void> send_file(Stream& socket, const FakeReply& reply,
+                                  const std::string& range) {
+    std::size_t from = 0;
+    if (range.starts_with("bytes=") && range.ends_with("-"))
+      from = std::stoul(range.substr(6, range.size() - 7));
+    std::string body = reply.body.substr(std::min(from, reply.body.size()));
+    std::string out = "HTTP/1.1 " + std::string(from ? "206 Partial Content" : "200 OK") +
+                      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    if (from)
+      out += "Content-Range: bytes " + std::to_string(from) + "-" +
+             std::to_string(reply.body.size() - 1) + "/" + std::to_string(reply.body.size()) +
+             "\r\n";
+    out += "Connection: close\r\n\r\n";
+    std::size_t sent = std::min({body.size(), reply.cut_after, reply.stall_after});
+    out += body.substr(0, sent);
+    auto [write_error, w] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
+    if (write_error || sent == body.size() || reply.cut_after <= reply.stall_after) co_return;
+    co_await socket.lowest_layer().async_wait(tcp::socket::wait_read, use_tuple);
+  }
+
   template <class Stream>
   asio::awaitable<void> serve(Stream& socket) {
     asio::streambuf buffer(64 * 1024);
@@ -237,6 +266,7 @@ struct FakeGateway::Impl {
       std::string path = head.substr(first_space + 1, second_space - first_space - 1);
       FakeReply reply = lookup(method, path, field_of(head, "accept"),
                                field_of(head, "authorization"), field_of(head, "cache-control"));
+      record_range(field_of(head, "range"));
       if (reply.delay.count() > 0 && reply.kind != FakeReply::Kind::trickle) {
         bool hung_up = co_await hung_up_during(socket.lowest_layer(), reply.delay);
         if (hung_up) co_return;
@@ -279,6 +309,9 @@ struct FakeGateway::Impl {
           }
           co_return;
         }
+        case FakeReply::Kind::file:
+          co_await send_file(socket, reply, field_of(head, "range"));
+          co_return;
         case FakeReply::Kind::respond: {
           std::string out = render(reply, method == "HEAD");
           auto [write_error, w] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
@@ -386,6 +419,11 @@ void FakeGateway::require_authorization(const std::string& value) {
 void FakeGateway::honour_only_if_cached() {
   std::lock_guard lock(impl_->mutex);
   impl_->honours_only_if_cached = true;
+}
+
+std::vector<std::string> FakeGateway::range_headers() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->ranges;
 }
 
 std::vector<std::string> FakeGateway::accept_headers() const {

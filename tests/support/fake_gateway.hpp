@@ -19,6 +19,7 @@ struct FakeReply {
     close,         // close the connection without a word
     endless,       // a 200 whose chunked body never ends
     trickle,       // the answer of `respond`, one byte every `delay`
+    file,          // `body` as a file: a Range "bytes=N-" gets 206 and the rest from N
   };
   Kind kind = Kind::respond;
   unsigned status = 200;
@@ -31,6 +32,10 @@ struct FakeReply {
   // a gateway or proxy may (a 408 before it closes, a spurious second answer).
   std::string unasked{};
   std::chrono::milliseconds unasked_delay{0};
+  // file: after this many bytes of the body, close the connection (cut), or else fall silent
+  // until the client hangs up (stall).
+  std::size_t cut_after = std::string::npos;
+  std::size_t stall_after = std::string::npos;
 };
 
 class FakeGateway {
@@ -65,6 +70,7 @@ class FakeGateway {
   std::size_t unasked_count() const;
   std::vector<std::string> requests() const;  // "METHOD path", in order
   std::vector<std::string> accept_headers() const;
+  std::vector<std::string> range_headers() const;  // the Range field of each request, or ""
   // The Authorization field of each request ("" when it had none), in order.
   std::vector<std::string> authorization_headers() const;
   // From now on, a request whose Authorization field is not `value` is answered 401, as a hosted

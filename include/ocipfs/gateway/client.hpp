@@ -32,6 +32,12 @@ class GatewayClient {
   boost::asio::awaitable<Expected<FetchResponse, FetchFailure>> get(HttpUrl url,
                                                                     std::string accept = {},
                                                                     CancelSignal* cancel = nullptr);
+  // Opens `url` to read its body as it comes (a large one: a layer), following redirects as
+  // get() does; `range`, when not empty, is sent as the Range field. The answer's head comes
+  // within options.timeout, then each read of its body (HttpBodyReader::read) within
+  // options.timeout. Only a 2xx answer is a reader.
+  boost::asio::awaitable<Expected<HttpBodyReader, FetchFailure>> open(
+      HttpUrl url, std::string range = {}, CancelSignal* cancel = nullptr);
 
  private:
   GatewayClientOptions options_;

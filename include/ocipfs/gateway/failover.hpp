@@ -54,20 +54,24 @@ Judgement judge_answer(const Cid& cid, DocumentKind kind,
 // The failures of one fetch, gateway by gateway, and the answer when all of them failed.
 class Failover {
  public:
-  // `gateways` is how many are tried.
-  Failover(DocumentKind kind, std::string cid, std::size_t gateways);
+  // `gateways` is how many are tried, for the document `cid` names.
+  Failover(DocumentKind kind, const std::string& cid, std::size_t gateways);
+  // For a layer's bytes, named by `subject` ("layer sha256:... (bafy...)"): nowhere is a 404
+  // BLOB_UNKNOWN.
+  Failover(std::string subject, std::size_t gateways);
 
   void failed(const FetchFailure& failure);  // in the order the gateways were tried
 
-  // The client's answer: 404 when the document was nowhere (saying what to check); 400 when a
-  // gateway said the CID names something else (a directory: its message, which says which CID
-  // to use); 504 when the worst was a timeout, 502 otherwise ("refusing ..." when a gateway
+  // The client's answer: 404 when the document (or layer) was nowhere (saying what to check); 400
+  // when a gateway said the CID names something else (a directory: its message, which says which
+  // CID to use); 504 when the worst was a timeout, 502 otherwise ("refusing ..." when a gateway
   // lied). With one gateway, its own failure says it.
   RegistryError verdict() const;
 
  private:
-  DocumentKind kind_;
-  std::string cid_;
+  std::string subject_;    // "layer manifest bafk...", in every message
+  std::string size_note_;  // said of a too_large failure
+  ErrorKind missing_;      // the answer when no gateway has it
   std::size_t gateways_;
   std::optional<FetchFault> worst_;
   std::optional<FetchFailure> first_;  // the first failure that was not a lie

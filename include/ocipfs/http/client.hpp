@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,6 +48,7 @@ struct HttpRequest {
   std::string_view cache_control;  // the Cache-Control field, when not empty
   std::string_view content_type;   // the Content-Type field of `body`
   std::string_view authorization;  // the Authorization field, when not empty: a secret, not logged
+  std::string_view range;          // the Range field, when not empty
   BodySource* body = nullptr;      // none: no body (and no Content-Length)
   // The whole request ends by `deadline`, and, when `step_timeout` is not zero, each step of it
   // (the DNS lookup, connecting, the TLS handshake, each write and each read) within
@@ -92,6 +94,28 @@ struct HttpError {
   bool malformed() const;  // the answer was not valid HTTP (not merely cut short)
 };
 
+// An answer whose body is read as it comes (HttpClient::open), on a connection of its own that
+// closes when the reader goes.
+class HttpBodyReader {
+ public:
+  HttpBodyReader(HttpBodyReader&&) noexcept;
+  HttpBodyReader& operator=(HttpBodyReader&&) noexcept;
+  ~HttpBodyReader();
+
+  // The status and the header fields (no body).
+  const HttpResponse& head() const;
+  // Reads the next bytes of the body into `into` (not empty): how many, 0 at the body's end.
+  // Each read ends within the request's step_timeout (its deadline no longer counts: a long
+  // body takes as long as it keeps coming); the request's CancelSignal closes the connection.
+  boost::asio::awaitable<Expected<std::size_t, HttpError>> read(std::span<char> into);
+
+ private:
+  friend class HttpClient;
+  struct State;
+  explicit HttpBodyReader(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
 // One client per executor (it keeps its idle connections there); use it from that executor only.
 class HttpClient {
  public:
@@ -108,6 +132,11 @@ class HttpClient {
   // may have answered early (and closed): an answer that is not a 2xx is then returned.
   boost::asio::awaitable<Expected<HttpResponse, HttpError>> request(const HttpUrl& origin,
                                                                     const HttpRequest& request);
+  // Sends `request` (without a body) on a new connection and reads the head of the answer within
+  // the request's deadline, whatever its status; the body is left to the reader. Interim answers
+  // are skipped, as by request().
+  boost::asio::awaitable<Expected<HttpBodyReader, HttpError>> open(const HttpUrl& origin,
+                                                                   const HttpRequest& request);
 
  private:
   struct Impl;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "ocipfs/base/digest.hpp"
+#include "ocipfs/base/expected.hpp"
 #include "ocipfs/base/registry_error.hpp"
 
 namespace ocipfs {
@@ -53,6 +55,16 @@ class DigestText {
   std::uint8_t size_ = 0;
 };
 
+// An answer's body made while it is sent (a proxied layer), piece by piece.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // The next piece, valid until the next call; empty at the end of the body. An error (why, for
+  // the log) means the body cannot be completed: the connection is then aborted, so that no
+  // client takes a short or wrong body for a whole one.
+  virtual boost::asio::awaitable<Expected<std::string_view>> next() = 0;
+};
+
 // An answer. A warm answer is made of views into the image it comes from (kept alive by
 // `body_owner`) and of strings that keep their capacity when the answer is reused (reset), so
 // building and sending it allocates nothing.
@@ -62,6 +74,7 @@ struct Response {
   std::string body;                        // bytes of its own, or:
   std::shared_ptr<const void> body_owner;  // keeps `shared_body` and the type alive
   std::string_view shared_body;            // prebuilt bytes sent as they are
+  std::unique_ptr<BodyStream> stream;      // the rest of the body, after the payload (none on HEAD)
   std::uint64_t content_length = 0;  // what Content-Length says: on HEAD, the length GET would send
   bool head = false;                 // send the header only
   // A content-addressed answer: Docker-Content-Digest, its ETag, and the immutable Cache-Control.
@@ -81,6 +94,8 @@ struct Response {
   }
   // Back to a default answer, keeping the capacity of its strings.
   void reset();
+  // Becomes `answer` (its stream moved), keeping the capacity of its own strings.
+  void take(Response&& answer);
 };
 
 // An OCI error answer: the error body, no-store, and Allow on 405. Its status line says the

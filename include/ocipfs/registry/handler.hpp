@@ -9,6 +9,7 @@
 
 #include "ocipfs/cache/caching_resolver.hpp"
 #include "ocipfs/http/exchange.hpp"
+#include "ocipfs/http/layer_source.hpp"
 #include "ocipfs/http/route.hpp"
 #include "ocipfs/image/document_memo.hpp"
 #include "ocipfs/registry/redirect.hpp"
@@ -18,8 +19,10 @@ namespace ocipfs {
 class Handler {
  public:
   // `images` is the thread's way to its images; `redirect_gateway` is the public gateway base
-  // that layer downloads are sent to.
-  Handler(CachingResolver& images, RedirectGateway redirect_gateway);
+  // that layer downloads are sent to, unless `layer_streams` (--blobs=proxy, the thread's; it
+  // must outlive the handler) streams them through.
+  Handler(CachingResolver& images, RedirectGateway redirect_gateway,
+          LayerSource* layer_streams = nullptr);
 
   // The warm answer to `route` of a GET or HEAD, into `out` (reset first), when it names a
   // manifest, blob or tags list of a cached image (CachingResolver::cached), whichever thread
@@ -38,9 +41,17 @@ class Handler {
   boost::asio::awaitable<Response> answer_later(const Request& request, Route route,
                                                 CachingResolver::Lookup lookup);
   Response answer_with(const Route& route, const Request& request, const Resolution& image);
+  // The layer a GET of `route` streams through (--blobs=proxy), or nullopt.
+  std::optional<LayerBytes> proxied_layer(const Route& route, const Request& request,
+                                          const Resolution& image) const;
+  // 200 and the layer's bytes as they come from the gateways (304 for an If-None-Match of its
+  // digest), or the error that kept them from starting.
+  boost::asio::awaitable<Response> stream_layer(const Request& request, ImagePtr image,
+                                                LayerBytes layer);
 
   CachingResolver& images_;
   RedirectGateway redirect_gateway_;
+  LayerSource* layer_streams_;
   DocumentMemo memo_;  // the thread's: a Handler answers on one thread
 };
 

@@ -40,6 +40,10 @@ struct LimitsConfig {
   std::size_t max_connections = 16384;
 };
 
+// How layer downloads are answered: a 302 to the redirect gateway, or the bytes themselves,
+// streamed from the gateways and proven against the layer's digest on the way.
+enum class BlobMode { redirect, proxy };
+
 struct GatewayConfig {
   std::vector<HttpUrl> urls;  // where documents are fetched, in order of preference; never empty
   RedirectGateway redirect;   // where clients are sent for layer bytes; the first URL by default
@@ -51,6 +55,10 @@ struct GatewayConfig {
   // --max-gateway-fetches: gateway sockets in use at once in the whole process (a hedge takes a
   // second one). Lowered at start to what the file-descriptor limit allows (descriptor_budget).
   std::size_t max_fetches = 256;
+  BlobMode blobs = BlobMode::redirect;  // --blobs
+  // --max-blob-transfers: proxied layer downloads under way at once in the whole process; each
+  // holds a gateway connection and a window of memory (gateway/layer_stream.hpp).
+  std::size_t max_blob_transfers = 64;
 };
 
 struct CacheConfig {

@@ -1,0 +1,160 @@
+// --blobs=proxy against fake gateways: the layer's bytes streamed through, proven against its
+// digest, handed over between gateways at the offset reached, never completed wrong.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "support/server_fixture.hpp"
+
+namespace ocipfs {
+namespace {
+
+using testing::FakeGateway;
+using testing::FakeReply;
+
+// Three MiB and a bit: several windows of the transfer.
+std::string layer_content() {
+  std::mt19937 random(29);
+  std::string out(3 * 1024 * 1024 + 4321, '\0');
+  for (char& c : out) c = static_cast<char>(random());
+  return out;
+}
+
+class LayerProxyTest : public ServerTest {
+ protected:
+  const std::string content = layer_content();
+  const std::string digest = sha256_digest_text(sha256(content));
+  const std::string file_path = "/ipfs/" + testing::layer_dir_cid + "/layer.tar.gz";
+  std::string manifest =
+      R"({"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json",)"
+      R"("layer":{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",)"
+      R"("digest":")" +
+      digest + R"(","size":)" + std::to_string(content.size()) +
+      R"(,"annotations":{"io.ocipfs.layer.ipfs.cid":")" + testing::layer_dir_cid +
+      R"(/layer.tar.gz","io.ocipfs.layer.fs.digest":")" + testing::layer_diff_id + R"("}}})";
+  std::string blob = "/v2/layer/" + testing::raw_cid_of(manifest) + "/blobs/" + digest;
+  FakeGateway second;
+
+  void SetUp() override {
+    gateway.serve_cid(testing::raw_cid_of(manifest), manifest);
+    start({"--blobs=proxy"});
+  }
+
+  FakeReply file(std::string body = {}) {
+    FakeReply reply;
+    reply.kind = FakeReply::Kind::file;
+    reply.body = body.empty() ? content : std::move(body);
+    return reply;
+  }
+
+  // Both gateways, the first one first.
+  void start_with_second() {
+    start({"--blobs=proxy", "--gateway=" + gateway.url(), "--gateway=" + second.url(),
+           "--hedge-after=off"});
+  }
+};
+
+TEST_F(LayerProxyTest, StreamsTheLayerProvenAgainstItsDigest) {
+  gateway.set(file_path, file());
+  auto answer = get(blob);
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  EXPECT_EQ(answer.header("docker-content-digest"), digest);
+  EXPECT_EQ(answer.header("content-length"), std::to_string(content.size()));
+  EXPECT_EQ(answer.header("content-type"), "application/vnd.oci.image.layer.v1.tar+gzip");
+  EXPECT_FALSE(answer.has_header("location"));
+  EXPECT_EQ(gateway.request_count(file_path), 1u);
+}
+
+TEST_F(LayerProxyTest, HeadAnswersTheSizeWithoutAskingTheGateway) {
+  gateway.set(file_path, file());
+  auto answer = get(blob, "HEAD");
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_EQ(answer.header("content-length"), std::to_string(content.size()));
+  EXPECT_EQ(gateway.request_count(file_path), 0u);
+}
+
+TEST_F(LayerProxyTest, ALayerNoGatewayHasIsBlobUnknown) {
+  auto answer = get(blob);
+  EXPECT_EQ(answer.status, 404u);
+  EXPECT_NE(answer.body.find("BLOB_UNKNOWN"), std::string::npos) << answer.body;
+  EXPECT_NE(answer.body.find("layer.tar.gz"), std::string::npos) << answer.body;
+}
+
+TEST_F(LayerProxyTest, AGatewayThatBreaksMidLayerHandsOverAtTheOffsetReached) {
+  FakeReply cut = file();
+  cut.cut_after = 1024 * 1024 + 123;
+  gateway.set(file_path, cut);
+  second.set(file_path, file());
+  start_with_second();
+  auto answer = get(blob);
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  auto ranges = second.range_headers();
+  ASSERT_EQ(ranges.size(), 1u);
+  // The first gateway's bytes were kept: the second is asked for the rest only.
+  EXPECT_TRUE(ranges[0].starts_with("bytes=") && ranges[0].ends_with("-")) << ranges[0];
+  EXPECT_GT(std::stoul(ranges[0].substr(6)), 0u) << ranges[0];
+  EXPECT_LE(std::stoul(ranges[0].substr(6)), cut.cut_after) << ranges[0];
+}
+
+TEST_F(LayerProxyTest, AStalledGatewayHandsOverAfterTheGatewayTimeout) {
+  FakeReply stalled = file();
+  stalled.stall_after = 512 * 1024;
+  gateway.set(file_path, stalled);
+  second.set(file_path, file());
+  start_with_second();
+  auto answer = get(blob);
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  EXPECT_EQ(second.range_headers().size(), 1u);
+}
+
+TEST_F(LayerProxyTest, AGatewayThatIgnoresTheRangeIsReadFromTheOffset) {
+  FakeReply cut = file();
+  cut.cut_after = 2 * 1024 * 1024;
+  gateway.set(file_path, cut);
+  // A plain 200 with the whole file, whatever the Range asked.
+  FakeReply whole;
+  whole.body = content;
+  second.set(file_path, whole);
+  start_with_second();
+  auto answer = get(blob);
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+}
+
+TEST_F(LayerProxyTest, BytesThatDoNotMatchTheDigestAbortTheTransfer) {
+  std::string corrupt = content;
+  corrupt[corrupt.size() / 2] ^= 0x01;
+  gateway.set(file_path, file(corrupt));
+  // The client never gets a complete answer: the connection is reset before its last bytes.
+  EXPECT_ANY_THROW(get(blob));
+}
+
+TEST_F(LayerProxyTest, WhenNoGatewayCanFinishTheTransferIsAborted) {
+  FakeReply cut = file();
+  cut.cut_after = 700 * 1024;
+  gateway.set(file_path, cut);
+  second.set(file_path, cut);
+  start_with_second();
+  EXPECT_ANY_THROW(get(blob));
+}
+
+TEST_F(LayerProxyTest, ConfigsAndManifestsAreStillServedWhole) {
+  const std::string repository = "/v2/layer/" + testing::raw_cid_of(manifest);
+  auto index = get(repository + "/manifests/latest", "GET", {{"Accept", accept_all}});
+  ASSERT_EQ(index.status, 200u);
+  auto first = nlohmann::json::parse(index.body)["manifests"][0]["digest"].get<std::string>();
+  auto image_manifest = get(repository + "/manifests/" + first, "GET", {{"Accept", accept_all}});
+  ASSERT_EQ(image_manifest.status, 200u);
+  auto config = nlohmann::json::parse(image_manifest.body)["config"];
+  auto answer = get(repository + "/blobs/" + config["digest"].get<std::string>());
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_EQ(answer.body.size(), config["size"].get<std::size_t>());
+  EXPECT_EQ(gateway.request_count(file_path), 0u);
+}
+
+}  // namespace
+}  // namespace ocipfs
