@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "ocipfs/base/digest.hpp"
 #include "ocipfs/formats/multibase.hpp"
 #include "ocipfs/formats/varint.hpp"
 
@@ -218,6 +219,17 @@ Expected<Cid> read_cid_bytes(std::string_view& bytes) {
   if (!cid) return Unexpected{std::move(cid).error()};
   bytes = rest;
   return owned(*cid);
+}
+
+bool cid_names_block(const Cid& cid, std::string_view block) {
+  if (cid.hash == multihash::identity) return cid.digest == block;
+  if (cid.hash != multihash::sha2_256) return false;
+  const Sha256 hash = sha256(block);
+  return cid.digest == std::string_view(reinterpret_cast<const char*>(hash.data()), hash.size());
+}
+
+bool same_block(const Cid& a, const Cid& b) {
+  return a.codec == b.codec && a.hash == b.hash && a.digest == b.digest;
 }
 
 bool is_lowercase_multibase(std::string_view text) {

@@ -1,10 +1,8 @@
 #include "ocipfs/formats/verify.hpp"
 
-#include <cstring>
 #include <set>
 #include <utility>
 
-#include "ocipfs/base/digest.hpp"
 #include "ocipfs/formats/car.hpp"
 #include "ocipfs/formats/dag_pb.hpp"
 #include "ocipfs/formats/recognize.hpp"
@@ -20,13 +18,6 @@ const char* const mismatch = "the gateway returned content that does not match t
 
 Unexpected<VerifyFailure> failure(VerifyFailure::Kind kind, std::string message) {
   return Unexpected{VerifyFailure{kind, std::move(message)}};
-}
-
-bool digest_matches(const Cid& cid, std::string_view block) {
-  if (cid.hash == multihash::identity) return cid.digest == block;
-  auto hash = sha256(block);
-  return cid.digest.size() == hash.size() &&
-         std::memcmp(cid.digest.data(), hash.data(), hash.size()) == 0;
 }
 
 Expected<UnixfsFileNode> decode_file_node(std::string_view block) {
@@ -136,7 +127,7 @@ Verified verify_car(const Cid& cid, std::string_view bytes) {
 }
 
 Verified verify_block(const Cid& cid, std::string_view block) {
-  if (!digest_matches(cid, block)) return failure(VerifyFailure::Kind::mismatch, mismatch);
+  if (!cid_names_block(cid, block)) return failure(VerifyFailure::Kind::mismatch, mismatch);
   auto file = decode_file_node(block);
   if (!file) return not_a_file(cid, block, file.error());
   if (!file->node.links.empty())
@@ -148,7 +139,7 @@ Verified verify_block(const Cid& cid, std::string_view block) {
 }
 
 Verified verify_file(const Cid& cid, std::string_view bytes) {
-  if (digest_matches(cid, encode_unixfs_file_block(bytes))) return std::string(bytes);
+  if (cid_names_block(cid, encode_unixfs_file_block(bytes))) return std::string(bytes);
   // The bytes may be an inlined block.
   if (cid.hash == multihash::identity) {
     auto content = decode_unixfs_file_block(cid.digest);
@@ -187,7 +178,7 @@ Expected<std::string, VerifyFailure> verify_content(const Cid& cid, std::string_
     return failure(VerifyFailure::Kind::unusable, "only raw and dag-pb CIDs can be verified");
   if (payload == Payload::car) return verify_car(cid, bytes);
   if (cid.codec == multicodec::raw) {
-    if (!digest_matches(cid, bytes)) return failure(VerifyFailure::Kind::mismatch, mismatch);
+    if (!cid_names_block(cid, bytes)) return failure(VerifyFailure::Kind::mismatch, mismatch);
     return std::string(bytes);
   }
   if (payload == Payload::block) return verify_block(cid, bytes);

@@ -1,7 +1,8 @@
 // Fuzzes the CARv1 reader (include/ocipfs/formats/car.hpp), with the default limits and with small
 // ones. Whatever parses holds only blocks that match their CIDs, within the limits, and is what the
-// writer writes: car_header(roots) and car_section for each block give the input back. The input
-// is also cut into blocks that are written as a CAR, which must read back the same.
+// writer writes: car_header(roots) and car_section for each block give the input back. A
+// CarReader (car_reader.hpp) given the input in pieces answers as parse_car does. The input is
+// also cut into blocks that are written as a CAR, which must read back the same.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include "fuzz_check.hpp"
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/formats/car.hpp"
+#include "ocipfs/formats/car_reader.hpp"
 #include "ocipfs/formats/cid.hpp"
 
 namespace {
@@ -93,6 +95,33 @@ bool check_car(std::string_view input, const CarLimits& limits) {
   return true;
 }
 
+// The input given to a CarReader in pieces (of 1 to 16 bytes, from its first byte): the same
+// blocks as parse_car, and the same error.
+void check_pieces(std::string_view input, const CarLimits& limits) {
+  if (input.empty() || input.size() > limits.max_total_size) return;  // said before reading
+  const std::size_t piece = 1 + static_cast<unsigned char>(input[0]) % 16;
+  auto whole = parse_car(input, limits);
+  CarReader reader(limits);
+  std::size_t blocks = 0;
+  std::string error;
+  for (std::size_t at = 0; at < input.size() && error.empty(); at += piece) {
+    std::string_view rest = input.substr(at, piece);
+    for (;;) {
+      auto event = reader.next(rest);
+      if (!event) error = event.error();
+      if (!event || *event == CarEvent::need_more) break;
+      if (*event != CarEvent::block) continue;
+      FUZZ_CHECK(!whole || (blocks < whole->blocks.size() &&
+                            whole->blocks[blocks].cid == reader.block().cid &&
+                            whole->blocks[blocks].bytes == reader.block().bytes));
+      ++blocks;
+    }
+  }
+  if (auto end = reader.finish(); error.empty() && !end) error = end.error();
+  if (whole) FUZZ_CHECK(error.empty() && blocks == whole->blocks.size());
+  if (!whole) FUZZ_CHECK(error == whole.error());
+}
+
 // The CID of `block` of one of the four kinds the reader takes.
 Cid cid_of(unsigned kind, std::string_view block) {
   if (kind == 3) return Cid{1, multicodec::raw, multihash::identity, std::string(block)};
@@ -132,6 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool within_defaults = check_car(input, CarLimits{});
   // Tighter limits only ever refuse more.
   if (check_car(input, small_limits)) FUZZ_CHECK(within_defaults);
+  check_pieces(input, CarLimits{});
+  check_pieces(input, small_limits);
   check_writer(input);
   return 0;
 }

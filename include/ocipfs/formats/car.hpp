@@ -1,4 +1,5 @@
-// CARv1 (content-addressed archives): writing sections, and a bounded, strict reader.
+// CARv1 (content-addressed archives): writing the header and sections, and reading a whole CAR
+// (with the reader of car_reader.hpp).
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "ocipfs/base/expected.hpp"
+#include "ocipfs/formats/car_reader.hpp"
 #include "ocipfs/formats/cid.hpp"
 
 namespace ocipfs {
@@ -19,28 +21,16 @@ std::string car_header(const std::vector<Cid>& roots);
 // One section: varint(length of CID and block), the binary CID, the block.
 std::string car_section(const Cid& cid, std::string_view block);
 
-// Bounds on what parse_car accepts; anything over them is refused, never allocated.
-struct CarLimits {
-  std::size_t max_roots = 1024;
-  std::size_t max_block_size = 2 * 1024 * 1024;
-  std::size_t max_blocks = 8192;
-  std::size_t max_total_size = 64 * 1024 * 1024;
-};
-
-struct CarBlock {
-  Cid cid;
-  std::string_view bytes;  // a view into the parsed CAR's bytes
-};
-
 struct Car {
   std::vector<Cid> roots;
   std::vector<CarBlock> blocks;  // in the order of the file
 };
 
-// Parses a whole CARv1 held in `bytes` (which must outlive the result). Every block's hash is
-// checked against its CID (sha2-256 or identity; other hashes are refused). Refuses a header that
-// is not exactly {roots, version: 1}, a truncated section, a huge or non-minimal varint, and a
-// CID codec other than raw or dag-pb; the message says which section and what is wrong.
+// Parses a whole CARv1 held in `bytes` (which must outlive the result) with a CarReader, whose
+// rules these are: every block's hash is checked against its CID (sha2-256 or identity; other
+// hashes are refused). Refuses a header that is not exactly {roots, version: 1}, a truncated
+// section, a huge or non-minimal varint, and a CID codec other than raw or dag-pb; the message
+// says which section and what is wrong.
 Expected<Car> parse_car(std::string_view bytes, const CarLimits& limits = {});
 
 // The block for `cid` in `car` (compared as CIDv1, so a CIDv0 finds its v1 twin), or nullptr.

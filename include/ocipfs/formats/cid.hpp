@@ -62,6 +62,14 @@ Expected<CidV1Bytes> decode_cid_text(std::string_view text);
 // and hashes parse_cid accepts.
 Expected<Cid> read_cid_bytes(std::string_view& bytes);
 
+// True when `block` is the content `cid` names: its sha2-256 is the digest, or (identity) the
+// digest is the block itself.
+bool cid_names_block(const Cid& cid, std::string_view block);
+
+// True when `a` and `b` name the same block: codec, hash and digest equal, whatever the version
+// (a CIDv0 is the same as its CIDv1 twin).
+bool same_block(const Cid& a, const Cid& b);
+
 // True for text written in a lowercase multibase ("b" base32 or "k" base36) and without an
 // uppercase letter, as OCI repository names require; whether it is a CID is not checked.
 bool is_lowercase_multibase(std::string_view text);
