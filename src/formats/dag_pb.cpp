@@ -261,6 +261,21 @@ Expected<UnixfsData> decode_unixfs_data(std::string_view bytes) {
 
 namespace {
 
+std::string_view unixfs_type_name(UnixfsType type) {
+  switch (type) {
+    case UnixfsType::directory:
+      return "a directory";
+    case UnixfsType::metadata:
+      return "metadata";
+    case UnixfsType::symlink:
+      return "a symlink";
+    case UnixfsType::hamt_shard:
+      return "a HAMT-sharded directory";
+    default:
+      return "a file";
+  }
+}
+
 // The content a file node spans, checked against `max_content` (and so against overflow).
 std::optional<std::string> bad_file_size(const UnixfsData& unixfs, std::uint64_t max_content) {
   const std::string over =
@@ -288,7 +303,8 @@ Expected<UnixfsFileNode> decode_unixfs_file_node(std::string_view block,
   auto unixfs = decode_unixfs_data(*node->data);
   if (!unixfs) return Unexpected{std::move(unixfs).error()};
   if (unixfs->type != UnixfsType::file && unixfs->type != UnixfsType::raw)
-    return Unexpected{"the UnixFS node is not a file (type " +
+    return Unexpected{"the UnixFS node is " + std::string(unixfs_type_name(unixfs->type)) +
+                      ", not a file (type " +
                       std::to_string(static_cast<std::uint64_t>(unixfs->type)) + ")"};
   if (unixfs->blocksizes.size() != node->links.size())
     return Unexpected{"the UnixFS node has " + std::to_string(unixfs->blocksizes.size()) +

@@ -79,10 +79,11 @@ std::optional<std::string> bad_entry_name(std::string_view name) {
 }  // namespace
 
 // `pending[level]` holds the finished nodes of that level (0: the leaves) that wait for a parent;
-// a level never holds unixfs_max_links of them, so the tree is Kubo's balanced layout: every
+// a level never holds layout.max_links of them, so the tree is Kubo's balanced layout: every
 // node full except those on the right edge.
 struct FileImporter::State {
   BlockSink sink;
+  ImportLayout layout;
   std::string chunk;
   std::vector<std::vector<ImportedNode>> pending;
 
@@ -91,7 +92,7 @@ struct FileImporter::State {
     for (;;) {
       if (pending.size() == level) pending.emplace_back();
       pending[level].push_back(std::move(node));
-      if (pending[level].size() < unixfs_max_links) return;
+      if (pending[level].size() < layout.max_links) return;
       node = emit_file_node(sink, pending[level]);
       pending[level].clear();
       ++level;
@@ -115,9 +116,12 @@ struct FileImporter::State {
   }
 };
 
-FileImporter::FileImporter(BlockSink sink) : state_(std::make_unique<State>()) {
+FileImporter::FileImporter(BlockSink sink, ImportLayout layout)
+    : state_(std::make_unique<State>()) {
+  assert(layout.chunk_size > 0 && layout.max_links >= 2);
   state_->sink = std::move(sink);
-  state_->chunk.reserve(unixfs_chunk_size);
+  state_->layout = layout;
+  state_->chunk.reserve(layout.chunk_size);
 }
 
 FileImporter::~FileImporter() = default;
@@ -127,16 +131,17 @@ FileImporter& FileImporter::operator=(FileImporter&&) noexcept = default;
 void FileImporter::write(std::string_view bytes) {
   assert(state_ && "FileImporter::write after finish");
   State& state = *state_;
+  const std::size_t chunk_size = state.layout.chunk_size;
   while (!bytes.empty()) {
-    if (state.chunk.empty() && bytes.size() >= unixfs_chunk_size) {
-      state.add(0, emit_leaf(state.sink, bytes.substr(0, unixfs_chunk_size)));
-      bytes.remove_prefix(unixfs_chunk_size);
+    if (state.chunk.empty() && bytes.size() >= chunk_size) {
+      state.add(0, emit_leaf(state.sink, bytes.substr(0, chunk_size)));
+      bytes.remove_prefix(chunk_size);
       continue;
     }
-    const auto take = std::min(unixfs_chunk_size - state.chunk.size(), bytes.size());
+    const auto take = std::min(chunk_size - state.chunk.size(), bytes.size());
     state.chunk.append(bytes.substr(0, take));
     bytes.remove_prefix(take);
-    if (state.chunk.size() == unixfs_chunk_size) {
+    if (state.chunk.size() == chunk_size) {
       state.add(0, emit_leaf(state.sink, state.chunk));
       state.chunk.clear();
     }
@@ -151,8 +156,9 @@ ImportedNode FileImporter::finish() {
   return state->collapse();
 }
 
-ImportedNode import_file(std::string_view content, const BlockSink& sink) {
-  FileImporter importer{sink};
+ImportedNode import_file(std::string_view content, const BlockSink& sink,
+                         const ImportLayout& layout) {
+  FileImporter importer{sink, layout};
   importer.write(content);
   return importer.finish();
 }

@@ -19,6 +19,13 @@ namespace ocipfs {
 inline constexpr std::size_t unixfs_chunk_size = 262144;
 inline constexpr std::size_t unixfs_max_links = 174;
 
+// How the importer cuts a file and links the pieces: Kubo's defaults, or smaller for tests that
+// want deep trees from little content. chunk_size > 0, max_links >= 2.
+struct ImportLayout {
+  std::size_t chunk_size = unixfs_chunk_size;
+  std::size_t max_links = unixfs_max_links;
+};
+
 // Receives every block as it is made, children before their parents; each block is given once
 // per import (the same chunk content twice in one file is given twice). An empty BlockSink
 // discards them (for computing CIDs only).
@@ -34,7 +41,7 @@ struct ImportedNode {
 // one pending link list per tree level, whatever the file's size.
 class FileImporter {
  public:
-  explicit FileImporter(BlockSink sink);
+  explicit FileImporter(BlockSink sink, ImportLayout layout = {});
   ~FileImporter();
   FileImporter(FileImporter&&) noexcept;
   FileImporter& operator=(FileImporter&&) noexcept;
@@ -49,8 +56,9 @@ class FileImporter {
   std::unique_ptr<State> state_;
 };
 
-// import_file(content) is FileImporter{sink}.write(content).finish().
-ImportedNode import_file(std::string_view content, const BlockSink& sink);
+// import_file(content) is FileImporter{sink, layout}.write(content).finish().
+ImportedNode import_file(std::string_view content, const BlockSink& sink,
+                         const ImportLayout& layout = {});
 
 struct DirectoryEntry {
   std::string name;  // one path component: not empty, no '/', not "." or ".."
