@@ -136,7 +136,9 @@ bool scan_field(std::string_view line, RequestHead& head, Seen& seen) {
   auto name = line.substr(0, colon);
   auto value = trim_ows(line.substr(colon + 1));
   if (!is_token(name) || !is_field_value(value)) return false;
-  if (equals_lowercase(name, "content-length") || equals_lowercase(name, "transfer-encoding"))
+  // A body, or a request for part of one: rare, for the full parser.
+  if (equals_lowercase(name, "content-length") || equals_lowercase(name, "transfer-encoding") ||
+      equals_lowercase(name, "range") || equals_lowercase(name, "if-range"))
     return false;
   if (equals_lowercase(name, "accept")) return set_once(head.accept, value, seen.accept);
   if (equals_lowercase(name, "if-none-match"))

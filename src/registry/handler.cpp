@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/http/field_text.hpp"
+#include "ocipfs/http/ranged_body.hpp"
 
 namespace ocipfs {
 
@@ -199,6 +201,46 @@ RouteView view_of(const Route& route) {
   return {route.kind, {}, route.repository.name, route.reference};
 }
 
+// A multipart boundary no layer can be made to hold: 128 random bits.
+std::string random_boundary() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string bits;
+  for (int i = 0; i < 2; ++i) {
+    std::uint64_t word = random();
+    bits.append(reinterpret_cast<const char*>(&word), sizeof word);
+  }
+  return to_hex(bits);
+}
+
+// 206 with the ranges of the layer `whole` streams: one as it is, several as multipart, in the
+// order of the layer's bytes (RFC 9110 14.6 lets a server reorder them: the layer streams once).
+void partial_answer(std::unique_ptr<BodyStream> whole, std::vector<ByteRange> ranges,
+                    std::uint64_t size, Response& out) {
+  out.status = 206;
+  std::sort(ranges.begin(), ranges.end(),
+            [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
+  if (ranges.size() == 1) {
+    out.add("Content-Range", content_range(ranges[0], size));
+    out.content_length = ranges[0].size();
+    out.stream = std::make_unique<RangedBody>(std::move(whole), std::move(ranges));
+    return;
+  }
+  MultipartPlan plan = plan_multipart(ranges, size, out.content_type, random_boundary());
+  out.content_length = plan.content_length;
+  auto body = std::make_unique<RangedBody>(std::move(whole), std::move(ranges), std::move(plan));
+  out.content_type = body->content_type();  // kept alive by the stream it is in
+  out.stream = std::move(body);
+}
+
+Response unsatisfiable_range(std::uint64_t size) {
+  Response out =
+      error_response(range_not_satisfiable("no byte of the range asked is in the layer's " +
+                                           std::to_string(size) + " bytes"),
+                     false);
+  out.add("Content-Range", unsatisfied_content_range(size));
+  return out;
+}
+
 }  // namespace
 
 bool answer_from(const RouteView& route, const Request& request, const ImagePtr& image,
@@ -233,7 +275,7 @@ Response answer(const Route& route, const Request& request, const ImagePtr& imag
 }
 
 std::optional<RegistryError> manifest_refusal(const Route& route, const Image& image) {
-  const Request any{"GET", {}, {}, {}, {}, {}};
+  const Request any{"GET", {}, {}, {}, {}, {}, {}, {}};
   if (named_manifest(view_of(route), any, image)) return std::nullopt;
   return unknown_in_image(view_of(route), image);
 }
@@ -247,7 +289,7 @@ Handler::Handler(CachingResolver& images, RedirectGateway redirect_gateway,
 bool Handler::answer_warm(const RouteView& route, const Request& request, Response& out) {
   if (!names_repository(route.kind)) return false;
   // A proxied layer waits for a gateway: never warm.
-  if (layer_streams_ && route.kind == RouteKind::blob && !request.head()) return false;
+  if (layer_streams_ && route.kind == RouteKind::blob) return false;
   ImagePtr image = images_.cached(route.name);
   if (!image) return false;
   out.reset();
@@ -259,7 +301,7 @@ std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const R
   if (auto response = imageless_answer(route, request)) return std::move(*response);
   auto lookup = images_.find(route.repository);
   if (const Resolution* image = lookup.ready()) {
-    if (auto layer = proxied_layer(route, request, *image))
+    if (auto layer = proxied_layer(route, *image))
       return stream_layer(request, **image, std::move(*layer));
     return answer_with(route, request, *image);
   }
@@ -269,15 +311,14 @@ std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const R
 boost::asio::awaitable<Response> Handler::answer_later(const Request& request, Route route,
                                                        CachingResolver::Lookup lookup) {
   Resolution image = co_await images_.wait(std::move(lookup));
-  if (auto layer = proxied_layer(route, request, image))
+  if (auto layer = proxied_layer(route, image))
     co_return co_await stream_layer(request, *image, std::move(*layer));
   co_return answer_with(route, request, image);
 }
 
-std::optional<LayerBytes> Handler::proxied_layer(const Route& route, const Request& request,
+std::optional<LayerBytes> Handler::proxied_layer(const Route& route,
                                                  const Resolution& image) const {
-  if (!layer_streams_ || !image || route.kind != RouteKind::blob || request.head())
-    return std::nullopt;
+  if (!layer_streams_ || !image || route.kind != RouteKind::blob) return std::nullopt;
   auto hash = sha256_of_digest(route.reference);
   const ImageLayer* layer = hash ? (*image)->layer_by_digest(*hash) : nullptr;
   if (!layer) return std::nullopt;
@@ -294,11 +335,19 @@ boost::asio::awaitable<Response> Handler::stream_layer(const Request& request, I
   const ImageLayer* found = image->layer_by_digest(layer.digest);
   content_head(200, found->media_type, layer.digest, request, out);
   out.body_owner = image;  // keeps the media type alive
+  out.add("Accept-Ranges", "bytes");
   if (out.status == 304) co_return out;
   out.content_length = layer.size;
+  if (request.head()) co_return out;
+  RangeAnswer asked = decide_range(request.range, request.if_range, out.digest, layer.size);
+  if (asked.kind == RangeAnswer::Kind::unsatisfiable) co_return unsatisfiable_range(layer.size);
+  const std::uint64_t size = layer.size;
   auto stream = co_await layer_streams_->open(std::move(layer));
   if (!stream) co_return error_response(stream.error(), false);
-  out.stream = std::move(*stream);
+  if (asked.kind == RangeAnswer::Kind::partial)
+    partial_answer(std::move(*stream), std::move(asked.ranges), size, out);
+  else
+    out.stream = std::move(*stream);
   co_return out;
 }
 

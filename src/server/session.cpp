@@ -350,9 +350,11 @@ asio::awaitable<bool> serve_parsed(Connection<Stream>& c) {
   const auto& header = parser.get();
   std::string accept = joined_field(header, http::field::accept);
   std::string if_none_match = joined_field(header, http::field::if_none_match);
+  std::string range = joined_field(header, http::field::range);
+  std::string if_range = joined_field(header, http::field::if_range);
   RequestTarget target = split_target(header.target());
-  Request request{header.method_string(),   target.path, target.query, accept, if_none_match,
-                  header[http::field::host]};
+  Request request{header.method_string(),    target.path, target.query, accept, if_none_match,
+                  header[http::field::host], range,       if_range};
   auto verdict = judge_parsed_head(parser, request.reads());
   bool keep_alive = verdict.keep_alive && !c.context.connections.draining;
   AccessRecord record{header.method_string(),
@@ -375,7 +377,8 @@ asio::awaitable<bool> serve_parsed(Connection<Stream>& c) {
 // The request the fast scan took, as views into the buffer.
 Request request_of(const RequestHead& head) {
   RequestTarget target = split_target(head.target);
-  return {head.method, target.path, target.query, head.accept, head.if_none_match, head.host};
+  return {head.method,        target.path, target.query, head.accept,
+          head.if_none_match, head.host,   {},           {}};
 }
 
 AccessRecord record_of(const RequestHead& head, std::string_view remote_ip) {

@@ -142,6 +142,73 @@ TEST_F(LayerProxyTest, WhenNoGatewayCanFinishTheTransferIsAborted) {
   EXPECT_ANY_THROW(get(blob));
 }
 
+TEST_F(LayerProxyTest, OneRangeIsAPartialAnswerOfExactlyItsBytes) {
+  gateway.set(file_path, file());
+  auto answer = get(blob, "GET", {{"Range", "bytes=1048570-1048600"}});
+  EXPECT_EQ(answer.status, 206u);
+  EXPECT_EQ(answer.body, content.substr(1048570, 31));
+  EXPECT_EQ(answer.header("content-range"),
+            "bytes 1048570-1048600/" + std::to_string(content.size()));
+  EXPECT_EQ(answer.header("content-length"), "31");
+  auto suffix = get(blob, "GET", {{"Range", "bytes=-100"}});
+  EXPECT_EQ(suffix.status, 206u);
+  EXPECT_EQ(suffix.body, content.substr(content.size() - 100));
+}
+
+TEST_F(LayerProxyTest, SeveralRangesAreMultipartByteranges) {
+  gateway.set(file_path, file());
+  auto answer = get(blob, "GET", {{"Range", "bytes=2000000-2000009, 0-4,3000000-"}});
+  ASSERT_EQ(answer.status, 206u);
+  const std::string type = answer.header("content-type");
+  ASSERT_TRUE(type.starts_with("multipart/byteranges; boundary=")) << type;
+  const std::string boundary = type.substr(type.find('=') + 1);
+  EXPECT_EQ(answer.header("content-length"), std::to_string(answer.body.size()));
+  // Each part: its Content-Range, then exactly those bytes of the layer.
+  std::size_t parts = 0;
+  for (auto at = answer.body.find("--" + boundary + "\r\n"); at != std::string::npos;
+       at = answer.body.find("--" + boundary + "\r\n", at + 1)) {
+    auto range_at = answer.body.find("Content-Range: bytes ", at) + 21;
+    auto dash = answer.body.find('-', range_at);
+    auto slash = answer.body.find('/', dash);
+    std::uint64_t first = std::stoull(answer.body.substr(range_at, dash - range_at));
+    std::uint64_t last = std::stoull(answer.body.substr(dash + 1, slash - dash - 1));
+    auto bytes_at = answer.body.find("\r\n\r\n", slash) + 4;
+    EXPECT_EQ(answer.body.compare(bytes_at, last - first + 1, content, first, last - first + 1),
+              0)
+        << first << "-" << last;
+    ++parts;
+  }
+  EXPECT_EQ(parts, 3u);
+  EXPECT_TRUE(answer.body.ends_with("--" + boundary + "--\r\n"));
+}
+
+TEST_F(LayerProxyTest, IfRangeWithAnotherTagSendsTheWholeLayer) {
+  gateway.set(file_path, file());
+  auto answer = get(blob, "GET", {{"Range", "bytes=0-9"}, {"If-Range", "\"sha256:other\""}});
+  EXPECT_EQ(answer.status, 200u);
+  EXPECT_TRUE(answer.body == content);
+  auto same = get(blob, "GET", {{"Range", "bytes=0-9"}, {"If-Range", "\"" + digest + "\""}});
+  EXPECT_EQ(same.status, 206u);
+  EXPECT_EQ(same.body, content.substr(0, 10));
+}
+
+TEST_F(LayerProxyTest, ARangeOutsideTheLayerIs416) {
+  gateway.set(file_path, file());
+  auto answer = get(blob, "GET", {{"Range", "bytes=" + std::to_string(content.size()) + "-"}});
+  EXPECT_EQ(answer.status, 416u);
+  EXPECT_EQ(answer.header("content-range"), "bytes */" + std::to_string(content.size()));
+  EXPECT_EQ(gateway.request_count(file_path), 0u);
+  EXPECT_EQ(get(blob, "HEAD").header("accept-ranges"), "bytes");
+}
+
+TEST_F(LayerProxyTest, ARangeOfACorruptLayerIsNeverCompleted) {
+  std::string corrupt = content;
+  corrupt[corrupt.size() - 10] ^= 0x01;
+  gateway.set(file_path, file(corrupt));
+  // The range is intact, but the layer is not: its end waits for the proof, which fails.
+  EXPECT_ANY_THROW(get(blob, "GET", {{"Range", "bytes=0-99"}}));
+}
+
 TEST_F(LayerProxyTest, ConfigsAndManifestsAreStillServedWhole) {
   const std::string repository = "/v2/layer/" + testing::raw_cid_of(manifest);
   auto index = get(repository + "/manifests/latest", "GET", {{"Accept", accept_all}});

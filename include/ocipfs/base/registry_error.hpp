@@ -58,6 +58,8 @@ inline constexpr ErrorKind listed_as_not_a_manifest{ErrorCode::manifest_unknown,
 inline constexpr ErrorKind name_invalid{ErrorCode::name_invalid, "NAME_INVALID", 400};
 inline constexpr ErrorKind name_unknown{ErrorCode::name_unknown, "NAME_UNKNOWN", 404};
 inline constexpr ErrorKind unsupported{ErrorCode::unsupported, "UNSUPPORTED", 405};
+// A Range no byte of the blob satisfies.
+inline constexpr ErrorKind range_not_satisfiable{ErrorCode::unsupported, "UNSUPPORTED", 416};
 inline constexpr ErrorKind too_many_requests{ErrorCode::too_many_requests, "TOOMANYREQUESTS", 429};
 // The gateway failed us; we are out of room; the gateway was too slow.
 inline constexpr ErrorKind bad_gateway{ErrorCode::unavailable, "UNAVAILABLE", 502};

@@ -24,6 +24,8 @@ struct Request {
   std::string_view accept;         // every Accept line, joined with ", "
   std::string_view if_none_match;  // every If-None-Match line, joined with ", "
   std::string_view host;           // the Host field as sent (valid grammar), or empty
+  std::string_view range;          // every Range line, joined with ", " (the fast scan takes none)
+  std::string_view if_range;       // likewise for If-Range
 
   bool head() const { return method == "HEAD"; }
   bool reads() const { return method == "GET" || method == "HEAD"; }

@@ -182,7 +182,7 @@ TEST_F(PagesFixture, HomePageNamesTheHostAndHasTheForm) {
 }
 
 TEST(PageAnswers, HeadersAndErrorsAreTheRegistrysOwn) {
-  Request request{"GET", "/layer/<x>", "", "text/html", "", ""};
+  Request request{"GET", "/layer/<x>", "", "text/html", "", "", "", ""};
   RegistryError error = name_invalid("invalid repository name \"layer/<x>\"");
   Response page = error_page(error, PageFormat::html, request);
   EXPECT_EQ(page.status, 400u);
@@ -195,7 +195,7 @@ TEST(PageAnswers, HeadersAndErrorsAreTheRegistrysOwn) {
   EXPECT_THAT(std::string(page.payload()), Not(HasSubstr("<x>")));
   Response as_json = error_page(error, PageFormat::json, request);
   EXPECT_EQ(as_json.body, error_body(error));
-  Request head{"HEAD", "/", "", "text/html", "", ""};
+  Request head{"HEAD", "/", "", "text/html", "", "", "", ""};
   Response home = page_response(home_html("h", *parse_redirect_gateway("https://g.example")),
                                 PageFormat::html, head.head(), false);
   EXPECT_TRUE(home.head);

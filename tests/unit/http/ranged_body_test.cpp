@@ -1,0 +1,127 @@
+#include "ocipfs/http/ranged_body.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <string>
+#include <vector>
+
+namespace ocipfs {
+namespace {
+
+// A body given in pieces of `piece` bytes; with `fail_at_end`, an error instead of its end.
+class PiecesStream final : public BodyStream {
+ public:
+  PiecesStream(std::string body, std::size_t piece, bool fail_at_end)
+      : body_(std::move(body)), piece_(piece), fail_at_end_(fail_at_end) {}
+
+  boost::asio::awaitable<Expected<std::string_view>> next() override {
+    if (offset_ == body_.size()) {
+      if (fail_at_end_) co_return Unexpected{std::string("the digest did not match")};
+      co_return std::string_view();
+    }
+    auto out = std::string_view(body_).substr(offset_, piece_);
+    offset_ += out.size();
+    co_return out;
+  }
+
+ private:
+  std::string body_;
+  std::size_t piece_;
+  bool fail_at_end_;
+  std::size_t offset_ = 0;
+};
+
+struct Drained {
+  std::string bytes;  // everything given before the end or the error
+  bool failed = false;
+};
+
+Drained drain(BodyStream& body) {
+  Drained out;
+  boost::asio::io_context ioc;
+  boost::asio::co_spawn(
+      ioc,
+      [&]() -> boost::asio::awaitable<void> {
+        for (;;) {
+          auto piece = co_await body.next();
+          if (!piece) {
+            out.failed = true;
+            co_return;
+          }
+          if (piece->empty()) co_return;
+          out.bytes.append(*piece);
+        }
+      },
+      boost::asio::detached);
+  ioc.run();
+  return out;
+}
+
+std::string body_of(std::size_t size) {
+  std::string out;
+  for (std::size_t i = 0; i < size; ++i) out.push_back(static_cast<char>('a' + i % 26));
+  return out;
+}
+
+std::string expected_of(const std::string& body, const std::vector<ByteRange>& ranges,
+                        const MultipartPlan* plan) {
+  std::string out;
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    if (plan) out += plan->part_heads[i];
+    out += body.substr(ranges[i].first, ranges[i].size());
+  }
+  if (plan) out += plan->closing;
+  return out;
+}
+
+TEST(RangedBody, OneRangeIsCutOutWhateverThePieces) {
+  const std::string body = body_of(1000);
+  for (std::size_t piece : {1u, 7u, 100u, 999u, 1000u, 4096u})
+    for (ByteRange range : {ByteRange{0, 0}, ByteRange{0, 999}, ByteRange{999, 999},
+                            ByteRange{99, 100}, ByteRange{250, 749}}) {
+      RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), {range});
+      auto drained = drain(ranged);
+      EXPECT_FALSE(drained.failed);
+      EXPECT_EQ(drained.bytes, body.substr(range.first, range.size()))
+          << "piece " << piece << ", range " << range.first << "-" << range.last;
+    }
+}
+
+TEST(RangedBody, SeveralRangesAreFramedAsPlanned) {
+  const std::string body = body_of(5000);
+  const std::vector<ByteRange> ranges = {{0, 9}, {100, 100}, {2000, 2999}, {4990, 4999}};
+  for (std::size_t piece : {1u, 13u, 1000u, 5000u}) {
+    MultipartPlan plan = plan_multipart(ranges, body.size(), "text/plain", "b0undary");
+    const std::string expected = expected_of(body, ranges, &plan);
+    EXPECT_EQ(expected.size(), plan.content_length);
+    RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), ranges, plan);
+    EXPECT_EQ(ranged.content_type(), plan.content_type);
+    auto drained = drain(ranged);
+    EXPECT_FALSE(drained.failed);
+    EXPECT_EQ(drained.bytes, expected) << "piece " << piece;
+  }
+}
+
+TEST(RangedBody, TheEndOfTheLastRangeWaitsForTheWholeBodyToEndWell) {
+  const std::string body = body_of(1000);
+  for (std::size_t piece : {1u, 64u, 1000u}) {
+    // The range ends long before the body does; the body then fails: its last byte never goes.
+    RangedBody ranged(std::make_unique<PiecesStream>(body, piece, true), {ByteRange{10, 20}});
+    auto drained = drain(ranged);
+    EXPECT_TRUE(drained.failed);
+    EXPECT_LT(drained.bytes.size(), 11u) << "piece " << piece;
+    EXPECT_EQ(drained.bytes, body.substr(10, drained.bytes.size()));
+  }
+  const std::vector<ByteRange> ranges = {{0, 1}, {5, 6}};
+  MultipartPlan plan = plan_multipart(ranges, body.size(), "text/plain", "b");
+  RangedBody framed(std::make_unique<PiecesStream>(body, 3, true), ranges, plan);
+  auto drained = drain(framed);
+  EXPECT_TRUE(drained.failed);
+  EXPECT_EQ(drained.bytes.find(plan.closing), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ocipfs
