@@ -32,7 +32,7 @@ build() {
   fi
   expect_example_files "$work/$name/out"
   repo=${from#*/layer/}
-  expect_redirect "$mark" "${repo%%:*}" "BuildKit ($name)"
+  expect_layer_fetched "$mark" "${repo%%:*}" "BuildKit ($name)"
 }
 
 build tagged-amd64 linux/amd64 "$OCIPFSD_ADDR/layer/$EXAMPLE_CID:$EXAMPLE_FILE"

@@ -44,7 +44,7 @@ build() {
     cat "$work/$name/log" >&2
     fail "docker classic build ($name): the builder did not tag $image"
   }
-  expect_redirect "$mark" "$EXAMPLE_CID" "docker classic build ($name)"
+  expect_layer_fetched "$mark" "$EXAMPLE_CID" "docker classic build ($name)"
   # The image has no command; `docker create` takes a dummy one. It never runs.
   container=$(docker create --label "$prefix" "$image" x) ||
     fail "docker classic build ($name): docker create $image failed"

@@ -37,7 +37,7 @@ pull() {
     cat "$work/$name.log" >&2
     fail "docker pull: pulling $ref ($name) failed"
   fi
-  expect_redirect "$mark" "$EXAMPLE_CID" "docker pull ($name)"
+  expect_layer_fetched "$mark" "$EXAMPLE_CID" "docker pull ($name)"
 }
 
 # repo_digest: the digest docker recorded for $repo.

@@ -128,9 +128,9 @@ expect_layer() {
     fail "GET of ${answer#302 } failed"
   [[ $actual == "$digest" ]] || fail "image/$image: layer $digest redirects to bytes of $actual"
 }
-# expect_redirects MARK IMAGE WHAT DIGEST...: after log line MARK, ocipfsd redirected a GET of each
+# expect_layer_fetcheds MARK IMAGE WHAT DIGEST...: after log line MARK, ocipfsd redirected a GET of each
 # layer blob DIGEST of image/IMAGE (so the layers came from IPFS, not from a client's cache).
-expect_redirects() {
+expect_layer_fetcheds() {
   local mark=$1 image=$2 what=$3 digest
   shift 3
   for digest in "$@"; do
@@ -260,7 +260,7 @@ docker pull "$saved_ref" >"$work/pull-saved.log" 2>&1 || {
 }
 pulled_id=$(docker image inspect -f '{{.Id}}' "$saved_ref") || fail "docker image inspect $saved_ref failed"
 [[ $pulled_id == "$original_id" ]] || fail "docker pull gives the image ID $pulled_id, the original was $original_id"
-expect_redirects "$mark" "$saved_cid" "docker pull" "${saved_layers[@]}"
+expect_layer_fetcheds "$mark" "$saved_cid" "docker pull" "${saved_layers[@]}"
 output=$(docker run --rm --network=none "$saved_ref" 2>"$work/run-saved.err") || {
   cat "$work/run-saved.err" >&2
   fail "docker run $saved_ref failed"
@@ -354,7 +354,7 @@ for arch in arm64 amd64; do
     fail "docker image inspect of the linux/$arch pull failed"
   [[ $pulled == "${platform_config[$arch]} linux/$arch" ]] ||
     fail "docker pull --platform linux/$arch gives '$pulled', not '${platform_config[$arch]} linux/$arch'"
-  expect_redirects "$mark" "$multi_cid" "docker pull --platform linux/$arch" "${platform_layer[$arch]}"
+  expect_layer_fetcheds "$mark" "$multi_cid" "docker pull --platform linux/$arch" "${platform_layer[$arch]}"
   # Its file, without running it (no emulation of arm64 here).
   docker create --name "$container" "$multi_ref" /none >/dev/null 2>"$work/create-$arch.err" || {
     cat "$work/create-$arch.err" >&2

@@ -24,6 +24,7 @@ wait_until() {
 # stop_pid PID [SECONDS]: SIGTERM, wait, then SIGKILL.
 stop_pid() {
   local pid=$1 limit=${2:-10}
+  [[ $pid =~ ^[0-9]+$ ]] && ((pid > 1)) || return 0  # never 0: kill -0 0 is our own group
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + limit))
@@ -134,11 +135,19 @@ TOML
 containerd_ready() { kill -0 "$CONTAINERD_PID" && ctr version; }
 
 # The state written by the e2e setup.
+# load_state: the suite's state. With OCIPFS_E2E_BLOBS=proxy, OCIPFSD_ADDR and OCIPFSD_LOG are
+# the ocipfsd that streams layers itself (--blobs=proxy), whose redirect gateway is a closed port:
+# a client it sent there would fail.
 load_state() {
   local state=${E2E_STATE:?E2E_STATE must point at the e2e state directory}
   [[ -f $state/env ]] || fail "no e2e state in $state (did e2e.setup run?)"
   # shellcheck disable=SC1091
   source "$state/env"
+  export OCIPFSD_LOG=$state/ocipfsd.log
+  if [[ ${OCIPFS_E2E_BLOBS:-redirect} == proxy ]]; then
+    export OCIPFSD_ADDR=$OCIPFSD_PROXY_ADDR OCIPFSD_LOG=$state/proxy/ocipfsd.log
+    E2E_NAME="$E2E_NAME (--blobs=proxy)"
+  fi
 }
 
 # expect_example_files DIR: the example layer's files arrived with the right content.
@@ -151,16 +160,18 @@ expect_example_files() {
 }
 
 # log_mark: how many lines ocipfsd has logged so far.
-log_mark() { wc -l <"$E2E_STATE/ocipfsd.log"; }
+log_mark() { wc -l <"$OCIPFSD_LOG"; }
 
-# expect_redirect MARK CID WHAT: after line MARK, ocipfsd redirected a GET of layer/CID's layer blob;
-# so the layer came from IPFS, not from a cache of dockerd or BuildKit.
-expect_redirect() {
-  local layer_digest
+# expect_layer_fetched MARK CID WHAT: after line MARK, ocipfsd answered a GET of layer/CID's layer
+# blob: a 302 to the gateway, or with --blobs=proxy a 200 with its bytes; so the layer came from
+# IPFS, not from a cache of dockerd or BuildKit.
+expect_layer_fetched() {
+  local layer_digest status=302
+  [[ ${OCIPFS_E2E_BLOBS:-redirect} == proxy ]] && status=200
   layer_digest=$(jq -r .layer.digest "$REPO_DIR/example/layer.json")
-  tail -n +"$(($1 + 1))" "$E2E_STATE/ocipfsd.log" |
-    grep -q "GET /v2/layer/$2/blobs/$layer_digest 302 " ||
-    fail "$3: ocipfsd did not redirect a GET of layer/$2's layer blob (was the layer cached?)"
+  tail -n +"$(($1 + 1))" "$OCIPFSD_LOG" |
+    grep -q "GET /v2/layer/$2/blobs/$layer_digest $status " ||
+    fail "$3: ocipfsd did not answer a GET of layer/$2's layer blob $status (was the layer cached?)"
 }
 
 # printed NAME PREFIX: the rest of the line that starts with PREFIX in $work/NAME.out (what an

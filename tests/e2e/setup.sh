@@ -11,7 +11,11 @@ state=${1:?usage: setup.sh STATE_DIR}
 node="$REPO_DIR/tests/ipfs-node/ipfs-node.sh"
 "$node" stop "$state/ipfs" 2>/dev/null || true
 # shellcheck disable=SC1091
-[[ -f $state/env ]] && { source "$state/env"; stop_pid "${OCIPFSD_PID:-0}"; }
+[[ -f $state/env ]] && {
+  source "$state/env"
+  stop_pid "${OCIPFSD_PID:-0}"
+  stop_pid "${OCIPFSD_PROXY_PID:-0}"
+}
 rm -rf "$state"
 mkdir -p "$state/expected" "$state/fixtures"
 
@@ -58,6 +62,12 @@ grep -q "layer/$example_cid:$example_file" "$REPO_DIR/example/Dockerfile" ||
 [[ $example_cid_dagpb == bafybei* ]] || fail "dag-pb manifest CID is $example_cid_dagpb"
 [[ $v0_dir == Qm* && $v1_dir == bafybei* ]] || fail "directory CIDs are $v0_dir and $v1_dir"
 
+# The same, streaming layers itself; its redirect gateway is a closed port, so that a client it
+# sent there would fail (the proxy-mode client tests).
+mkdir -p "$state/proxy"
+start_ocipfsd "$state/proxy" --gateway="$IPFS_GATEWAY" --gateway-timeout=5s --threads=2 \
+  --blobs=proxy --redirect-gateway=http://127.0.0.1:9
+proxy_pid=$OCIPFSD_PID proxy_addr=$OCIPFSD_ADDR
 start_ocipfsd "$state" --gateway="$IPFS_GATEWAY" --gateway-timeout=5s --threads=2
 
 cat >"$state/env" <<ENV
@@ -66,6 +76,8 @@ IPFS_API=$IPFS_API
 IPFS_GATEWAY=$IPFS_GATEWAY
 OCIPFSD_PID=$OCIPFSD_PID
 OCIPFSD_ADDR=$OCIPFSD_ADDR
+OCIPFSD_PROXY_PID=$proxy_pid
+OCIPFSD_PROXY_ADDR=$proxy_addr
 EXAMPLE_FILE=$example_file
 EXAMPLE_CID=$example_cid
 EXAMPLE_CID_DAGPB=$example_cid_dagpb

@@ -10,10 +10,13 @@ if [[ -f $state/env ]]; then
   # shellcheck disable=SC1091
   source "$state/env"
   stop_pid "$OCIPFSD_PID"
+  stop_pid "${OCIPFSD_PROXY_PID:-0}"
 fi
 "$REPO_DIR/tests/ipfs-node/ipfs-node.sh" stop "$state/ipfs" || true
 # A sanitizer build of ocipfsd reports here, at the latest when it exits.
-if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer" \
-  "$state/ocipfsd.log" 2>/dev/null; then
-  fail "ocipfsd reported a sanitizer error: $(grep -m1 -A20 -E "Sanitizer|runtime error:" "$state/ocipfsd.log")"
-fi
+for log_file in "$state/ocipfsd.log" "$state/proxy/ocipfsd.log"; do
+  if grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:|WARNING: ThreadSanitizer" \
+    "$log_file" 2>/dev/null; then
+    fail "ocipfsd reported a sanitizer error: $(grep -m1 -A20 -E "Sanitizer|runtime error:" "$log_file")"
+  fi
+done
