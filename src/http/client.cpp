@@ -115,6 +115,9 @@ struct HttpBodyReader::State {
   HttpResponse head;
   std::chrono::milliseconds step_timeout{0};
   CancelSignal* cancel = nullptr;
+  // With a Content-Length, the body's bytes not read yet: they are read straight from the socket
+  // into the caller's memory (after those the head's read left in `buffer`), past the parser.
+  std::optional<std::uint64_t> unread;
 
   // Reads the head of the answer, skipping interim ones, each read within the request's step.
   template <class Stream>
@@ -130,12 +133,34 @@ struct HttpBodyReader::State {
       if (!is_interim(parser->get().result_int()) || interim == max_interim_answers) break;
     }
     head = head_of_answer(parser->get());
+    if (!parser->chunked() && parser->content_length()) unread = *parser->content_length();
     co_return error_code{};
+  }
+
+  // Reads body bytes of a known length into `into`: what the head's read left first.
+  template <class Stream>
+  asio::awaitable<Expected<std::size_t, HttpError>> read_direct(Stream& stream,
+                                                                std::span<char> into) {
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(into.size(), *unread));
+    if (want == 0) co_return 0;
+    std::size_t got = asio::buffer_copy(asio::buffer(into.data(), want), buffer.data());
+    if (got > 0) {
+      buffer.consume(got);
+    } else {
+      connection->tcp().expires_after(step_timeout);
+      auto [ec, read] = co_await stream.async_read_some(asio::buffer(into.data(), want), use_tuple);
+      if (ec == asio::error::eof) ec = http::error::partial_message;
+      if (ec) co_return Unexpected{failed(cancelled(cancel) ? Step::cancelled : Step::read, ec)};
+      got = read;
+    }
+    *unread -= got;
+    co_return got;
   }
 
   template <class Stream>
   asio::awaitable<Expected<std::size_t, HttpError>> read_into(Stream& stream,
                                                               std::span<char> into) {
+    if (unread) co_return co_await read_direct(stream, into);
     auto& body = parser->get().body();
     body.data = into.data();
     body.size = into.size();
@@ -159,7 +184,7 @@ const HttpResponse& HttpBodyReader::head() const { return state_->head; }
 
 asio::awaitable<Expected<std::size_t, HttpError>> HttpBodyReader::read(std::span<char> into) {
   State& state = *state_;
-  if (state.parser->is_done() || into.empty()) co_return 0;
+  if (into.empty() || (!state.unread && state.parser->is_done())) co_return 0;
   if (cancelled(state.cancel)) co_return Unexpected{failed(Step::cancelled)};
   Connection& connection = *state.connection;
   StopHook hook(state.cancel, [&connection] { connection.tcp().close(); });
