@@ -2,8 +2,10 @@
 // digest, handed over between gateways at the offset reached, never completed wrong.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "support/server_fixture.hpp"
 
@@ -53,6 +55,17 @@ class LayerProxyTest : public ServerTest {
     start({"--blobs=proxy", "--gateway=" + gateway.url(), "--gateway=" + second.url(),
            "--hedge-after=off"});
   }
+
+  // The layer's download when the first gateway answers `first` and the second `then`: it must
+  // be whole and right.
+  void expect_handed_over(const FakeReply& first, const FakeReply& then) {
+    gateway.set(file_path, first);
+    second.set(file_path, then);
+    start_with_second();
+    auto answer = get(blob);
+    EXPECT_EQ(answer.status, 200u);
+    EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  }
 };
 
 TEST_F(LayerProxyTest, StreamsTheLayerProvenAgainstItsDigest) {
@@ -85,12 +98,7 @@ TEST_F(LayerProxyTest, ALayerNoGatewayHasIsBlobUnknown) {
 TEST_F(LayerProxyTest, AGatewayThatBreaksMidLayerHandsOverAtTheOffsetReached) {
   FakeReply cut = file();
   cut.cut_after = 1024 * 1024 + 123;
-  gateway.set(file_path, cut);
-  second.set(file_path, file());
-  start_with_second();
-  auto answer = get(blob);
-  EXPECT_EQ(answer.status, 200u);
-  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  expect_handed_over(cut, file());
   auto ranges = second.range_headers();
   ASSERT_EQ(ranges.size(), 1u);
   // The first gateway's bytes were kept: the second is asked for the rest only.
@@ -102,27 +110,17 @@ TEST_F(LayerProxyTest, AGatewayThatBreaksMidLayerHandsOverAtTheOffsetReached) {
 TEST_F(LayerProxyTest, AStalledGatewayHandsOverAfterTheGatewayTimeout) {
   FakeReply stalled = file();
   stalled.stall_after = 512 * 1024;
-  gateway.set(file_path, stalled);
-  second.set(file_path, file());
-  start_with_second();
-  auto answer = get(blob);
-  EXPECT_EQ(answer.status, 200u);
-  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  expect_handed_over(stalled, file());
   EXPECT_EQ(second.range_headers().size(), 1u);
 }
 
 TEST_F(LayerProxyTest, AGatewayThatIgnoresTheRangeIsReadFromTheOffset) {
   FakeReply cut = file();
   cut.cut_after = 2 * 1024 * 1024;
-  gateway.set(file_path, cut);
   // A plain 200 with the whole file, whatever the Range asked.
   FakeReply whole;
   whole.body = content;
-  second.set(file_path, whole);
-  start_with_second();
-  auto answer = get(blob);
-  EXPECT_EQ(answer.status, 200u);
-  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  expect_handed_over(cut, whole);
 }
 
 TEST_F(LayerProxyTest, BytesThatDoNotMatchTheDigestAbortTheTransfer) {
@@ -173,8 +171,7 @@ TEST_F(LayerProxyTest, SeveralRangesAreMultipartByteranges) {
     std::uint64_t first = std::stoull(answer.body.substr(range_at, dash - range_at));
     std::uint64_t last = std::stoull(answer.body.substr(dash + 1, slash - dash - 1));
     auto bytes_at = answer.body.find("\r\n\r\n", slash) + 4;
-    EXPECT_EQ(answer.body.compare(bytes_at, last - first + 1, content, first, last - first + 1),
-              0)
+    EXPECT_EQ(answer.body.compare(bytes_at, last - first + 1, content, first, last - first + 1), 0)
         << first << "-" << last;
     ++parts;
   }
@@ -207,6 +204,32 @@ TEST_F(LayerProxyTest, ARangeOfACorruptLayerIsNeverCompleted) {
   gateway.set(file_path, file(corrupt));
   // The range is intact, but the layer is not: its end waits for the proof, which fails.
   EXPECT_ANY_THROW(get(blob, "GET", {{"Range", "bytes=0-99"}}));
+}
+
+TEST_F(LayerProxyTest, TransfersPastMaxBlobTransfersWaitThenGet503) {
+  // The first download trickles (a byte every 2 ms: never stalled) and holds the one slot.
+  FakeReply trickle;
+  trickle.kind = FakeReply::Kind::trickle;
+  trickle.body = content;
+  trickle.delay = std::chrono::milliseconds(2);
+  gateway.set(file_path, trickle);
+  start({"--blobs=proxy", "--max-blob-transfers=1"});
+  std::thread first([this] {
+    try {
+      get(blob);
+    } catch (const std::exception&) {  // cut off when the server stops
+    }
+  });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (gateway.request_count(file_path) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(gateway.request_count(file_path), 1u);
+  auto answer = get(blob);
+  EXPECT_EQ(answer.status, 503u);
+  EXPECT_NE(answer.body.find("--max-blob-transfers=1"), std::string::npos) << answer.body;
+  EXPECT_EQ(gateway.request_count(file_path), 1u);
+  stop();
+  first.join();
 }
 
 TEST_F(LayerProxyTest, ConfigsAndManifestsAreStillServedWhole) {
