@@ -42,6 +42,9 @@ using TlsStream = beast::ssl_stream<tcp::socket>;
 // Answers are a few KiB: a client that never reads holds this much kernel memory at most, until
 // --request-timeout closes it (Linux doubles the value for bookkeeping).
 constexpr int send_buffer_bytes = 64 * 1024;
+// A streamed answer (a proxied layer) gets this much send buffer: a write of a window of it then
+// goes out while the next window is read, instead of in rounds the client acknowledges.
+constexpr int stream_send_buffer_bytes = 1024 * 1024;
 // An idle connection holds this much buffer; a longer header grows it on demand.
 constexpr std::size_t first_read_size = 1024;
 
@@ -183,6 +186,8 @@ void abort_connection(Connection<Stream>& c) {
 // client that reads no more is cut off). False when the connection cannot go on.
 template <class Stream>
 asio::awaitable<bool> write_stream(Connection<Stream>& c, BodyStream& body) {
+  error_code ignored;
+  c.socket().set_option(asio::socket_base::send_buffer_size(stream_send_buffer_bytes), ignored);
   for (;;) {
     c.expire_at(Clock::time_point::max());  // the gateways have deadlines of their own
     auto piece = co_await body.next();

@@ -33,7 +33,14 @@
 #     answering in 2 s and the other in 50 ms: the cold p50/p99 against --hedge-after + 50 ms;
 #   - memory, memory-image: resident set idle and with 100,000 images cached; and with 1,000
 #     100-layer images cached (sharing their 99 base layers), with the cache's own gauges;
-#   - startup: exec to the first accepted connection.
+#   - startup: exec to the first accepted connection;
+#   - proxy: --blobs=proxy, a layer of BENCH_PROXY_MIB (1024) MiB streamed through ocipfsd from an
+#     nginx serving it as a file (the gateway, on the client CPU), beside a second nginx proxying
+#     the same bytes from the same gateway without verifying them (proxy_pass, no disk):
+#     throughput (target: ocipfsd >= 80% of nginx) and each one's CPU seconds per GiB, beside
+#     what sha256 alone costs on this machine (openssl dgst, the floor); then 100 concurrent
+#     downloads of 100 different 16 MiB layers: ocipfsd's peak resident set over its idle one,
+#     per transfer (target: <= 1 MiB, a window of 256 KiB and socket buffers, whatever the size).
 # Each server gets one core (CPU 0) and one thread; wrk, ocipfs_bench load (whose own CPU per
 # request is reported), the fake gateway and the cold/fill clients run on CPU 1. Loopback only,
 # ports chosen by the OS. It reports ratios, and each server's CPU time per request from
@@ -51,6 +58,7 @@
 #     BENCH_IMAGES   images cached for the memory measurement (default 100000)
 #     BENCH_IMAGE_DOCUMENTS  100-layer image/<cid>s cached for the image memory measurement
 #                    (default 1000)
+#     BENCH_PROXY_MIB  the proxied layer's size in MiB (default 1024)
 #     BENCH_KEEP=1   keep the work directory (logs, load outputs, configs)
 # Exit status: 0 when everything ran, whatever the targets say; 1 when a part could not run.
 set -euo pipefail
@@ -69,7 +77,7 @@ many_large_count=${BENCH_MANY_LARGE_IMAGES:-100000}
 zipf_count=${BENCH_ZIPF_IMAGES:-20000}
 zipf_pulls=${BENCH_ZIPF_PULLS:-50000}
 # The parts to run, in this order.
-all_parts=(warm many zipf cold cold-image hedge memory memory-image startup)
+all_parts=(warm many zipf cold cold-image hedge memory memory-image startup proxy)
 parts=${BENCH_PARTS:-$(
   IFS=,
   echo "${all_parts[*]}"
@@ -100,6 +108,10 @@ hedge_slow_ms=2000
 hedge_fast_ms=50
 hedge_after_ms=${BENCH_HEDGE_AFTER_MS:-200}
 hedge_bound_ms=$((hedge_after_ms + hedge_fast_ms + 100))
+# The proxy part: one layer of proxy_mib MiB; proxy_concurrent layers of proxy_small_mib MiB at once.
+proxy_mib=${BENCH_PROXY_MIB:-1024}
+proxy_concurrent=100
+proxy_small_mib=16
 
 oci_index=application/vnd.oci.image.index.v1+json
 oci_manifest=application/vnd.oci.image.manifest.v1+json
@@ -128,6 +140,7 @@ for name in ${parts//,/ }; do
   [[ " ${all_parts[*]} " == *" $name "* ]] || die "BENCH_PARTS: no part $name (parts: ${all_parts[*]})"
 done
 [[ $image_cache_count =~ ^[1-9][0-9]*$ ]] || die "BENCH_IMAGE_DOCUMENTS must be a positive whole number"
+[[ $proxy_mib =~ ^[1-9][0-9]*$ ]] || die "BENCH_PROXY_MIB must be a positive whole number"
 bash "$repo/tests/install-deps.sh" only wrk docker-registry curl jq python3 iproute2 procps \
   util-linux
 command -v nginx >/dev/null || bash "$repo/tests/install-deps.sh" only nginx-light
@@ -338,6 +351,144 @@ start_ocipfsd() {
   ocipfsd_listen_port=$(ocipfsd_port "$ocipfsd_pid" "$work/$name.log")
   wait_for 10 "$ocipfsd_pid" "$name" answers "http://127.0.0.1:$ocipfsd_listen_port/v2/" 200 ||
     die "$name does not answer /v2/: $(tail -3 "$work/$name.log")"
+}
+
+# --- proxy: layers streamed through ocipfsd -----------------------------------------------------
+
+# raw_cid FILE: the CIDv1 (raw, sha2-256, base32) of FILE's bytes.
+raw_cid() {
+  python3 - "$1" <<'PY'
+import base64, hashlib, sys
+digest = hashlib.sha256(open(sys.argv[1], "rb").read()).digest()
+print("b" + base64.b32encode(bytes([1, 0x55, 0x12, 0x20]) + digest).decode().lower().rstrip("="))
+PY
+}
+
+# The directory CID the proxy part's layer manifests name their layers under (any valid CID: a
+# plain gateway serves its files by path).
+proxy_dir_cid=QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn
+
+# proxy_layer ROOT NAME MIB: a layer of MIB MiB of random bytes at ROOT/ipfs/<dir>/NAME and its
+# layer manifest at ROOT/ipfs/<its CID>; prints "<manifest CID> <layer digest>".
+proxy_layer() {
+  local root=$1 name=$2 mib=$3 file digest manifest cid
+  file=$root/ipfs/$proxy_dir_cid/$name
+  head -c $((mib << 20)) /dev/urandom >"$file"
+  digest=sha256:$(sha256_of "$file")
+  manifest=$root/manifest.$name.json
+  printf '{"mediaType":"application/vnd.ocipfs.layer.manifest.v1+json","layer":{"mediaType":"%s","digest":"%s","size":%s,"annotations":{"io.ocipfs.layer.ipfs.cid":"%s/%s","io.ocipfs.layer.fs.digest":"sha256:%064d"}}}' \
+    application/vnd.oci.image.layer.v1.tar+gzip "$digest" "$((mib << 20))" "$proxy_dir_cid" \
+    "$name" 0 >"$manifest"
+  cid=$(raw_cid "$manifest")
+  cp "$manifest" "$root/ipfs/$cid"
+  echo "$cid $digest"
+}
+
+# proxy_nginx NAME CPU DIR SERVER_BLOCK: an nginx of one process on CPU; sets proxy_port.
+proxy_nginx() {
+  local name=$1 cpu=$2 dir=$3 block=$4 pid
+  proxy_port=$(free_port)
+  mkdir -p "$dir/tmp"
+  cat >"$dir/$name.conf" <<CONF
+master_process off;
+worker_processes 1;
+daemon off;
+pid $dir/$name.pid;
+error_log $dir/$name-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  server {
+    listen 127.0.0.1:$proxy_port;
+    $block
+  }
+}
+CONF
+  spawn pid "$work/$name.log" taskset -c "$cpu" nginx -p "$dir/" -e "$dir/$name-error.log" \
+    -c "$dir/$name.conf"
+  wait_for 10 "$pid" "$name" answers "http://127.0.0.1:$proxy_port/no-such-file" 404 ||
+    die "$name did not start: $(tail -3 "$dir/$name-error.log" 2>/dev/null)"
+  server_pid[$name]=$pid
+}
+
+# download KEY PID URL: one GET of URL to /dev/null from the client CPU; records KEY.mibs (MiB/s)
+# and KEY.cpu (the CPU seconds PID spent, per GiB); fails on a short or failed answer.
+download() {
+  local key=$1 pid=$2 url=$3 before after out
+  before=$(cpu_ticks "$pid")
+  out=$(taskset -c "$client_cpu" curl -sS --max-time 600 -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "$url")
+  after=$(cpu_ticks "$pid")
+  read -r code bytes seconds <<<"$out"
+  [[ $code == 200 && $bytes == $((proxy_mib << 20)) ]] || die "$key: got $out"
+  record "$key.mibs" "$(awk -v b="$bytes" -v s="$seconds" 'BEGIN { printf "%.0f", b / 1048576 / s }')"
+  record "$key.cpu" "$(awk -v t="$((after - before))" -v hz="$clock_ticks" -v m="$proxy_mib" \
+    'BEGIN { printf "%.2f", t / hz / (m / 1024) }')"
+}
+
+# best KEY: the highest of KEY's recorded values; lowest KEY: the lowest.
+best() { sed -n "s/^$1=//p" "$results" | sort -g | tail -1; }
+lowest() { sed -n "s/^$1=//p" "$results" | sort -g | head -1; }
+
+proxy() {
+  local dir=$work/proxy gateway_port pid port cid digest line round
+  mkdir -p "$dir/www/ipfs/$proxy_dir_cid"
+  read -r cid digest < <(proxy_layer "$dir/www" layer.tar.gz "$proxy_mib")
+  proxy_nginx nginx-gateway "$client_cpu" "$dir" "root $dir/www; location / { }"
+  gateway_port=$proxy_port
+  proxy_nginx nginx-proxy "$server_cpu" "$dir" "location / { proxy_pass http://127.0.0.1:$gateway_port; proxy_http_version 1.1; proxy_buffers 4 64k; proxy_max_temp_file_size 0; }"
+  spawn pid "$work/ocipfsd-proxy.log" taskset -c "$server_cpu" "$ocipfsd" --threads=1 \
+    --log-level=warn --listen=127.0.0.1:0 --gateway="http://127.0.0.1:$gateway_port" --blobs=proxy \
+    --max-blob-transfers=$((proxy_concurrent + 28))
+  wait_for 10 "$pid" ocipfsd-proxy ocipfsd_port "$pid" "$work/ocipfsd-proxy.log" ||
+    die "ocipfsd-proxy did not start: $(tail -3 "$work/ocipfsd-proxy.log")"
+  port=$(ocipfsd_port "$pid" "$work/ocipfsd-proxy.log")
+  local blob=/v2/layer/$cid/blobs/$digest file=/ipfs/$proxy_dir_cid/layer.tar.gz
+  for ((round = 0; round < rounds; round++)); do
+    download proxy.ocipfsd "$pid" "http://127.0.0.1:$port$blob"
+    download proxy.nginx "${server_pid[nginx-proxy]}" "http://127.0.0.1:$proxy_port$file"
+  done
+  # The floor: sha256 alone over the same bytes, on the server CPU.
+  local TIMEFORMAT='%U %S' times
+  times=$({ time taskset -c "$server_cpu" openssl dgst -sha256 "$dir/www$file" >/dev/null; } 2>&1)
+  record proxy.sha256_cpu "$(awk -v u="${times% *}" -v s="${times#* }" -v m="$proxy_mib" \
+    'BEGIN { printf "%.2f", (u + s) / (m / 1024) }')"
+  proxy_concurrently "$dir" "$pid" "$port"
+}
+
+# proxy_concurrently DIR PID PORT: proxy_concurrent downloads of as many different layers at
+# once; records ocipfsd's idle and peak resident set.
+proxy_concurrently() {
+  local dir=$1 pid=$2 port=$3 i idle peak=0 rss failed=0 complete
+  local list=$dir/urls
+  for ((i = 0; i < proxy_concurrent; i++)); do
+    read -r cid digest < <(proxy_layer "$dir/www" "small$i.tar.gz" "$proxy_small_mib")
+    echo "http://127.0.0.1:$port/v2/layer/$cid/blobs/$digest"
+  done >"$list"
+  # Each layer's manifest resolved first, so that only the transfers differ.
+  while read -r url; do curl -sS -I --max-time 10 -o /dev/null "$url"; done <"$list"
+  idle=$(vmrss_kib "$pid")
+  taskset -c "$client_cpu" xargs -P "$proxy_concurrent" -n 1 curl -sS --max-time 300 -o /dev/null \
+    -w '%{http_code} %{size_download}\n' <"$list" >"$dir/concurrent.out" &
+  local clients=$!
+  while running "$clients"; do
+    rss=$(vmrss_kib "$pid")
+    ((rss > peak)) && peak=$rss
+    sleep 0.02
+  done
+  wait "$clients" || failed=1
+  complete=$(grep -c "^200 $((proxy_small_mib << 20))\$" "$dir/concurrent.out" || true)
+  if ((failed != 0 || complete != proxy_concurrent)); then
+    die "concurrent downloads: $(sort "$dir/concurrent.out" | uniq -c | head -5)"
+  fi
+  record proxy.idle_kib "$idle"
+  record proxy.peak_kib "$peak"
+  record proxy.per_transfer_kib "$(((peak - idle) / proxy_concurrent))"
 }
 
 # --- load -------------------------------------------------------------------------------
@@ -1430,6 +1581,16 @@ summary() {
     echo "start-up, exec to first accepted connection (20 runs): median $(or_na "$(result startup.median)") ms," \
       "max $(or_na "$(result startup.max)") ms"
   fi
+  if wanted proxy; then
+    echo "proxy, a $proxy_mib MiB layer from an nginx gateway ($rounds rounds; best MiB/s, lowest CPU" \
+      "s/GiB): ocipfsd --blobs=proxy $(or_na "$(best proxy.ocipfsd.mibs)") MiB/s," \
+      "$(or_na "$(lowest proxy.ocipfsd.cpu)") s/GiB; nginx proxy_pass (unverified)" \
+      "$(or_na "$(best proxy.nginx.mibs)") MiB/s, $(or_na "$(lowest proxy.nginx.cpu)") s/GiB;" \
+      "sha256 alone (openssl) $(or_na "$(result proxy.sha256_cpu)") s/GiB"
+    echo "proxy, $proxy_concurrent concurrent downloads of different $proxy_small_mib MiB layers: VmRSS" \
+      "idle $(mib "$(result proxy.idle_kib)") MiB, peak $(mib "$(result proxy.peak_kib)") MiB:" \
+      "$(or_na "$(result proxy.per_transfer_kib)") KiB per transfer"
+  fi
 
   local throughput p99_o p99_n registry_ratio
   throughput=$(ratio "$(result ocipfsd.manifest_get.rps)" "$(result nginx.manifest_get.rps)")
@@ -1519,6 +1680,15 @@ summary() {
   if wanted zipf; then
     printf '  %-54s %-22s %s\n' "Zipf pulls: CPU/req against nginx (reported)" \
       "$(ratio "$(result zipf.nginx.cpu)" "$(result zipf.ocipfsd.cpu)")x nginx/o" "-"
+  fi
+  if wanted proxy; then
+    local proxied
+    proxied=$(ratio "$(best proxy.ocipfsd.mibs)" "$(best proxy.nginx.mibs)")
+    printf '  %-54s %-22s %s\n' "proxied $proxy_mib MiB layer >= 0.8x nginx proxy_pass" \
+      "${proxied}x" "$(verdict "$proxied" '>=' 0.8)" \
+      "memory per concurrent proxied transfer <= 1024 KiB" \
+      "$(or_na "$(result proxy.per_transfer_kib)") KiB" \
+      "$(verdict "$(result proxy.per_transfer_kib)" '<=' 1024)"
   fi
   if wanted memory-image; then
     printf '  %-54s %-22s %s\n' "memory per cached $image_layers-layer image (reported)" \
