@@ -177,18 +177,20 @@ Expected<bool> CarReader::read_length(std::string_view& bytes) {
 // whole in it, else pending_; nullopt while some are missing.
 Expected<std::optional<std::string_view>> CarReader::read_body(std::string_view& bytes) {
   const std::uint64_t length = *length_;
-  if (pending_.empty() && bytes.size() >= length) {
-    const std::string_view body = bytes.substr(0, length);
-    bytes.remove_prefix(length);
-    offset_ += length;
-    return std::optional{body};
-  }
   const std::size_t take = std::min<std::uint64_t>(length - pending_.size(), bytes.size());
+  // Decided at the same byte however the input is cut: once more bytes of a header are here than
+  // the longest header can have.
   const std::size_t longest = max_car_header_size(limits_.max_roots);
   if (!header_read_ && pending_.size() + take > longest) {
     return Unexpected{"length " + std::to_string(length) + " is over the longest header of " +
                       std::to_string(limits_.max_roots) + " roots (" + std::to_string(longest) +
                       " bytes)"};
+  }
+  if (pending_.empty() && bytes.size() >= length) {
+    const std::string_view body = bytes.substr(0, length);
+    bytes.remove_prefix(length);
+    offset_ += length;
+    return std::optional{body};
   }
   pending_.append(bytes.substr(0, take));
   bytes.remove_prefix(take);
