@@ -41,8 +41,9 @@ void fit_descriptor_limit(ocipfs::Config& config) {
 
 void announce(const ocipfs::Config& config, const ocipfs::Server& server) {
   std::string gateways;
-  for (const auto& gateway : config.gateway.urls)
-    gateways += (gateways.empty() ? "" : ", ") + gateway.to_string();
+  for (std::size_t i = 0; i < config.gateway.urls.size(); ++i)
+    gateways += (gateways.empty() ? "" : ", ") + config.gateway.urls[i].to_string() +
+                (config.gateway.trustless[i] ? " (trustless)" : "");
   if (!config.gateway.verify)
     spdlog::warn(
         "--verify=off: layer manifests are NOT checked against their CIDs. Whoever controls "

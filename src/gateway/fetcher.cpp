@@ -76,28 +76,32 @@ struct GatewayFetcher::Race {
 GatewayFetcher::GatewayFetcher(GatewayClient& client, std::vector<HttpUrl> gateways,
                                GatewayHealth& health, bool verify, FetchMetrics* metrics,
                                HedgePolicy hedge, FetchSlots* slots,
-                               std::chrono::milliseconds slot_wait)
+                               std::chrono::milliseconds slot_wait, std::vector<bool> trustless)
     : client_(client),
       gateways_(std::move(gateways)),
       health_(health),
       verify_(verify),
+      trustless_(std::move(trustless)),
       metrics_(metrics),
       hedge_(hedge),
       slots_(slots),
-      slot_wait_(slot_wait) {}
+      slot_wait_(slot_wait) {
+  trustless_.resize(gateways_.size());
+}
 
 asio::awaitable<Judgement> GatewayFetcher::ask(std::size_t index, const Cid& cid, DocumentKind kind,
                                                CancelSignal* cancel) {
   const HttpUrl& gateway = gateways_[index];
   HttpUrl url = gateway;
-  GatewayAsk how = gateway_ask(cid, verify_);
+  const bool verify = verify_ || trustless_[index];  // a block or a CAR is no document as it is
+  GatewayAsk how = gateway_ask(cid, verify);
   url.path = std::string(gateway.base_path()) + "/ipfs/" + cid.to_string() + how.query;
   // (No conditional temporaries in a co_await expression: GCC 12 destroys them twice.)
   std::string accept = std::move(how.accept);
   auto started = Clock::now();
   auto answer = co_await client_.get(url, std::move(accept), cancel);
   if (cancel && cancel->cancelled()) co_return Judgement{};  // a loser: no verdict, no metrics
-  Judgement judged = judge_answer(cid, kind, std::move(answer), verify_, gateway.origin());
+  Judgement judged = judge_answer(cid, kind, std::move(answer), verify, gateway.origin());
   auto took = Clock::now() - started;
   if (judged.kind != Judgement::Kind::failure) health_.observed_latency(index, took);
   if (metrics_) {

@@ -77,13 +77,37 @@ Problem set_choice(std::string_view value, std::initializer_list<std::string_vie
   return "must be one of " + list;
 }
 
+// A marker's word: lowercase letters, as after the comma of --gateway=URL,trustless.
+bool is_marker(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+// Marks the gateway given last; trustless is the one marker.
+Problem mark_gateway(GatewayConfig& gateway, std::string_view marker) {
+  if (marker != "trustless")
+    return in_quotes(marker, 32) + " is neither a URL nor a marker (trustless, after a URL)";
+  if (gateway.urls.empty()) return "trustless marks the gateway before it: give its URL first";
+  gateway.trustless.back() = true;
+  return std::nullopt;
+}
+
+// "URL", "URL,trustless", or (an item of the twin's list) the marker alone, after its URL.
 Problem add_gateway(CommandLine& line, std::string_view value) {
+  auto& gateway = line.config.gateway;
+  if (is_marker(value)) return mark_gateway(gateway, value);
+  std::string_view marker;
+  if (auto comma = value.rfind(',');
+      comma != std::string_view::npos && is_marker(value.substr(comma + 1))) {
+    marker = value.substr(comma + 1);
+    value = value.substr(0, comma);
+  }
   auto url = parse_http_url(value);
   if (!url) return url.error();
-  auto& urls = line.config.gateway.urls;
-  if (urls.size() >= 16) return "at most 16 gateways";
-  urls.push_back(std::move(*url));
-  return std::nullopt;
+  if (gateway.urls.size() >= 16) return "at most 16 gateways";
+  gateway.urls.push_back(std::move(*url));
+  gateway.trustless.resize(gateway.urls.size());
+  return marker.empty() ? std::nullopt : mark_gateway(gateway, marker);
 }
 
 Problem set_redirect(CommandLine& line, std::string_view value) {
@@ -179,6 +203,21 @@ Problem set_ca_file(CommandLine& line, std::string_view value) {
   return set_pem_path(line.config.gateway.client.ca_file, value);
 }
 
+// What can only be checked once every flag is read: clients cannot be sent to a trustless
+// gateway, so when the redirect gateway defaults to one, layers go through ocipfsd.
+Problem check_blobs(GatewayConfig& gateway, const std::set<std::string_view>& given) {
+  gateway.trustless.resize(gateway.urls.size());
+  if (given.contains("--redirect-gateway") || !gateway.trustless.front()) return std::nullopt;
+  if (!given.contains("--blobs")) {
+    gateway.blobs = BlobMode::proxy;
+    return std::nullopt;
+  }
+  if (gateway.blobs == BlobMode::proxy) return std::nullopt;
+  return "--blobs=redirect sends clients to the first gateway, " + gateway.urls.front().origin() +
+         ", which is trustless (it answers only blocks and CARs): set --redirect-gateway to a "
+         "gateway clients can download from, or --blobs=proxy";
+}
+
 // What can only be checked once every flag is read.
 Problem check_tls(const TlsConfig& tls) {
   if (tls.cert_file.empty() != tls.key_file.empty())
@@ -194,7 +233,10 @@ Problem set_command(CommandLine& line, Command command) {
 const std::array<Flag, 27> flags = {{
     {"--gateway", "URL",
      "IPFS HTTP gateway for layer manifests (http or https, optional path\n"
-     "prefix). Repeat it to fall back on others. Default: https://ipfs.io",
+     "prefix). Repeat it to fall back on others. URL,trustless: a gateway\n"
+     "that answers only blocks and CARs, asked for them, never sent to\n"
+     "clients; layers from it come as CARs proven block by block (a list:\n"
+     "URL,trustless,URL2). Default: https://ipfs.io",
      add_gateway, Twin::list},
     {"--redirect-gateway", "URL",
      "public gateway that clients download layers from: a path gateway, or\n"
@@ -207,7 +249,8 @@ const std::array<Flag, 27> flags = {{
      "how layer downloads are answered: redirect (a 302 to\n"
      "--redirect-gateway), or proxy: streamed from the gateways through\n"
      "ocipfsd and proven against the layer's digest on the way, for clients\n"
-     "that cannot reach a gateway. Default: redirect",
+     "that cannot reach a gateway. Default: redirect; proxy when the first\n"
+     "gateway is trustless and --redirect-gateway is not given",
      set_blobs},
     {"--max-blob-transfers", "N",
      "with --blobs=proxy, layer downloads under way at once; past it, a\n"
@@ -500,6 +543,7 @@ Expected<CommandLine> parse_command_line(const std::vector<std::string>& args,
   if (gateway.urls.empty()) gateway.urls.push_back(*parse_http_url(default_gateway));
   if (!given.contains("--redirect-gateway"))
     gateway.redirect = RedirectGateway{gateway.urls.front(), false, {}};
+  if (auto problem = check_blobs(gateway, given)) return Unexpected{*problem};
   if (auto problem = check_hedge(gateway)) return Unexpected{*problem};
   if (auto problem = check_tls(line.config.tls)) return Unexpected{*problem};
   return line;

@@ -100,7 +100,8 @@ struct Worker {
          Operations& operations, FetchSlots& slots, Budget& blob_transfers, TlsCredentials* tls)
       : client(ioc.get_executor(), config.gateway.client),
         fetcher(client, config.gateway.urls, health, config.gateway.verify, &metrics.fetches,
-                config.gateway.hedge, &slots, config.gateway.client.timeout),
+                config.gateway.hedge, &slots, config.gateway.client.timeout,
+                config.gateway.trustless),
         resolver(ioc.get_executor(), fetcher, shared, wait_limit(config)),
         layer_streams(client, config.gateway.urls, health, blob_transfers,
                       config.gateway.client.timeout),

@@ -27,12 +27,15 @@ class GatewayFetcher final : public ContentSource {
   // and the metrics' gateways are indexed like `gateways`. `verify` off takes answers as they
   // are. `hedge` (gateway/hedge.hpp) is off unless given. With `slots`, a fetch holds one of them,
   // and a hedge a second one when one is free at once; a fetch waits at most `slot_wait` for its
-  // slot, then fails with 503 UNAVAILABLE (never cached).
+  // slot, then fails with 503 UNAVAILABLE (never cached). `trustless` is indexed like
+  // `gateways` (missing ones are plain): a trustless gateway answers only blocks and CARs, so it
+  // is asked for them and its answers proven even when `verify` is off.
   GatewayFetcher(GatewayClient& client, std::vector<HttpUrl> gateways, GatewayHealth& health,
                  bool verify, FetchMetrics* metrics = nullptr,
                  HedgePolicy hedge = HedgePolicy{HedgePolicy::Mode::off},
                  FetchSlots* slots = nullptr,
-                 std::chrono::milliseconds slot_wait = std::chrono::seconds(30));
+                 std::chrono::milliseconds slot_wait = std::chrono::seconds(30),
+                 std::vector<bool> trustless = {});
 
   // The document's bytes, proven, or the error the failover decided (gateway/failover.hpp).
   // An identity CID carries its content: nothing is fetched.
@@ -68,6 +71,7 @@ class GatewayFetcher final : public ContentSource {
   std::vector<HttpUrl> gateways_;
   GatewayHealth& health_;
   bool verify_;
+  std::vector<bool> trustless_;  // as many as gateways_
   FetchMetrics* metrics_;
   HedgePolicy hedge_;
   FetchSlots* slots_;

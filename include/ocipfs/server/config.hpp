@@ -46,8 +46,14 @@ enum class BlobMode { redirect, proxy };
 
 struct GatewayConfig {
   std::vector<HttpUrl> urls;  // where documents are fetched, in order of preference; never empty
-  RedirectGateway redirect;   // where clients are sent for layer bytes; the first URL by default
-  bool verify = true;         // --verify=strict: prove gateway content against the CID
+  // Indexed like `urls` (an index past its end is a plain gateway): --gateway=URL,trustless, a
+  // gateway that answers only raw blocks and CARs, asked for them even with --verify=off, and
+  // never one that clients are sent to.
+  std::vector<bool> trustless;
+  // Where clients are sent for layer bytes; the first URL by default. When that one is trustless,
+  // --blobs defaults to proxy, and --blobs=redirect needs --redirect-gateway.
+  RedirectGateway redirect;
+  bool verify = true;  // --verify=strict: prove gateway content against the CID
   GatewayClientOptions client;
   // --hedge-after: auto by default; its ceiling is half the gateway timeout, and a fixed delay
   // is shorter than the timeout.

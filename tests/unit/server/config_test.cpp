@@ -398,5 +398,47 @@ TEST(Config, HelpShowsEachTwin) {
   }
   EXPECT_GE(flags_seen, 19u);
 }
+TEST(Config, TrustlessGatewayMarker) {
+  auto flags = parse({"--gateway=http://a.example,trustless", "--gateway=http://b.example"});
+  ASSERT_TRUE(flags) << flags.error();
+  ASSERT_EQ(flags->config.gateway.urls.size(), 2u);
+  EXPECT_EQ(flags->config.gateway.urls[0].to_string(), "http://a.example/");
+  EXPECT_EQ(flags->config.gateway.trustless, (std::vector<bool>{true, false}));
+  auto twin = parse({}, {{"OCIPFSD_GATEWAY", "http://a.example, http://b.example,trustless"}});
+  ASSERT_TRUE(twin) << twin.error();
+  EXPECT_EQ(twin->config.gateway.urls[1].to_string(), "http://b.example/");
+  EXPECT_EQ(twin->config.gateway.trustless, (std::vector<bool>{false, true}));
+  EXPECT_EQ(parse({})->config.gateway.trustless, (std::vector<bool>{false}));
+  auto first = parse({}, {{"OCIPFSD_GATEWAY", "trustless,http://a.example"}});
+  ASSERT_FALSE(first);
+  EXPECT_THAT(first.error(), HasSubstr("OCIPFSD_GATEWAY: trustless marks the gateway before it"));
+  auto unknown = parse({}, {{"OCIPFSD_GATEWAY", "http://a.example,trusted"}});
+  ASSERT_FALSE(unknown);
+  EXPECT_THAT(unknown.error(), HasSubstr("\"trusted\" is neither a URL nor a marker (trustless"));
+  EXPECT_THAT(parse({"--gateway=http://a.example,fast"}).error(),
+              HasSubstr("--gateway: \"fast\" is neither a URL nor a marker"));
+  EXPECT_THAT(usage(), HasSubstr("URL,trustless"));
+}
+
+TEST(Config, TrustlessFirstGatewayIsNoRedirectTarget) {
+  // Clients cannot be sent to it: layers go through ocipfsd by default.
+  auto proxied = parse({"--gateway=http://a.example,trustless", "--gateway=http://b.example"});
+  ASSERT_TRUE(proxied) << proxied.error();
+  EXPECT_EQ(proxied->config.gateway.blobs, BlobMode::proxy);
+  auto second = parse({"--gateway=http://a.example", "--gateway=http://b.example,trustless"});
+  EXPECT_EQ(second->config.gateway.blobs, BlobMode::redirect);
+  auto elsewhere = parse({"--gateway=http://a.example,trustless", "--blobs=redirect",
+                          "--redirect-gateway=https://dweb.example"});
+  ASSERT_TRUE(elsewhere) << elsewhere.error();
+  EXPECT_EQ(elsewhere->config.gateway.blobs, BlobMode::redirect);
+  EXPECT_EQ(elsewhere->config.gateway.redirect.url.origin(), "https://dweb.example");
+  auto refused = parse({"--gateway=http://a.example,trustless", "--blobs=redirect"});
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error(), HasSubstr("http://a.example, which is trustless"));
+  EXPECT_THAT(refused.error(), HasSubstr("set --redirect-gateway"));
+  EXPECT_THAT(refused.error(), HasSubstr("or --blobs=proxy"));
+  EXPECT_FALSE(parse(
+      {}, {{"OCIPFSD_GATEWAY", "http://a.example,trustless"}, {"OCIPFSD_BLOBS", "redirect"}}));
+}
 }  // namespace
 }  // namespace ocipfs
