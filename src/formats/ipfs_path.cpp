@@ -11,6 +11,31 @@ namespace {
 constexpr std::size_t max_path_length = 4096;
 constexpr std::size_t max_segment_length = 255;
 
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    const int high = hex_value(text[i + 1]);
+    const int low = hex_value(text[i + 2]);
+    if (high < 0 || low < 0) return std::nullopt;
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<std::string> path_segment_problem(std::string_view segment) {
@@ -91,6 +116,21 @@ Expected<IpfsPath> parse_ipfs_path(std::string_view text) {
     if (auto problem = path_segment_problem(segment))
       return Unexpected{"the IPFS path has " + *problem};
     path.segments.emplace_back(segment);
+  }
+  return path;
+}
+
+Expected<IpfsPath> parse_encoded_ipfs_path(std::string_view text) {
+  auto path = parse_ipfs_path(text);
+  if (!path) return path;
+  for (auto& segment : path->segments) {
+    auto decoded = percent_decode(segment);
+    if (!decoded) return Unexpected{"the IPFS path has a malformed percent-encoding"};
+    if (decoded->find('/') != std::string::npos)
+      return Unexpected{"the IPFS path has a '/' inside a segment"};
+    if (auto problem = path_segment_problem(*decoded))
+      return Unexpected{"the IPFS path has " + *problem};
+    segment = std::move(*decoded);
   }
   return path;
 }

@@ -195,9 +195,11 @@ asio::awaitable<Expected<FetchResponse, FetchFailure>> GatewayClient::get(HttpUr
 
 asio::awaitable<Expected<HttpBodyReader, FetchFailure>> GatewayClient::open(HttpUrl url,
                                                                             std::string range,
+                                                                            std::string accept,
                                                                             CancelSignal* cancel) {
   HttpRequest request = gateway_request(options_, cancel);
   request.range = range;
+  request.accept = accept;
   request.step_timeout = options_.timeout;
   co_return co_await follow_redirects<HttpBodyReader>(
       std::move(url), request, options_,

@@ -103,7 +103,7 @@ struct Worker {
                 config.gateway.hedge, &slots, config.gateway.client.timeout,
                 config.gateway.trustless),
         resolver(ioc.get_executor(), fetcher, shared, wait_limit(config)),
-        layer_streams(client, config.gateway.urls, health, blob_transfers,
+        layer_streams(client, config.gateway.urls, config.gateway.trustless, health, blob_transfers,
                       config.gateway.client.timeout),
         handler(resolver, config.gateway.redirect,
                 config.gateway.blobs == BlobMode::proxy ? &layer_streams : nullptr),

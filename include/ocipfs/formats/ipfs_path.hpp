@@ -35,6 +35,10 @@ struct IpfsPathText {
 // backslashes, '?', '#', control characters, and over-long paths. Errors say what is wrong.
 Expected<IpfsPath> parse_ipfs_path(std::string_view text);
 
+// Parses a path as IpfsPath::encoded() writes it: parse_ipfs_path's rules, each segment
+// percent-decoded (a '%' not followed by two hex digits is refused) and checked again.
+Expected<IpfsPath> parse_encoded_ipfs_path(std::string_view text);
+
 // Why `segment` cannot be a segment of an IPFS path ("an empty path segment", "a backslash", ...:
 // empty, "." or "..", longer than 255 bytes, a control character, '\\', '?' or '#'), or nullopt.
 std::optional<std::string> path_segment_problem(std::string_view segment);

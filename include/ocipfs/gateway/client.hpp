@@ -33,11 +33,11 @@ class GatewayClient {
                                                                     std::string accept = {},
                                                                     CancelSignal* cancel = nullptr);
   // Opens `url` to read its body as it comes (a large one: a layer), following redirects as
-  // get() does; `range`, when not empty, is sent as the Range field. The answer's head comes
-  // within options.timeout, then each read of its body (HttpBodyReader::read) within
-  // options.timeout. Only a 2xx answer is a reader.
+  // get() does; `range` and `accept`, when not empty, are sent as the Range and Accept fields.
+  // The answer's head comes within options.timeout, then each read of its body
+  // (HttpBodyReader::read) within options.timeout. Only a 2xx answer is a reader.
   boost::asio::awaitable<Expected<HttpBodyReader, FetchFailure>> open(
-      HttpUrl url, std::string range = {}, CancelSignal* cancel = nullptr);
+      HttpUrl url, std::string range = {}, std::string accept = {}, CancelSignal* cancel = nullptr);
 
  private:
   GatewayClientOptions options_;
