@@ -475,6 +475,20 @@ TEST_F(ServerTest, DagPbManifestFromAPlainGateway) {
   EXPECT_EQ(result.status, 200u) << result.body;
 }
 
+// A trustless gateway sends blocks and CARs, never the file: even with --verify=off it is
+// asked for them, and its answer is read as one.
+TEST_F(ServerTest, ATrustlessGatewayIsAskedForBlocksEvenWithVerifyOff) {
+  std::string block = encode_unixfs_file_block(testing::layer_manifest_json());
+  std::string dag_pb_cid = dag_pb_cid_of(block);
+  gateway.set("/ipfs/" + dag_pb_cid, {FakeReply::Kind::respond, 200, block, raw_block, {}});
+  start({"--verify=off", "--gateway=" + gateway.url() + ",trustless"});
+  auto result = get("/v2/layer/" + dag_pb_cid + "/manifests/latest");
+  EXPECT_EQ(result.status, 200u) << result.body;
+  ASSERT_FALSE(gateway.requests().empty());
+  EXPECT_EQ(gateway.requests().back(), "GET /ipfs/" + dag_pb_cid + "?format=car&dag-scope=entity");
+  EXPECT_EQ(gateway.accept_headers().back(), "application/vnd.ipld.car");
+}
+
 TEST_F(ServerTest, DagPbManifestFromATrustlessGateway) {
   std::string block = encode_unixfs_file_block(testing::layer_manifest_json());
   std::string dag_pb_cid = dag_pb_cid_of(block);
