@@ -243,7 +243,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view accept = next_line(input);
   std::string_view if_none_match = next_line(input);
   const RequestTarget parts = split_target(target);
-  const Request request{method, parts.path, parts.query, accept, if_none_match, {}};
+  const Request request{method, parts.path, parts.query, accept, if_none_match, {}, {}, {}};
   const bool read_only = method == "GET" || method == "HEAD";
 
   std::string_view path = parts.path;

@@ -25,7 +25,7 @@ struct Fixture : ::testing::Test {
     RequestTarget parts = split_target(target);
     auto route = parse_route(parts.path);
     EXPECT_TRUE(route) << target;
-    Request request{method, parts.path, parts.query, accept, if_none_match, {}};
+    Request request{method, parts.path, parts.query, accept, if_none_match, {}, {}, {}};
     return answer(*route, request, image_ptr, redirect);
   }
   std::string header(const Response& response, const std::string& name) {
