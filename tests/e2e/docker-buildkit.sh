@@ -17,6 +17,7 @@ build() {
   local name=$1 platform=$2 from=$3 mark repo
   copy_from_context "$work/$name" "$from"
   # Without BuildKit's cache, the layer is fetched again.
+  forget_example_layer_for_proxy
   timeout 300 /usr/bin/docker builder prune --all --force >/dev/null ||
     fail "BuildKit ($name): docker builder prune failed"
   mark=$(log_mark)

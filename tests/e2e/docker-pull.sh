@@ -22,6 +22,7 @@ forget() {
   ((${#ids[@]} == 0)) || docker rm -f "${ids[@]}" >/dev/null 2>&1 || true
   docker rmi -f "$ref" >/dev/null 2>&1 || true
   docker builder prune --all --force >/dev/null 2>&1 || true
+  forget_example_layer_for_proxy
 }
 trap 'forget; rm -rf "$work"' EXIT
 

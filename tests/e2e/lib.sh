@@ -174,6 +174,23 @@ expect_layer_fetched() {
     fail "$3: ocipfsd did not answer a GET of layer/$2's layer blob $status (was the layer cached?)"
 }
 
+# forget_example_layer_for_proxy: with OCIPFS_E2E_BLOBS=proxy, removes the suite dockerd's
+# containers and images that hold the example layer (by its diff_id), which the redirecting
+# tests leave behind: dockerd and BuildKit would take the layer from them ("Already exists")
+# instead of pulling it through ocipfsd. (The proxy tests run after the others.)
+forget_example_layer_for_proxy() {
+  [[ ${OCIPFS_E2E_BLOBS:-redirect} == proxy ]] || return 0
+  local diff_id image containers=()
+  diff_id=$(jq -r '.layer.annotations["io.ocipfs.layer.fs.digest"]' "$REPO_DIR/example/layer.json")
+  for image in $(timeout 60 /usr/bin/docker image ls -aq | sort -u); do
+    timeout 60 /usr/bin/docker image inspect --format '{{range .RootFS.Layers}}{{println .}}{{end}}' \
+      "$image" 2>/dev/null | grep -qx "$diff_id" || continue
+    mapfile -t containers < <(timeout 60 /usr/bin/docker ps -aq --filter "ancestor=$image")
+    ((${#containers[@]} == 0)) || timeout 60 /usr/bin/docker rm -f "${containers[@]}" >/dev/null 2>&1 || true
+    timeout 60 /usr/bin/docker rmi -f "$image" >/dev/null 2>&1 || true
+  done
+}
+
 # printed NAME PREFIX: the rest of the line that starts with PREFIX in $work/NAME.out (what an
 # ocipfs command printed there); fails when there is none.
 printed() {
