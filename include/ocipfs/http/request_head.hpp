@@ -38,8 +38,8 @@ enum class HeadScan {
 // a method other than GET or HEAD, a version other than HTTP/1.0 or HTTP/1.1, any byte outside
 // the grammar of RFC 9112 (the target's visible ASCII, token field names, field values without
 // controls), folded or bare-LF lines, a field it cares about sent twice, Content-Length,
-// Transfer-Encoding, Range, If-Range, a Connection it cannot read, a Host that host_is_valid refuses, more than
-// max_request_fields fields, or a head over `limit`.
+// Transfer-Encoding, Range, If-Range, a Connection it cannot read, a Host that host_is_valid
+// refuses, more than max_request_fields fields, or a head over `limit`.
 HeadScan scan_request_head(std::string_view bytes, std::size_t limit, RequestHead& head);
 
 // The Connection options that decide whether a connection persists (RFC 9112 9.3).
