@@ -255,7 +255,7 @@ const std::array<Flag, 27> flags = {{
     {"--max-blob-transfers", "N",
      "with --blobs=proxy, layer downloads under way at once; past it, a\n"
      "download waits up to --gateway-timeout, else is answered 503.\n"
-     "Each holds a gateway connection and 256 KiB. Default: 64",
+     "Each holds a gateway connection and 1 MiB. Default: 64",
      [](CommandLine& line, std::string_view value) {
        return set_whole(line.config.gateway.max_blob_transfers, value, 1, 100'000);
      }},

@@ -10,6 +10,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <limits>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -112,12 +113,13 @@ struct Unsent {
   bool failed = false;
 };
 
-// Writes the head and `payload` as far as a plain socket takes them at once: all of the usual
-// answer of a few KiB, without a coroutine frame. Over TLS, everything is left to write_rest.
+// Writes `first` then `second` as far as a plain socket takes them at once: all of the usual
+// answer of a few KiB (its head and payload), without a coroutine frame. Over TLS, everything is
+// left to write_rest.
 template <class Stream>
-Unsent write_at_once(Connection<Stream>& c, std::string_view payload) {
-  std::array<asio::const_buffer, 2> buffers{asio::buffer(c.head), asio::buffer(payload)};
-  std::size_t total = c.head.size() + payload.size();
+Unsent write_at_once(Connection<Stream>& c, std::string_view first, std::string_view second) {
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(first), asio::buffer(second)};
+  std::size_t total = first.size() + second.size();
   if constexpr (std::is_same_v<Stream, TlsStream>) {
     return {buffers, total};
   } else {
@@ -125,12 +127,17 @@ Unsent write_at_once(Connection<Stream>& c, std::string_view payload) {
     std::size_t sent = c.socket().write_some(buffers, ec);
     if (ec && ec != asio::error::would_block) return {{}, 0, true};
     if (sent == total) return {};
-    std::size_t head_left = sent < c.head.size() ? c.head.size() - sent : 0;
-    std::array<asio::const_buffer, 2> rest{
-        asio::buffer(c.head.data() + (c.head.size() - head_left), head_left),
-        asio::buffer(payload.substr(sent - (c.head.size() - head_left)))};
+    std::size_t first_sent = std::min(sent, first.size());
+    std::array<asio::const_buffer, 2> rest{asio::buffer(first.substr(first_sent)),
+                                           asio::buffer(second.substr(sent - first_sent))};
     return {rest, total - sent};
   }
+}
+
+// async_write's default hands the socket at most 64 KiB per call, each a round through the
+// event loop; this hands it all that is left.
+std::size_t all_left(const error_code& ec, std::size_t) {
+  return ec ? 0 : std::numeric_limits<std::size_t>::max();
 }
 
 // Writes what write_at_once left under the deadline set before (over TLS, one record for an
@@ -138,7 +145,8 @@ Unsent write_at_once(Connection<Stream>& c, std::string_view payload) {
 template <class Stream>
 asio::awaitable<bool> write_rest(Connection<Stream>& c, Unsent unsent) {
   if (unsent.size == 0) co_return !unsent.failed;
-  auto [write_error, written] = co_await asio::async_write(c.stream, unsent.rest, use_tuple);
+  auto [write_error, written] =
+      co_await asio::async_write(c.stream, unsent.rest, all_left, use_tuple);
   co_return !write_error;
 }
 
@@ -161,7 +169,7 @@ Unsent start_reply(Connection<Stream>& c, const Response& response, Persistence 
                    AccessRecord record) {
   auto payload = response.head ? std::string_view() : response.payload();
   serialize_head(response, persistence, c.head);
-  Unsent unsent = write_at_once(c, payload);
+  Unsent unsent = write_at_once(c, c.head, payload);
   log_answer(record, response, payload);
   return unsent;
 }
@@ -198,8 +206,7 @@ asio::awaitable<bool> write_stream(Connection<Stream>& c, BodyStream& body) {
     }
     if (piece->empty()) co_return true;
     c.expire_at(Clock::now() + c.context.limits.request_timeout);
-    auto [ec, written] = co_await asio::async_write(c.stream, asio::buffer(*piece), use_tuple);
-    if (ec) co_return false;
+    if (!co_await write_rest(c, write_at_once(c, *piece, {}))) co_return false;
   }
 }
 

@@ -40,7 +40,7 @@
 #     throughput (target: ocipfsd >= 80% of nginx) and each one's CPU seconds per GiB, beside
 #     what sha256 alone costs on this machine (openssl dgst, the floor); then 100 concurrent
 #     downloads of 100 different 16 MiB layers: ocipfsd's peak resident set over its idle one,
-#     per transfer (target: <= 1 MiB, a window of 256 KiB and socket buffers, whatever the size).
+#     per transfer (target: <= 1 MiB, a window of 1 MiB and socket buffers, whatever the size).
 # Each server gets one core (CPU 0) and one thread; wrk, ocipfs_bench load (whose own CPU per
 # request is reported), the fake gateway and the cold/fill clients run on CPU 1. Loopback only,
 # ports chosen by the OS. It reports ratios, and each server's CPU time per request from

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,7 +24,7 @@ class LogThrottle {
   // True when it is time to log; `suppressed` is how many were skipped since the last line.
   bool ready(std::uint64_t& suppressed) {
     auto now = std::chrono::steady_clock::now();
-    if (now - last_ < interval_) {
+    if (last_ && now - *last_ < interval_) {
       ++skipped_;
       return false;
     }
@@ -34,7 +35,9 @@ class LogThrottle {
 
  private:
   std::chrono::seconds interval_;
-  std::chrono::steady_clock::time_point last_{};
+  // None before the first line: steady_clock counts from boot, so a machine up for less than
+  // an interval would otherwise suppress the first line.
+  std::optional<std::chrono::steady_clock::time_point> last_;
   std::uint64_t skipped_ = 0;
 };
 

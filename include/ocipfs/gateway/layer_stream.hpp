@@ -28,7 +28,7 @@ class GatewayHealth;
 class LayerStreams final : public LayerSource {
  public:
   // The memory a transfer reads the gateway's bytes into, and writes them to the client from.
-  static constexpr std::size_t window_size = 256 * 1024;
+  static constexpr std::size_t window_size = 1024 * 1024;
 
   // `gateways` are indexed like `health`, and like `trustless` (missing ones are path gateways).
   // A transfer holds one unit of `transfers` (the process's --max-blob-transfers) from open()
