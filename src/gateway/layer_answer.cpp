@@ -88,14 +88,15 @@ CarLimits layer_car_limits(std::uint64_t size) {
 class CarAnswer final : public LayerAnswer {
  public:
   CarAnswer(HttpBodyReader reader, std::string origin, IpfsPath path, const LayerBytes& layer,
-            std::uint64_t offset, std::span<char> window)
+            std::uint64_t offset, std::uint64_t end, std::span<char> window)
       : reader_(std::move(reader)),
         origin_(std::move(origin)),
         window_(window),
         car_(layer_car_limits(layer.size)),
         directories_(std::move(path.root_cid), std::move(path.segments)),
         size_(layer.size),
-        offset_(offset) {
+        offset_(offset),
+        end_(end) {
     if (directories_.target()) start_file();
   }
 
@@ -103,7 +104,9 @@ class CarAnswer final : public LayerAnswer {
 
  private:
   void start_file() {
-    file_.emplace(*directories_.target(), EntityBytes{static_cast<std::int64_t>(offset_), {}});
+    EntityBytes range{static_cast<std::int64_t>(offset_), {}};
+    if (end_ < size_) range.to = static_cast<std::int64_t>(end_ - 1);
+    file_.emplace(*directories_.target(), range);
   }
   std::string_view give(std::size_t most);
   asio::awaitable<std::optional<FetchFailure>> fill();
@@ -121,6 +124,7 @@ class CarAnswer final : public LayerAnswer {
   std::optional<UnixfsFileWalk> file_;  // once the path's target is known
   std::uint64_t size_;
   std::uint64_t offset_;       // of the next byte to give
+  std::uint64_t end_;          // past the last byte asked
   std::string_view input_;     // CAR bytes read and not yet taken (in window_)
   std::string_view given_[2];  // file bytes taken and not yet given: a block's, then inlined
 };
@@ -190,21 +194,21 @@ std::optional<FetchFailure> CarAnswer::take(const CarBlock& block) {
 }
 
 HttpUrl layer_url(const HttpUrl& gateway, const LayerBytes& layer, bool trustless,
-                  std::uint64_t offset) {
+                  std::uint64_t offset, std::uint64_t end) {
   HttpUrl url = gateway;
   url.path = std::string(gateway.base_path()) + layer.ipfs_path;
   if (!trustless) return url;
   url.path += "?format=car&dag-scope=entity";
-  if (offset > 0) url.path += "&entity-bytes=" + std::to_string(offset) + ":*";
+  if (offset > 0 || end < layer.size)
+    url.path += "&entity-bytes=" + std::to_string(offset) + ":" +
+                (end < layer.size ? std::to_string(end - 1) : "*");
   return url;
 }
 
 // The answer for a trustless gateway's head: a CAR of the layer's path.
-Expected<std::unique_ptr<LayerAnswer>, FetchFailure> car_answer(HttpBodyReader reader,
-                                                                const std::string& origin,
-                                                                const LayerBytes& layer,
-                                                                std::uint64_t offset,
-                                                                std::span<char> window) {
+Expected<std::unique_ptr<LayerAnswer>, FetchFailure> car_answer(
+    HttpBodyReader reader, const std::string& origin, const LayerBytes& layer, std::uint64_t offset,
+    std::uint64_t end, std::span<char> window) {
   std::string_view type = reader.head().field("Content-Type");
   if (!type.starts_with(car_type))
     return Unexpected{transfer_failure(
@@ -214,7 +218,7 @@ Expected<std::unique_ptr<LayerAnswer>, FetchFailure> car_answer(HttpBodyReader r
   if (!path)
     return Unexpected{transfer_failure(layer.name + ": " + path.error(), FetchFault::garbage)};
   return std::unique_ptr<LayerAnswer>(std::make_unique<CarAnswer>(
-      std::move(reader), origin, std::move(*path), layer, offset, window));
+      std::move(reader), origin, std::move(*path), layer, offset, end, window));
 }
 
 }  // namespace
@@ -240,14 +244,14 @@ FetchFailure transfer_failure(std::string message, FetchFault fault) {
 
 asio::awaitable<Expected<std::unique_ptr<LayerAnswer>, FetchFailure>> open_layer_answer(
     GatewayClient& client, const HttpUrl& gateway, bool trustless, const LayerBytes& layer,
-    std::uint64_t offset, std::span<char> window) {
+    std::uint64_t offset, std::uint64_t end, std::span<char> window) {
   const std::string origin = gateway.origin();
   std::string range = trustless || offset == 0 ? "" : "bytes=" + std::to_string(offset) + "-";
   std::string accept(trustless ? layer_car_accept : "");
-  auto opened = co_await client.open(layer_url(gateway, layer, trustless, offset), std::move(range),
-                                     std::move(accept));
+  auto opened = co_await client.open(layer_url(gateway, layer, trustless, offset, end),
+                                     std::move(range), std::move(accept));
   if (!opened) co_return Unexpected{std::move(opened).error()};
-  if (trustless) co_return car_answer(std::move(*opened), origin, layer, offset, window);
+  if (trustless) co_return car_answer(std::move(*opened), origin, layer, offset, end, window);
   const HttpResponse& head = opened->head();
   auto skip = bytes_to_skip(head.status, head.field("Content-Range"), head.field("Content-Length"),
                             offset, layer.size);

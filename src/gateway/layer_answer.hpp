@@ -45,15 +45,16 @@ class LayerAnswer {
       std::size_t most) = 0;
 };
 
-// Asks the gateway `gateway` for `layer` from byte `offset` (< layer.size), and takes in its
-// answer's head. A path gateway is asked for the plain file (with Range: bytes=<offset>- past
-// 0, bytes_to_skip judging the answer); a `trustless` one for the CAR of the path
-// (?format=car&dag-scope=entity, &entity-bytes=<offset>:* past 0, Accept layer_car_accept),
-// whose directories and file DAG are proven block by block (UnixfsPathWalk, UnixfsFileWalk) and
-// whose file must be layer.size bytes. Reads go through `window` (which must outlive the
-// answer); a CAR holds besides at most one block split across reads (CarLimits).
+// Asks the gateway `gateway` for `layer`'s bytes from `offset` (< layer.size) to before `end`
+// (<= layer.size; below it for a `trustless` gateway only), and takes in its answer's head. A
+// path gateway is asked for the plain file (with Range: bytes=<offset>- past 0, bytes_to_skip
+// judging the answer); a `trustless` one for the CAR of the path (?format=car&dag-scope=entity,
+// with &entity-bytes=<offset>:<end - 1, or * at the layer's end> unless that is all of it; Accept
+// layer_car_accept), whose directories and file DAG are proven block by block (UnixfsPathWalk,
+// UnixfsFileWalk) and whose file must be layer.size bytes. Reads go through `window` (which must
+// outlive the answer); a CAR holds besides at most one block split across reads (CarLimits).
 boost::asio::awaitable<Expected<std::unique_ptr<LayerAnswer>, FetchFailure>> open_layer_answer(
     GatewayClient& client, const HttpUrl& gateway, bool trustless, const LayerBytes& layer,
-    std::uint64_t offset, std::span<char> window);
+    std::uint64_t offset, std::uint64_t end, std::span<char> window);
 
 }  // namespace ocipfs

@@ -17,14 +17,19 @@ namespace ocipfs {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-// One transfer: the gateway's answer being read, the offset reached and the hash so far.
+// One transfer of the whole layer, or of a span of it (from trustless gateways only): the
+// gateway's answer being read, the offset reached and the hash so far.
 class LayerStream final : public BodyStream {
  public:
-  LayerStream(LayerStreams& owner, LayerBytes layer, Budget::Lease slot)
+  LayerStream(LayerStreams& owner, LayerBytes layer, Budget::Lease slot,
+              std::optional<ByteRange> span)
       : owner_(owner),
         layer_(std::move(layer)),
         slot_(std::move(slot)),
-        order_(owner.health_.order(Clock::now())),
+        order_(owner.gateway_order(span.has_value())),
+        offset_(span ? span->first : 0),
+        end_(span ? span->last + 1 : layer_.size),
+        whole_(!span),
         failures_(layer_.name, order_.size()),
         window_(std::make_unique<char[]>(LayerStreams::window_size)) {}
 
@@ -44,7 +49,9 @@ class LayerStream final : public BodyStream {
   std::size_t tried_ = 0;  // of order_
   std::size_t current_ = 0;
   std::unique_ptr<LayerAnswer> answer_;  // of the gateway current_
-  std::uint64_t offset_ = 0;
+  std::uint64_t offset_;
+  std::uint64_t end_;  // past the last byte to give
+  bool whole_;         // proven by the digest at the end (else block by block as it comes)
   Sha256Stream hash_;
   Failover failures_;
   std::unique_ptr<char[]> window_;
@@ -61,7 +68,7 @@ asio::awaitable<bool> LayerStream::connect_next() {
   while (tried_ < order_.size()) {
     current_ = order_[tried_++];
     auto opened = co_await open_layer_answer(owner_.client_, owner_.gateways_[current_],
-                                             owner_.trustless_[current_], layer_, offset_,
+                                             owner_.trustless_[current_], layer_, offset_, end_,
                                              {window_.get(), LayerStreams::window_size});
     if (!opened) {
       failed(opened.error());
@@ -75,24 +82,26 @@ asio::awaitable<bool> LayerStream::connect_next() {
 
 // Takes in a piece read: the piece, or the mismatch when it was the last one.
 Expected<std::string_view> LayerStream::finish(std::string_view piece) {
-  hash_.update(piece);
+  if (whole_) hash_.update(piece);
   offset_ += piece.size();
-  if (offset_ < layer_.size) return piece;
+  if (offset_ < end_) return piece;
   answer_.reset();
-  std::string got = hash_.digest();
-  if (got != sha256_digest_text(layer_.digest))
-    return Unexpected{"the bytes of " + layer_.name + " hash to " + got + ", not its digest"};
+  if (whole_) {
+    std::string got = hash_.digest();
+    if (got != sha256_digest_text(layer_.digest))
+      return Unexpected{"the bytes of " + layer_.name + " hash to " + got + ", not its digest"};
+  }
   owner_.health_.succeeded(current_);
   return piece;
 }
 
 asio::awaitable<Expected<std::string_view>> LayerStream::next() {
-  if (offset_ == layer_.size) co_return std::string_view();
+  if (offset_ == end_) co_return std::string_view();
   for (;;) {
     if (!answer_ && !co_await connect_next())
       co_return Unexpected{"no gateway could finish " + layer_.name + " from byte " +
                            std::to_string(offset_) + ": " + failures_.verdict().message};
-    auto want = std::min<std::uint64_t>(layer_.size - offset_, LayerStreams::window_size);
+    auto want = std::min<std::uint64_t>(end_ - offset_, LayerStreams::window_size);
     auto piece = co_await answer_->read(static_cast<std::size_t>(want));
     if (piece) co_return finish(*piece);
     failed(piece.error());
@@ -111,17 +120,25 @@ LayerStreams::LayerStreams(GatewayClient& client, std::vector<HttpUrl> gateways,
   trustless_.resize(gateways_.size());
 }
 
-asio::awaitable<Expected<std::unique_ptr<BodyStream>, RegistryError>> LayerStreams::open(
-    LayerBytes layer) {
+std::vector<std::size_t> LayerStreams::gateway_order(bool trustless_only) const {
+  std::vector<std::size_t> order = health_.order(Clock::now());
+  if (trustless_only) std::erase_if(order, [this](std::size_t i) { return !trustless_[i]; });
+  return order;
+}
+
+asio::awaitable<Expected<LayerReading, RegistryError>> LayerStreams::open(
+    LayerBytes layer, std::optional<ByteRange> span) {
   auto slot = co_await transfers_.acquire(1, Clock::now() + slot_wait_);
   if (!slot)
     co_return Unexpected{
         service_unavailable("too many layer downloads under way (--max-blob-transfers=" +
                             std::to_string(transfers_.limit()) + "): try again later")};
+  if (std::find(trustless_.begin(), trustless_.end(), true) == trustless_.end()) span.reset();
+  const std::uint64_t first = span ? span->first : 0;
   const bool empty = layer.size == 0;
-  auto stream = std::make_unique<LayerStream>(*this, std::move(layer), std::move(slot));
+  auto stream = std::make_unique<LayerStream>(*this, std::move(layer), std::move(slot), span);
   if (!empty && !co_await stream->connect_next()) co_return Unexpected{stream->verdict()};
-  co_return std::unique_ptr<BodyStream>(std::move(stream));
+  co_return LayerReading{std::move(stream), first};
 }
 
 }  // namespace ocipfs

@@ -5,9 +5,12 @@
 
 namespace ocipfs {
 
-RangedBody::RangedBody(std::unique_ptr<BodyStream> whole, std::vector<ByteRange> ranges,
-                       MultipartPlan multipart)
-    : whole_(std::move(whole)), ranges_(std::move(ranges)), multipart_(std::move(multipart)) {}
+RangedBody::RangedBody(std::unique_ptr<BodyStream> body, std::uint64_t first,
+                       std::vector<ByteRange> ranges, MultipartPlan multipart)
+    : body_(std::move(body)),
+      ranges_(std::move(ranges)),
+      multipart_(std::move(multipart)),
+      offset_(first) {}
 
 void RangedBody::cut(std::string_view piece) {
   const bool framed = ranges_.size() > 1;
@@ -34,7 +37,7 @@ void RangedBody::cut(std::string_view piece) {
 boost::asio::awaitable<Expected<std::string_view>> RangedBody::next() {
   out_.clear();
   while (!ended_) {
-    auto piece = co_await whole_->next();
+    auto piece = co_await body_->next();
     if (!piece) co_return Unexpected{std::move(piece).error()};
     if (piece->empty()) {
       ended_ = true;

@@ -214,20 +214,30 @@ std::string random_boundary() {
 
 // 206 with the ranges of the layer `whole` streams: one as it is, several as multipart, in the
 // order of the layer's bytes (RFC 9110 14.6 lets a server reorder them: the layer streams once).
-void partial_answer(std::unique_ptr<BodyStream> whole, std::vector<ByteRange> ranges,
-                    std::uint64_t size, Response& out) {
-  out.status = 206;
+// The ranges in the layer's order, and the one span that holds them all.
+ByteRange sort_ranges(std::vector<ByteRange>& ranges) {
   std::sort(ranges.begin(), ranges.end(),
             [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
+  ByteRange span = ranges.front();
+  for (const ByteRange& range : ranges) span.last = std::max(span.last, range.last);
+  return span;
+}
+
+// A 206 of `ranges` (sorted) cut out of `reading`.
+void partial_answer(LayerReading reading, std::vector<ByteRange> ranges, std::uint64_t size,
+                    Response& out) {
+  out.status = 206;
   if (ranges.size() == 1) {
     out.add("Content-Range", content_range(ranges[0], size));
     out.content_length = ranges[0].size();
-    out.stream = std::make_unique<RangedBody>(std::move(whole), std::move(ranges));
+    out.stream =
+        std::make_unique<RangedBody>(std::move(reading.stream), reading.first, std::move(ranges));
     return;
   }
   MultipartPlan plan = plan_multipart(ranges, size, out.content_type, random_boundary());
   out.content_length = plan.content_length;
-  auto body = std::make_unique<RangedBody>(std::move(whole), std::move(ranges), std::move(plan));
+  auto body = std::make_unique<RangedBody>(std::move(reading.stream), reading.first,
+                                           std::move(ranges), std::move(plan));
   out.content_type = body->content_type();  // kept alive by the stream it is in
   out.stream = std::move(body);
 }
@@ -342,12 +352,15 @@ boost::asio::awaitable<Response> Handler::stream_layer(const Request& request, I
   RangeAnswer asked = decide_range(request.range, request.if_range, out.digest, layer.size);
   if (asked.kind == RangeAnswer::Kind::unsatisfiable) co_return unsatisfiable_range(layer.size);
   const std::uint64_t size = layer.size;
-  auto stream = co_await layer_streams_->open(std::move(layer));
-  if (!stream) co_return error_response(stream.error(), false);
-  if (asked.kind == RangeAnswer::Kind::partial)
-    partial_answer(std::move(*stream), std::move(asked.ranges), size, out);
+  const bool partial = asked.kind == RangeAnswer::Kind::partial;
+  std::optional<ByteRange> span;
+  if (partial) span = sort_ranges(asked.ranges);
+  auto reading = co_await layer_streams_->open(std::move(layer), span);
+  if (!reading) co_return error_response(reading.error(), false);
+  if (partial)
+    partial_answer(std::move(*reading), std::move(asked.ranges), size, out);
   else
-    out.stream = std::move(*stream);
+    out.stream = std::move(reading->stream);
   co_return out;
 }
 

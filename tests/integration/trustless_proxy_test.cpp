@@ -11,6 +11,7 @@
 #include "ocipfs/formats/car.hpp"
 #include "ocipfs/formats/dag_pb.hpp"
 #include "ocipfs/formats/unixfs.hpp"
+#include "ocipfs/http/byte_ranges.hpp"
 #include "support/server_fixture.hpp"
 
 namespace ocipfs {
@@ -68,11 +69,12 @@ class TrustlessProxyTest : public ServerTest {
     second.serve_cid(testing::raw_cid_of(manifest), manifest);
   }
 
-  // The CAR a trustless gateway sends for the layer's path from byte `from`, in depth-first
-  // pre-order; the leaf that holds byte `corrupt_at` (when given) has a byte flipped.
-  std::string car(std::uint64_t from = 0, std::uint64_t corrupt_at = UINT64_MAX) const {
+  // The CAR a trustless gateway sends for the layer's path from byte `from` to byte `to`, in
+  // depth-first pre-order; the leaf that holds byte `corrupt_at` (when given) has a byte flipped.
+  std::string car(std::uint64_t from = 0, std::uint64_t corrupt_at = UINT64_MAX,
+                  std::uint64_t to = UINT64_MAX) const {
     std::string out = car_header({dag.dir.cid}) + section(dag.dir.cid);
-    write_file(dag.file.cid, 0, from, corrupt_at, out);
+    write_file(dag.file.cid, 0, {from, to}, corrupt_at, out);
     return out;
   }
 
@@ -83,9 +85,9 @@ class TrustlessProxyTest : public ServerTest {
   }
 
   // Writes the node `cid` holding the file's bytes from `offset`, and its children that hold
-  // bytes from `from` on.
-  void write_file(const Cid& cid, std::uint64_t offset, std::uint64_t from,
-                  std::uint64_t corrupt_at, std::string& out) const {
+  // bytes of `range`.
+  void write_file(const Cid& cid, std::uint64_t offset, ByteRange range, std::uint64_t corrupt_at,
+                  std::string& out) const {
     const std::string& block = dag.blocks.at(cid.v1_bytes());
     if (cid.codec == multicodec::raw) {
       out += section(cid, corrupt_at >= offset && corrupt_at < offset + block.size());
@@ -99,7 +101,8 @@ class TrustlessProxyTest : public ServerTest {
       std::string_view hash = node->links[i].hash;
       Cid child = *read_cid_bytes(hash);
       const std::uint64_t size = unixfs->blocksizes[i];
-      if (offset + size > from) write_file(child, offset, from, corrupt_at, out);
+      if (offset + size > range.first && offset <= range.last)
+        write_file(child, offset, range, corrupt_at, out);
       offset += size;
     }
   }
@@ -193,6 +196,73 @@ TEST_F(TrustlessProxyTest, CorruptEverywhereAbortsTheTransfer) {
              car_reply(car(reached, corrupt_at)));
   start_with(",trustless", ",trustless");
   EXPECT_ANY_THROW(get(blob));
+}
+
+// A range's CAR: exactly the blocks that hold bytes `from` to `to` (and their parents).
+std::string entity_bytes(std::uint64_t from, std::uint64_t to) {
+  return "&entity-bytes=" + std::to_string(from) + ":" + std::to_string(to);
+}
+
+TEST_F(TrustlessProxyTest, ARangeFetchesOnlyTheBlocksThatHoldIt) {
+  const std::uint64_t from = 1024 * 1024 + 100, to = 1024 * 1024 + 70000;  // across two leaves
+  gateway.set(car_path + entity_bytes(from, to), car_reply(car(from, UINT64_MAX, to)));
+  start({"--blobs=proxy", "--gateway=" + gateway.url() + ",trustless"});
+  auto answer =
+      get(blob, "GET", {{"Range", "bytes=" + std::to_string(from) + "-" + std::to_string(to)}});
+  EXPECT_EQ(answer.status, 206u);
+  EXPECT_TRUE(answer.body == content.substr(from, to - from + 1)) << answer.body.size();
+  EXPECT_EQ(answer.header("content-range"), "bytes " + std::to_string(from) + "-" +
+                                                std::to_string(to) + "/" +
+                                                std::to_string(content.size()));
+  EXPECT_THAT(layer_requests(gateway),
+              ::testing::ElementsAre("GET " + car_path + entity_bytes(from, to)));
+}
+
+TEST_F(TrustlessProxyTest, SeveralRangesFetchTheSpanThatHoldsThemAll) {
+  gateway.set(car_path + entity_bytes(100, 2000099), car_reply(car(100, UINT64_MAX, 2000099)));
+  start({"--blobs=proxy", "--gateway=" + gateway.url() + ",trustless"});
+  auto answer = get(blob, "GET", {{"Range", "bytes=2000000-2000099,100-199"}});
+  EXPECT_EQ(answer.status, 206u);
+  EXPECT_NE(answer.body.find(content.substr(100, 100)), std::string::npos);
+  EXPECT_NE(answer.body.find(content.substr(2000000, 100)), std::string::npos);
+  EXPECT_LT(answer.body.find(content.substr(100, 100)),
+            answer.body.find(content.substr(2000000, 100)));
+  EXPECT_THAT(layer_requests(gateway),
+              ::testing::ElementsAre("GET " + car_path + entity_bytes(100, 2000099)));
+}
+
+TEST_F(TrustlessProxyTest, ARangeIsAskedOfTheTrustlessGatewaysOnly) {
+  second.set(car_path + "&entity-bytes=3000000:*", car_reply(car(3000000)));
+  gateway.set(file_path, plain_file());
+  start_with("", ",trustless");
+  auto answer = get(blob, "GET", {{"Range", "bytes=3000000-"}});
+  EXPECT_EQ(answer.status, 206u);
+  EXPECT_TRUE(answer.body == content.substr(3000000)) << answer.body.size();
+  EXPECT_THAT(layer_requests(gateway), ::testing::IsEmpty());
+}
+
+TEST_F(TrustlessProxyTest, ACorruptBlockInARangeHandsOverToTheNextTrustlessGateway) {
+  const std::uint64_t from = 500000, to = 2500000, corrupt_at = 1500000;
+  const std::uint64_t reached = corrupt_at / chunk * chunk;
+  gateway.set(car_path + entity_bytes(from, to), car_reply(car(from, corrupt_at, to)));
+  second.set(car_path + entity_bytes(reached, to), car_reply(car(reached, UINT64_MAX, to)));
+  start_with(",trustless", ",trustless");
+  auto answer =
+      get(blob, "GET", {{"Range", "bytes=" + std::to_string(from) + "-" + std::to_string(to)}});
+  EXPECT_EQ(answer.status, 206u);
+  EXPECT_TRUE(answer.body == content.substr(from, to - from + 1)) << answer.body.size();
+  EXPECT_THAT(layer_requests(second),
+              ::testing::ElementsAre("GET " + car_path + entity_bytes(reached, to)));
+}
+
+TEST_F(TrustlessProxyTest, ARangeCorruptEverywhereIsNeverCompleted) {
+  const std::uint64_t corrupt_at = 1000000;
+  const std::uint64_t reached = corrupt_at / chunk * chunk;
+  gateway.set(car_path + entity_bytes(0, 1999999), car_reply(car(0, corrupt_at, 1999999)));
+  second.set(car_path + entity_bytes(reached, 1999999),
+             car_reply(car(reached, corrupt_at, 1999999)));
+  start_with(",trustless", ",trustless");
+  EXPECT_ANY_THROW(get(blob, "GET", {{"Range", "bytes=0-1999999"}}));
 }
 
 }  // namespace

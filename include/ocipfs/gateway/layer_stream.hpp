@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,21 +37,29 @@ class LayerStreams final : public LayerSource {
   LayerStreams(GatewayClient& client, std::vector<HttpUrl> gateways, std::vector<bool> trustless,
                GatewayHealth& health, Budget& transfers, std::chrono::milliseconds slot_wait);
 
-  // Starts a transfer of `layer`: a slot, then the first gateway (in health order) that answers
-  // 2xx. The stream reads the rest: each piece is hashed before it is given out, and the last one
-  // only once the whole layer matches its digest; from a trustless gateway, each block is proven
-  // against its CID before any of its bytes is given out (gateway/layer_answer.hpp in src). A
-  // gateway that fails, stalls past its timeout, ends early or sends a block that is not the
-  // one due is left for the next one, asked for the rest from the offset reached (a Range, or
-  // entity-bytes from a trustless gateway). The stream fails (its connection is then aborted) when
-  // no gateway can finish, or when the bytes do not match the digest. Errors: 503 when no slot was
-  // free within `slot_wait`; the failover's verdict (404 BLOB_UNKNOWN when no gateway has it, 502,
-  // 504) when no gateway answered.
-  boost::asio::awaitable<Expected<std::unique_ptr<BodyStream>, RegistryError>> open(
-      LayerBytes layer) override;
+  // Starts a transfer of `layer`, or of `span` of it: a slot, then the first gateway (in health
+  // order) that answers 2xx. The stream reads the rest:
+  // - the whole layer (without `span`, or when no gateway is trustless: a path gateway's bytes
+  //   are proven only by the whole layer's digest): each piece is hashed before it is given out,
+  //   and the last one only once the whole layer matches its digest;
+  // - `span` (within the layer) from the trustless gateways only, asked with entity-bytes: each
+  //   block is proven against its CID before any of its bytes is given out, and only the blocks
+  //   that hold the span are fetched.
+  // From a trustless gateway, each block is proven so in either case (gateway/layer_answer.hpp
+  // in src). A gateway that fails, stalls past its timeout, ends early or sends a block that is
+  // not the one due is left for the next one, asked for the rest from the offset reached (a
+  // Range, or entity-bytes from a trustless gateway). The stream fails (its connection is then
+  // aborted) when no gateway can finish, or when the bytes do not match the digest. Errors: 503
+  // when no slot was free within `slot_wait`; the failover's verdict (404 BLOB_UNKNOWN when no
+  // gateway has it, 502, 504) when no gateway answered.
+  boost::asio::awaitable<Expected<LayerReading, RegistryError>> open(
+      LayerBytes layer, std::optional<ByteRange> span) override;
 
  private:
   friend class LayerStream;
+  // The gateways to try, in health order: all of them, or the trustless ones only.
+  std::vector<std::size_t> gateway_order(bool trustless_only) const;
+
   GatewayClient& client_;
   std::vector<HttpUrl> gateways_;
   std::vector<bool> trustless_;  // as many as gateways_

@@ -5,11 +5,13 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/expected.hpp"
 #include "ocipfs/base/registry_error.hpp"
+#include "ocipfs/http/byte_ranges.hpp"
 #include "ocipfs/http/exchange.hpp"
 
 namespace ocipfs {
@@ -22,13 +24,22 @@ struct LayerBytes {
   std::uint64_t size = 0;
 };
 
+// A stream of a layer's bytes from `first` on: the whole layer (first 0), or a span of it.
+struct LayerReading {
+  std::unique_ptr<BodyStream> stream;
+  std::uint64_t first = 0;
+};
+
 class LayerSource {
  public:
   virtual ~LayerSource() = default;
   // The stream of `layer`'s bytes, proven as they pass; or why it could not start (an answer
-  // for the client, before any byte is sent).
-  virtual boost::asio::awaitable<Expected<std::unique_ptr<BodyStream>, RegistryError>> open(
-      LayerBytes layer) = 0;
+  // for the client, before any byte is sent). Without `span`, or when no gateway can prove a
+  // part of the layer alone, the stream gives the whole layer, whose end waits for the proof of
+  // the whole; with `span` (within the layer) and a gateway that proves each block it sends, it
+  // gives exactly the span's bytes, each proven before it is given.
+  virtual boost::asio::awaitable<Expected<LayerReading, RegistryError>> open(
+      LayerBytes layer, std::optional<ByteRange> span) = 0;
 };
 
 }  // namespace ocipfs

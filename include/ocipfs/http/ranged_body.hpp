@@ -1,5 +1,6 @@
-// The ranges a client asked for, cut out of a body that streams whole: one range as it is,
-// several as multipart/byteranges; the last piece held until the whole body has ended well.
+// The ranges a client asked for, cut out of a body that streams whole or from a span of it: one
+// range as it is, several as multipart/byteranges; the last piece held until the body has ended
+// well.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -13,14 +14,15 @@
 
 namespace ocipfs {
 
-// `whole` gives every byte of the body, in order, and fails rather than end wrong (a layer
-// proven against its digest). The ranged body reads all of it, to its end: a proof that covers
-// the whole body covers the ranges only once the whole has passed, so the last piece of the
-// last range goes out after that, or never. `ranges` are in bounds, in ascending order, and do
-// not overlap; with more than one, `multipart` frames them (plan_multipart, in that order).
+// `body` gives every byte of the body from `first` on, in order, and fails rather than end wrong
+// (a layer proven against its digest, or a span proven block by block). The ranged body reads
+// all of it, to its end: a proof that covers the whole body covers the ranges only once the whole
+// has passed, so the last piece of the last range goes out after that, or never. `ranges` are in
+// bounds, from `first` on, in ascending order, and do not overlap; with more than one,
+// `multipart` frames them (plan_multipart, in that order).
 class RangedBody final : public BodyStream {
  public:
-  RangedBody(std::unique_ptr<BodyStream> whole, std::vector<ByteRange> ranges,
+  RangedBody(std::unique_ptr<BodyStream> body, std::uint64_t first, std::vector<ByteRange> ranges,
              MultipartPlan multipart = {});
 
   boost::asio::awaitable<Expected<std::string_view>> next() override;
@@ -31,12 +33,12 @@ class RangedBody final : public BodyStream {
   // Appends to out_ what the body's bytes [offset_, offset_ + piece.size()) give of the ranges.
   void cut(std::string_view piece);
 
-  std::unique_ptr<BodyStream> whole_;
+  std::unique_ptr<BodyStream> body_;
   std::vector<ByteRange> ranges_;
   MultipartPlan multipart_;
   std::size_t next_range_ = 0;  // the first range not wholly given yet
   bool head_sent_ = false;      // of ranges_[next_range_], when multipart
-  std::uint64_t offset_ = 0;    // of the body, read so far
+  std::uint64_t offset_;        // of the body, read so far
   std::string out_;             // what the next call gives
   std::string held_;            // the end, given once the whole body has ended well
   bool ended_ = false;

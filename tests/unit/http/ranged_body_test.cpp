@@ -82,7 +82,7 @@ TEST(RangedBody, OneRangeIsCutOutWhateverThePieces) {
   for (std::size_t piece : {1u, 7u, 100u, 999u, 1000u, 4096u})
     for (ByteRange range : {ByteRange{0, 0}, ByteRange{0, 999}, ByteRange{999, 999},
                             ByteRange{99, 100}, ByteRange{250, 749}}) {
-      RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), {range});
+      RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), 0, {range});
       auto drained = drain(ranged);
       EXPECT_FALSE(drained.failed);
       EXPECT_EQ(drained.bytes, body.substr(range.first, range.size()))
@@ -97,7 +97,7 @@ TEST(RangedBody, SeveralRangesAreFramedAsPlanned) {
     MultipartPlan plan = plan_multipart(ranges, body.size(), "text/plain", "b0undary");
     const std::string expected = expected_of(body, ranges, &plan);
     EXPECT_EQ(expected.size(), plan.content_length);
-    RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), ranges, plan);
+    RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), 0, ranges, plan);
     EXPECT_EQ(ranged.content_type(), plan.content_type);
     auto drained = drain(ranged);
     EXPECT_FALSE(drained.failed);
@@ -105,11 +105,29 @@ TEST(RangedBody, SeveralRangesAreFramedAsPlanned) {
   }
 }
 
+TEST(RangedBody, ABodyFromASpanIsCutAtTheSameOffsets) {
+  const std::string body = body_of(5000);
+  const ByteRange span{1000, 3999};
+  const std::vector<ByteRange> ranges = {{1000, 1009}, {2000, 2999}, {3990, 3999}};
+  MultipartPlan plan = plan_multipart(ranges, body.size(), "text/plain", "b0undary");
+  for (std::size_t piece : {1u, 13u, 3000u}) {
+    auto spanned =
+        std::make_unique<PiecesStream>(body.substr(span.first, span.size()), piece, false);
+    RangedBody ranged(std::move(spanned), span.first, ranges, plan);
+    auto drained = drain(ranged);
+    EXPECT_FALSE(drained.failed);
+    EXPECT_EQ(drained.bytes, expected_of(body, ranges, &plan)) << "piece " << piece;
+  }
+  RangedBody one(std::make_unique<PiecesStream>(body.substr(2000, 10), 3, false), 2000,
+                 {ByteRange{2000, 2009}});
+  EXPECT_EQ(drain(one).bytes, body.substr(2000, 10));
+}
+
 TEST(RangedBody, TheEndOfTheLastRangeWaitsForTheWholeBodyToEndWell) {
   const std::string body = body_of(1000);
   for (std::size_t piece : {1u, 64u, 1000u}) {
     // The range ends long before the body does; the body then fails: its last byte never goes.
-    RangedBody ranged(std::make_unique<PiecesStream>(body, piece, true), {ByteRange{10, 20}});
+    RangedBody ranged(std::make_unique<PiecesStream>(body, piece, true), 0, {ByteRange{10, 20}});
     auto drained = drain(ranged);
     EXPECT_TRUE(drained.failed);
     EXPECT_LT(drained.bytes.size(), 11u) << "piece " << piece;
@@ -117,7 +135,7 @@ TEST(RangedBody, TheEndOfTheLastRangeWaitsForTheWholeBodyToEndWell) {
   }
   const std::vector<ByteRange> ranges = {{0, 1}, {5, 6}};
   MultipartPlan plan = plan_multipart(ranges, body.size(), "text/plain", "b");
-  RangedBody framed(std::make_unique<PiecesStream>(body, 3, true), ranges, plan);
+  RangedBody framed(std::make_unique<PiecesStream>(body, 3, true), 0, ranges, plan);
   auto drained = drain(framed);
   EXPECT_TRUE(drained.failed);
   EXPECT_EQ(drained.bytes.find(plan.closing), std::string::npos);
