@@ -21,22 +21,31 @@ std::optional<std::string> from_environment(std::string_view name) {
   return value ? std::optional<std::string>(value) : std::nullopt;
 }
 
+// Warns that `flag` was lowered from `wanted` to `fit`, when it was.
+void warn_lowered(std::string_view flag, std::size_t wanted, std::size_t fit,
+                  std::uint64_t open_file_limit) {
+  if (fit < wanted)
+    spdlog::warn("{} lowered from {} to {}: the open-file limit is {}", flag, wanted, fit,
+                 open_file_limit);
+}
+
 // Client connections and gateway sockets, lowered to fit the open-file limit (descriptor_budget).
 void fit_descriptor_limit(ocipfs::Config& config) {
   auto open_file_limit = ocipfs::raise_open_file_limit();
-  auto& connections = config.limits.max_connections;
-  auto& fetches = config.gateway.max_fetches;
-  std::size_t idle = std::size_t{config.listen.threads} * config.gateway.urls.size() *
-                     config.gateway.client.max_idle_per_origin;
-  auto budget = ocipfs::descriptor_budget(connections, fetches, idle, open_file_limit);
-  if (budget.gateway_fetches < fetches)
-    spdlog::warn("--max-gateway-fetches lowered from {} to {}: the open-file limit is {}", fetches,
-                 budget.gateway_fetches, open_file_limit);
-  if (budget.connections < connections)
-    spdlog::warn("--max-connections lowered from {} to {}: the open-file limit is {}", connections,
-                 budget.connections, open_file_limit);
-  connections = budget.connections;
-  fetches = budget.gateway_fetches;
+  auto& gateway = config.gateway;
+  const bool proxied = gateway.blobs == ocipfs::BlobMode::proxy;
+  const ocipfs::DescriptorBudget wanted{config.limits.max_connections, gateway.max_fetches,
+                                        proxied ? gateway.max_blob_transfers : 0};
+  std::size_t idle =
+      std::size_t{config.listen.threads} * gateway.urls.size() * gateway.client.max_idle_per_origin;
+  auto fit = ocipfs::descriptor_budget(wanted, idle, open_file_limit);
+  warn_lowered("--max-gateway-fetches", wanted.gateway_fetches, fit.gateway_fetches,
+               open_file_limit);
+  warn_lowered("--max-blob-transfers", wanted.blob_transfers, fit.blob_transfers, open_file_limit);
+  warn_lowered("--max-connections", wanted.connections, fit.connections, open_file_limit);
+  config.limits.max_connections = fit.connections;
+  gateway.max_fetches = fit.gateway_fetches;
+  if (proxied) gateway.max_blob_transfers = fit.blob_transfers;
 }
 
 void announce(const ocipfs::Config& config, const ocipfs::Server& server) {

@@ -328,17 +328,24 @@ void Server::shutdown(std::chrono::milliseconds grace) {
   asio::co_spawn(impl.workers[0]->ioc, impl.drain(grace), log_escaped);
 }
 
-DescriptorBudget descriptor_budget(std::size_t connections, std::size_t gateway_fetches,
-                                   std::size_t idle_gateway_sockets,
+DescriptorBudget descriptor_budget(const DescriptorBudget& wanted, std::size_t idle_gateway_sockets,
                                    std::uint64_t open_file_limit) {
   std::uint64_t room = open_file_limit - open_file_limit / 8;
   room = room > 16 ? room - 16 : 1;
   const std::uint64_t idle = std::min<std::uint64_t>(idle_gateway_sockets, room / 2);
-  const std::uint64_t fetches =
-      std::clamp<std::uint64_t>(gateway_fetches, 1, std::max<std::uint64_t>(room / 2 - idle, 1));
-  const std::uint64_t left = room > fetches + idle ? room - fetches - idle : 1;
-  return {static_cast<std::size_t>(std::clamp<std::uint64_t>(connections, 1, left)),
-          static_cast<std::size_t>(fetches)};
+  const std::uint64_t gateway_room = std::max<std::uint64_t>(room / 2 - idle, 1);
+  std::uint64_t fetches = std::max<std::uint64_t>(wanted.gateway_fetches, 1);
+  std::uint64_t transfers = wanted.blob_transfers;
+  if (fetches + transfers > gateway_room) {
+    const std::uint64_t share = gateway_room * fetches / (fetches + transfers);
+    fetches = std::max<std::uint64_t>(share, 1);
+    if (transfers > 0)
+      transfers = std::max<std::uint64_t>(gateway_room > fetches ? gateway_room - fetches : 0, 1);
+  }
+  const std::uint64_t used = fetches + transfers + idle;
+  const std::uint64_t left = room > used ? room - used : 1;
+  return {static_cast<std::size_t>(std::clamp<std::uint64_t>(wanted.connections, 1, left)),
+          static_cast<std::size_t>(fetches), static_cast<std::size_t>(transfers)};
 }
 
 std::uint64_t raise_open_file_limit() {

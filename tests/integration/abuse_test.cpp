@@ -1082,11 +1082,24 @@ TEST_F(Abuse, DocumentsThatFindNoMemoryAreAnswered503) {
       poll_until(5s, [&] { return daemon->metric("ocipfs_document_memory_bytes") == 0.0; }));
 }
 
+TEST_F(Abuse, ProxiedLayerTransfersFitTheDescriptorLimit) {
+  constexpr rlim_t open_files = 256;
+  // Two threads of 16 idle connections to the one gateway; each proxied layer holds a socket.
+  auto fit = descriptor_budget({16384, 256, 5000}, 2 * 16, open_files);
+  auto daemon = start({"--blobs=proxy", "--max-blob-transfers=5000"}, open_files);
+  ASSERT_TRUE(daemon->started());
+  EXPECT_THAT(daemon->log(), HasSubstr("--max-blob-transfers lowered from 5000 to " +
+                                       std::to_string(fit.blob_transfers)));
+  EXPECT_THAT(daemon->log(), HasSubstr("--max-gateway-fetches lowered from 256 to " +
+                                       std::to_string(fit.gateway_fetches)));
+  EXPECT_LT(fit.blob_transfers + fit.gateway_fetches + fit.connections, open_files);
+}
+
 TEST_F(Abuse, ConnectionLimitFitsTheDescriptorLimit) {
   constexpr rlim_t open_files = 256;
   constexpr std::size_t total = 600;
   // Two threads of 16 idle connections to the one gateway, 256 fetches wanted.
-  const std::size_t budget = descriptor_budget(16384, 256, 2 * 16, open_files).connections;
+  const std::size_t budget = descriptor_budget({16384, 256, 0}, 2 * 16, open_files).connections;
   auto daemon = start({"--idle-timeout=30s"}, open_files);
   ASSERT_TRUE(daemon->started());
   EXPECT_THAT(daemon->log(),

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <tuple>
 
 #include "ocipfs/formats/multibase.hpp"
 #include "ocipfs/formats/verify.hpp"
@@ -220,23 +221,30 @@ TEST_F(ServerTest, ConnectionsOverTheLimitAreRefusedCleanly) {
 }
 
 TEST(DescriptorBudget, ClientsAndGatewaySocketsFitTheLimit) {
-  auto budget = [](std::size_t connections, std::size_t fetches, std::size_t idle,
-                   std::uint64_t limit) {
-    auto fit = descriptor_budget(connections, fetches, idle, limit);
+  using Fit = std::tuple<std::size_t, std::size_t, std::size_t>;
+  auto budget = [](std::size_t connections, std::size_t fetches, std::size_t transfers,
+                   std::size_t idle, std::uint64_t limit) {
+    auto fit = descriptor_budget({connections, fetches, transfers}, idle, limit);
     // An eighth and 16 kept for the process, then at most half of the rest for gateways.
     std::uint64_t room = limit - limit / 8 > 16 ? limit - limit / 8 - 16 : 1;
-    EXPECT_LE(fit.connections + fit.gateway_fetches + std::min<std::uint64_t>(idle, room / 2),
-              std::max<std::uint64_t>(room, 2));
-    return std::pair{fit.connections, fit.gateway_fetches};
+    const std::uint64_t idle_kept = std::min<std::uint64_t>(idle, room / 2);
+    EXPECT_LE(fit.gateway_fetches + fit.blob_transfers + idle_kept,
+              std::max<std::uint64_t>(room / 2, 2));
+    EXPECT_LE(fit.connections + fit.gateway_fetches + fit.blob_transfers + idle_kept,
+              std::max<std::uint64_t>(room, 3));
+    return Fit{fit.connections, fit.gateway_fetches, fit.blob_transfers};
   };
-  using Fit = std::pair<std::size_t, std::size_t>;
-  EXPECT_EQ(budget(16384, 256, 32, 1'048'576), (Fit{16384, 256}));
-  EXPECT_EQ(budget(16384, 256, 32, 20'000), (Fit{16384, 256}));
-  EXPECT_EQ(budget(16384, 256, 32, 1024), (Fit{592, 256}));   // 880 of room
-  EXPECT_EQ(budget(16384, 5000, 32, 1024), (Fit{440, 408}));  // fetches lowered to half
-  EXPECT_EQ(budget(100, 256, 32, 1024), (Fit{100, 256}));
-  EXPECT_EQ(budget(16384, 256, 32, 256), (Fit{104, 72}));
-  EXPECT_EQ(budget(16384, 256, 32, 8), (Fit{1, 1}));
+  EXPECT_EQ(budget(16384, 256, 0, 32, 1'048'576), (Fit{16384, 256, 0}));
+  EXPECT_EQ(budget(16384, 256, 0, 32, 20'000), (Fit{16384, 256, 0}));
+  EXPECT_EQ(budget(16384, 256, 0, 32, 1024), (Fit{592, 256, 0}));   // 880 of room
+  EXPECT_EQ(budget(16384, 5000, 0, 32, 1024), (Fit{440, 408, 0}));  // fetches lowered to half
+  EXPECT_EQ(budget(100, 256, 0, 32, 1024), (Fit{100, 256, 0}));
+  EXPECT_EQ(budget(16384, 256, 0, 32, 256), (Fit{104, 72, 0}));
+  EXPECT_EQ(budget(16384, 256, 0, 32, 8), (Fit{1, 1, 0}));
+  // Proxied layers hold a gateway socket each: they share the gateways' half with fetches.
+  EXPECT_EQ(budget(16384, 256, 64, 32, 1024), (Fit{528, 256, 64}));
+  EXPECT_EQ(budget(16384, 600, 200, 32, 1024), (Fit{440, 306, 102}));  // 408 of 800, 3 to 1
+  EXPECT_EQ(budget(16384, 256, 64, 32, 8), (Fit{1, 1, 1}));
 }
 
 TEST_F(ServerTest, IdleConnectionsAreClosed) {

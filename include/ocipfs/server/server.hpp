@@ -39,15 +39,17 @@ class Server {
 };
 
 // What fits in `open_file_limit` descriptors: an eighth of it and 16 more are kept for logs and
-// the process's own. Of the rest, gateway sockets (fetches under way, and the
-// `idle_gateway_sockets` kept alive) get at most half, and client connections what is left.
-// Each is at most what is wanted and at least 1.
+// the process's own. Of the rest, gateway sockets (fetches and proxied layer transfers under way,
+// and the `idle_gateway_sockets` kept alive) get at most half, fetches and transfers in the
+// proportion wanted, and client connections what is left. Each is at most what is wanted, and at
+// least 1 unless none is wanted (blob_transfers is 0 when layers are redirected).
 struct DescriptorBudget {
   std::size_t connections = 1;
   std::size_t gateway_fetches = 1;
+  std::size_t blob_transfers = 0;
 };
-DescriptorBudget descriptor_budget(std::size_t connections, std::size_t gateway_fetches,
-                                   std::size_t idle_gateway_sockets, std::uint64_t open_file_limit);
+DescriptorBudget descriptor_budget(const DescriptorBudget& wanted, std::size_t idle_gateway_sockets,
+                                   std::uint64_t open_file_limit);
 
 // Raises this process's soft open-file limit to its hard limit; returns the soft limit now.
 std::uint64_t raise_open_file_limit();
