@@ -435,6 +435,53 @@ def car_corpus():
     })
 
 
+def byte_ranges_corpus():
+    """A layer size (two bytes, little-endian; 0xff second: near 2^64), a piece size byte, then
+    the Range value, a newline and the If-Range value, as lazy pullers and hostile clients send."""
+    def case(size, piece, range_value, if_range=b""):
+        head = bytes([size & 0xff, (size >> 8) & 0xff, piece])
+        return head + range_value + (b"\n" + if_range if if_range else b"")
+    etag = b'"sha256:0123"'
+    write("fuzz_byte_ranges", {
+        "one-range": case(10000, 3, b"bytes=0-99"),
+        "suffix": case(10000, 0, b"bytes=-500"),
+        "open-ended": case(10000, 1, b"bytes=9000-"),
+        "several": case(60000, 2, b"bytes=2000-2999, 0-9,59990-"),
+        "overlapping": case(5000, 4, b"bytes=0-99,50-149,150-200"),
+        "unsatisfiable": case(100, 0, b"bytes=100-"),
+        "empty-layer": case(0, 0, b"bytes=-1"),
+        "if-range-matches": case(1000, 0, b"bytes=0-9", etag),
+        "if-range-other": case(1000, 0, b"bytes=0-9", b'"sha256:other"'),
+        "weak-if-range": case(1000, 0, b"bytes=0-9", b'W/"sha256:0123"'),
+        "huge-layer": bytes([7, 0xff, 0]) + b"bytes=0-0,18446744073709551600-",
+        "beyond-2-64": case(1000, 0, b"bytes=0-18446744073709551616"),
+        "other-unit": case(1000, 0, b"items=0-9"),
+        "many-specs": case(65535, 9, b"bytes=" + b",".join(b"%d-%d" % (i * 10, i * 10 + 4) for i in range(120))),
+    })
+
+
+def unixfs_walk_corpus():
+    """A chunk size, a fan-out, a range, a fault and the block it hits, then the file's bytes."""
+    def content(n, seed):
+        out, x = bytearray(), seed
+        for _ in range(n):
+            x = (x * 1103515245 + 12345) % 2**31
+            out.append(x >> 16 & 0xff)
+        return bytes(out)
+    write("fuzz_unixfs_walk", {
+        "whole-file-one-level": bytes([15, 6, 0, 255, 0, 0]) + content(300, 1),
+        "range-deep-dag": bytes([7, 0, 40, 60, 0, 0]) + content(1500, 2),
+        "open-range": bytes([31, 2, 128, 255, 0, 0]) + content(2000, 3),
+        "one-byte-range": bytes([3, 1, 100, 0, 0, 0]) + content(700, 4),
+        "a-block-left-out": bytes([7, 3, 10, 50, 1, 3]) + content(1000, 5),
+        "a-block-twice": bytes([11, 2, 0, 255, 2, 5]) + content(900, 6),
+        "two-blocks-swapped": bytes([5, 4, 30, 90, 3, 7]) + content(1200, 7),
+        "another-block": bytes([9, 5, 0, 255, 4, 9]) + content(1600, 8),
+        "repeated-chunks": bytes([3, 0, 0, 255, 1, 2]) + b"abcd" * 100,
+        "one-chunk": bytes([63, 0, 0, 255, 4, 0]) + content(40, 9),
+    })
+
+
 if __name__ == "__main__":
     cid_corpus()
     layer_manifest_corpus()
@@ -442,5 +489,7 @@ if __name__ == "__main__":
     handler_corpus()
     gateway_corpus()
     car_corpus()
+    byte_ranges_corpus()
+    unixfs_walk_corpus()
     print("manifest cid", MANIFEST_CID, MANIFEST_CID_36)
     print("index", IMAGE["index"])
