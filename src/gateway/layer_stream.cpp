@@ -32,15 +32,29 @@ class LayerStream final : public BodyStream {
         whole_(!span),
         failures_(layer_.name, order_.size()),
         window_(std::make_unique<char[]>(LayerStreams::window_size)) {}
+  ~LayerStream() override { end(TransferEnd::abandoned); }
 
   // Opens the next gateway that answers, from the offset reached; false when none is left.
   asio::awaitable<bool> connect_next();
   RegistryError verdict() const { return failures_.verdict(); }
+  // From now on the transfer is counted: it has begun (a gateway answered, or there is nothing to
+  // fetch).
+  void began() { state_ = State::streaming; }
   asio::awaitable<Expected<std::string_view>> next() override;
 
  private:
+  enum class State { opening, streaming, ended };
   void failed(const FetchFailure& failure);
+  // Counts how the transfer ended, once, if it had begun.
+  void end(TransferEnd how) {
+    if (state_ == State::streaming) owner_.metrics_.ended(how);
+    state_ = State::ended;
+  }
   Expected<std::string_view> finish(std::string_view piece);
+  std::string_view given(std::string_view piece) {
+    owner_.metrics_.bytes.fetch_add(piece.size(), std::memory_order_relaxed);
+    return piece;
+  }
 
   LayerStreams& owner_;
   LayerBytes layer_;
@@ -55,9 +69,11 @@ class LayerStream final : public BodyStream {
   Sha256Stream hash_;
   Failover failures_;
   std::unique_ptr<char[]> window_;
+  State state_ = State::opening;
 };
 
 void LayerStream::failed(const FetchFailure& failure) {
+  if (state_ == State::streaming) owner_.metrics_.handovers.fetch_add(1, std::memory_order_relaxed);
   failures_.failed(failure);
   owner_.health_.failed(current_, Clock::now(), failure.retry_after);
   spdlog::warn("{} at offset {}: {}", layer_.name, offset_, failure.message);
@@ -84,23 +100,31 @@ asio::awaitable<bool> LayerStream::connect_next() {
 Expected<std::string_view> LayerStream::finish(std::string_view piece) {
   if (whole_) hash_.update(piece);
   offset_ += piece.size();
-  if (offset_ < end_) return piece;
-  answer_.reset();
+  if (offset_ < end_) return given(piece);
   if (whole_) {
     std::string got = hash_.digest();
-    if (got != sha256_digest_text(layer_.digest))
+    if (got != sha256_digest_text(layer_.digest)) {
+      end(TransferEnd::aborted);
       return Unexpected{"the bytes of " + layer_.name + " hash to " + got + ", not its digest"};
+    }
   }
   owner_.health_.succeeded(current_);
-  return piece;
+  end(TransferEnd::complete);
+  return given(piece);
 }
 
 asio::awaitable<Expected<std::string_view>> LayerStream::next() {
-  if (offset_ == end_) co_return std::string_view();
+  if (offset_ == end_) {
+    answer_.reset();  // only now: the last piece given may be in its memory (a CAR's block)
+    end(TransferEnd::complete);
+    co_return std::string_view();
+  }
   for (;;) {
-    if (!answer_ && !co_await connect_next())
+    if (!answer_ && !co_await connect_next()) {
+      end(TransferEnd::aborted);
       co_return Unexpected{"no gateway could finish " + layer_.name + " from byte " +
                            std::to_string(offset_) + ": " + failures_.verdict().message};
+    }
     auto want = std::min<std::uint64_t>(end_ - offset_, LayerStreams::window_size);
     auto piece = co_await answer_->read(static_cast<std::size_t>(want));
     if (piece) co_return finish(*piece);
@@ -110,13 +134,14 @@ asio::awaitable<Expected<std::string_view>> LayerStream::next() {
 
 LayerStreams::LayerStreams(GatewayClient& client, std::vector<HttpUrl> gateways,
                            std::vector<bool> trustless, GatewayHealth& health, Budget& transfers,
-                           std::chrono::milliseconds slot_wait)
+                           std::chrono::milliseconds slot_wait, TransferMetrics& metrics)
     : client_(client),
       gateways_(std::move(gateways)),
       trustless_(std::move(trustless)),
       health_(health),
       transfers_(transfers),
-      slot_wait_(slot_wait) {
+      slot_wait_(slot_wait),
+      metrics_(metrics) {
   trustless_.resize(gateways_.size());
 }
 
@@ -138,6 +163,7 @@ asio::awaitable<Expected<LayerReading, RegistryError>> LayerStreams::open(
   const bool empty = layer.size == 0;
   auto stream = std::make_unique<LayerStream>(*this, std::move(layer), std::move(slot), span);
   if (!empty && !co_await stream->connect_next()) co_return Unexpected{stream->verdict()};
+  stream->began();
   co_return LayerReading{std::move(stream), first};
 }
 

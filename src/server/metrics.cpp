@@ -93,6 +93,7 @@ std::string Metrics::render(const CacheStats& images) const {
   sample(out, "ocipfs_build_info", "version=\"" OCIPFS_VERSION "\"", std::uint64_t{1});
   render_requests(out);
   fetches.render(out);
+  transfers.render(out);
   render_document_memory(out);
   render_caches(out, images);
   single(out, "ocipfs_requests_in_flight", "gauge", "Requests being answered now.",

@@ -1,6 +1,10 @@
 // --blobs=proxy against fake gateways: the layer's bytes streamed through, proven against its
 // digest, handed over between gateways at the offset reached, never completed wrong.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <random>
@@ -228,8 +232,72 @@ TEST_F(LayerProxyTest, TransfersPastMaxBlobTransfersWaitThenGet503) {
   EXPECT_EQ(answer.status, 503u);
   EXPECT_NE(answer.body.find("--max-blob-transfers=1"), std::string::npos) << answer.body;
   EXPECT_EQ(gateway.request_count(file_path), 1u);
+  auto metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find("\nocipfs_blob_transfers_in_flight 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nocipfs_blob_transfers_refused_total 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("{route=\"blob\",status=\"503\"} 1\n"), std::string::npos);
   stop();
   first.join();
+}
+
+// Sends `request` to 127.0.0.1:port, reads the first bytes of the answer, and leaves.
+void leave_mid_answer(std::uint16_t port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  char some[64];
+  EXPECT_GT(::recv(fd, some, sizeof some, 0), 0);
+  ::close(fd);
+}
+
+// The /metrics lines of how the layer transfers ended.
+std::string transfer_lines(std::uint64_t complete, std::uint64_t aborted, std::uint64_t abandoned) {
+  return "ocipfs_blob_transfers_total{outcome=\"complete\"} " + std::to_string(complete) +
+         "\nocipfs_blob_transfers_total{outcome=\"aborted\"} " + std::to_string(aborted) +
+         "\nocipfs_blob_transfers_total{outcome=\"abandoned\"} " + std::to_string(abandoned) + "\n";
+}
+
+TEST_F(LayerProxyTest, MetricsCountHowTransfersEndedTheirBytesAndHandOvers) {
+  FakeReply cut = file();
+  cut.cut_after = 1024 * 1024 + 123;
+  expect_handed_over(cut, file());
+  auto metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find(transfer_lines(1, 0, 0)), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nocipfs_blob_bytes_total " + std::to_string(content.size()) + "\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("\nocipfs_blob_handovers_total 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("\nocipfs_blob_transfers_in_flight 0\n"), std::string::npos);
+  // A range is a 206, counted as such.
+  EXPECT_EQ(get(blob, "GET", {{"Range", "bytes=0-9"}}).status, 206u);
+  EXPECT_NE(get("/metrics").body.find("{route=\"blob\",status=\"206\"} 1\n"), std::string::npos);
+}
+
+TEST_F(LayerProxyTest, MetricsCountAbortedAndAbandonedTransfers) {
+  std::string corrupt = content;
+  corrupt[corrupt.size() / 2] ^= 0x01;
+  gateway.set(file_path, file(corrupt));
+  EXPECT_ANY_THROW(get(blob));
+  // The client that leaves mid-layer: the gateway trickles, the client reads for 300 ms.
+  FakeReply trickle;
+  trickle.kind = FakeReply::Kind::trickle;
+  trickle.body = content;
+  trickle.delay = std::chrono::milliseconds(2);
+  gateway.set(file_path, trickle);
+  leave_mid_answer(server->port(), "GET " + blob + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string abandoned = "ocipfs_blob_transfers_total{outcome=\"abandoned\"} 1\n";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (get("/metrics").body.find(abandoned) == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto metrics = get("/metrics").body;
+  EXPECT_NE(metrics.find(transfer_lines(0, 1, 1)), std::string::npos) << metrics;
 }
 
 TEST_F(LayerProxyTest, ConfigsAndManifestsAreStillServedWhole) {

@@ -17,6 +17,7 @@
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/expected.hpp"
 #include "ocipfs/base/registry_error.hpp"
+#include "ocipfs/gateway/transfer_metrics.hpp"
 #include "ocipfs/http/layer_source.hpp"
 #include "ocipfs/http/url.hpp"
 
@@ -33,9 +34,11 @@ class LayerStreams final : public LayerSource {
 
   // `gateways` are indexed like `health`, and like `trustless` (missing ones are path gateways).
   // A transfer holds one unit of `transfers` (the process's --max-blob-transfers) from open()
-  // until its stream goes, and waits at most `slot_wait` for it.
+  // until its stream goes, and waits at most `slot_wait` for it. Each transfer that starts is
+  // counted in `metrics`: its bytes, its hand-overs and how it ended.
   LayerStreams(GatewayClient& client, std::vector<HttpUrl> gateways, std::vector<bool> trustless,
-               GatewayHealth& health, Budget& transfers, std::chrono::milliseconds slot_wait);
+               GatewayHealth& health, Budget& transfers, std::chrono::milliseconds slot_wait,
+               TransferMetrics& metrics);
 
   // Starts a transfer of `layer`, or of `span` of it: a slot, then the first gateway (in health
   // order) that answers 2xx. The stream reads the rest:
@@ -66,6 +69,7 @@ class LayerStreams final : public LayerSource {
   GatewayHealth& health_;
   Budget& transfers_;
   std::chrono::milliseconds slot_wait_;
+  TransferMetrics& metrics_;
 };
 
 }  // namespace ocipfs

@@ -14,6 +14,7 @@
 #include "ocipfs/base/prometheus.hpp"
 #include "ocipfs/cache/lru_cache.hpp"
 #include "ocipfs/gateway/fetch_metrics.hpp"
+#include "ocipfs/gateway/transfer_metrics.hpp"
 #include "ocipfs/http/route.hpp"
 
 namespace ocipfs {
@@ -41,13 +42,14 @@ class Metrics {
   std::atomic<std::int64_t> document_memory_waiting{0};   // documents waiting for room
   std::atomic<std::uint64_t> document_memory_refused{0};  // ... that waited past their deadline
   FetchMetrics fetches;                                   // the gateway fetcher's
+  TransferMetrics transfers;                              // layers through ocipfsd's
 
   // The whole exposition. `images` is the image cache's current figures.
   std::string render(const CacheStats& images) const;
 
  private:
-  static constexpr std::array<unsigned, 13> statuses = {200, 302, 304, 400, 404, 405, 414,
-                                                        431, 500, 502, 503, 504, 0};
+  static constexpr std::array<unsigned, 15> statuses = {200, 206, 302, 304, 400, 404, 405, 414,
+                                                        416, 431, 500, 502, 503, 504, 0};
   static std::size_t status_index(unsigned status);
   static constexpr std::size_t route_labels = 9;
   void render_requests(std::string& out) const;
