@@ -49,6 +49,17 @@ void sample(std::string& out, const std::string& name, const std::string& labels
   sample_text(out, name, labels, number(value));
 }
 
+void slot_families(std::string& out, const std::string& prefix, const std::string& what,
+                   const std::string& flag, std::int64_t in_flight, std::int64_t waiting,
+                   std::uint64_t refused) {
+  const std::string in_flight_help = what + " under way (at most " + flag + ").";
+  const std::string waiting_help = what + " waiting for one of the " + flag + " slots.";
+  const std::string refused_help = what + " answered 503: no slot was free before their deadline.";
+  single(out, (prefix + "_in_flight").c_str(), "gauge", in_flight_help.c_str(), in_flight);
+  single(out, (prefix + "_waiting").c_str(), "gauge", waiting_help.c_str(), waiting);
+  single(out, (prefix + "_refused_total").c_str(), "counter", refused_help.c_str(), refused);
+}
+
 void single(std::string& out, const char* name, const char* type, const char* help,
             std::uint64_t value) {
   header(out, name, type, help);

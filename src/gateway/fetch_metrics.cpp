@@ -55,12 +55,8 @@ void FetchMetrics::render(std::string& out) const {
 }
 
 void FetchMetrics::render_slots(std::string& out) const {
-  single(out, "ocipfs_gateway_fetches_in_flight", "gauge",
-         "Gateway fetches under way (at most --max-gateway-fetches).", in_flight.load());
-  single(out, "ocipfs_gateway_fetches_waiting", "gauge",
-         "Fetches waiting for one of the --max-gateway-fetches slots.", waiting.load());
-  single(out, "ocipfs_gateway_fetches_refused_total", "counter",
-         "Fetches answered 503: no slot was free before their deadline.", refused.load());
+  slot_families(out, "ocipfs_gateway_fetches", "Gateway fetches", "--max-gateway-fetches",
+                in_flight.load(), waiting.load(), refused.load());
   single(out, "ocipfs_log_warnings_suppressed_total", "counter",
          "Repeated warnings (gateway failures) held back: a line a second is logged.",
          warnings_suppressed.load());

@@ -26,12 +26,8 @@ void TransferMetrics::render(std::string& out) const {
          "Gateways left during a layer download (failed, stalled or sent a bad block); the next "
          "one was asked for the rest.",
          handovers.load(std::memory_order_relaxed));
-  single(out, "ocipfs_blob_transfers_in_flight", "gauge",
-         "Layer downloads under way (at most --max-blob-transfers).", in_flight.load());
-  single(out, "ocipfs_blob_transfers_waiting", "gauge",
-         "Layer downloads waiting for one of the --max-blob-transfers slots.", waiting.load());
-  single(out, "ocipfs_blob_transfers_refused_total", "counter",
-         "Layer downloads answered 503: no slot was free before their deadline.", refused.load());
+  slot_families(out, "ocipfs_blob_transfers", "Layer downloads", "--max-blob-transfers",
+                in_flight.load(), waiting.load(), refused.load());
 }
 
 }  // namespace ocipfs

@@ -23,6 +23,12 @@ void single(std::string& out, const char* name, const char* type, const char* he
             std::uint64_t value);
 void single(std::string& out, const char* name, const char* type, const char* help,
             std::int64_t value);
+// The three families of a bounded resource (base/budget.hpp's gauges): <prefix>_in_flight,
+// <prefix>_waiting and <prefix>_refused_total, their help naming `what` is bounded (e.g. "Gateway
+// fetches") and by which `flag`.
+void slot_families(std::string& out, const std::string& prefix, const std::string& what,
+                   const std::string& flag, std::int64_t in_flight, std::int64_t waiting,
+                   std::uint64_t refused);
 // A label value: \ " and newline escaped.
 std::string label_value(const std::string& text);
 

@@ -2,11 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <string>
 #include <vector>
+
+#include "support/body_stream.hpp"
 
 namespace ocipfs {
 namespace {
@@ -34,31 +33,7 @@ class PiecesStream final : public BodyStream {
   std::size_t offset_ = 0;
 };
 
-struct Drained {
-  std::string bytes;  // everything given before the end or the error
-  bool failed = false;
-};
-
-Drained drain(BodyStream& body) {
-  Drained out;
-  boost::asio::io_context ioc;
-  boost::asio::co_spawn(
-      ioc,
-      [&]() -> boost::asio::awaitable<void> {
-        for (;;) {
-          auto piece = co_await body.next();
-          if (!piece) {
-            out.failed = true;
-            co_return;
-          }
-          if (piece->empty()) co_return;
-          out.bytes.append(*piece);
-        }
-      },
-      boost::asio::detached);
-  ioc.run();
-  return out;
-}
+using testing::drain_body;
 
 std::string body_of(std::size_t size) {
   std::string out;
@@ -83,7 +58,7 @@ TEST(RangedBody, OneRangeIsCutOutWhateverThePieces) {
     for (ByteRange range : {ByteRange{0, 0}, ByteRange{0, 999}, ByteRange{999, 999},
                             ByteRange{99, 100}, ByteRange{250, 749}}) {
       RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), 0, {range});
-      auto drained = drain(ranged);
+      auto drained = drain_body(ranged);
       EXPECT_FALSE(drained.failed);
       EXPECT_EQ(drained.bytes, body.substr(range.first, range.size()))
           << "piece " << piece << ", range " << range.first << "-" << range.last;
@@ -99,7 +74,7 @@ TEST(RangedBody, SeveralRangesAreFramedAsPlanned) {
     EXPECT_EQ(expected.size(), plan.content_length);
     RangedBody ranged(std::make_unique<PiecesStream>(body, piece, false), 0, ranges, plan);
     EXPECT_EQ(ranged.content_type(), plan.content_type);
-    auto drained = drain(ranged);
+    auto drained = drain_body(ranged);
     EXPECT_FALSE(drained.failed);
     EXPECT_EQ(drained.bytes, expected) << "piece " << piece;
   }
@@ -114,13 +89,13 @@ TEST(RangedBody, ABodyFromASpanIsCutAtTheSameOffsets) {
     auto spanned =
         std::make_unique<PiecesStream>(body.substr(span.first, span.size()), piece, false);
     RangedBody ranged(std::move(spanned), span.first, ranges, plan);
-    auto drained = drain(ranged);
+    auto drained = drain_body(ranged);
     EXPECT_FALSE(drained.failed);
     EXPECT_EQ(drained.bytes, expected_of(body, ranges, &plan)) << "piece " << piece;
   }
   RangedBody one(std::make_unique<PiecesStream>(body.substr(2000, 10), 3, false), 2000,
                  {ByteRange{2000, 2009}});
-  EXPECT_EQ(drain(one).bytes, body.substr(2000, 10));
+  EXPECT_EQ(drain_body(one).bytes, body.substr(2000, 10));
 }
 
 TEST(RangedBody, TheEndOfTheLastRangeWaitsForTheWholeBodyToEndWell) {
@@ -128,7 +103,7 @@ TEST(RangedBody, TheEndOfTheLastRangeWaitsForTheWholeBodyToEndWell) {
   for (std::size_t piece : {1u, 64u, 1000u}) {
     // The range ends long before the body does; the body then fails: its last byte never goes.
     RangedBody ranged(std::make_unique<PiecesStream>(body, piece, true), 0, {ByteRange{10, 20}});
-    auto drained = drain(ranged);
+    auto drained = drain_body(ranged);
     EXPECT_TRUE(drained.failed);
     EXPECT_LT(drained.bytes.size(), 11u) << "piece " << piece;
     EXPECT_EQ(drained.bytes, body.substr(10, drained.bytes.size()));
@@ -136,7 +111,7 @@ TEST(RangedBody, TheEndOfTheLastRangeWaitsForTheWholeBodyToEndWell) {
   const std::vector<ByteRange> ranges = {{0, 1}, {5, 6}};
   MultipartPlan plan = plan_multipart(ranges, body.size(), "text/plain", "b");
   RangedBody framed(std::make_unique<PiecesStream>(body, 3, true), 0, ranges, plan);
-  auto drained = drain(framed);
+  auto drained = drain_body(framed);
   EXPECT_TRUE(drained.failed);
   EXPECT_EQ(drained.bytes.find(plan.closing), std::string::npos);
 }
