@@ -242,6 +242,15 @@ void partial_answer(LayerReading reading, std::vector<ByteRange> ranges, std::ui
   out.stream = std::move(body);
 }
 
+// What a transfer of `layer`, one of `image`'s, fetches and proves.
+LayerBytes layer_bytes(const Image& image, const ImageLayer& layer) {
+  const auto index = static_cast<std::size_t>(&layer - image.layers().data());
+  const IpfsPathText& path = image.layer_path(index);
+  std::string ipfs_path = "/ipfs/" + std::string(path.root) + std::string(path.encoded_segments);
+  std::string name = "layer " + sha256_digest_text(layer.digest) + " (" + ipfs_path.substr(1) + ")";
+  return LayerBytes{std::move(ipfs_path), std::move(name), layer.digest, layer.size};
+}
+
 Response unsatisfiable_range(std::uint64_t size) {
   Response out =
       error_response(range_not_satisfiable("no byte of the range asked is in the layer's " +
@@ -311,8 +320,8 @@ std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const R
   if (auto response = imageless_answer(route, request)) return std::move(*response);
   auto lookup = images_.find(route.repository);
   if (const Resolution* image = lookup.ready()) {
-    if (auto layer = proxied_layer(route, *image))
-      return stream_layer(request, **image, std::move(*layer));
+    if (const ImageLayer* layer = proxied_layer(route, *image))
+      return stream_layer(request, **image, *layer);
     return answer_with(route, request, *image);
   }
   return answer_later(request, std::move(route), std::move(lookup));
@@ -321,29 +330,22 @@ std::variant<Response, boost::asio::awaitable<Response>> Handler::answer(const R
 boost::asio::awaitable<Response> Handler::answer_later(const Request& request, Route route,
                                                        CachingResolver::Lookup lookup) {
   Resolution image = co_await images_.wait(std::move(lookup));
-  if (auto layer = proxied_layer(route, image))
-    co_return co_await stream_layer(request, *image, std::move(*layer));
+  if (const ImageLayer* layer = proxied_layer(route, image))
+    co_return co_await stream_layer(request, *image, *layer);
   co_return answer_with(route, request, image);
 }
 
-std::optional<LayerBytes> Handler::proxied_layer(const Route& route,
-                                                 const Resolution& image) const {
-  if (!layer_streams_ || !image || route.kind != RouteKind::blob) return std::nullopt;
+const ImageLayer* Handler::proxied_layer(const Route& route, const Resolution& image) const {
+  if (!layer_streams_ || !image || route.kind != RouteKind::blob) return nullptr;
   auto hash = sha256_of_digest(route.reference);
-  const ImageLayer* layer = hash ? (*image)->layer_by_digest(*hash) : nullptr;
-  if (!layer) return std::nullopt;
-  const auto index = static_cast<std::size_t>(layer - (*image)->layers().data());
-  const IpfsPathText& path = (*image)->layer_path(index);
-  std::string ipfs_path = "/ipfs/" + std::string(path.root) + std::string(path.encoded_segments);
-  std::string name = "layer " + std::string(route.reference) + " (" + ipfs_path.substr(1) + ")";
-  return LayerBytes{std::move(ipfs_path), std::move(name), layer->digest, layer->size};
+  return hash ? (*image)->layer_by_digest(*hash) : nullptr;
 }
 
 boost::asio::awaitable<Response> Handler::stream_layer(const Request& request, ImagePtr image,
-                                                       LayerBytes layer) {
+                                                       const ImageLayer& found) {
   Response out;
-  const ImageLayer* found = image->layer_by_digest(layer.digest);
-  content_head(200, found->media_type, layer.digest, request, out);
+  LayerBytes layer = layer_bytes(*image, found);
+  content_head(200, found.media_type, layer.digest, request, out);
   out.body_owner = image;  // keeps the media type alive
   out.add("Accept-Ranges", "bytes");
   if (out.status == 304) co_return out;

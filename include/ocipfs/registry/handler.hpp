@@ -41,14 +41,15 @@ class Handler {
   boost::asio::awaitable<Response> answer_later(const Request& request, Route route,
                                                 CachingResolver::Lookup lookup);
   Response answer_with(const Route& route, const Request& request, const Resolution& image);
-  // The layer a GET or HEAD of `route` streams through (--blobs=proxy), or nullopt.
-  std::optional<LayerBytes> proxied_layer(const Route& route, const Resolution& image) const;
+  // The layer a GET or HEAD of `route` streams through (--blobs=proxy), or null.
+  const ImageLayer* proxied_layer(const Route& route, const Resolution& image) const;
   // 200 and the layer's bytes as they come from the gateways; 206 with the ranges a Range asks
   // (If-Range permitting; several as multipart/byteranges), 416 when it asks none of its bytes;
   // 304 for an If-None-Match of its digest; HEAD: the size, nothing fetched. Or the error that
   // kept the bytes from starting.
+  // `layer` is one of `image`'s.
   boost::asio::awaitable<Response> stream_layer(const Request& request, ImagePtr image,
-                                                LayerBytes layer);
+                                                const ImageLayer& layer);
 
   CachingResolver& images_;
   RedirectGateway redirect_gateway_;
