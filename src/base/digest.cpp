@@ -2,8 +2,10 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <random>
 #include <stdexcept>
 
 namespace ocipfs {
@@ -73,6 +75,16 @@ int hex_value(char c) {
   return -1;
 }
 }  // namespace
+
+std::string random_hex(std::size_t count) {
+  std::random_device random;
+  std::string bytes;
+  while (bytes.size() < count) {
+    const auto word = random();
+    bytes.append(reinterpret_cast<const char*>(&word), std::min(sizeof word, count - bytes.size()));
+  }
+  return to_hex(bytes);
+}
 
 std::string to_hex(std::string_view bytes) {
   std::string out;

@@ -1,5 +1,7 @@
 #include "ocipfs/base/text.hpp"
 
+#include <charconv>
+
 namespace ocipfs {
 
 std::string printable(std::string_view text, std::size_t max_length) {
@@ -69,6 +71,20 @@ std::string duration_text(std::chrono::milliseconds duration) {
   auto ms = duration.count();
   if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
   return std::to_string(ms) + "ms";
+}
+
+std::optional<std::uint64_t> decimal_number(std::string_view text) {
+  std::uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 }  // namespace ocipfs

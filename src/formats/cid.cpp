@@ -221,6 +221,12 @@ Expected<Cid> read_cid_bytes(std::string_view& bytes) {
   return owned(*cid);
 }
 
+Expected<Cid> parse_binary_cid(std::string_view bytes) {
+  auto cid = read_cid_bytes(bytes);
+  if (cid && !bytes.empty()) return Unexpected{std::string("bytes after its CID")};
+  return cid;
+}
+
 bool cid_names_block(const Cid& cid, std::string_view block) {
   if (cid.hash == multihash::identity) return cid.digest == block;
   if (cid.hash != multihash::sha2_256) return false;

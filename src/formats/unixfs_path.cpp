@@ -8,18 +8,6 @@
 
 namespace ocipfs {
 
-namespace {
-
-// A link's binary CID, all of it.
-Expected<Cid> link_cid(std::string_view hash) {
-  auto cid = read_cid_bytes(hash);
-  if (!cid) return cid;
-  if (!hash.empty()) return Unexpected{std::string("bytes after its CID")};
-  return cid;
-}
-
-}  // namespace
-
 UnixfsPathWalk::UnixfsPathWalk(Cid root, std::vector<std::string> segments)
     : next_(std::move(root)), segments_(std::move(segments)) {
   if (segments_.empty()) target_ = next_;
@@ -56,7 +44,7 @@ Expected<Cid> UnixfsPathWalk::follow(std::string_view block) const {
     return Unexpected{name + " is not a directory: no \"" + segment + "\" in it"};
   for (const auto& link : node->links) {
     if (link.name != segment) continue;
-    auto cid = link_cid(link.hash);
+    auto cid = parse_binary_cid(link.hash);
     if (!cid) return Unexpected{name + ": the link \"" + segment + "\": " + cid.error()};
     return cid;
   }

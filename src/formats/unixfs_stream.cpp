@@ -137,9 +137,8 @@ Expected<bool> UnixfsFileWalk::push_children(const Pending& node, const UnixfsFi
     const std::uint64_t size = file.unixfs.blocksizes[i];
     end -= size;
     if (!wanted(end, size)) continue;
-    std::string_view hash = links[i].hash;
-    auto child = read_cid_bytes(hash);
-    if (!child || !hash.empty()) {
+    auto child = parse_binary_cid(links[i].hash);
+    if (!child) {
       return Unexpected{name + ": link " + std::to_string(i) + " is not a valid CID"};
     }
     if (pending_.size() == limits_.max_pending) {

@@ -92,9 +92,8 @@ Expected<std::uint64_t, VerifyFailure> DagReader::read_node(const Cid& cid, std:
     size += *appended;
   }
   for (std::size_t i = 0; i < node.links.size(); ++i) {
-    std::string_view hash = node.links[i].hash;
-    auto child = read_cid_bytes(hash);
-    if (!child || !hash.empty())
+    auto child = parse_binary_cid(node.links[i].hash);
+    if (!child)
       return failure(VerifyFailure::Kind::unusable, cid.to_string() + ": a link's CID is invalid");
     auto read_size = read(*child, depth + 1);
     if (!read_size) return read_size;

@@ -1,11 +1,11 @@
 #include "layer_answer.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <optional>
 #include <utility>
 
+#include "ocipfs/base/text.hpp"
 #include "ocipfs/formats/car_reader.hpp"
 #include "ocipfs/formats/ipfs_path.hpp"
 #include "ocipfs/formats/unixfs_path.hpp"
@@ -21,14 +21,6 @@ namespace asio = boost::asio;
 namespace {
 
 using Piece = Expected<std::string_view, FetchFailure>;
-
-// A whole decimal number, all of `text`.
-std::optional<std::uint64_t> whole_number(std::string_view text) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
 
 // Reads the next bytes of a gateway's body: how many (none at its end), or why it failed.
 asio::awaitable<Expected<std::size_t, FetchFailure>> read_body(HttpBodyReader& reader,
@@ -227,7 +219,7 @@ Expected<std::uint64_t> bytes_to_skip(unsigned status, std::string_view content_
                                       std::string_view content_length, std::uint64_t offset,
                                       std::uint64_t size) {
   const std::uint64_t expected_length = status == 206 ? size - offset : size;
-  if (!content_length.empty() && whole_number(content_length) != expected_length)
+  if (!content_length.empty() && decimal_number(content_length) != expected_length)
     return Unexpected{"it sent Content-Length " + std::string(content_length.substr(0, 24)) +
                       " where " + std::to_string(expected_length) + " bytes were expected"};
   if (status != 206) return offset;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cassert>
-#include <charconv>
 #include <limits>
 #include <optional>
 
+#include "ocipfs/base/text.hpp"
 #include "ocipfs/http/field_text.hpp"
 
 namespace ocipfs {
@@ -22,34 +22,23 @@ struct RangeSpec {
   std::uint64_t suffix_length = 0;  // "-n": n
 };
 
-// A non-empty run of ASCII digits as a number; nullopt for anything else or beyond 2^64-1.
-std::optional<std::uint64_t> parse_digits(std::string_view text) {
-  if (text.empty() ||
-      !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  std::uint64_t value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 // "a-b", "a-" or "-n" (RFC 9110 14.1.2); nullopt for a syntax error, "a-b" with b < a included.
 std::optional<RangeSpec> parse_spec(std::string_view spec) {
   auto dash = spec.find('-');
   if (dash == std::string_view::npos) return std::nullopt;
   RangeSpec parsed;
   if (dash == 0) {
-    auto length = parse_digits(spec.substr(1));
+    auto length = decimal_number(spec.substr(1));
     if (!length) return std::nullopt;
     parsed.is_suffix = true;
     parsed.suffix_length = *length;
     return parsed;
   }
-  auto first = parse_digits(spec.substr(0, dash));
+  auto first = decimal_number(spec.substr(0, dash));
   if (!first) return std::nullopt;
   parsed.first = *first;
   if (dash + 1 == spec.size()) return parsed;
-  auto last = parse_digits(spec.substr(dash + 1));
+  auto last = decimal_number(spec.substr(dash + 1));
   if (!last || *last < *first) return std::nullopt;
   parsed.last = *last;
   return parsed;

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <random>
 
 #include "ocipfs/base/digest.hpp"
 #include "ocipfs/base/run_blocking.hpp"
@@ -25,16 +24,6 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t chunk_size = 64 * 1024;
-
-std::string random_boundary() {
-  std::random_device random;
-  std::string boundary = "ocipfs-";
-  for (int i = 0; i < 4; ++i) {
-    auto word = random();
-    boundary += to_hex(std::string_view(reinterpret_cast<const char*>(&word), sizeof word));
-  }
-  return boundary;
-}
 
 // The node's own message in an error answer ({"Message": ...}), or the body, quoted.
 std::string node_message(std::string_view body) {
@@ -66,7 +55,7 @@ std::vector<std::string_view> split_lines(std::string_view body) {
 class MultipartFile {
  public:
   MultipartFile(BodySource& file, std::string_view name)
-      : boundary_(random_boundary()),
+      : boundary_("ocipfs-" + random_hex(16)),
         preamble_("--" + boundary_ +
                   "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"" +
                   percent_encode(name) + "\"\r\nContent-Type: application/octet-stream\r\n\r\n"),

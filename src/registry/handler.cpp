@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "ocipfs/base/text.hpp"
 #include "ocipfs/http/field_text.hpp"
@@ -201,29 +200,15 @@ RouteView view_of(const Route& route) {
   return {route.kind, {}, route.repository.name, route.reference};
 }
 
-// A multipart boundary no layer can be made to hold: 128 random bits.
-std::string random_boundary() {
-  thread_local std::mt19937_64 random{std::random_device{}()};
-  std::string bits;
-  for (int i = 0; i < 2; ++i) {
-    std::uint64_t word = random();
-    bits.append(reinterpret_cast<const char*>(&word), sizeof word);
-  }
-  return to_hex(bits);
-}
-
-// 206 with the ranges of the layer `whole` streams: one as it is, several as multipart, in the
-// order of the layer's bytes (RFC 9110 14.6 lets a server reorder them: the layer streams once).
-// The ranges in the layer's order, and the one span that holds them all.
+// The ranges (which never overlap: decide_range) in the layer's order, as the layer streams once
+// (RFC 9110 14.6 lets a server reorder them), and the one span that holds them all.
 ByteRange sort_ranges(std::vector<ByteRange>& ranges) {
   std::sort(ranges.begin(), ranges.end(),
             [](const ByteRange& a, const ByteRange& b) { return a.first < b.first; });
-  ByteRange span = ranges.front();
-  for (const ByteRange& range : ranges) span.last = std::max(span.last, range.last);
-  return span;
+  return {ranges.front().first, ranges.back().last};
 }
 
-// A 206 of `ranges` (sorted) cut out of `reading`.
+// A 206 of `ranges` (sorted) cut out of `reading`: one as it is, several as multipart.
 void partial_answer(LayerReading reading, std::vector<ByteRange> ranges, std::uint64_t size,
                     Response& out) {
   out.status = 206;
@@ -234,7 +219,7 @@ void partial_answer(LayerReading reading, std::vector<ByteRange> ranges, std::ui
         std::make_unique<RangedBody>(std::move(reading.stream), reading.first, std::move(ranges));
     return;
   }
-  MultipartPlan plan = plan_multipart(ranges, size, out.content_type, random_boundary());
+  MultipartPlan plan = plan_multipart(ranges, size, out.content_type, random_hex(16));
   out.content_length = plan.content_length;
   auto body = std::make_unique<RangedBody>(std::move(reading.stream), reading.first,
                                            std::move(ranges), std::move(plan));

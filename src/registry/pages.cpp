@@ -30,19 +30,12 @@ bool is_ipv6_char(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' || c == '.';
 }
 
-int hex_value(char c) {
-  if (is_digit(c)) return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A form field's value decoded: "%XX" as its byte, '+' as a space.
 std::string form_decoded(std::string_view raw) {
   std::string value;
   for (std::size_t i = 0; i < raw.size(); ++i) {
-    int high = i + 2 < raw.size() && raw[i] == '%' ? hex_value(raw[i + 1]) : -1;
-    int low = high >= 0 ? hex_value(raw[i + 2]) : -1;
+    int high = i + 2 < raw.size() && raw[i] == '%' ? hex_digit_value(raw[i + 1]) : -1;
+    int low = high >= 0 ? hex_digit_value(raw[i + 2]) : -1;
     if (low >= 0) {
       value += static_cast<char>(high * 16 + low);
       i += 2;

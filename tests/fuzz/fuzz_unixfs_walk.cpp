@@ -35,7 +35,7 @@ struct Dag {
 };
 
 Cid cid_from(std::string_view binary) {
-  auto cid = read_cid_bytes(binary);
+  auto cid = parse_binary_cid(binary);
   FUZZ_CHECK(cid);
   return *cid;
 }

@@ -127,6 +127,18 @@ class TrustlessProxyTest : public ServerTest {
            "--gateway=" + second.url() + second_marker, "--hedge-after=off"});
   }
 
+  // The CAR path a trustless gateway is asked when a transfer resumes at `from`.
+  std::string car_from(std::uint64_t from) const {
+    return car_path + "&entity-bytes=" + std::to_string(from) + ":*";
+  }
+
+  // Downloads the layer, which must come whole and right.
+  void expect_whole_layer() {
+    auto answer = get(blob);
+    EXPECT_EQ(answer.status, 200u);
+    EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  }
+
   // The requests for the layer that `at` saw.
   static std::vector<std::string> layer_requests(const FakeGateway& at) {
     std::vector<std::string> out;
@@ -153,13 +165,10 @@ TEST_F(TrustlessProxyTest, ACorruptBlockHandsOverToTheNextCarAtTheOffsetReached)
   const std::uint64_t corrupt_at = 1024 * 1024 + 5000;  // in the 17th leaf
   const std::uint64_t reached = corrupt_at / chunk * chunk;
   gateway.set(car_path, car_reply(car(0, corrupt_at)));
-  const std::string rest = car_path + "&entity-bytes=" + std::to_string(reached) + ":*";
-  second.set(rest, car_reply(car(reached)));
+  second.set(car_from(reached), car_reply(car(reached)));
   start_with(",trustless", ",trustless");
-  auto answer = get(blob);
-  EXPECT_EQ(answer.status, 200u);
-  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
-  EXPECT_THAT(layer_requests(second), ::testing::ElementsAre("GET " + rest));
+  expect_whole_layer();
+  EXPECT_THAT(layer_requests(second), ::testing::ElementsAre("GET " + car_from(reached)));
 }
 
 TEST_F(TrustlessProxyTest, ACorruptBlockHandsOverToAPlainGatewayWithARange) {
@@ -168,9 +177,7 @@ TEST_F(TrustlessProxyTest, ACorruptBlockHandsOverToAPlainGatewayWithARange) {
   gateway.set(car_path, car_reply(car(0, corrupt_at)));
   second.set(file_path, plain_file());
   start_with(",trustless", "");
-  auto answer = get(blob);
-  EXPECT_EQ(answer.status, 200u);
-  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
+  expect_whole_layer();
   EXPECT_THAT(second.range_headers(),
               ::testing::Contains("bytes=" + std::to_string(reached) + "-"));
 }
@@ -179,21 +186,17 @@ TEST_F(TrustlessProxyTest, APlainGatewayThatBreaksHandsOverToACarWithEntityBytes
   FakeReply cut = plain_file();
   cut.cut_after = 1024 * 1024 + 123;  // every byte before the cut arrives, then the end
   gateway.set(file_path, cut);
-  const std::string rest = car_path + "&entity-bytes=" + std::to_string(cut.cut_after) + ":*";
-  second.set(rest, car_reply(car(cut.cut_after)));
+  second.set(car_from(cut.cut_after), car_reply(car(cut.cut_after)));
   start_with("", ",trustless");
-  auto answer = get(blob);
-  EXPECT_EQ(answer.status, 200u);
-  EXPECT_TRUE(answer.body == content) << answer.body.size() << " bytes";
-  EXPECT_THAT(layer_requests(second), ::testing::ElementsAre("GET " + rest));
+  expect_whole_layer();
+  EXPECT_THAT(layer_requests(second), ::testing::ElementsAre("GET " + car_from(cut.cut_after)));
 }
 
 TEST_F(TrustlessProxyTest, CorruptEverywhereAbortsTheTransfer) {
   const std::uint64_t corrupt_at = 1024 * 1024;
   const std::uint64_t reached = corrupt_at / chunk * chunk;
   gateway.set(car_path, car_reply(car(0, corrupt_at)));
-  second.set(car_path + "&entity-bytes=" + std::to_string(reached) + ":*",
-             car_reply(car(reached, corrupt_at)));
+  second.set(car_from(reached), car_reply(car(reached, corrupt_at)));
   start_with(",trustless", ",trustless");
   EXPECT_ANY_THROW(get(blob));
 }
@@ -232,7 +235,7 @@ TEST_F(TrustlessProxyTest, SeveralRangesFetchTheSpanThatHoldsThemAll) {
 }
 
 TEST_F(TrustlessProxyTest, ARangeIsAskedOfTheTrustlessGatewaysOnly) {
-  second.set(car_path + "&entity-bytes=3000000:*", car_reply(car(3000000)));
+  second.set(car_from(3000000), car_reply(car(3000000)));
   gateway.set(file_path, plain_file());
   start_with("", ",trustless");
   auto answer = get(blob, "GET", {{"Range", "bytes=3000000-"}});

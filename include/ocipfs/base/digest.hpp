@@ -35,6 +35,10 @@ class Sha256Stream {
 std::string to_hex(std::string_view bytes);
 std::string to_hex(const Sha256& hash);
 
+// Lowercase hex of `count` bytes from the operating system's random source (std::random_device):
+// a multipart boundary no content can be made to hold in advance.
+std::string random_hex(std::size_t count);
+
 // "sha256:" followed by the lowercase hex SHA-256 of `bytes`.
 std::string sha256_digest(std::string_view bytes);
 

@@ -4,7 +4,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +31,13 @@ std::string html_escape(std::string_view text);
 // The words separated by ", ": "latest, hello.tar.gz".
 std::string joined(std::span<const std::string> words);
 std::string joined(std::span<const std::string_view> words);
+
+// A non-empty run of ASCII digits, all of `text`, as a number; nullopt for anything else (a sign,
+// a space) or beyond 2^64-1.
+std::optional<std::uint64_t> decimal_number(std::string_view text);
+
+// The value of a hex digit of either case, or -1 for any other character.
+int hex_digit_value(char c);
 
 // "30s" for whole seconds, else "1500ms": the way flags spell durations.
 std::string duration_text(std::chrono::milliseconds duration);

@@ -62,6 +62,9 @@ Expected<CidV1Bytes> decode_cid_text(std::string_view text);
 // and hashes parse_cid accepts.
 Expected<Cid> read_cid_bytes(std::string_view& bytes);
 
+// A binary CID that is all of `bytes` (a dag-pb link's Hash): read_cid_bytes, and nothing after.
+Expected<Cid> parse_binary_cid(std::string_view bytes);
+
 // True when `block` is the content `cid` names: its sha2-256 is the digest, or (identity) the
 // digest is the block itself.
 bool cid_names_block(const Cid& cid, std::string_view block);

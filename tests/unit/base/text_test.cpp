@@ -35,5 +35,20 @@ TEST(Joined, SeparatesWordsWithACommaAndASpace) {
   EXPECT_EQ(joined(views), "latest, v1");
 }
 
+TEST(DecimalNumber, TakesOnlyARunOfDigitsThatFits) {
+  EXPECT_EQ(decimal_number("0"), 0u);
+  EXPECT_EQ(decimal_number("18446744073709551615"), 18446744073709551615u);
+  for (std::string_view bad : {"", "18446744073709551616", "+1", "-1", " 1", "1 ", "1a", "0x1"})
+    EXPECT_EQ(decimal_number(bad), std::nullopt) << bad;
+}
+
+TEST(HexDigitValue, EitherCaseElseMinusOne) {
+  EXPECT_EQ(hex_digit_value('0'), 0);
+  EXPECT_EQ(hex_digit_value('9'), 9);
+  EXPECT_EQ(hex_digit_value('a'), 10);
+  EXPECT_EQ(hex_digit_value('F'), 15);
+  for (char bad : {'g', 'G', '/', ':', '@', '`', ' ', '\0'}) EXPECT_EQ(hex_digit_value(bad), -1);
+}
+
 }  // namespace
 }  // namespace ocipfs
